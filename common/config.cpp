@@ -1,0 +1,301 @@
+#include "common/config.hpp"
+
+#include <arpa/inet.h>
+#include <pwd.h>
+
+#include <charconv>
+#include <functional>
+#include <set>
+
+namespace wftpd {
+namespace {
+
+constexpr std::size_t kMaxConfigLine = 4096;
+constexpr std::size_t kMaxConfigLines = 10000;
+
+using Setter = std::function<Result<void>(Config&, std::string_view)>;
+using Getter = std::function<std::string(const Config&)>;
+
+struct KeyHandler {
+  ConfigKey key;
+  Setter set;
+  Getter get;
+};
+
+Result<std::uint64_t> parse_unsigned(std::string_view value, std::uint64_t min, std::uint64_t max,
+                                     int base = 10) {
+  if (value.empty()) return make_error("empty number");
+  std::uint64_t parsed = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed, base);
+  if (ec != std::errc() || end != value.data() + value.size()) {
+    return make_error("'" + std::string(value) + "' is not a number");
+  }
+  if (parsed < min || parsed > max) {
+    return make_error("'" + std::string(value) + "' is out of range " + std::to_string(min) +
+                      ".." + std::to_string(max));
+  }
+  return parsed;
+}
+
+template <class Field>
+KeyHandler number_key(std::string_view name, std::string_view description, Field Config::*field,
+                      std::uint64_t min, std::uint64_t max) {
+  return KeyHandler{
+      {name, description},
+      [field, min, max](Config& config, std::string_view value) -> Result<void> {
+        auto parsed = parse_unsigned(value, min, max);
+        if (!parsed) return parsed.error();
+        config.*field = static_cast<Field>(*parsed);
+        return ok_result();
+      },
+      [field](const Config& config) { return std::to_string(config.*field); }};
+}
+
+bool is_absolute_clean_path(std::string_view path) {
+  if (path.empty() || path.front() != '/' || path.size() > 4096) return false;
+  if (path.size() > 1 && path.back() == '/') return false;
+  for (const char c : path) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  }
+  return path.find("//") == std::string_view::npos && path.find("/./") == std::string_view::npos &&
+         path.find("/../") == std::string_view::npos && !path.ends_with("/..") &&
+         !path.ends_with("/.");
+}
+
+KeyHandler path_key(std::string_view name, std::string_view description,
+                    std::string Config::*field) {
+  return KeyHandler{{name, description},
+                    [field](Config& config, std::string_view value) -> Result<void> {
+                      if (!is_absolute_clean_path(value)) {
+                        return make_error("'" + std::string(value) +
+                                          "' is not a clean absolute path");
+                      }
+                      config.*field = std::string(value);
+                      return ok_result();
+                    },
+                    [field](const Config& config) { return config.*field; }};
+}
+
+bool is_ip_literal(const std::string& text) {
+  unsigned char buffer[sizeof(in6_addr)];
+  return ::inet_pton(AF_INET, text.c_str(), buffer) == 1 ||
+         ::inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+}
+
+Result<void> set_listen_addresses(Config& config, std::string_view value) {
+  std::vector<std::string> addresses;
+  while (!value.empty()) {
+    const auto comma = value.find(',');
+    std::string item(value.substr(0, comma));
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!is_ip_literal(item)) {
+      return make_error("'" + item + "' is not an IPv4 or IPv6 address");
+    }
+    addresses.push_back(std::move(item));
+    if (addresses.size() > 64) return make_error("more than 64 listen addresses");
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  if (addresses.empty()) return make_error("no listen address given");
+  config.listen_addresses = std::move(addresses);
+  return ok_result();
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ',';
+    out += item;
+  }
+  return out;
+}
+
+Result<void> set_nopriv_user(Config& config, std::string_view value) {
+  const auto colon = value.find(':');
+  if (colon != std::string_view::npos) {
+    auto uid = parse_unsigned(value.substr(0, colon), 1, 4294967294u);
+    auto gid = parse_unsigned(value.substr(colon + 1), 1, 4294967294u);
+    if (!uid || !gid) return make_error("expected a user name or UID:GID (not 0)");
+    config.nopriv_uid = static_cast<uid_t>(*uid);
+    config.nopriv_gid = static_cast<gid_t>(*gid);
+  } else {
+    if (value.empty() || value.size() > 64) return make_error("bad user name");
+    for (const char c : value) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-' || c == '.';
+      if (!ok) return make_error("bad user name '" + std::string(value) + "'");
+    }
+  }
+  config.nopriv_user = std::string(value);
+  return ok_result();
+}
+
+const std::vector<KeyHandler>& handlers() {
+  static const std::vector<KeyHandler> table = {
+      {{"listen_address", "Comma-separated IPv4/IPv6 addresses to listen on."},
+       set_listen_addresses,
+       [](const Config& c) { return join(c.listen_addresses); }},
+      number_key("listen_port", "TCP port of the control connection.", &Config::listen_port, 1,
+                 65535),
+      number_key("max_clients", "Sessions served at once; more are refused with 421.",
+                 &Config::max_clients, 1, 100000),
+      {{"nopriv_user",
+        "Unprivileged user (name or UID:GID) that runs the pre-auth child."},
+       set_nopriv_user,
+       [](const Config& c) {
+         return std::to_string(c.nopriv_uid) + ":" + std::to_string(c.nopriv_gid);
+       }},
+      path_key("secure_chroot_dir",
+               "Empty root-owned directory the pre-auth child is chrooted into (created if missing).",
+               &Config::secure_chroot_dir),
+      path_key("users_file", "Virtual users file (name:crypt-hash:uid:gid:root).",
+               &Config::users_file),
+      number_key("pasv_min_port", "Lowest passive data port (0: kernel's choice).",
+                 &Config::pasv_min_port, 0, 65535),
+      number_key("pasv_max_port", "Highest passive data port (0: kernel's choice).",
+                 &Config::pasv_max_port, 0, 65535),
+      number_key("login_fail_delay_ms",
+                 "Delay before a failed login is answered, measured from the attempt.",
+                 &Config::login_fail_delay_ms, 0, 60000),
+      number_key("max_login_attempts", "Failed logins after which the session is closed.",
+                 &Config::max_login_attempts, 1, 100),
+      number_key("idle_timeout", "Seconds a control connection may stay idle.",
+                 &Config::idle_timeout, 1, 86400),
+      number_key("data_connection_timeout",
+                 "Seconds to wait for the client to open a passive data connection.",
+                 &Config::data_connection_timeout, 1, 3600),
+      number_key("data_timeout", "Seconds a data transfer may stall.", &Config::data_timeout, 1,
+                 86400),
+      {{"local_umask", "Octal umask for files and directories created by users."},
+       [](Config& c, std::string_view value) -> Result<void> {
+         auto parsed = parse_unsigned(value, 0, 0777, 8);
+         if (!parsed) return parsed.error();
+         c.local_umask = static_cast<std::uint32_t>(*parsed);
+         return ok_result();
+       },
+       [](const Config& c) {
+         std::string out = "0";
+         for (int shift = 6; shift >= 0; shift -= 3) {
+           out += static_cast<char>('0' + ((c.local_umask >> shift) & 7));
+         }
+         return out;
+       }},
+      {{"ftpd_banner", "Text of the 220 greeting."},
+       [](Config& c, std::string_view value) -> Result<void> {
+         if (value.size() > 256) return make_error("banner longer than 256 bytes");
+         for (const char ch : value) {
+           if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+             return make_error("banner holds a control character");
+           }
+         }
+         c.ftpd_banner = std::string(value);
+         return ok_result();
+       },
+       [](const Config& c) { return c.ftpd_banner; }},
+      {{"log_level", "error, warning, info or debug."},
+       [](Config& c, std::string_view value) -> Result<void> {
+         if (value != "error" && value != "warning" && value != "info" && value != "debug") {
+           return make_error("expected error, warning, info or debug");
+         }
+         c.log_level = std::string(value);
+         return ok_result();
+       },
+       [](const Config& c) { return c.log_level; }},
+  };
+  return table;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+}  // namespace
+
+std::span<const ConfigKey> config_keys() {
+  static const std::vector<ConfigKey> keys = [] {
+    std::vector<ConfigKey> out;
+    for (const auto& handler : handlers()) out.push_back(handler.key);
+    return out;
+  }();
+  return keys;
+}
+
+Result<Config> parse_config(std::string_view text, std::string_view file_name) {
+  Config config;
+  std::set<std::string, std::less<>> seen;
+  std::size_t line_number = 0;
+  const auto fail = [&](const std::string& message) {
+    return make_error(std::string(file_name) + ":" + std::to_string(line_number) + ": " + message);
+  };
+  while (!text.empty()) {
+    ++line_number;
+    if (line_number > kMaxConfigLines) return fail("too many lines");
+    const auto newline = text.find('\n');
+    std::string_view line = text.substr(0, newline);
+    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
+    if (line.size() > kMaxConfigLine) return fail("line longer than 4096 bytes");
+    line = trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    const auto equals = line.find('=');
+    if (equals == std::string_view::npos) return fail("expected key=value");
+    const std::string_view key = trim(line.substr(0, equals));
+    const std::string_view value = trim(line.substr(equals + 1));
+    const KeyHandler* handler = nullptr;
+    for (const auto& candidate : handlers()) {
+      if (candidate.key.name == key) handler = &candidate;
+    }
+    if (handler == nullptr) return fail("unknown key '" + std::string(key) + "'");
+    if (!seen.insert(std::string(key)).second) {
+      return fail("key '" + std::string(key) + "' given twice");
+    }
+    auto applied = handler->set(config, value);
+    if (!applied) return fail("bad value for '" + std::string(key) + "': " + applied.error().message);
+  }
+  if ((config.pasv_min_port == 0) != (config.pasv_max_port == 0)) {
+    return make_error(std::string(file_name) +
+                      ": pasv_min_port and pasv_max_port must both be 0 or both be set");
+  }
+  if (config.pasv_min_port > config.pasv_max_port) {
+    return make_error(std::string(file_name) + ": pasv_min_port is above pasv_max_port");
+  }
+  if (config.pasv_min_port != 0 && config.pasv_min_port < 1024) {
+    return make_error(std::string(file_name) + ": passive ports below 1024 are refused");
+  }
+  return config;
+}
+
+std::string serialize_config(const Config& config) {
+  std::string out;
+  for (const auto& handler : handlers()) {
+    out += handler.key.name;
+    out += '=';
+    out += handler.get(config);
+    out += '\n';
+  }
+  return out;
+}
+
+Result<void> resolve_nopriv_user(Config& config) {
+  if (config.nopriv_user.find(':') != std::string::npos) return ok_result();
+  passwd entry{};
+  passwd* found = nullptr;
+  std::string buffer(16384, '\0');
+  const int rc = ::getpwnam_r(config.nopriv_user.c_str(), &entry, buffer.data(), buffer.size(),
+                              &found);
+  if (rc != 0) return system_error("getpwnam_r(" + config.nopriv_user + ")", rc);
+  if (found == nullptr) return make_error("nopriv_user '" + config.nopriv_user + "' does not exist");
+  if (entry.pw_uid == 0 || entry.pw_gid == 0) {
+    return make_error("nopriv_user '" + config.nopriv_user + "' has uid or gid 0");
+  }
+  config.nopriv_uid = entry.pw_uid;
+  config.nopriv_gid = entry.pw_gid;
+  config.nopriv_user = std::to_string(entry.pw_uid) + ":" + std::to_string(entry.pw_gid);
+  return ok_result();
+}
+
+}  // namespace wftpd

@@ -1,0 +1,55 @@
+// The daemon's configuration: one immutable value, validated once by the listener and handed to
+// every session monitor through a sealed memfd in canonical form.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace wftpd {
+
+struct Config {
+  std::vector<std::string> listen_addresses{"0.0.0.0", "::"};
+  std::uint16_t listen_port = 21;
+  std::uint32_t max_clients = 200;
+  std::string nopriv_user = "nobody";  // a name, or "UID:GID" (canonical form after resolution)
+  uid_t nopriv_uid = 65534;            // filled by resolve_nopriv_user()
+  gid_t nopriv_gid = 65534;
+  std::string secure_chroot_dir = "/run/wardenftpd/empty";
+  std::string users_file = "/etc/wardenftpd/users";
+  std::uint16_t pasv_min_port = 0;  // 0/0: the kernel picks an ephemeral port
+  std::uint16_t pasv_max_port = 0;
+  std::uint32_t login_fail_delay_ms = 1000;
+  std::uint32_t max_login_attempts = 3;
+  std::uint32_t idle_timeout = 300;             // seconds
+  std::uint32_t data_connection_timeout = 60;   // seconds to wait for a PASV connection
+  std::uint32_t data_timeout = 300;             // seconds a transfer may stall
+  std::uint32_t local_umask = 022;
+  std::string ftpd_banner = "wardenftpd ready.";
+  std::string log_level = "info";
+};
+
+// One documented configuration key (the table drives the parser, --print-config and the docs).
+struct ConfigKey {
+  std::string_view name;
+  std::string_view description;
+};
+std::span<const ConfigKey> config_keys();
+
+// Parses key=value text. Strict: unknown keys, duplicates and bad values are errors, reported
+// as "FILE:LINE: message".
+Result<Config> parse_config(std::string_view text, std::string_view file_name);
+
+// Canonical key=value text of every key, which parse_config() reads back to the same value.
+std::string serialize_config(const Config& config);
+
+// Resolves nopriv_user to numeric ids (NSS; call before any sandbox) and stores "UID:GID".
+Result<void> resolve_nopriv_user(Config& config);
+
+}  // namespace wftpd

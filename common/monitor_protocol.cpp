@@ -1,0 +1,171 @@
+#include "common/monitor_protocol.hpp"
+
+namespace wftpd {
+namespace {
+
+Result<bool> decode_bool(WireReader& in) {
+  auto value = in.u8();
+  if (!value) return value.error();
+  if (*value > 1) return make_error("boolean field out of range");
+  return *value == 1;
+}
+
+}  // namespace
+
+std::string_view message_type_name(std::uint16_t type) {
+  switch (static_cast<MessageType>(type)) {
+    case MessageType::kLoginRequest: return "LoginRequest";
+    case MessageType::kLoginResult: return "LoginResult";
+    case MessageType::kHandoff: return "Handoff";
+    case MessageType::kBecomeUser: return "BecomeUser";
+    case MessageType::kStandbyReady: return "StandbyReady";
+    case MessageType::kStartSession: return "StartSession";
+    case MessageType::kPassiveListen: return "PassiveListen";
+    case MessageType::kPassiveReady: return "PassiveReady";
+    case MessageType::kDataConnect: return "DataConnect";
+    case MessageType::kDataReady: return "DataReady";
+  }
+  return "unknown";
+}
+
+Result<DecodedHeader> decode_header(std::string_view datagram) {
+  WireReader in(datagram);
+  auto type = in.u16();
+  auto reserved = in.u16();
+  auto length = in.u32();
+  if (!type || !reserved || !length) return make_error("message shorter than its header");
+  if (*reserved != 0) return make_error("reserved header field is not zero");
+  if (*length > kMaxMonitorPayload) return make_error("payload length over the limit");
+  if (*length != datagram.size() - kMonitorHeaderSize) {
+    return make_error("payload length disagrees with the datagram size");
+  }
+  return DecodedHeader{*type, datagram.substr(kMonitorHeaderSize)};
+}
+
+void LoginRequest::encode(WireWriter& out) const {
+  out.bytes(user);
+  out.bytes(password);
+}
+
+Result<LoginRequest> LoginRequest::decode(WireReader& in) {
+  auto user = in.bytes(kMaxLoginNameLength);
+  if (!user) return user.error();
+  auto password = in.bytes(kMaxPasswordLength);
+  if (!password) return password.error();
+  return LoginRequest{std::move(*user), std::move(*password)};
+}
+
+void LoginResult::encode(WireWriter& out) const { out.u8(static_cast<std::uint8_t>(status)); }
+
+Result<LoginResult> LoginResult::decode(WireReader& in) {
+  auto status = in.u8();
+  if (!status) return status.error();
+  if (*status < 1 || *status > 4) return make_error("login status out of range");
+  return LoginResult{static_cast<LoginStatus>(*status)};
+}
+
+void Handoff::encode(WireWriter& out) const { out.bytes(pending_input); }
+
+Result<Handoff> Handoff::decode(WireReader& in) {
+  auto pending = in.bytes(kMaxPendingInput);
+  if (!pending) return pending.error();
+  return Handoff{std::move(*pending)};
+}
+
+void BecomeUser::encode(WireWriter& out) const {
+  out.bytes(name);
+  out.u32(uid);
+  out.u32(gid);
+  out.bytes(root);
+}
+
+Result<BecomeUser> BecomeUser::decode(WireReader& in) {
+  BecomeUser message;
+  auto name = in.bytes(kMaxLoginNameLength);
+  if (!name) return name.error();
+  auto uid = in.u32();
+  if (!uid) return uid.error();
+  auto gid = in.u32();
+  if (!gid) return gid.error();
+  auto root = in.bytes(kMaxRootPathLength);
+  if (!root) return root.error();
+  // SECURITY: a post-auth child never runs as root, whatever a message says.
+  if (*uid == 0 || *gid == 0) return make_error("uid or gid 0 refused");
+  message.name = std::move(*name);
+  message.uid = *uid;
+  message.gid = *gid;
+  message.root = std::move(*root);
+  return message;
+}
+
+void StandbyReady::encode(WireWriter& out) const {
+  out.u8(ok ? 1 : 0);
+  out.bytes(reason);
+}
+
+Result<StandbyReady> StandbyReady::decode(WireReader& in) {
+  auto ok = decode_bool(in);
+  if (!ok) return ok.error();
+  auto reason = in.bytes(kMaxReasonLength);
+  if (!reason) return reason.error();
+  return StandbyReady{*ok, std::move(*reason)};
+}
+
+void StartSession::encode(WireWriter& out) const { out.bytes(pending_input); }
+
+Result<StartSession> StartSession::decode(WireReader& in) {
+  auto pending = in.bytes(kMaxPendingInput);
+  if (!pending) return pending.error();
+  return StartSession{std::move(*pending)};
+}
+
+void PassiveListen::encode(WireWriter& out) const { out.u8(extended ? 1 : 0); }
+
+Result<PassiveListen> PassiveListen::decode(WireReader& in) {
+  auto extended = decode_bool(in);
+  if (!extended) return extended.error();
+  return PassiveListen{*extended};
+}
+
+void PassiveReady::encode(WireWriter& out) const {
+  out.u8(static_cast<std::uint8_t>(status));
+  out.u8(static_cast<std::uint8_t>(family));
+  for (const auto byte : address) out.u8(byte);
+  out.u16(port);
+}
+
+Result<PassiveReady> PassiveReady::decode(WireReader& in) {
+  PassiveReady message;
+  auto status = in.u8();
+  if (!status) return status.error();
+  if (*status < 1 || *status > 2) return make_error("passive status out of range");
+  message.status = static_cast<PassiveStatus>(*status);
+  auto family = in.u8();
+  if (!family) return family.error();
+  if (*family != 4 && *family != 6) return make_error("address family out of range");
+  message.family = static_cast<AddressFamily>(*family);
+  for (auto& byte : message.address) {
+    auto value = in.u8();
+    if (!value) return value.error();
+    byte = *value;
+  }
+  auto port = in.u16();
+  if (!port) return port.error();
+  message.port = *port;
+  return message;
+}
+
+void DataConnect::encode(WireWriter& /*out*/) const {}
+
+Result<DataConnect> DataConnect::decode(WireReader& /*in*/) { return DataConnect{}; }
+
+void DataReady::encode(WireWriter& out) const { out.u8(static_cast<std::uint8_t>(status)); }
+
+Result<DataReady> DataReady::decode(WireReader& in) {
+  auto status = in.u8();
+  if (!status) return status.error();
+  if (*status < 1 || *status > 4) return make_error("data status out of range");
+  return DataReady{static_cast<DataStatus>(*status)};
+}
+
+}  // namespace wftpd

@@ -1,0 +1,171 @@
+// The messages that cross the monitor boundary: one struct per message, one codec for both sides.
+//
+// Datagram layout (SOCK_SEQPACKET, one message per datagram):
+//   u16 type | u16 reserved (0) | u32 payload length | payload
+// All integers big-endian; strings are u16-length-prefixed and bounded per field. Trailing bytes,
+// an unknown type, a length that disagrees with the datagram or a field over its bound are errors.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.hpp"
+#include "common/wire_codec.hpp"
+
+namespace wftpd {
+
+inline constexpr std::size_t kMonitorHeaderSize = 8;
+inline constexpr std::size_t kMaxMonitorPayload = 16384;
+inline constexpr std::size_t kMaxLoginNameLength = 256;
+inline constexpr std::size_t kMaxPasswordLength = 1024;
+inline constexpr std::size_t kMaxPendingInput = 8192;
+inline constexpr std::size_t kMaxRootPathLength = 4096;
+inline constexpr std::size_t kMaxReasonLength = 512;
+
+enum class MessageType : std::uint16_t {
+  kLoginRequest = 1,    // pre-auth child -> monitor
+  kLoginResult = 2,     // monitor -> pre-auth child
+  kHandoff = 3,         // pre-auth child -> monitor, after an accepted login
+  kBecomeUser = 4,      // monitor -> standby child
+  kStandbyReady = 5,    // standby child -> monitor
+  kStartSession = 6,    // monitor -> post-auth child
+  kPassiveListen = 7,   // post-auth child -> monitor
+  kPassiveReady = 8,    // monitor -> post-auth child
+  kDataConnect = 9,     // post-auth child -> monitor
+  kDataReady = 10,      // monitor -> post-auth child (carries the data socket on success)
+};
+
+std::string_view message_type_name(std::uint16_t type);
+
+struct LoginRequest {
+  static constexpr MessageType kType = MessageType::kLoginRequest;
+  std::string user;
+  std::string password;
+  void encode(WireWriter& out) const;
+  static Result<LoginRequest> decode(WireReader& in);
+};
+
+enum class LoginStatus : std::uint8_t {
+  kAccepted = 1,
+  kRejected = 2,       // wrong user or password; more attempts allowed
+  kRejectedFinal = 3,  // wrong, and the session ends
+  kUnavailable = 4,    // authenticated, but the session could not be set up
+};
+
+struct LoginResult {
+  static constexpr MessageType kType = MessageType::kLoginResult;
+  LoginStatus status = LoginStatus::kRejected;
+  void encode(WireWriter& out) const;
+  static Result<LoginResult> decode(WireReader& in);
+};
+
+struct Handoff {
+  static constexpr MessageType kType = MessageType::kHandoff;
+  std::string pending_input;  // control bytes the client pipelined behind PASS
+  void encode(WireWriter& out) const;
+  static Result<Handoff> decode(WireReader& in);
+};
+
+struct BecomeUser {
+  static constexpr MessageType kType = MessageType::kBecomeUser;
+  std::string name;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::string root;
+  void encode(WireWriter& out) const;
+  static Result<BecomeUser> decode(WireReader& in);
+};
+
+struct StandbyReady {
+  static constexpr MessageType kType = MessageType::kStandbyReady;
+  bool ok = false;
+  std::string reason;  // why the sandbox could not be set up
+  void encode(WireWriter& out) const;
+  static Result<StandbyReady> decode(WireReader& in);
+};
+
+struct StartSession {
+  static constexpr MessageType kType = MessageType::kStartSession;
+  std::string pending_input;
+  void encode(WireWriter& out) const;
+  static Result<StartSession> decode(WireReader& in);
+};
+
+struct PassiveListen {
+  static constexpr MessageType kType = MessageType::kPassiveListen;
+  bool extended = false;  // EPSV rather than PASV
+  void encode(WireWriter& out) const;
+  static Result<PassiveListen> decode(WireReader& in);
+};
+
+enum class AddressFamily : std::uint8_t { kIpv4 = 4, kIpv6 = 6 };
+
+enum class PassiveStatus : std::uint8_t {
+  kListening = 1,
+  kFailed = 2,  // no port could be bound
+};
+
+struct PassiveReady {
+  static constexpr MessageType kType = MessageType::kPassiveReady;
+  PassiveStatus status = PassiveStatus::kFailed;
+  AddressFamily family = AddressFamily::kIpv4;
+  std::array<std::uint8_t, 16> address{};  // first 4 bytes used for IPv4
+  std::uint16_t port = 0;
+  void encode(WireWriter& out) const;
+  static Result<PassiveReady> decode(WireReader& in);
+};
+
+struct DataConnect {
+  static constexpr MessageType kType = MessageType::kDataConnect;
+  void encode(WireWriter& out) const;
+  static Result<DataConnect> decode(WireReader& in);
+};
+
+enum class DataStatus : std::uint8_t {
+  kConnected = 1,    // the data socket is attached
+  kNoPassive = 2,    // no PASV/EPSV listener
+  kTimedOut = 3,     // nobody (from the control peer's address) connected in time
+  kFailed = 4,
+};
+
+struct DataReady {
+  static constexpr MessageType kType = MessageType::kDataReady;
+  DataStatus status = DataStatus::kFailed;
+  void encode(WireWriter& out) const;
+  static Result<DataReady> decode(WireReader& in);
+};
+
+struct DecodedHeader {
+  std::uint16_t type = 0;
+  std::string_view payload;
+};
+
+// Splits a datagram into header and payload, checking the length and reserved fields.
+Result<DecodedHeader> decode_header(std::string_view datagram);
+
+template <class Message>
+std::string encode_message(const Message& message) {
+  WireWriter body;
+  message.encode(body);
+  WireWriter out;
+  out.u16(static_cast<std::uint16_t>(Message::kType));
+  out.u16(0);
+  out.u32(static_cast<std::uint32_t>(body.data().size()));
+  std::string datagram = out.take();
+  datagram += body.data();
+  return datagram;
+}
+
+// Decodes a payload whose header said Message::kType; rejects trailing bytes.
+template <class Message>
+Result<Message> decode_payload(std::string_view payload) {
+  WireReader in(payload);
+  auto message = Message::decode(in);
+  if (!message) return message.error();
+  if (!in.at_end()) return make_error("trailing bytes after message");
+  return message;
+}
+
+}  // namespace wftpd

@@ -1,0 +1,201 @@
+// Parser and writer for the virtual users file; see users_file.hpp.
+#include "common/users_file.hpp"
+
+#include <array>
+#include <unordered_map>
+
+#include "common/password_hash.hpp"
+
+namespace wftpd {
+namespace {
+
+constexpr std::size_t kFieldCount = 5;
+constexpr std::uint32_t kMaxId = 4294967294U;  // (uid_t)-1 is reserved
+constexpr std::size_t kMaxIdDigits = 10;
+
+std::string line_error(std::string_view file_name, std::size_t line, std::string_view what) {
+  std::string text(file_name);
+  text += ':';
+  text += std::to_string(line);
+  text += ": ";
+  text += what;
+  return text;
+}
+
+bool is_blank(std::string_view line) {
+  for (char c : line) {
+    if (c != ' ' && c != '\t') return false;
+  }
+  return true;
+}
+
+bool is_comment(std::string_view line) {
+  const std::size_t first = line.find_first_not_of(" \t");
+  return first != std::string_view::npos && line[first] == '#';
+}
+
+bool is_control(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  return byte < 0x20 || byte == 0x7f;
+}
+
+// Splits `line` at ':' into exactly kFieldCount fields; returns the number of fields found
+// (which may exceed kFieldCount, in which case `fields` holds only the first ones).
+std::size_t split_fields(std::string_view line, std::array<std::string_view, kFieldCount>& fields) {
+  std::size_t count = 0;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t colon = line.find(':', start);
+    const std::size_t end = colon == std::string_view::npos ? line.size() : colon;
+    if (count < kFieldCount) fields[count] = line.substr(start, end - start);
+    ++count;
+    if (colon == std::string_view::npos) return count;
+    start = colon + 1;
+  }
+}
+
+}  // namespace
+
+bool is_valid_user_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxUserNameLength) return false;
+  // A leading '-' could be taken for an option by tools; a leading '.' hides files and allows
+  // "." and "..", which must never be usable as path components derived from a name.
+  if (name.front() == '-' || name.front() == '.') return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '@' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<std::uint32_t> parse_user_id(std::string_view text) {
+  if (text.empty() || text.size() > kMaxIdDigits) return std::nullopt;
+  // No leading zero: one canonical spelling per id, so the file round-trips byte for byte.
+  if (text.front() == '0') return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    // At most 10 digits: cannot overflow 64 bits.
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  // SECURITY: 0 never appears here (no leading zero, not empty), so no session runs as root.
+  if (value > kMaxId) return std::nullopt;
+  return static_cast<std::uint32_t>(value);
+}
+
+bool is_valid_user_root(std::string_view root) {
+  if (root.empty() || root.size() > kMaxUserRootLength || root.front() != '/') return false;
+  if (root == "/") return true;
+  if (root.back() == '/') return false;
+  for (char c : root) {
+    if (is_control(c) || c == ':') return false;
+  }
+  // SECURITY: the root is the session's chroot-like boundary; "." and ".." components and "//"
+  // would make two spellings of one directory, or step outside the intended one.
+  std::size_t start = 1;
+  while (start <= root.size()) {
+    std::size_t slash = root.find('/', start);
+    if (slash == std::string_view::npos) slash = root.size();
+    const std::string_view component = root.substr(start, slash - start);
+    if (component.empty() || component == "." || component == "..") return false;
+    start = slash + 1;
+  }
+  return true;
+}
+
+Result<std::vector<VirtualUser>> parse_users_file(std::string_view text, std::string_view file_name) {
+  if (text.size() > kMaxUsersFileSize) {
+    return make_error(line_error(file_name, 1, "file larger than 64 MiB"));
+  }
+  std::vector<VirtualUser> users;
+  // Each name seen so far and the line defining it, for duplicate reports. The keys are views
+  // into `text` (not into `users`, whose strings move when the vector grows).
+  std::unordered_map<std::string_view, std::size_t> seen;
+
+  std::size_t line_number = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    ++line_number;
+    const std::size_t newline = text.find('\n', pos);
+    const std::size_t end = newline == std::string_view::npos ? text.size() : newline;
+    const std::string_view line = text.substr(pos, end - pos);
+    pos = newline == std::string_view::npos ? text.size() : newline + 1;
+
+    auto fail = [&](std::string_view what) {
+      return Result<std::vector<VirtualUser>>(make_error(line_error(file_name, line_number, what)));
+    };
+
+    if (line.size() > kMaxUsersLineLength) return fail("line longer than 8192 bytes");
+    if (is_blank(line) || is_comment(line)) continue;
+
+    std::array<std::string_view, kFieldCount> fields;
+    const std::size_t count = split_fields(line, fields);
+    if (count != kFieldCount) {
+      return fail("expected 5 ':'-separated fields (name:hash:uid:gid:root), found " +
+                  std::to_string(count));
+    }
+    const auto [name, hash, uid_text, gid_text, root] = fields;
+
+    // Field values are not echoed except for validated names: the file may hold control bytes,
+    // and error messages end up on terminals and in logs.
+    if (!is_valid_user_name(name)) {
+      return fail("invalid user name: expected 1-64 bytes of [A-Za-z0-9._@-], not starting with '-' or '.'");
+    }
+    const std::string quoted = "\"" + std::string(name) + "\"";
+    if (auto it = seen.find(name); it != seen.end()) {
+      return fail("duplicate user " + quoted + " (first defined on line " + std::to_string(it->second) + ")");
+    }
+    if (hash.empty()) return fail("empty password hash for user " + quoted);
+    // SECURITY: only yescrypt and sha512-crypt; anything else (DES, MD5, "*", plain text) is a
+    // configuration error, not an account that cannot log in or that logs in weakly.
+    if (!is_valid_stored_hash(hash)) {
+      return fail("invalid password hash for user " + quoted +
+                  ": expected a yescrypt ($y$) or sha512-crypt ($6$) hash, optionally locked with '!'");
+    }
+    const std::optional<std::uint32_t> uid = parse_user_id(uid_text);
+    if (!uid.has_value()) {
+      return fail("invalid uid for user " + quoted + ": expected a decimal number from 1 to 4294967294");
+    }
+    const std::optional<std::uint32_t> gid = parse_user_id(gid_text);
+    if (!gid.has_value()) {
+      return fail("invalid gid for user " + quoted + ": expected a decimal number from 1 to 4294967294");
+    }
+    if (!is_valid_user_root(root)) {
+      return fail("invalid root for user " + quoted +
+                  ": expected an absolute path without '.', '..', '//', a trailing '/' or control bytes");
+    }
+    if (users.size() >= kMaxUsers) return fail("more than 100000 users");
+
+    seen.emplace(name, line_number);
+    users.push_back(VirtualUser{std::string(name), std::string(hash), static_cast<uid_t>(*uid),
+                                static_cast<gid_t>(*gid), std::string(root)});
+  }
+  return users;
+}
+
+std::string format_users_file(const std::vector<VirtualUser>& users) {
+  std::string text = "# wardenftpd virtual users: name:hash:uid:gid:root (edit with wardenftpd-passwd)\n";
+  for (const VirtualUser& user : users) {
+    text += user.name;
+    text += ':';
+    text += user.hash;
+    text += ':';
+    text += std::to_string(user.uid);
+    text += ':';
+    text += std::to_string(user.gid);
+    text += ':';
+    text += user.root;
+    text += '\n';
+  }
+  return text;
+}
+
+const VirtualUser* find_user(const std::vector<VirtualUser>& users, std::string_view name) {
+  for (const VirtualUser& user : users) {
+    if (user.name == name) return &user;
+  }
+  return nullptr;
+}
+
+}  // namespace wftpd

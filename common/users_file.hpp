@@ -1,0 +1,60 @@
+// The virtual users file: who may log in, with which password hash, as which uid/gid, confined
+// to which directory.
+//
+// Format: one user per line, `name:crypt-hash:uid:gid:root`; lines whose first non-blank byte is
+// '#' are comments, and blank lines are allowed. The file is written by wardenftpd-passwd and
+// read by the privileged process, so the parser is strict: anything unexpected is an error
+// that names the file and line, never a silently skipped entry.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace wftpd {
+
+struct VirtualUser {
+  std::string name;
+  std::string hash;  // yescrypt or sha512-crypt; a leading '!' locks the account
+  uid_t uid;
+  gid_t gid;
+  std::string root;  // absolute, normalised
+};
+
+inline constexpr std::size_t kMaxUserNameLength = 64;
+inline constexpr std::size_t kMaxUserRootLength = 4096;
+inline constexpr std::size_t kMaxUsersLineLength = 8192;  // bytes, newline excluded
+inline constexpr std::size_t kMaxUsers = 100000;
+inline constexpr std::size_t kMaxUsersFileSize = std::size_t{64} * 1024 * 1024;
+
+// Every error is "FILE:LINE: what is wrong" (file_name is used only for messages). Errors about
+// the text as a whole (too large) are reported against line 1.
+Result<std::vector<VirtualUser>> parse_users_file(std::string_view text, std::string_view file_name);
+
+// The inverse of parse_users_file, starting with a header comment. The users are written as
+// given: the caller is expected to hold users that parse_users_file would accept.
+std::string format_users_file(const std::vector<VirtualUser>& users);
+
+// The user called `name`, or nullptr. The pointer is into `users`.
+const VirtualUser* find_user(const std::vector<VirtualUser>& users, std::string_view name);
+
+// 1-64 bytes of [A-Za-z0-9._@-], not starting with '-' or '.'.
+bool is_valid_user_name(std::string_view name);
+
+// A uid or gid field: decimal, 1..4294967294, no sign, no leading zero. 0 is refused so that no
+// session ever runs as root; 4294967295 is (uid_t)-1, the "no change" value of setresuid().
+std::optional<std::uint32_t> parse_user_id(std::string_view text);
+
+// An absolute, normalised path: starts with '/', no "." or ".." components, no "//", no
+// trailing '/' unless it is "/", no control bytes, no ':' (the field separator), at most
+// kMaxUserRootLength bytes.
+bool is_valid_user_root(std::string_view root);
+
+}  // namespace wftpd

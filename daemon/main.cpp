@@ -1,0 +1,109 @@
+// wardenftpd: one binary for every role. The listener runs by default; "--session" is how the
+// listener execs a session monitor (never meant to be typed by hand).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "common/config.hpp"
+#include "common/log.hpp"
+#include "policy/embedded_policy.hpp"
+#include "priv/listener.hpp"
+#include "priv/session_monitor.hpp"
+#include "unpriv/postauth_session.hpp"
+#include "unpriv/preauth_session.hpp"
+
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/wardenftpd/wardenftpd.conf";
+
+void usage(std::FILE* out) {
+  std::fprintf(out,
+               "usage: wardenftpd [-c FILE]            run the daemon (foreground)\n"
+               "       wardenftpd --check-config FILE  validate a configuration file\n"
+               "       wardenftpd --print-config [FILE] show the effective configuration\n"
+               "       wardenftpd --print-policy ROLE  show a role's compiled seccomp filter\n"
+               "       wardenftpd --print-policy-source ROLE  show the policy it was compiled from\n"
+               "       wardenftpd --list-roles         list the sandboxed roles\n"
+               "       wardenftpd --version\n"
+               "default configuration file: %s\n",
+               kDefaultConfig);
+}
+
+int check_config(const std::string& path) {
+  auto config = wftpd::load_config_file(path);
+  if (!config) {
+    std::fprintf(stderr, "%s\n", config.error().message.c_str());
+    return 1;
+  }
+  std::printf("%s: configuration OK\n", path.c_str());
+  return 0;
+}
+
+int print_config(const std::string& path) {
+  wftpd::Config config;
+  if (!path.empty()) {
+    auto loaded = wftpd::load_config_file(path);
+    if (!loaded) {
+      std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
+      return 1;
+    }
+    config = std::move(*loaded);
+  }
+  std::fputs(wftpd::serialize_config(config).c_str(), stdout);
+  return 0;
+}
+
+int print_policy(std::string_view role, bool source) {
+  const auto* policy = wftpd::policy::find_policy(role);
+  if (policy == nullptr) {
+    std::fprintf(stderr, "unknown role '%.*s'; try --list-roles\n", static_cast<int>(role.size()),
+                 role.data());
+    return 1;
+  }
+  const std::string_view text = source ? policy->source : policy->pfc;
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string_view command = argc > 1 ? argv[1] : "";
+  if (command == "--session" && argc == 3) {
+    const wftpd::SessionEngines engines{wftpd::run_preauth, wftpd::run_postauth};
+    return wftpd::run_session_monitor(engines, argv[2]);
+  }
+  if (command == "--check-config" && argc == 3) return check_config(argv[2]);
+  if (command == "--print-config" && argc <= 3) return print_config(argc == 3 ? argv[2] : "");
+  if (command == "--print-policy" && argc == 3) return print_policy(argv[2], false);
+  if (command == "--print-policy-source" && argc == 3) return print_policy(argv[2], true);
+  if (command == "--list-roles" && argc == 2) {
+    for (const auto& policy : wftpd::policy::embedded_policies()) {
+      std::printf("%.*s\n", static_cast<int>(policy.role.size()), policy.role.data());
+    }
+    return 0;
+  }
+  if (command == "--version") {
+    std::printf("wardenftpd 0.1.0\n");
+    return 0;
+  }
+  if (command == "--help" || command == "-h") {
+    usage(stdout);
+    return 0;
+  }
+  std::string config_path = kDefaultConfig;
+  if ((command == "-c" || command == "--config") && argc == 3) {
+    config_path = argv[2];
+  } else if (argc != 1) {
+    usage(stderr);
+    return 2;
+  }
+  if (::geteuid() != 0) {
+    std::fprintf(stderr, "wardenftpd: must be started as root (it drops privileges per role)\n");
+    return 1;
+  }
+  return wftpd::run_listener(config_path);
+}

@@ -1,0 +1,36 @@
+// Seccomp policies compiled to BPF at build time (see policy/CMakeLists.txt) and
+// the code that installs them. This part does not depend on libseccomp.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <span>
+#include <string_view>
+
+#include "common/result.hpp"
+
+namespace wftpd::policy {
+
+struct EmbeddedPolicy {
+  std::string_view role;                // "preauth"
+  std::span<const sock_filter> filter;  // BPF program compiled at build time
+  std::string_view pfc;                 // libseccomp pseudo-filter code, for auditors
+  std::string_view source;              // the policy text with @include expanded, comments kept
+};
+
+// All roles built into this binary, sorted by role name (may be empty).
+std::span<const EmbeddedPolicy> embedded_policies();
+
+// nullptr if no role has that name.
+const EmbeddedPolicy* find_policy(std::string_view role);
+
+// Installs the filter on the calling thread/process with the seccomp(2) syscall.
+// Requires PR_SET_NO_NEW_PRIVS already set (returns an error otherwise). Never falls back.
+wftpd::Result<void> install_policy(const EmbeddedPolicy& policy);
+
+// The code path behind install_policy(), for any BPF program (used by tests).
+// Uses SECCOMP_FILTER_FLAG_TSYNC so every thread of the process gets the filter;
+// fails if another thread cannot be synchronised.
+wftpd::Result<void> install_filter(std::span<const sock_filter> filter);
+
+}  // namespace wftpd::policy

@@ -1,0 +1,376 @@
+#include "priv/listener.hpp"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "common/io.hpp"
+#include "common/log.hpp"
+#include "common/socket_address.hpp"
+#include "common/unique_fd.hpp"
+#include "priv/secure_directory.hpp"
+#include "priv/session_monitor.hpp"
+
+namespace wftpd {
+namespace {
+
+constexpr int kListenBacklog = 256;
+// Descriptors handed to a session are first moved to this number or above, so the dup2 calls
+// that build the fixed layout (targets 0..4) can never overwrite one of their sources.
+constexpr int kFirstHighFd = 64;
+
+Result<UniqueFd> move_high(UniqueFd fd) {
+  UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, kFirstHighFd));
+  if (!high) return system_error("fcntl(F_DUPFD_CLOEXEC)", errno);
+  return high;
+}
+constexpr int kMaxAcceptsPerWakeup = 64;
+constexpr std::string_view kTooManyClients = "421 Too many connections, try again later.\r\n";
+
+// The self-pipe the signal handlers write to; the only state a handler touches.
+int g_signal_pipe_write = -1;
+
+void on_signal(int signal_number) {
+  const int saved_errno = errno;
+  const auto byte = static_cast<unsigned char>(signal_number);
+  [[maybe_unused]] const ssize_t ignored = ::write(g_signal_pipe_write, &byte, 1);
+  errno = saved_errno;
+}
+
+Result<void> install_signal_handlers(int pipe_write) {
+  g_signal_pipe_write = pipe_write;
+  struct sigaction action{};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (const int signal_number : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) {
+    if (::sigaction(signal_number, &action, nullptr) != 0) return system_error("sigaction", errno);
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  return ok_result();
+}
+
+Result<UniqueFd> bind_listen_socket(const std::string& host, std::uint16_t port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
+  if (rc != 0) return make_error("getaddrinfo(" + host + "): " + ::gai_strerror(rc));
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owner(found, ::freeaddrinfo);
+  UniqueFd fd(::socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                       found->ai_protocol));
+  if (!fd) return system_error("socket", errno);
+  const int on = 1;
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
+    return system_error("setsockopt(SO_REUSEADDR)", errno);
+  }
+  if (found->ai_family == AF_INET6 &&
+      ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) {
+    return system_error("setsockopt(IPV6_V6ONLY)", errno);
+  }
+  if (::bind(fd.get(), found->ai_addr, found->ai_addrlen) != 0) {
+    return system_error("bind(" + host + " port " + service + ")", errno);
+  }
+  if (::listen(fd.get(), kListenBacklog) != 0) return system_error("listen", errno);
+  return fd;
+}
+
+// A sealed memfd holding the canonical configuration every monitor reads.
+Result<UniqueFd> make_config_memfd(const Config& config) {
+  UniqueFd fd(::memfd_create("wardenftpd-config", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd) return system_error("memfd_create", errno);
+  auto written = write_all(fd.get(), serialize_config(config));
+  if (!written) return written.error();
+  // SECURITY: sealed, so no process holding the descriptor can change what later sessions read.
+  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    return system_error("fcntl(F_ADD_SEALS)", errno);
+  }
+  return fd;
+}
+
+class Listener {
+ public:
+  explicit Listener(std::string config_path) : config_path_(std::move(config_path)) {}
+  int run();
+
+ private:
+  Result<void> apply_config(Config config);
+  void accept_clients(int listen_fd);
+  void spawn_session(UniqueFd client);
+  void reap_children();
+  void reload();
+  void shut_down();
+
+  std::string config_path_;
+  Config config_;
+  UniqueFd config_memfd_;
+  UniqueFd devnull_;
+  std::vector<UniqueFd> listen_sockets_;
+  std::map<pid_t, std::uint64_t> sessions_;  // monitor pid -> session id
+  std::uint64_t next_session_id_ = 1;
+};
+
+Result<void> Listener::apply_config(Config config) {
+  auto chroot_dir = prepare_empty_directory(config.secure_chroot_dir);
+  if (!chroot_dir) return chroot_dir;
+  auto memfd = make_config_memfd(config);
+  if (!memfd) return memfd.error();
+  auto high = move_high(std::move(*memfd));
+  if (!high) return high.error();
+  config_memfd_ = std::move(*high);
+  config_ = std::move(config);
+  set_log_level(parse_log_level(config_.log_level));
+  return ok_result();
+}
+
+void Listener::spawn_session(UniqueFd accepted) {
+  const std::uint64_t session_id = next_session_id_++;
+  auto moved = move_high(std::move(accepted));
+  if (!moved) {
+    log_error(moved.error().message);
+    return;
+  }
+  UniqueFd client = std::move(*moved);
+  auto peer = SocketAddress::peer_of(client.get());
+  const std::string peer_text = peer ? peer->to_string() : "unknown";
+
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attributes);
+  // The fixed layout: 0,1 /dev/null, 2 the log (our stderr), 3 client, 4 configuration.
+  posix_spawn_file_actions_adddup2(&actions, devnull_.get(), 0);
+  posix_spawn_file_actions_adddup2(&actions, devnull_.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, client.get(), kSessionClientFd);
+  posix_spawn_file_actions_adddup2(&actions, config_memfd_.get(), kSessionConfigFd);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kSessionConfigFd + 1);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (const int signal_number : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE}) {
+    sigaddset(&defaults, signal_number);
+  }
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setsigmask(&attributes, &empty);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+  const std::string id_text = std::to_string(session_id);
+  char arg0[] = "wardenftpd";
+  char arg1[] = "--session";
+  std::string id_copy = id_text;
+  char* argv[] = {arg0, arg1, id_copy.data(), nullptr};
+  char* envp[] = {nullptr};
+  pid_t pid = 0;
+  // SECURITY: exec, not just fork: every session gets a fresh address-space layout and stack
+  // canary, so one connection cannot learn another's by brute force.
+  const int rc = ::posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, argv, envp);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (rc != 0) {
+    log_error(system_error("posix_spawn(session monitor)", rc).message);
+    (void)write_all(client.get(), "421 Service not available, closing control connection.\r\n");
+    return;
+  }
+  sessions_[pid] = session_id;
+  log_info("session " + id_text + " from " + peer_text + " (monitor pid " + std::to_string(pid) + ")");
+}
+
+void Listener::accept_clients(int listen_fd) {
+  for (int i = 0; i < kMaxAcceptsPerWakeup; ++i) {
+    SocketAddress peer;
+    UniqueFd client(::accept4(listen_fd, peer.raw(), peer.length_ptr(), SOCK_CLOEXEC));
+    if (!client) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+      if (errno == ECONNABORTED || errno == EPROTO) continue;
+      log_error(system_error("accept4", errno).message);
+      // EMFILE and friends: back off briefly rather than spin.
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      return;
+    }
+    if (sessions_.size() >= config_.max_clients) {
+      log_warning("refusing " + peer.to_string() + ": max_clients (" +
+                  std::to_string(config_.max_clients) + ") reached");
+      // Non-blocking best effort: a client that does not read does not stall the listener.
+      ::send(client.get(), kTooManyClients.data(), kTooManyClients.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      continue;
+    }
+    spawn_session(std::move(client));
+  }
+}
+
+void Listener::reap_children() {
+  // SIGCHLD coalesces: reap until nothing is left.
+  int status = 0;
+  pid_t pid;
+  while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+    auto it = sessions_.find(pid);
+    if (it == sessions_.end()) continue;
+    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+      std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
+                        : WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS
+                            ? std::string("was killed by its seccomp filter (SIGSYS)")
+                            : "was killed by signal " + std::to_string(WTERMSIG(status));
+      log_warning("session " + std::to_string(it->second) + " monitor " + how);
+    }
+    sessions_.erase(it);
+  }
+}
+
+void Listener::reload() {
+  auto config = load_config_file(config_path_);
+  if (!config) {
+    log_error("reload refused, keeping the current configuration: " + config.error().message);
+    return;
+  }
+  if (config->listen_addresses != config_.listen_addresses || config->listen_port != config_.listen_port) {
+    log_warning("reload: listen_address and listen_port changes need a restart; kept the old ones");
+    config->listen_addresses = config_.listen_addresses;
+    config->listen_port = config_.listen_port;
+  }
+  auto applied = apply_config(std::move(*config));
+  if (!applied) {
+    log_error("reload refused, keeping the current configuration: " + applied.error().message);
+    return;
+  }
+  log_info("configuration reloaded from " + config_path_ + "; it applies to new sessions");
+}
+
+void Listener::shut_down() {
+  log_info("shutting down: closing listening sockets, ending " + std::to_string(sessions_.size()) +
+           " session(s)");
+  listen_sockets_.clear();
+  for (const auto& [pid, id] : sessions_) ::kill(pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!sessions_.empty() && std::chrono::steady_clock::now() < deadline) {
+    reap_children();
+    if (!sessions_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (const auto& [pid, id] : sessions_) ::kill(pid, SIGKILL);
+  while (!sessions_.empty()) {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, 0);
+    if (pid < 0 && errno != EINTR) break;
+    sessions_.erase(pid);
+  }
+}
+
+int Listener::run() {
+  auto config = load_config_file(config_path_);
+  if (!config) {
+    log_error(config.error().message);
+    return 1;
+  }
+  auto applied = apply_config(std::move(*config));
+  if (!applied) {
+    log_error(applied.error().message);
+    return 1;
+  }
+  auto devnull = move_high(UniqueFd(::open("/dev/null", O_RDWR | O_CLOEXEC)));
+  if (!devnull) {
+    log_error("/dev/null: " + devnull.error().message);
+    return 1;
+  }
+  devnull_ = std::move(*devnull);
+  for (const auto& host : config_.listen_addresses) {
+    auto fd = bind_listen_socket(host, config_.listen_port);
+    if (!fd) {
+      log_error(fd.error().message);
+      return 1;
+    }
+    listen_sockets_.push_back(std::move(*fd));
+  }
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    log_error(system_error("pipe2", errno).message);
+    return 1;
+  }
+  UniqueFd signal_read(pipe_fds[0]);
+  UniqueFd signal_write(pipe_fds[1]);
+  auto handlers = install_signal_handlers(signal_write.get());
+  if (!handlers) {
+    log_error(handlers.error().message);
+    return 1;
+  }
+  std::string where;
+  for (const auto& host : config_.listen_addresses) {
+    where += (where.empty() ? "" : ", ") +
+             (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+             std::to_string(config_.listen_port);
+  }
+  log_info("listening on " + where);
+
+  for (;;) {
+    std::vector<pollfd> fds;
+    fds.push_back({signal_read.get(), POLLIN, 0});
+    for (const auto& fd : listen_sockets_) fds.push_back({fd.get(), POLLIN, 0});
+    const int n = ::poll(fds.data(), fds.size(), -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      log_error(system_error("poll", errno).message);
+      shut_down();
+      return 1;
+    }
+    if (fds[0].revents != 0) {
+      unsigned char signals[64];
+      bool stop = false, reload_requested = false;
+      ssize_t got;
+      while ((got = ::read(signal_read.get(), signals, sizeof(signals))) > 0) {
+        for (ssize_t i = 0; i < got; ++i) {
+          if (signals[i] == SIGTERM || signals[i] == SIGINT) stop = true;
+          if (signals[i] == SIGHUP) reload_requested = true;
+        }
+      }
+      reap_children();
+      if (stop) {
+        shut_down();
+        log_info("stopped");
+        return 0;
+      }
+      if (reload_requested) reload();
+    }
+    for (std::size_t i = 1; i < fds.size(); ++i) {
+      if (fds[i].revents & POLLIN) accept_clients(fds[i].fd);
+    }
+  }
+}
+
+}  // namespace
+
+Result<Config> load_config_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return system_error("open(" + path + ")", errno);
+  auto text = read_whole_fd(fd.get(), 1u << 20);
+  if (!text) return make_error(path + ": " + text.error().message);
+  auto config = parse_config(*text, path);
+  if (!config) return config.error();
+  auto resolved = resolve_nopriv_user(*config);
+  if (!resolved) return make_error(path + ": " + resolved.error().message);
+  return config;
+}
+
+int run_listener(const std::string& config_path) {
+  set_log_context("listener");
+  Listener listener(config_path);
+  return listener.run();
+}
+
+}  // namespace wftpd

@@ -1,0 +1,64 @@
+#include "priv/login_verifier.hpp"
+
+#include <time.h>
+
+#include <cerrno>
+
+#include "common/password_hash.hpp"
+
+namespace wftpd {
+namespace {
+
+// A yescrypt hash of a random password, used only when the users file is empty so that a
+// failed login still costs one hash computation.
+constexpr std::string_view kFallbackDecoy =
+    "$y$j9T$wIRd4fqTGrr1dDqnnD6Dm/$AQGbLXp2i54q2iTlHHK30gdFkVIjjw8S5AsSS8.aQd1";
+
+void sleep_until(std::chrono::steady_clock::time_point deadline) {
+  const auto since_epoch = deadline.time_since_epoch();
+  timespec when{};
+  when.tv_sec = static_cast<time_t>(std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count());
+  when.tv_nsec = static_cast<long>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch % std::chrono::seconds(1))
+          .count());
+  // steady_clock is CLOCK_MONOTONIC on Linux.
+  while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &when, nullptr) == EINTR) {
+  }
+}
+
+}  // namespace
+
+LoginVerifier::LoginVerifier(std::vector<VirtualUser> users,
+                             std::chrono::milliseconds failure_delay)
+    : users_(std::move(users)), failure_delay_(failure_delay) {
+  // The decoy shares the method and cost of a real entry, so checking it costs the same.
+  decoy_hash_ = std::string(kFallbackDecoy);
+  for (const auto& user : users_) {
+    if (!user.hash.starts_with("!")) {
+      decoy_hash_ = user.hash;
+      break;
+    }
+  }
+}
+
+LoginDecision LoginVerifier::verify(std::string_view name, std::string_view password) const {
+  const auto started = std::chrono::steady_clock::now();
+  LoginDecision decision;
+  const VirtualUser* user = find_user(users_, name);
+  if (user != nullptr) {
+    decision.accepted = verify_password(password, user->hash);
+    if (decision.accepted) {
+      decision.user = user;
+      return decision;
+    }
+    decision.log_reason = user->hash.starts_with("!") ? "account locked" : "wrong password";
+  } else {
+    // SECURITY: same work for an unknown user; the result is discarded.
+    [[maybe_unused]] const bool ignored = verify_password(password, decoy_hash_);
+    decision.log_reason = "unknown user";
+  }
+  sleep_until(started + failure_delay_);
+  return decision;
+}
+
+}  // namespace wftpd

@@ -1,0 +1,34 @@
+// Decides logins for the monitor. The pre-auth child only relays what the client typed.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/users_file.hpp"
+
+namespace wftpd {
+
+struct LoginDecision {
+  bool accepted = false;
+  const VirtualUser* user = nullptr;  // set when accepted
+  std::string log_reason;             // for the server log only, never for the client
+};
+
+class LoginVerifier {
+ public:
+  LoginVerifier(std::vector<VirtualUser> users, std::chrono::milliseconds failure_delay);
+
+  // Checks `password` for `name`. SECURITY: an unknown user costs one crypt(3) of the same
+  // method and parameters as a known one, and every failure is answered at the same moment
+  // (attempt start + failure_delay), so reply and timing do not tell the two apart.
+  LoginDecision verify(std::string_view name, std::string_view password) const;
+
+ private:
+  std::vector<VirtualUser> users_;
+  std::chrono::milliseconds failure_delay_;
+  std::string decoy_hash_;
+};
+
+}  // namespace wftpd

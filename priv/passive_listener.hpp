@@ -1,0 +1,41 @@
+// The monitor's side of PASV/EPSV: it owns every network socket, listens on a port of the
+// configured range and hands the post-auth child only a connection from the control peer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "common/monitor_protocol.hpp"
+#include "common/result.hpp"
+#include "common/socket_address.hpp"
+#include "common/unique_fd.hpp"
+
+namespace wftpd {
+
+struct PassivePortRange {
+  std::uint16_t min = 0;  // 0/0: the kernel chooses
+  std::uint16_t max = 0;
+};
+
+class PassiveListener {
+ public:
+  PassiveListener(SocketAddress control_local, SocketAddress control_peer, PassivePortRange range,
+                  std::chrono::seconds data_timeout);
+
+  // Opens a new listening socket (closing any previous one) on the control connection's local
+  // address and a random port of the range.
+  PassiveReady listen();
+
+  // Waits up to `timeout` for the control peer to connect. SECURITY: connections from any other
+  // address are closed and logged (port theft); the listener is closed after one connection.
+  DataStatus accept(std::chrono::seconds timeout, UniqueFd& connection);
+
+ private:
+  SocketAddress control_local_;
+  SocketAddress control_peer_;
+  PassivePortRange range_;
+  std::chrono::seconds data_timeout_;
+  UniqueFd listener_;
+};
+
+}  // namespace wftpd

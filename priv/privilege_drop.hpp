@@ -1,0 +1,44 @@
+// Entering a role's sandbox: the one place where privileges are dropped, in one fixed order,
+// and verified afterwards. Fail-closed: on any error the caller must exit; nothing runs
+// "without the sandbox".
+#pragma once
+
+#include <sys/capability.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace wftpd {
+
+struct SandboxSpec {
+  std::string_view role;       // names the embedded seccomp policy and the process
+  bool change_identity = true; // false: stay uid 0 (the monitor), true: become uid/gid
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string root;            // chroot target, opened without following symlinks
+  bool new_network_namespace = false;
+  std::vector<cap_value_t> retained_capabilities;  // kept in permitted+effective and bounding
+  rlim_t max_open_files = 32;
+  bool allow_fork = false;     // RLIMIT_NPROC 0 unless set
+  pid_t expected_parent = 0;   // PR_SET_PDEATHSIG is set when nonzero, then the parent checked
+  // SECURITY: when set, this descriptor (/dev/null) replaces stderr and is closed just before
+  // the filter is applied: set-up errors still reach the log, the confined child cannot.
+  int stderr_replacement_fd = -1;
+};
+
+// groups -> chroot -> gid/uid -> capabilities -> bounding and ambient sets -> rlimits ->
+// no_new_privs -> seccomp, then verification (which runs before the filter is applied).
+Result<void> enter_sandbox(const SandboxSpec& spec);
+
+// Reduces the bounding set to `keep` (needs CAP_SETPCAP); used by the monitor at start-up.
+Result<void> restrict_bounding_set(const std::vector<cap_value_t>& keep);
+
+// Sets the process name shown in ps and /proc/PID/comm (at most 15 bytes).
+void set_process_name(std::string_view name);
+
+}  // namespace wftpd

@@ -1,0 +1,473 @@
+#include "priv/session_monitor.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <optional>
+
+#include "common/io.hpp"
+#include "common/log.hpp"
+#include "common/monitor_channel.hpp"
+#include "common/socket_address.hpp"
+#include "common/unique_fd.hpp"
+#include "common/users_file.hpp"
+#include "priv/login_verifier.hpp"
+#include "priv/passive_listener.hpp"
+#include "priv/privilege_drop.hpp"
+
+namespace wftpd {
+namespace {
+
+constexpr int kExitSandboxFailed = 70;
+constexpr std::size_t kMaxUsersFileBytes = 64u << 20;
+constexpr std::chrono::seconds kChildAnswerTimeout{30};
+
+enum class Phase { kPreauth, kPostauth };
+
+// Reads the users file while the monitor can still open files. A missing or unsafe file means
+// no login can succeed; the reason is logged.
+std::vector<VirtualUser> load_users(const Config& config) {
+  UniqueFd fd(::open(config.users_file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    log_error(system_error("open(" + config.users_file + ")", errno).message);
+    return {};
+  }
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) {
+    log_error(system_error("fstat(" + config.users_file + ")", errno).message);
+    return {};
+  }
+  // SECURITY: the file holds password hashes and decides uids: it must be root's and private.
+  if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0027) != 0) {
+    log_error(config.users_file + " must be a regular file owned by root, mode 0600 or 0640");
+    return {};
+  }
+  auto text = read_whole_fd(fd.get(), kMaxUsersFileBytes);
+  if (!text) {
+    log_error(config.users_file + ": " + text.error().message);
+    return {};
+  }
+  auto users = parse_users_file(*text, config.users_file);
+  if (!users) {
+    log_error(users.error().message);
+    return {};
+  }
+  return std::move(*users);
+}
+
+// Puts the child's descriptors in the fixed layout: 0-1 /dev/null, 2 the log until the sandbox
+// is complete, 3 control, 4 monitor, 5 /dev/null (replaces the log just before seccomp).
+constexpr int kChildDevNullFd = 5;
+
+[[nodiscard]] bool arrange_child_fds(int devnull, int control, int monitor) {
+  // Move the sources above the target range first so dup2 cannot clobber one with another.
+  const int control_high = ::fcntl(control, F_DUPFD_CLOEXEC, 10);
+  const int monitor_high = ::fcntl(monitor, F_DUPFD_CLOEXEC, 10);
+  const int devnull_high = ::fcntl(devnull, F_DUPFD_CLOEXEC, 10);
+  if (control_high < 0 || monitor_high < 0 || devnull_high < 0) return false;
+  if (::dup2(devnull_high, 0) < 0 || ::dup2(devnull_high, 1) < 0 ||
+      ::dup2(control_high, kChildControlFd) < 0 || ::dup2(monitor_high, kChildMonitorFd) < 0 ||
+      ::dup2(devnull_high, kChildDevNullFd) < 0) {
+    return false;
+  }
+  // SECURITY: nothing else the monitor held (config memfd, users file, other sockets) leaks in.
+  return ::close_range(kChildDevNullFd + 1, ~0U, 0) == 0;
+}
+
+std::string describe_exit(int status) {
+  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const int signal_number = WTERMSIG(status);
+    if (signal_number == SIGSYS) return "was killed by its seccomp filter (SIGSYS)";
+    return "was killed by signal " + std::to_string(signal_number);
+  }
+  return "ended with status " + std::to_string(status);
+}
+
+class SessionMonitor {
+ public:
+  SessionMonitor(const SessionEngines& engines, Config config)
+      : engines_(engines), config_(std::move(config)) {}
+
+  int run();
+
+ private:
+  using Handler = bool (SessionMonitor::*)(ReceivedMessage&);
+
+  // The monitor's request table: which request is allowed in which phase, and its handler.
+  struct RequestRule {
+    MessageType type;
+    Phase phase;
+    bool decides_authentication;
+    Handler handler;
+  };
+  static const std::array<RequestRule, 3> kRequestTable;
+
+  bool start_children();
+  bool dispatch(Phase phase, ReceivedMessage& message);
+  bool handle_login(ReceivedMessage& message);
+  bool handle_passive_listen(ReceivedMessage& message);
+  bool handle_data_connect(ReceivedMessage& message);
+  bool promote_standby(const VirtualUser& user);
+  void serve(Phase phase, MonitorChannel& channel, std::chrono::milliseconds timeout);
+  void end_children();
+  void reap(pid_t& pid, const char* role);
+
+  const SessionEngines& engines_;
+  Config config_;
+  UniqueFd client_;
+  SocketAddress peer_;
+  SocketAddress local_;
+  std::optional<LoginVerifier> verifier_;
+  std::optional<PassiveListener> passive_;
+  MonitorChannel preauth_;
+  MonitorChannel postauth_;
+  pid_t preauth_pid_ = 0;
+  pid_t postauth_pid_ = 0;
+  std::uint32_t failed_logins_ = 0;
+  bool logged_in_ = false;
+};
+
+const std::array<SessionMonitor::RequestRule, 3> SessionMonitor::kRequestTable = {{
+    {MessageType::kLoginRequest, Phase::kPreauth, true, &SessionMonitor::handle_login},
+    {MessageType::kPassiveListen, Phase::kPostauth, false, &SessionMonitor::handle_passive_listen},
+    {MessageType::kDataConnect, Phase::kPostauth, false, &SessionMonitor::handle_data_connect},
+}};
+
+bool SessionMonitor::dispatch(Phase phase, ReceivedMessage& message) {
+  for (const auto& rule : kRequestTable) {
+    if (static_cast<std::uint16_t>(rule.type) != message.type) continue;
+    // SECURITY: a request outside its phase ends the session.
+    if (rule.phase != phase) break;
+    if (rule.decides_authentication && logged_in_) break;
+    if (message.attached_fd.valid()) {
+      log_error("child sent a descriptor with " + std::string(message_type_name(message.type)));
+      return false;
+    }
+    return (this->*rule.handler)(message);
+  }
+  log_error("protocol violation: " + std::string(message_type_name(message.type)) + " (type " +
+            std::to_string(message.type) + ") not allowed in the " +
+            (phase == Phase::kPreauth ? "pre-auth" : "post-auth") + " phase; ending session");
+  return false;
+}
+
+bool SessionMonitor::handle_login(ReceivedMessage& message) {
+  auto request = decode_payload<LoginRequest>(message.payload);
+  if (!request) {
+    log_error("malformed LoginRequest: " + request.error().message);
+    return false;
+  }
+  const auto decision = verifier_->verify(request->user, request->password);
+  if (decision.accepted) {
+    log_info("login accepted for user '" + escape_for_log(request->user) + "'");
+    return promote_standby(*decision.user);
+  }
+  ++failed_logins_;
+  log_warning("login refused for user '" + escape_for_log(request->user) + "': " +
+              decision.log_reason + " (attempt " + std::to_string(failed_logins_) + " of " +
+              std::to_string(config_.max_login_attempts) + ")");
+  const bool final_attempt = failed_logins_ >= config_.max_login_attempts;
+  auto sent = preauth_.send(
+      LoginResult{final_attempt ? LoginStatus::kRejectedFinal : LoginStatus::kRejected});
+  if (!sent) {
+    log_error(sent.error().message);
+    return false;
+  }
+  if (final_attempt) {
+    // Give the child a moment to answer 530 and close; then the session ends either way.
+    ReceivedMessage ignored;
+    (void)preauth_.receive(ignored, std::chrono::seconds(5));
+    return false;
+  }
+  return true;
+}
+
+bool SessionMonitor::promote_standby(const VirtualUser& user) {
+  BecomeUser become{user.name, user.uid, user.gid, user.root};
+  auto sent = postauth_.send(become);
+  std::optional<StandbyReady> ready;
+  if (sent) {
+    auto answer = postauth_.expect<StandbyReady>(nullptr, kChildAnswerTimeout);
+    if (answer) ready = *answer;
+    else log_error("standby child: " + answer.error().message);
+  } else {
+    log_error(sent.error().message);
+  }
+  if (!ready || !ready->ok) {
+    if (ready) log_error("cannot start session for '" + escape_for_log(user.name) + "': " + escape_for_log(ready->reason, 512));
+    (void)preauth_.send(LoginResult{LoginStatus::kUnavailable});
+    ReceivedMessage ignored;
+    (void)preauth_.receive(ignored, std::chrono::seconds(5));
+    return false;
+  }
+  auto accepted = preauth_.send(LoginResult{LoginStatus::kAccepted});
+  if (!accepted) {
+    log_error(accepted.error().message);
+    return false;
+  }
+  auto handoff = preauth_.expect<Handoff>(nullptr, kChildAnswerTimeout);
+  if (!handoff) {
+    log_error("pre-auth child during hand-off: " + handoff.error().message);
+    return false;
+  }
+  // The pre-auth child has nothing left to do; it is stopped whatever it would do next.
+  preauth_.close();
+  ::kill(preauth_pid_, SIGKILL);
+  reap(preauth_pid_, "pre-auth");
+  auto started = postauth_.send(StartSession{std::move(handoff->pending_input)});
+  if (!started) {
+    log_error(started.error().message);
+    return false;
+  }
+  logged_in_ = true;
+  return true;
+}
+
+bool SessionMonitor::handle_passive_listen(ReceivedMessage& message) {
+  auto request = decode_payload<PassiveListen>(message.payload);
+  if (!request) {
+    log_error("malformed PassiveListen: " + request.error().message);
+    return false;
+  }
+  auto sent = postauth_.send(passive_->listen());
+  if (!sent) log_error(sent.error().message);
+  return sent.ok();
+}
+
+bool SessionMonitor::handle_data_connect(ReceivedMessage& message) {
+  auto request = decode_payload<DataConnect>(message.payload);
+  if (!request) {
+    log_error("malformed DataConnect: " + request.error().message);
+    return false;
+  }
+  UniqueFd connection;
+  const DataStatus status =
+      passive_->accept(std::chrono::seconds(config_.data_connection_timeout), connection);
+  auto sent = postauth_.send(DataReady{status}, connection.get());
+  if (!sent) log_error(sent.error().message);
+  return sent.ok();
+}
+
+void SessionMonitor::serve(Phase phase, MonitorChannel& channel, std::chrono::milliseconds timeout) {
+  for (;;) {
+    if (phase == Phase::kPreauth && logged_in_) return;
+    ReceivedMessage message;
+    auto status = channel.receive(message, timeout);
+    if (!status) {
+      log_error("monitor channel: " + status.error().message + "; ending session");
+      return;
+    }
+    if (*status == ReceiveStatus::kClosed) return;
+    if (*status == ReceiveStatus::kTimeout) {
+      log_warning("child silent for too long; ending session");
+      return;
+    }
+    if (!dispatch(phase, message)) return;
+  }
+}
+
+void SessionMonitor::reap(pid_t& pid, const char* role) {
+  if (pid <= 0) return;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  const bool normal = (WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+                      (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  if (!normal) log_warning(std::string(role) + " child " + describe_exit(status));
+  pid = 0;
+}
+
+void SessionMonitor::end_children() {
+  preauth_.close();
+  postauth_.close();
+  // A child that keeps running after its session ended is stopped; then every child is reaped,
+  // so no zombie outlives the monitor.
+  for (pid_t* pid : {&preauth_pid_, &postauth_pid_}) {
+    if (*pid <= 0) continue;
+    int status = 0;
+    const pid_t done = ::waitpid(*pid, &status, WNOHANG);
+    if (done == *pid) {
+      const bool normal = (WIFEXITED(status) && WEXITSTATUS(status) == 0);
+      if (!normal) log_warning(std::string(pid == &preauth_pid_ ? "pre-auth" : "post-auth") + " child " + describe_exit(status));
+      *pid = 0;
+      continue;
+    }
+    ::kill(*pid, SIGKILL);
+    reap(*pid, pid == &preauth_pid_ ? "pre-auth" : "post-auth");
+  }
+}
+
+bool SessionMonitor::start_children() {
+  UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!devnull) {
+    log_error(system_error("open(/dev/null)", errno).message);
+    return false;
+  }
+  auto preauth_pair = make_monitor_socketpair();
+  auto postauth_pair = make_monitor_socketpair();
+  if (!preauth_pair || !postauth_pair) {
+    log_error((preauth_pair ? postauth_pair.error() : preauth_pair.error()).message);
+    return false;
+  }
+  const pid_t monitor_pid = ::getpid();
+
+  preauth_pid_ = ::fork();
+  if (preauth_pid_ < 0) {
+    log_error(system_error("fork", errno).message);
+    return false;
+  }
+  if (preauth_pid_ == 0) {
+    set_process_name("wftpd:preauth");
+    if (!arrange_child_fds(devnull.get(), client_.get(), preauth_pair->second.get())) _exit(kExitSandboxFailed);
+    SandboxSpec spec;
+    spec.role = "preauth";
+    spec.uid = config_.nopriv_uid;
+    spec.gid = config_.nopriv_gid;
+    spec.root = config_.secure_chroot_dir;
+    spec.new_network_namespace = true;
+    spec.max_open_files = 16;
+    spec.expected_parent = monitor_pid;
+    spec.stderr_replacement_fd = kChildDevNullFd;
+    auto sandboxed = enter_sandbox(spec);
+    if (!sandboxed) {
+      log_error("pre-auth sandbox: " + sandboxed.error().message);
+      _exit(kExitSandboxFailed);
+    }
+    _exit(engines_.run_preauth(config_, kChildControlFd, kChildMonitorFd));
+  }
+
+  postauth_pid_ = ::fork();
+  if (postauth_pid_ < 0) {
+    log_error(system_error("fork", errno).message);
+    return false;
+  }
+  if (postauth_pid_ == 0) {
+    // The standby child: forked before the monitor confines itself, it waits (doing nothing
+    // but one blocking read from the monitor) until a login is accepted, then becomes the
+    // post-auth child. Its only input is the monitor.
+    set_process_name("wftpd:standby");
+    preauth_pair->first.reset();
+    preauth_pair->second.reset();
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != monitor_pid) _exit(0);
+    if (!arrange_child_fds(devnull.get(), client_.get(), postauth_pair->second.get())) _exit(kExitSandboxFailed);
+    MonitorChannel monitor{UniqueFd(kChildMonitorFd)};
+    auto become = monitor.expect<BecomeUser>();
+    if (!become) _exit(0);  // session ended before a login
+    set_process_name("wftpd:postauth");
+    SandboxSpec spec;
+    spec.role = "postauth";
+    spec.uid = become->uid;
+    spec.gid = become->gid;
+    spec.root = become->root;
+    spec.new_network_namespace = true;
+    spec.max_open_files = 64;
+    spec.expected_parent = monitor_pid;
+    spec.stderr_replacement_fd = kChildDevNullFd;
+    ::umask(static_cast<mode_t>(config_.local_umask));
+    auto sandboxed = enter_sandbox(spec);
+    if (!sandboxed) {
+      (void)monitor.send(StandbyReady{false, sandboxed.error().message.substr(0, kMaxReasonLength)});
+      _exit(kExitSandboxFailed);
+    }
+    if (!monitor.send(StandbyReady{true, ""})) _exit(1);
+    _exit(engines_.run_postauth(config_, become->name, kChildControlFd, kChildMonitorFd));
+  }
+  preauth_ = MonitorChannel(std::move(preauth_pair->first));
+  postauth_ = MonitorChannel(std::move(postauth_pair->first));
+  return true;
+}
+
+int SessionMonitor::run() {
+  client_ = UniqueFd(kSessionClientFd);
+  auto peer = SocketAddress::peer_of(client_.get());
+  auto local = SocketAddress::local_of(client_.get());
+  if (!peer || !local) {
+    log_error("control connection: " + (peer ? local.error() : peer.error()).message);
+    return 1;
+  }
+  peer_ = *peer;
+  local_ = *local;
+  // Bounds every reply write of the children on a client that stops reading.
+  const timeval send_timeout{static_cast<time_t>(config_.idle_timeout), 0};
+  ::setsockopt(client_.get(), SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
+
+  verifier_.emplace(load_users(config_), std::chrono::milliseconds(config_.login_fail_delay_ms));
+  passive_.emplace(local_, peer_, PassivePortRange{config_.pasv_min_port, config_.pasv_max_port},
+                   std::chrono::seconds(config_.data_timeout));
+
+  // Children need these to enter their sandboxes; everything else goes before they exist.
+  auto bounded = restrict_bounding_set({CAP_SETUID, CAP_SETGID, CAP_SYS_CHROOT, CAP_SYS_ADMIN,
+                                        CAP_SETPCAP, CAP_KILL});
+  if (!bounded) {
+    log_error("monitor: " + bounded.error().message);
+    return 1;
+  }
+  if (!start_children()) {
+    end_children();
+    return 1;
+  }
+
+  SandboxSpec spec;
+  spec.role = "monitor";
+  spec.change_identity = false;
+  spec.root = config_.secure_chroot_dir;
+  // SECURITY: the monitor keeps only CAP_KILL, to stop children that run under other uids.
+  spec.retained_capabilities = {CAP_KILL};
+  spec.max_open_files = 64;
+  auto sandboxed = enter_sandbox(spec);
+  if (!sandboxed) {
+    log_error("monitor sandbox: " + sandboxed.error().message);
+    end_children();
+    return kExitSandboxFailed;
+  }
+
+  // A silent pre-auth child is given its own idle timeout plus a margin before the monitor
+  // gives up on it (an honest one times out the client itself).
+  serve(Phase::kPreauth, preauth_,
+        std::chrono::seconds(static_cast<long long>(config_.idle_timeout) + 30));
+  if (logged_in_) serve(Phase::kPostauth, postauth_, std::chrono::milliseconds(-1));
+  end_children();
+  log_info("session ended");
+  return 0;
+}
+
+}  // namespace
+
+int run_session_monitor(const SessionEngines& engines, const std::string& session_id) {
+  ::signal(SIGPIPE, SIG_IGN);
+  set_process_name("wftpd:monitor");
+  // glibc reads the time zone file on the first gmtime_r; do it now, while files can still be
+  // opened, so no sandboxed role (all fork from here) ever tries.
+  ::tzset();
+  auto text = read_whole_fd(kSessionConfigFd, 1u << 20);
+  if (!text) {
+    log_error("monitor: reading configuration: " + text.error().message);
+    return 1;
+  }
+  auto config = parse_config(*text, "<session configuration>");
+  if (!config) {
+    log_error("monitor: " + config.error().message);
+    return 1;
+  }
+  ::close(kSessionConfigFd);
+  set_log_level(parse_log_level(config->log_level));
+  std::string context = "monitor session=" + session_id;
+  if (auto peer = SocketAddress::peer_of(kSessionClientFd)) {
+    context += " client=" + peer->host_string();
+  }
+  set_log_context(std::move(context));
+  SessionMonitor monitor(engines, std::move(*config));
+  return monitor.run();
+}
+
+}  // namespace wftpd

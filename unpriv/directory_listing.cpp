@@ -1,0 +1,102 @@
+#include "unpriv/directory_listing.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <vector>
+
+#include "common/dir_stream.hpp"
+#include "unpriv/ftp_path.hpp"
+#include "unpriv/listing.hpp"
+
+namespace wftpd {
+
+ListRequest parse_list_argument(std::string_view argument) {
+  ListRequest request;
+  // Leading "-flags" words; a lone "-" or "--" ends the flags.
+  while (argument.size() >= 2 && argument.front() == '-') {
+    const auto end = argument.find(' ');
+    const std::string_view flags = argument.substr(1, end == std::string_view::npos ? end : end - 1);
+    if (flags == "-") {
+      argument = end == std::string_view::npos ? std::string_view() : argument.substr(end + 1);
+      break;
+    }
+    if (flags.find_first_not_of("aAlLRdFtrhS1") != std::string_view::npos) break;  // a file name
+    if (flags.find_first_of("aA") != std::string_view::npos) request.show_hidden = true;
+    if (end == std::string_view::npos) {
+      argument = {};
+      break;
+    }
+    argument.remove_prefix(end + 1);
+    while (!argument.empty() && argument.front() == ' ') argument.remove_prefix(1);
+  }
+  request.path = std::string(argument);
+  return request;
+}
+
+namespace {
+
+std::string line_for(int dir_fd, const char* name, const struct stat& st, bool names_only,
+                     std::time_t now) {
+  if (names_only) return format_nlst_line(name);
+  std::string target;
+  if (S_ISLNK(st.st_mode)) {
+    char buffer[4096];
+    const ssize_t n = ::readlinkat(dir_fd, name, buffer, sizeof(buffer));
+    if (n > 0) target.assign(buffer, static_cast<std::size_t>(n));
+    if (!name_is_listable(target)) target.clear();
+  }
+  return format_list_line(name, st, now, target);
+}
+
+}  // namespace
+
+bool build_listing(const SessionFilesystem& fs, const std::string& path, bool show_hidden,
+                   bool names_only, std::time_t now, std::string& out, FileError& error) {
+  struct stat st{};
+  if (!fs.stat(path, st, error)) return false;
+  if (!S_ISDIR(st.st_mode)) {
+    const std::string_view name = base_name(path);
+    if (!name_is_listable(name)) {
+      error = file_error_from_errno(ENOENT);
+      return false;
+    }
+    out += names_only ? format_nlst_line(name) : format_list_line(name, st, now);
+    return true;
+  }
+  UniqueFd fd;
+  if (!fs.open(path, O_RDONLY | O_DIRECTORY, 0, fd, error)) return false;
+  DIR* raw = ::fdopendir(fd.get());
+  if (raw == nullptr) {
+    error = file_error_from_errno(errno);
+    return false;
+  }
+  fd.release();  // now owned by the DIR stream
+  DirStream dir(raw);
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* entry = ::readdir(dir.get())) {
+    const std::string_view name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    if (!show_hidden && name.front() == '.') continue;
+    if (!name_is_listable(name)) continue;
+    if (names.size() >= kMaxListingEntries) break;
+    names.emplace_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  const int dir_fd = ::dirfd(dir.get());
+  for (const auto& name : names) {
+    struct stat entry_stat{};
+    if (::fstatat(dir_fd, name.c_str(), &entry_stat, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    out += line_for(dir_fd, name.c_str(), entry_stat, names_only, now);
+    if (out.size() > kMaxListingBytes) break;
+  }
+  return true;
+}
+
+}  // namespace wftpd

@@ -1,0 +1,30 @@
+// LIST and NLST: the argument forms clients send, and the listing text, with bounds on work.
+#pragma once
+
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include "unpriv/session_filesystem.hpp"
+
+namespace wftpd {
+
+inline constexpr std::size_t kMaxListingEntries = 200000;
+inline constexpr std::size_t kMaxListingBytes = 64u << 20;
+
+struct ListRequest {
+  bool show_hidden = false;   // -a / -A
+  std::string path;           // may be empty: the current directory
+};
+
+// Accepts "LIST", "LIST path", "LIST -la", "LIST -la path" (ls-style flags that clients send;
+// unknown flag letters are ignored, as ls-compatible servers do).
+ListRequest parse_list_argument(std::string_view argument);
+
+// Lists `path` (a directory's entries, or the single file) in `ls -l` form, or names only.
+// SECURITY: names holding CR or LF are left out, so no listing line can be forged; the work
+// is bounded by kMaxListingEntries and kMaxListingBytes.
+bool build_listing(const SessionFilesystem& fs, const std::string& path, bool show_hidden,
+                   bool names_only, std::time_t now, std::string& out, FileError& error);
+
+}  // namespace wftpd

@@ -1,0 +1,56 @@
+#include "unpriv/ftp_command.hpp"
+
+#include <array>
+
+namespace wftpd {
+
+namespace {
+
+// Plain range checks instead of <cctype>: those consult the C locale and have undefined behaviour
+// for negative char values.
+constexpr bool is_ascii_letter(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+constexpr char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+
+}  // namespace
+
+Result<FtpCommand> parse_command(std::string_view line) {
+  if (line.empty()) return make_error("empty command line");
+
+  std::size_t verb_end = 0;
+  while (verb_end < line.size() && is_ascii_letter(line[verb_end])) ++verb_end;
+  // SECURITY: only letters reach the command table, so binary junk (TLS hellos, HTTP) is rejected
+  // here and never echoed back as a "command name".
+  if (verb_end == 0) return make_error("command verb must start with a letter");
+  if (verb_end > kMaxVerbLength) return make_error("command verb too long");
+  if (verb_end < line.size() && line[verb_end] != ' ') {
+    return make_error("command verb must be followed by a space or the end of the line");
+  }
+
+  FtpCommand command;
+  command.verb.reserve(verb_end);
+  for (std::size_t i = 0; i < verb_end; ++i) command.verb.push_back(ascii_upper(line[i]));
+
+  std::size_t arg_start = verb_end;
+  while (arg_start < line.size() && line[arg_start] == ' ') ++arg_start;
+  const std::string_view argument = line.substr(arg_start);
+  // SECURITY: a NUL would truncate the argument when it becomes a C string for a system call, so
+  // the name checked by policy could differ from the name used.
+  if (argument.find('\0') != std::string_view::npos) return make_error("NUL byte in command argument");
+  command.argument.assign(argument);
+  command.has_argument = !argument.empty();
+  return command;
+}
+
+bool is_http_method(std::string_view verb) {
+  // None of these is an FTP command (RFC 959, 2228, 2389, 2428, 3659, 7151); DELE, not DELETE,
+  // is the FTP one.
+  static constexpr std::array<std::string_view, 9> kMethods = {
+      "GET", "POST", "PUT", "HEAD", "OPTIONS", "CONNECT", "DELETE", "TRACE", "PATCH"};
+  for (std::string_view method : kMethods) {
+    if (verb == method) return true;
+  }
+  return false;
+}
+
+}  // namespace wftpd

@@ -1,0 +1,39 @@
+#include "unpriv/ftp_verbs.hpp"
+
+#include <array>
+#include <vector>
+
+#include "unpriv/reply.hpp"
+
+namespace wftpd {
+
+bool is_known_verb(std::string_view verb) {
+  static constexpr std::array<std::string_view, 55> kVerbs = {
+      "ABOR", "ACCT", "ADAT", "ALLO", "APPE", "AUTH", "CCC",  "CDUP", "CONF", "CWD",  "DELE",
+      "ENC",  "EPRT", "EPSV", "FEAT", "HELP", "HOST", "LANG", "LIST", "MDTM", "MFMT", "MIC",
+      "MKD",  "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PBSZ", "PORT",
+      "PROT", "PWD",  "QUIT", "REIN", "REST", "RETR", "RMD",  "RNFR", "RNTO", "SITE", "SIZE",
+      "SMNT", "STAT", "STOR", "STOU", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD", "XPWD"};
+  for (const auto candidate : kVerbs) {
+    if (candidate == verb) return true;
+  }
+  return verb == "XMKD" || verb == "XRMD";
+}
+
+std::string feature_reply() {
+  // Only what this server really does (RFC 2389: the list is a promise).
+  const std::vector<std::string> lines = {"Features:", "EPSV", "MDTM", "PASV", "SIZE",
+                                          "UTF8", "TVFS", "End"};
+  return format_multiline_reply(211, lines);
+}
+
+std::string help_reply() {
+  const std::vector<std::string> lines = {
+      "The following commands are recognized:",
+      "ABOR CDUP CWD  EPSV FEAT HELP LIST MDTM MODE NLST NOOP OPTS PASS",
+      "PASV PWD  QUIT RETR SIZE STOR STRU SYST TYPE USER XCUP XCWD XPWD",
+      "Help OK."};
+  return format_multiline_reply(214, lines);
+}
+
+}  // namespace wftpd

@@ -1,0 +1,38 @@
+#include "unpriv/monitor_client.hpp"
+
+namespace wftpd {
+
+Result<LoginStatus> MonitorClient::login(const std::string& user, const std::string& password) {
+  auto sent = channel_.send(LoginRequest{user, password});
+  if (!sent) return sent.error();
+  auto result = channel_.expect<LoginResult>();
+  if (!result) return result.error();
+  return result->status;
+}
+
+Result<void> MonitorClient::hand_off(std::string pending_input) {
+  return channel_.send(Handoff{std::move(pending_input)});
+}
+
+Result<StartSession> MonitorClient::await_start() { return channel_.expect<StartSession>(); }
+
+Result<PassiveReady> MonitorClient::passive_listen(bool extended) {
+  auto sent = channel_.send(PassiveListen{extended});
+  if (!sent) return sent.error();
+  return channel_.expect<PassiveReady>();
+}
+
+Result<std::pair<DataStatus, UniqueFd>> MonitorClient::data_connect() {
+  auto sent = channel_.send(DataConnect{});
+  if (!sent) return sent.error();
+  UniqueFd connection;
+  auto ready = channel_.expect<DataReady>(&connection);
+  if (!ready) return ready.error();
+  // SECURITY: a descriptor is only believed together with the status that announces it.
+  if ((ready->status == DataStatus::kConnected) != connection.valid()) {
+    return make_error("data status and descriptor disagree");
+  }
+  return std::make_pair(ready->status, std::move(connection));
+}
+
+}  // namespace wftpd

@@ -1,0 +1,555 @@
+#include "unpriv/postauth_session.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+
+#include "unpriv/control_connection.hpp"
+#include "unpriv/data_transfer.hpp"
+#include "unpriv/directory_listing.hpp"
+#include "unpriv/ftp_command.hpp"
+#include "unpriv/ftp_path.hpp"
+#include "unpriv/ftp_verbs.hpp"
+#include "unpriv/listing.hpp"
+#include "unpriv/monitor_client.hpp"
+#include "unpriv/passive_reply.hpp"
+#include "unpriv/reply.hpp"
+#include "unpriv/session_filesystem.hpp"
+
+namespace wftpd {
+namespace {
+
+constexpr std::uint32_t kMaxOverlongLines = 3;
+
+class PostauthSession {
+ public:
+  PostauthSession(const Config& config, ControlConnection& control, MonitorClient& monitor,
+                  SessionFilesystem& fs)
+      : config_(config), control_(control), monitor_(monitor), fs_(fs) {}
+
+  int run();
+
+ private:
+  enum class Next { kContinue, kClose };
+  using Handler = Next (PostauthSession::*)(const FtpCommand&);
+  struct CommandRule {
+    std::string_view verb;
+    bool needs_argument;
+    Handler handler;
+  };
+  static const std::array<CommandRule, 28> kCommands;
+
+  Next dispatch(const FtpCommand& command);
+  void reply(int code, std::string_view text) { pending_ += format_reply(code, text); }
+  void reply_error(const FileError& error) { reply(error.reply_code, error.reply_text); }
+  bool resolve(const FtpCommand& command, std::string& path);
+  bool open_data_connection(UniqueFd& data);
+  void finish_transfer(const TransferOutcome& outcome, std::string_view what);
+
+  Next cmd_user(const FtpCommand&);
+  Next cmd_pass(const FtpCommand&);
+  Next cmd_quit(const FtpCommand&);
+  Next cmd_syst(const FtpCommand&);
+  Next cmd_feat(const FtpCommand&);
+  Next cmd_help(const FtpCommand&);
+  Next cmd_noop(const FtpCommand&);
+  Next cmd_opts(const FtpCommand&);
+  Next cmd_pwd(const FtpCommand&);
+  Next cmd_cwd(const FtpCommand&);
+  Next cmd_cdup(const FtpCommand&);
+  Next cmd_type(const FtpCommand&);
+  Next cmd_mode(const FtpCommand&);
+  Next cmd_stru(const FtpCommand&);
+  Next cmd_pasv(const FtpCommand&);
+  Next cmd_epsv(const FtpCommand&);
+  Next cmd_list(const FtpCommand&);
+  Next cmd_nlst(const FtpCommand&);
+  Next cmd_retr(const FtpCommand&);
+  Next cmd_stor(const FtpCommand&);
+  Next cmd_size(const FtpCommand&);
+  Next cmd_mdtm(const FtpCommand&);
+  Next cmd_abor(const FtpCommand&);
+  Next cmd_allo(const FtpCommand&);
+  Next cmd_acct(const FtpCommand&);
+  Next cmd_active(const FtpCommand&);
+  Next send_listing(const FtpCommand& command, bool names_only);
+
+  const Config& config_;
+  ControlConnection& control_;
+  MonitorClient& monitor_;
+  SessionFilesystem& fs_;
+  std::string pending_;  // replies not yet written
+  std::string cwd_ = "/";
+  bool ascii_ = true;    // RFC 959: TYPE A is the default
+  bool passive_ready_ = false;
+  bool epsv_all_ = false;
+  std::uint32_t overlong_lines_ = 0;
+};
+
+const std::array<PostauthSession::CommandRule, 28> PostauthSession::kCommands = {{
+    {"USER", false, &PostauthSession::cmd_user},
+    {"PASS", false, &PostauthSession::cmd_pass},
+    {"QUIT", false, &PostauthSession::cmd_quit},
+    {"SYST", false, &PostauthSession::cmd_syst},
+    {"FEAT", false, &PostauthSession::cmd_feat},
+    {"HELP", false, &PostauthSession::cmd_help},
+    {"NOOP", false, &PostauthSession::cmd_noop},
+    {"OPTS", true, &PostauthSession::cmd_opts},
+    {"PWD", false, &PostauthSession::cmd_pwd},
+    {"XPWD", false, &PostauthSession::cmd_pwd},
+    {"CWD", true, &PostauthSession::cmd_cwd},
+    {"XCWD", true, &PostauthSession::cmd_cwd},
+    {"CDUP", false, &PostauthSession::cmd_cdup},
+    {"XCUP", false, &PostauthSession::cmd_cdup},
+    {"TYPE", true, &PostauthSession::cmd_type},
+    {"MODE", true, &PostauthSession::cmd_mode},
+    {"STRU", true, &PostauthSession::cmd_stru},
+    {"PASV", false, &PostauthSession::cmd_pasv},
+    {"EPSV", false, &PostauthSession::cmd_epsv},
+    {"LIST", false, &PostauthSession::cmd_list},
+    {"NLST", false, &PostauthSession::cmd_nlst},
+    {"RETR", true, &PostauthSession::cmd_retr},
+    {"STOR", true, &PostauthSession::cmd_stor},
+    {"SIZE", true, &PostauthSession::cmd_size},
+    {"MDTM", true, &PostauthSession::cmd_mdtm},
+    {"ABOR", false, &PostauthSession::cmd_abor},
+    {"ALLO", false, &PostauthSession::cmd_allo},
+    {"ACCT", false, &PostauthSession::cmd_acct},
+}};
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+std::time_t now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec;
+}
+
+PostauthSession::Next PostauthSession::dispatch(const FtpCommand& command) {
+  for (const auto& rule : kCommands) {
+    if (rule.verb != command.verb) continue;
+    if (rule.needs_argument && (!command.has_argument || command.argument.empty())) {
+      reply(501, "Syntax error in parameters or arguments.");
+      return Next::kContinue;
+    }
+    return (this->*rule.handler)(command);
+  }
+  if (command.verb == "PORT" || command.verb == "EPRT") return cmd_active(command);
+  if (is_known_verb(command.verb)) {
+    reply(502, "Command not implemented.");
+  } else {
+    reply(500, "Unknown command.");
+  }
+  return Next::kContinue;
+}
+
+bool PostauthSession::resolve(const FtpCommand& command, std::string& path) {
+  auto resolved = resolve_path(cwd_, command.argument);
+  if (!resolved) {
+    reply(553, "File name not allowed.");
+    return false;
+  }
+  path = std::move(*resolved);
+  return true;
+}
+
+PostauthSession::Next PostauthSession::cmd_user(const FtpCommand&) {
+  reply(530, "Can't change to another user.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_pass(const FtpCommand&) {
+  reply(503, "Already logged in.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_quit(const FtpCommand&) {
+  reply(221, "Goodbye.");
+  return Next::kClose;
+}
+
+PostauthSession::Next PostauthSession::cmd_syst(const FtpCommand&) {
+  reply(215, "UNIX Type: L8");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_feat(const FtpCommand&) {
+  pending_ += feature_reply();
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_help(const FtpCommand&) {
+  pending_ += help_reply();
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_noop(const FtpCommand&) {
+  reply(200, "NOOP ok.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_opts(const FtpCommand& command) {
+  const std::string argument = upper(command.argument);
+  if (argument == "UTF8 ON" || argument == "UTF-8 ON") {
+    reply(200, "Always in UTF8 mode.");
+  } else {
+    reply(501, "Option not understood.");
+  }
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_pwd(const FtpCommand&) {
+  reply(257, quote_pathname(cwd_) + " is the current directory");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_cwd(const FtpCommand& command) {
+  std::string path;
+  if (!resolve(command, path)) return Next::kContinue;
+  FileError error;
+  if (!fs_.can_enter_directory(path, error)) {
+    reply(550, "Failed to change directory: " + error.reply_text);
+    return Next::kContinue;
+  }
+  cwd_ = path;
+  reply(250, "Directory successfully changed.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_cdup(const FtpCommand&) {
+  FtpCommand up{"CWD", "..", true};
+  return cmd_cwd(up);
+}
+
+PostauthSession::Next PostauthSession::cmd_type(const FtpCommand& command) {
+  const std::string argument = upper(command.argument);
+  if (argument == "I" || argument == "L 8") {
+    ascii_ = false;
+    reply(200, "Switching to Binary mode.");
+  } else if (argument == "A" || argument == "A N") {
+    ascii_ = true;
+    reply(200, "Switching to ASCII mode.");
+  } else if (argument == "E" || argument == "E N" || argument == "A T" || argument == "A C" ||
+             argument.starts_with("L ")) {
+    reply(504, "Command not implemented for that parameter.");
+  } else {
+    reply(501, "Unrecognised TYPE command.");
+  }
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_mode(const FtpCommand& command) {
+  const std::string argument = upper(command.argument);
+  if (argument == "S") reply(200, "Mode set to S.");
+  else if (argument == "B" || argument == "C" || argument == "Z") reply(504, "Only stream mode is supported.");
+  else reply(501, "Unrecognised MODE.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_stru(const FtpCommand& command) {
+  const std::string argument = upper(command.argument);
+  if (argument == "F") reply(200, "Structure set to F.");
+  else if (argument == "R" || argument == "P") reply(504, "Only file structure is supported.");
+  else reply(501, "Unrecognised STRU.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_pasv(const FtpCommand&) {
+  if (epsv_all_) {
+    reply(501, "PASV not allowed after EPSV ALL.");
+    return Next::kContinue;
+  }
+  auto ready = monitor_.passive_listen(false);
+  if (!ready) return Next::kClose;
+  if (ready->status != PassiveStatus::kListening) {
+    reply(425, "Can't open passive connection.");
+    return Next::kContinue;
+  }
+  if (ready->family != AddressFamily::kIpv4) {
+    reply(425, "PASV needs an IPv4 control connection; use EPSV.");
+    return Next::kContinue;
+  }
+  passive_ready_ = true;
+  pending_ += format_pasv_reply({ready->address[0], ready->address[1], ready->address[2],
+                                 ready->address[3]},
+                                ready->port);
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_epsv(const FtpCommand& command) {
+  auto request = parse_epsv_argument(command.argument);
+  if (!request) {
+    const std::string& message = request.error().message;
+    if (message.starts_with("522")) reply(522, "Network protocol not supported, use (1,2)");
+    else reply(501, "Syntax error in EPSV argument.");
+    return Next::kContinue;
+  }
+  if (*request == EpsvRequest::kAll) {
+    epsv_all_ = true;
+    reply(200, "EPSV ALL ok.");
+    return Next::kContinue;
+  }
+  auto ready = monitor_.passive_listen(true);
+  if (!ready) return Next::kClose;
+  const bool ipv4 = ready->family == AddressFamily::kIpv4;
+  if ((*request == EpsvRequest::kIpv4 && !ipv4) || (*request == EpsvRequest::kIpv6 && ipv4)) {
+    reply(522, ipv4 ? "Network protocol not supported, use (1)" : "Network protocol not supported, use (2)");
+    return Next::kContinue;
+  }
+  if (ready->status != PassiveStatus::kListening) {
+    reply(425, "Can't open passive connection.");
+    return Next::kContinue;
+  }
+  passive_ready_ = true;
+  pending_ += format_epsv_reply(ready->port);
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_active(const FtpCommand& command) {
+  if (epsv_all_) {
+    reply(501, command.verb + " not allowed after EPSV ALL.");
+  } else {
+    reply(502, "Active mode is not available; use PASV or EPSV.");
+  }
+  return Next::kContinue;
+}
+
+bool PostauthSession::open_data_connection(UniqueFd& data) {
+  if (!passive_ready_) {
+    reply(425, "Use PASV or EPSV first.");
+    return false;
+  }
+  passive_ready_ = false;  // one connection per PASV/EPSV
+  // Replies so far must reach the client before we block waiting for its connection.
+  if (!pending_.empty()) {
+    if (!control_.send(pending_)) return false;
+    pending_.clear();
+  }
+  auto connected = monitor_.data_connect();
+  if (!connected || connected->first != DataStatus::kConnected) {
+    reply(425, "Failed to establish connection.");
+    return false;
+  }
+  data = std::move(connected->second);
+  return true;
+}
+
+void PostauthSession::finish_transfer(const TransferOutcome& outcome, std::string_view what) {
+  switch (outcome.result) {
+    case TransferResult::kComplete:
+      reply(226, std::string(what) + " complete.");
+      return;
+    case TransferResult::kPeerFailed:
+      reply(426, "Connection closed; transfer aborted.");
+      return;
+    case TransferResult::kLocalFailed: {
+      const FileError error = file_error_from_errno(outcome.error_number);
+      if (error.reply_code == 452 || error.reply_code == 552) reply(error.reply_code, error.reply_text);
+      else reply(451, "Local error in processing.");
+      return;
+    }
+  }
+}
+
+PostauthSession::Next PostauthSession::send_listing(const FtpCommand& command, bool names_only) {
+  const ListRequest request = parse_list_argument(command.has_argument ? command.argument : "");
+  auto path = resolve_path(cwd_, request.path);
+  if (!path) {
+    reply(553, "File name not allowed.");
+    return Next::kContinue;
+  }
+  std::string listing;
+  FileError error;
+  if (!build_listing(fs_, *path, request.show_hidden, names_only, now(), listing, error)) {
+    reply_error(error);
+    return Next::kContinue;
+  }
+  UniqueFd data;
+  if (!open_data_connection(data)) return Next::kContinue;
+  reply(150, "Here comes the directory listing.");
+  if (!control_.send(pending_)) return Next::kClose;
+  pending_.clear();
+  const TransferOutcome outcome = send_text(data.get(), listing);
+  data.reset();
+  if (outcome.result == TransferResult::kComplete) reply(226, "Directory send OK.");
+  else finish_transfer(outcome, "Directory send");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_list(const FtpCommand& command) {
+  return send_listing(command, false);
+}
+
+PostauthSession::Next PostauthSession::cmd_nlst(const FtpCommand& command) {
+  return send_listing(command, true);
+}
+
+PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
+  std::string path;
+  if (!resolve(command, path)) return Next::kContinue;
+  UniqueFd file;
+  FileError error;
+  if (!fs_.open(path, O_RDONLY | O_NONBLOCK, 0, file, error)) {
+    reply(550, "Failed to open file: " + error.reply_text);
+    return Next::kContinue;
+  }
+  struct stat st{};
+  if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    reply(550, "Failed to open file: not a plain file.");
+    return Next::kContinue;
+  }
+  // O_NONBLOCK only kept a FIFO from blocking the open; regular files ignore it.
+  UniqueFd data;
+  if (!open_data_connection(data)) return Next::kContinue;
+  reply(150, std::string("Opening ") + (ascii_ ? "ASCII" : "BINARY") +
+                 " mode data connection for " + std::string(base_name(path)) + " (" +
+                 std::to_string(st.st_size) + " bytes).");
+  if (!control_.send(pending_)) return Next::kClose;
+  pending_.clear();
+  const TransferOutcome outcome = send_file(data.get(), file.get(), ascii_);
+  data.reset();
+  finish_transfer(outcome, "Transfer");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_stor(const FtpCommand& command) {
+  std::string path;
+  if (!resolve(command, path)) return Next::kContinue;
+  UniqueFd file;
+  FileError error;
+  if (!fs_.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0666, file, error)) {
+    reply(553, "Could not create file: " + error.reply_text);
+    return Next::kContinue;
+  }
+  struct stat st{};
+  if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    reply(553, "Could not create file: not a plain file.");
+    return Next::kContinue;
+  }
+  UniqueFd data;
+  if (!open_data_connection(data)) return Next::kContinue;
+  reply(150, "Ok to send data.");
+  if (!control_.send(pending_)) return Next::kClose;
+  pending_.clear();
+  const TransferOutcome outcome = receive_file(data.get(), file.get(), ascii_);
+  data.reset();
+  if (outcome.result == TransferResult::kComplete && ::close(file.release()) != 0) {
+    finish_transfer(TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes}, "Transfer");
+    return Next::kContinue;
+  }
+  finish_transfer(outcome, "Transfer");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_size(const FtpCommand& command) {
+  std::string path;
+  if (!resolve(command, path)) return Next::kContinue;
+  struct stat st{};
+  FileError error;
+  if (!fs_.stat(path, st, error)) {
+    reply(550, "Could not get file size.");
+    return Next::kContinue;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    reply(550, "Could not get file size: not a plain file.");
+    return Next::kContinue;
+  }
+  // RFC 3659 4.1: in TYPE A the size would have to count converted line ends; refuse rather
+  // than lie.
+  if (ascii_) {
+    reply(550, "SIZE not allowed in ASCII mode.");
+    return Next::kContinue;
+  }
+  reply(213, std::to_string(st.st_size));
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_mdtm(const FtpCommand& command) {
+  std::string path;
+  if (!resolve(command, path)) return Next::kContinue;
+  struct stat st{};
+  FileError error;
+  if (!fs_.stat(path, st, error) || !S_ISREG(st.st_mode)) {
+    reply(550, "Could not get file modification time.");
+    return Next::kContinue;
+  }
+  reply(213, format_mdtm(st.st_mtime));
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_abor(const FtpCommand&) {
+  reply(225, "No transfer to ABOR.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_allo(const FtpCommand&) {
+  reply(202, "ALLO command ignored.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_acct(const FtpCommand&) {
+  reply(202, "ACCT not needed.");
+  return Next::kContinue;
+}
+
+int PostauthSession::run() {
+  reply(230, "Login successful.");
+  for (;;) {
+    if (!pending_.empty()) {
+      if (!control_.send(pending_)) return 0;
+      pending_.clear();
+    }
+    auto input = control_.next_line();
+    if (!input || input->status == ControlConnection::Status::kClosed) return 0;
+    if (input->status == ControlConnection::Status::kTimeout) {
+      (void)control_.send(format_reply(421, "Timeout, closing control connection."));
+      return 0;
+    }
+    if (input->status == ControlConnection::Status::kTooLong) {
+      reply(500, "Command line too long.");
+      if (++overlong_lines_ >= kMaxOverlongLines) {
+        reply(421, "Too many over-long command lines, closing control connection.");
+        (void)control_.send(pending_);
+        return 0;
+      }
+      continue;
+    }
+    auto command = parse_command(input->line);
+    if (!command) {
+      if (input->line.find('\0') != std::string::npos) reply(501, "Syntax error in parameters or arguments.");
+      else reply(500, "Syntax error, command unrecognized.");
+      continue;
+    }
+    if (dispatch(*command) == Next::kClose) {
+      if (!pending_.empty()) (void)control_.send(pending_);
+      return 0;
+    }
+  }
+}
+
+}  // namespace
+
+int run_postauth(const Config& config, const std::string& /*user_name*/, int control_fd,
+                 int monitor_fd) {
+  MonitorClient monitor(monitor_fd);
+  auto start = monitor.await_start();
+  if (!start) return 1;
+  auto fs = SessionFilesystem::open_root();
+  if (!fs) return 1;
+  ControlConnection control(control_fd, std::chrono::seconds(config.idle_timeout));
+  control.feed(start->pending_input);
+  PostauthSession session(config, control, monitor, *fs);
+  return session.run();
+}
+
+}  // namespace wftpd

@@ -1,0 +1,76 @@
+#include "unpriv/session_filesystem.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace wftpd {
+
+FileError file_error_from_errno(int error_number) {
+  switch (error_number) {
+    case ENOENT: return {error_number, 550, "No such file or directory."};
+    case EACCES:
+    case EPERM: return {error_number, 550, "Permission denied."};
+    case ENOTDIR: return {error_number, 550, "Not a directory."};
+    case EISDIR: return {error_number, 550, "Is a directory."};
+    case ELOOP: return {error_number, 550, "Too many levels of symbolic links."};
+    case EXDEV: return {error_number, 550, "Path leads outside the session root."};
+    case ENAMETOOLONG: return {error_number, 553, "File name too long."};
+    case EROFS: return {error_number, 550, "Read-only file system."};
+    case EEXIST: return {error_number, 550, "File exists."};
+    case ENOSPC: return {error_number, 452, "Insufficient storage space."};
+    case EDQUOT: return {error_number, 552, "Disk quota exceeded."};
+    case EFBIG: return {error_number, 552, "File too large."};
+    default: return {error_number, 550, "Requested action not taken."};
+  }
+}
+
+Result<SessionFilesystem> SessionFilesystem::open_root() {
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return system_error("open(/)", errno);
+  return SessionFilesystem(std::move(root));
+}
+
+bool SessionFilesystem::open(const std::string& path, int flags, mode_t mode, UniqueFd& out,
+                             FileError& error) const {
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) != 0 ? mode : 0;
+  // SECURITY: resolution is confined to the session root even without the chroot.
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  for (;;) {
+    const long fd = ::syscall(SYS_openat2, root_.get(), path.c_str(), &how, sizeof(how));
+    if (fd >= 0) {
+      out.reset(static_cast<int>(fd));
+      return true;
+    }
+    if (errno == EINTR || errno == EAGAIN) continue;
+    error = file_error_from_errno(errno);
+    return false;
+  }
+}
+
+bool SessionFilesystem::stat(const std::string& path, struct stat& out, FileError& error) const {
+  UniqueFd fd;
+  if (!open(path, O_PATH, 0, fd, error)) return false;
+  if (::fstat(fd.get(), &out) != 0) {
+    error = file_error_from_errno(errno);
+    return false;
+  }
+  return true;
+}
+
+bool SessionFilesystem::can_enter_directory(const std::string& path, FileError& error) const {
+  UniqueFd fd;
+  if (!open(path, O_PATH | O_DIRECTORY, 0, fd, error)) return false;
+  if (::faccessat(fd.get(), ".", X_OK, AT_EACCESS) != 0) {
+    error = file_error_from_errno(errno);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace wftpd

@@ -1,0 +1,40 @@
+// File access of the post-auth child. It runs chrooted to the user's root; on top of that every
+// path is resolved with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) from the root directory,
+// so neither "..", nor an absolute symlink, nor a /proc magic link leads out of it.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <string>
+
+#include "common/result.hpp"
+#include "common/unique_fd.hpp"
+
+namespace wftpd {
+
+// A failed file operation: the errno, and the FTP reply it maps to.
+struct FileError {
+  int error_number = 0;
+  int reply_code = 550;
+  std::string reply_text;
+};
+
+FileError file_error_from_errno(int error_number);
+
+class SessionFilesystem {
+ public:
+  // Opens the (already chrooted) root; call once after the sandbox is in place.
+  static Result<SessionFilesystem> open_root();
+
+  // `path` is absolute within the session root (as resolve_path() makes it).
+  bool open(const std::string& path, int flags, mode_t mode, UniqueFd& out, FileError& error) const;
+  bool stat(const std::string& path, struct stat& out, FileError& error) const;
+  // Whether the process may search (enter) the directory `path`.
+  bool can_enter_directory(const std::string& path, FileError& error) const;
+
+ private:
+  explicit SessionFilesystem(UniqueFd root) : root_(std::move(root)) {}
+  UniqueFd root_;
+};
+
+}  // namespace wftpd
