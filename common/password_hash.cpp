@@ -19,8 +19,8 @@ namespace {
 constexpr std::string_view kYescryptPrefix = "$y$";
 constexpr std::string_view kSha512Prefix = "$6$";
 constexpr std::string_view kRoundsPrefix = "rounds=";
-constexpr std::size_t kSha512MaxSalt = 16;    // sha512-crypt uses at most 16 salt characters
-constexpr std::size_t kSha512HashLength = 86;  // 512 bits in crypt's base-64
+constexpr std::size_t kSha512MaxSalt = 16;       // sha512-crypt uses at most 16 salt characters
+constexpr std::size_t kSha512HashLength = 86;    // 512 bits in crypt's base-64
 constexpr std::size_t kYescryptHashLength = 43;  // 256 bits in crypt's base-64
 constexpr std::size_t kYescryptMaxParams = 32;
 constexpr std::size_t kYescryptMaxSalt = 86;
@@ -90,8 +90,7 @@ const char* method_prefix(HashMethod method) {
 }
 
 bool is_acceptable_password(std::string_view password) {
-  return password.size() <= kMaxPasswordLength &&
-         password.find('\0') == std::string_view::npos;
+  return password.size() <= kMaxPasswordLength && password.find('\0') == std::string_view::npos;
 }
 
 // A NUL-terminated heap copy of secret text, wiped before it is freed.
@@ -120,7 +119,9 @@ class SecretCopy {
 // holds intermediate state derived from the password.
 class CryptScratch {
  public:
-  CryptScratch() : data_(std::make_unique<crypt_data>()) { std::memset(data_.get(), 0, sizeof(crypt_data)); }
+  CryptScratch() : data_(std::make_unique<crypt_data>()) {
+    std::memset(data_.get(), 0, sizeof(crypt_data));
+  }
   CryptScratch(const CryptScratch&) = delete;
   CryptScratch& operator=(const CryptScratch&) = delete;
   // SECURITY: wipe password-derived state.
@@ -129,7 +130,8 @@ class CryptScratch {
   // crypt_rn's output, or nullptr on failure. crypt_rn returns NULL rather than a "*" failure
   // token, but a '*' is checked too so that no failure token is ever treated as a hash.
   const char* run(const SecretCopy& password, const char* setting) {
-    const char* out = crypt_rn(password.c_str(), setting, data_.get(), static_cast<int>(sizeof(crypt_data)));
+    const char* out =
+        crypt_rn(password.c_str(), setting, data_.get(), static_cast<int>(sizeof(crypt_data)));
     if (out == nullptr || out[0] == '*') return nullptr;
     return out;
   }
@@ -232,7 +234,8 @@ Result<std::string> hash_password(std::string_view password, HashMethod method) 
     return make_error("password contains a NUL byte");
   }
   if (password.size() > kMaxHashablePasswordLength) {
-    return make_error("password longer than " + std::to_string(kMaxHashablePasswordLength) + " bytes");
+    return make_error("password longer than " + std::to_string(kMaxHashablePasswordLength) +
+                      " bytes");
   }
   auto setting = generate_setting(method);
   if (!setting.ok()) return setting.error();
@@ -245,7 +248,8 @@ Result<std::string> hash_password(std::string_view password, HashMethod method) 
   std::string hashed(out);
   // Defence in depth: never hand out something the users file parser would refuse.
   if (hash_method_of(hashed) != method) {
-    return make_error("crypt_rn produced a malformed " + std::string(hash_method_name(method)) + " hash");
+    return make_error("crypt_rn produced a malformed " + std::string(hash_method_name(method)) +
+                      " hash");
   }
   return hashed;
 }

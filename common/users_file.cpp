@@ -104,7 +104,8 @@ bool is_valid_user_root(std::string_view root) {
   return true;
 }
 
-Result<std::vector<VirtualUser>> parse_users_file(std::string_view text, std::string_view file_name) {
+Result<std::vector<VirtualUser>> parse_users_file(std::string_view text,
+                                                  std::string_view file_name) {
   if (text.size() > kMaxUsersFileSize) {
     return make_error(line_error(file_name, 1, "file larger than 64 MiB"));
   }
@@ -140,30 +141,37 @@ Result<std::vector<VirtualUser>> parse_users_file(std::string_view text, std::st
     // Field values are not echoed except for validated names: the file may hold control bytes,
     // and error messages end up on terminals and in logs.
     if (!is_valid_user_name(name)) {
-      return fail("invalid user name: expected 1-64 bytes of [A-Za-z0-9._@-], not starting with '-' or '.'");
+      return fail(
+          "invalid user name: expected 1-64 bytes of [A-Za-z0-9._@-], not starting with '-' or "
+          "'.'");
     }
     const std::string quoted = "\"" + std::string(name) + "\"";
     if (auto it = seen.find(name); it != seen.end()) {
-      return fail("duplicate user " + quoted + " (first defined on line " + std::to_string(it->second) + ")");
+      return fail("duplicate user " + quoted + " (first defined on line " +
+                  std::to_string(it->second) + ")");
     }
     if (hash.empty()) return fail("empty password hash for user " + quoted);
     // SECURITY: only yescrypt and sha512-crypt; anything else (DES, MD5, "*", plain text) is a
     // configuration error, not an account that cannot log in or that logs in weakly.
     if (!is_valid_stored_hash(hash)) {
-      return fail("invalid password hash for user " + quoted +
-                  ": expected a yescrypt ($y$) or sha512-crypt ($6$) hash, optionally locked with '!'");
+      return fail(
+          "invalid password hash for user " + quoted +
+          ": expected a yescrypt ($y$) or sha512-crypt ($6$) hash, optionally locked with '!'");
     }
     const std::optional<std::uint32_t> uid = parse_user_id(uid_text);
     if (!uid.has_value()) {
-      return fail("invalid uid for user " + quoted + ": expected a decimal number from 1 to 4294967294");
+      return fail("invalid uid for user " + quoted +
+                  ": expected a decimal number from 1 to 4294967294");
     }
     const std::optional<std::uint32_t> gid = parse_user_id(gid_text);
     if (!gid.has_value()) {
-      return fail("invalid gid for user " + quoted + ": expected a decimal number from 1 to 4294967294");
+      return fail("invalid gid for user " + quoted +
+                  ": expected a decimal number from 1 to 4294967294");
     }
     if (!is_valid_user_root(root)) {
-      return fail("invalid root for user " + quoted +
-                  ": expected an absolute path without '.', '..', '//', a trailing '/' or control bytes");
+      return fail(
+          "invalid root for user " + quoted +
+          ": expected an absolute path without '.', '..', '//', a trailing '/' or control bytes");
     }
     if (users.size() >= kMaxUsers) return fail("more than 100000 users");
 
@@ -175,7 +183,8 @@ Result<std::vector<VirtualUser>> parse_users_file(std::string_view text, std::st
 }
 
 std::string format_users_file(const std::vector<VirtualUser>& users) {
-  std::string text = "# wardenftpd virtual users: name:hash:uid:gid:root (edit with wardenftpd-passwd)\n";
+  std::string text =
+      "# wardenftpd virtual users: name:hash:uid:gid:root (edit with wardenftpd-passwd)\n";
   for (const VirtualUser& user : users) {
     text += user.name;
     text += ':';

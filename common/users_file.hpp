@@ -36,7 +36,8 @@ inline constexpr std::size_t kMaxUsersFileSize = std::size_t{64} * 1024 * 1024;
 
 // Every error is "FILE:LINE: what is wrong" (file_name is used only for messages). Errors about
 // the text as a whole (too large) are reported against line 1.
-Result<std::vector<VirtualUser>> parse_users_file(std::string_view text, std::string_view file_name);
+Result<std::vector<VirtualUser>> parse_users_file(std::string_view text,
+                                                  std::string_view file_name);
 
 // The inverse of parse_users_file, starting with a header comment. The users are written as
 // given: the caller is expected to hold users that parse_users_file would accept.

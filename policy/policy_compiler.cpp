@@ -23,7 +23,9 @@
 //     are merged into a single masked equality.
 // The `; return ERRNO` fallback is compiled as the exact complement of the
 // expression (negated and re-expanded into normalised alternatives), so ALLOW and
-// ERRNO rules never overlap and libseccomp's rule ordering cannot matter.
+// ERRNO rules never overlap and libseccomp's rule ordering cannot matter. It is
+// only accepted when the whole condition tests one argument: libseccomp 2.5.4
+// hangs merging mixed-action rules over several arguments.
 #include "policy/policy_compiler.hpp"
 
 #include <seccomp.h>
@@ -905,6 +907,18 @@ Result<CompiledPolicy> compile(const ParsedPolicy& policy) {
           return r.error();
         }
         if (rule.errno_value != 0) {
+          // libseccomp 2.5.4 loops forever merging ALLOW and ERRNO rule trees that
+          // test several arguments, so the fallback is limited to one argument.
+          for (const auto& conj : rule.condition) {
+            for (const auto& cmp : conj) {
+              if (cmp.arg != rule.condition[0][0].arg) {
+                return error_at(rule.where,
+                                "'; return ERRNO' needs a condition on a single argument; "
+                                "this one tests arg" + std::to_string(rule.condition[0][0].arg) +
+                                " and arg" + std::to_string(cmp.arg));
+              }
+            }
+          }
           auto rest = complement(*dnf, rule.where);
           if (!rest) return rest.error();
           auto denied = normalize_all(*rest, rule.where);

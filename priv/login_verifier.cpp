@@ -12,7 +12,7 @@ namespace {
 // A yescrypt hash of a random password, used only when the users file is empty so that a
 // failed login still costs one hash computation.
 constexpr std::string_view kFallbackDecoy =
-    "$y$j9T$wIRd4fqTGrr1dDqnnD6Dm/$AQGbLXp2i54q2iTlHHK30gdFkVIjjw8S5AsSS8.aQd1";
+    "$y$j9T$5Dba1x5X699LPPafvAoox0$9rb605z6Z70E4EbRhPdbXWboPe9SPMsDpnSObXDv5h9";
 
 void sleep_until(std::chrono::steady_clock::time_point deadline) {
   const auto since_epoch = deadline.time_since_epoch();
@@ -34,7 +34,7 @@ LoginVerifier::LoginVerifier(std::vector<VirtualUser> users,
   // The decoy shares the method and cost of a real entry, so checking it costs the same.
   decoy_hash_ = std::string(kFallbackDecoy);
   for (const auto& user : users_) {
-    if (!user.hash.starts_with("!")) {
+    if (!is_locked_hash(user.hash)) {
       decoy_hash_ = user.hash;
       break;
     }
@@ -51,7 +51,7 @@ LoginDecision LoginVerifier::verify(std::string_view name, std::string_view pass
       decision.user = user;
       return decision;
     }
-    decision.log_reason = user->hash.starts_with("!") ? "account locked" : "wrong password";
+    decision.log_reason = is_locked_hash(user->hash) ? "account locked" : "wrong password";
   } else {
     // SECURITY: same work for an unknown user; the result is discarded.
     [[maybe_unused]] const bool ignored = verify_password(password, decoy_hash_);

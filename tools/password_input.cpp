@@ -62,7 +62,7 @@ class PromptSignals {
   }
 
  private:
-  struct sigaction saved_[std::size(kPromptSignals)] {};
+  struct sigaction saved_[std::size(kPromptSignals)]{};
 };
 
 // Switches terminal echo off for its lifetime. ECHONL stays on so that Enter still moves the

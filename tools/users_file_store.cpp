@@ -54,7 +54,8 @@ class TempFileGuard {
 Result<UsersFileLock> UsersFileLock::acquire(const std::string& path) {
   const std::string lock_path = path + ".lock";
   // SECURITY: O_NOFOLLOW so a planted symlink cannot make us create or lock another file.
-  UniqueFd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
+  UniqueFd fd(
+      ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
   if (!fd) return system_error("open " + lock_path, errno);
   while (::flock(fd.get(), LOCK_EX) != 0) {
     if (errno != EINTR) return system_error("flock " + lock_path, errno);

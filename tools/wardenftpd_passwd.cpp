@@ -56,7 +56,8 @@ int usage_error(std::string_view message) {
 }
 
 int fail(std::string_view message) {
-  std::fprintf(stderr, "wardenftpd-passwd: %.*s\n", static_cast<int>(message.size()), message.data());
+  std::fprintf(stderr, "wardenftpd-passwd: %.*s\n", static_cast<int>(message.size()),
+               message.data());
   return kExitError;
 }
 
@@ -72,7 +73,8 @@ struct AddOptions {
 };
 
 // Parses the arguments after "add". Accepts "--opt VALUE" and "--opt=VALUE".
-std::optional<UsageError> parse_add(const std::vector<std::string_view>& args, AddOptions& options) {
+std::optional<UsageError> parse_add(const std::vector<std::string_view>& args,
+                                    AddOptions& options) {
   bool have_name = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
@@ -112,14 +114,16 @@ std::optional<UsageError> parse_add(const std::vector<std::string_view>& args, A
       (option == "--uid" ? options.uid : options.gid) = id;
     } else if (option == "--root") {
       if (!is_valid_user_root(value)) {
-        return UsageError{"add: invalid --root '" + std::string(value) +
-                          "' (an absolute path without '.', '..', '//', ':', a trailing '/' or control bytes)"};
+        return UsageError{
+            "add: invalid --root '" + std::string(value) +
+            "' (an absolute path without '.', '..', '//', ':', a trailing '/' or control bytes)"};
       }
       options.root = std::string(value);
     } else if (option == "--method") {
       const std::optional<HashMethod> method = parse_hash_method_name(value);
       if (!method.has_value()) {
-        return UsageError{"add: unknown --method '" + std::string(value) + "' (yescrypt or sha512)"};
+        return UsageError{"add: unknown --method '" + std::string(value) +
+                          "' (yescrypt or sha512)"};
       }
       options.method = *method;
     } else {
@@ -143,7 +147,8 @@ int run_add(const std::string& file, const std::vector<std::string_view>& args) 
     auto users = load_users_file(file);
     if (!users.ok()) return fail(users.error().message);
     if (!options.replace && find_user(*users, options.name) != nullptr) {
-      return fail("user '" + options.name + "' already exists in " + file + " (use --replace to change it)");
+      return fail("user '" + options.name + "' already exists in " + file +
+                  " (use --replace to change it)");
     }
   }
 
@@ -161,29 +166,34 @@ int run_add(const std::string& file, const std::vector<std::string_view>& args) 
   auto users = load_users_file(file);
   if (!users.ok()) return fail(users.error().message);
 
-  VirtualUser user{options.name, hash, static_cast<uid_t>(*options.uid), static_cast<gid_t>(*options.gid),
-                   options.root};
+  VirtualUser user{options.name, hash, static_cast<uid_t>(*options.uid),
+                   static_cast<gid_t>(*options.gid), options.root};
   bool replaced = false;
   for (VirtualUser& existing : *users) {
     if (existing.name != options.name) continue;
     if (!options.replace) {
-      return fail("user '" + options.name + "' already exists in " + file + " (use --replace to change it)");
+      return fail("user '" + options.name + "' already exists in " + file +
+                  " (use --replace to change it)");
     }
     existing = std::move(user);
     replaced = true;
     break;
   }
   if (!replaced) {
-    if (users->size() >= kMaxUsers) return fail(file + ": already holds the maximum of 100000 users");
+    if (users->size() >= kMaxUsers)
+      return fail(file + ": already holds the maximum of 100000 users");
     users->push_back(std::move(user));
   }
-  if (auto written = replace_users_file(file, *users); !written.ok()) return fail(written.error().message);
-  std::printf("%s user '%s' in %s\n", replaced ? "replaced" : "added", options.name.c_str(), file.c_str());
+  if (auto written = replace_users_file(file, *users); !written.ok())
+    return fail(written.error().message);
+  std::printf("%s user '%s' in %s\n", replaced ? "replaced" : "added", options.name.c_str(),
+              file.c_str());
   return kExitOk;
 }
 
 int run_delete(const std::string& file, const std::vector<std::string_view>& args) {
-  if (args.size() != 1 || args[0].starts_with("-")) return usage_error("delete: expected exactly one user NAME");
+  if (args.size() != 1 || args[0].starts_with("-"))
+    return usage_error("delete: expected exactly one user NAME");
   const std::string name(args[0]);
   auto lock = UsersFileLock::acquire(file);
   if (!lock.ok()) return fail(lock.error().message);
@@ -192,10 +202,12 @@ int run_delete(const std::string& file, const std::vector<std::string_view>& arg
   const VirtualUser* user = find_user(*users, name);
   // The name is only echoed once known to be valid: it may hold control bytes otherwise.
   if (user == nullptr) {
-    return fail(is_valid_user_name(name) ? "no user '" + name + "' in " + file : "invalid user name");
+    return fail(is_valid_user_name(name) ? "no user '" + name + "' in " + file
+                                         : "invalid user name");
   }
   users->erase(users->begin() + (user - users->data()));
-  if (auto written = replace_users_file(file, *users); !written.ok()) return fail(written.error().message);
+  if (auto written = replace_users_file(file, *users); !written.ok())
+    return fail(written.error().message);
   std::printf("deleted user '%s' from %s\n", name.c_str(), file.c_str());
   return kExitOk;
 }
@@ -245,7 +257,8 @@ int run(int argc, char** argv) {
   }
   if (next >= args.size()) return usage_error("missing command (add, delete or list)");
   const std::string_view command = args[next];
-  const std::vector<std::string_view> rest(args.begin() + static_cast<std::ptrdiff_t>(next) + 1, args.end());
+  const std::vector<std::string_view> rest(args.begin() + static_cast<std::ptrdiff_t>(next) + 1,
+                                           args.end());
   if (command == "add") return run_add(file, rest);
   if (command == "delete") return run_delete(file, rest);
   if (command == "list") return run_list(file, rest);

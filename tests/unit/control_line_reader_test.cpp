@@ -150,8 +150,8 @@ TEST(ControlLineReader, TelnetNoOpFloodIsBoundedAsTooLong) {
 TEST(ControlLineReader, DroppedTelnetBytesCountTowardsRawLimit) {
   ControlLineReader reader(4);  // raw limit 2 * 4 + 2 = 10 bytes before the LF
   ASSERT_EQ(reader.max_raw_line(), 10u);
-  const std::string at_limit = "ab\xff\xf1\xff\xf1\xff\xfd\x01\xff\xf1";  // 11 raw bytes
-  EXPECT_EQ(feed_all(reader, at_limit.substr(0, 10) + "\n"), (Lines{"ab"}));
+  const std::string at_limit = "ab\xff\xfd\x01\xff\xf1\xff\xf1" "cd";  // 11 raw bytes
+  EXPECT_EQ(feed_all(reader, at_limit.substr(0, 10) + "\n"), (Lines{"abc"}));
   ControlLineReader whole(4);
   EXPECT_EQ(feed_all(whole, at_limit + "\nok\n"), (Lines{"<too long>", "ok"}));
   ControlLineReader bytewise(4);

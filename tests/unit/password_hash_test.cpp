@@ -14,7 +14,8 @@ namespace {
 constexpr std::string_view kYescryptSecret =
     "$y$j9T$qzIFpWH7U0wTeRpTiimdA0$7WrkkMsKbOQSxbVkaUcGVny4VuJUlLMwnW9/pK6dZY7";
 constexpr std::string_view kSha512Secret =
-    "$6$EeqdgyZc7q/rPdWD$ZG5LM/Qf9uoQPbKWLwOgeFWvc4VPU8N9qdOvNQiKR18RUR.PnHSeF6PGFanIV0mCmDhdXLYFzLXUQCzYDOkpC.";
+    "$6$EeqdgyZc7q/rPdWD$ZG5LM/"
+    "Qf9uoQPbKWLwOgeFWvc4VPU8N9qdOvNQiKR18RUR.PnHSeF6PGFanIV0mCmDhdXLYFzLXUQCzYDOkpC.";
 
 // The part of a hash before the salt: method and cost parameters.
 std::string params_prefix(std::string_view hash) {
@@ -135,7 +136,8 @@ TEST(PasswordHash, HashMethodOfRecognisesOnlyWellFormedHashes) {
   EXPECT_EQ(hash_method_of(""), std::nullopt);
   EXPECT_EQ(hash_method_of("$1$abc$def"), std::nullopt);
   EXPECT_EQ(hash_method_of("$6$rounds=01000$salt$" + std::string(86, 'a')), std::nullopt);
-  EXPECT_EQ(hash_method_of("$6$rounds=1000$salt$" + std::string(86, 'a')), HashMethod::kSha512Crypt);
+  EXPECT_EQ(hash_method_of("$6$rounds=1000$salt$" + std::string(86, 'a')),
+            HashMethod::kSha512Crypt);
   EXPECT_EQ(hash_method_of("$6$salt$" + std::string(85, 'a')), std::nullopt);
   EXPECT_EQ(hash_method_of("$6$sa:t$" + std::string(86, 'a')), std::nullopt);
 }

@@ -405,19 +405,28 @@ TEST(PolicyBehaviour, FallbackErrnoInsteadOfKill) {
   EXPECT_TRUE(exited_with(status, 7)) << status;
 }
 
-TEST(PolicyBehaviour, FallbackErrnoWithConjunctions) {
+TEST(PolicyBehaviour, FallbackErrnoWithRangesOnOneArgument) {
   const char* policy =
       "exit_group: 1\n"
-      "dup3: arg0 == 500 && arg2 in O_CLOEXEC || arg1 >= 600 && arg1 < 610; return EACCES\n";
+      "dup: arg0 >= 600 && arg0 < 610 || arg0 == 700 || arg0 & 0x10000; return EACCES\n";
   const int status = run_confined(policy, [] {
-    if (sys(SYS_dup3, 500, 501, O_CLOEXEC) != -1 || errno != EBADF) return 1;
-    if (sys(SYS_dup3, 499, 605, O_NONBLOCK) != -1 || errno != EINVAL) return 2;
-    if (sys(SYS_dup3, 500, 501, O_NONBLOCK) != -1 || errno != EACCES) return 3;
-    if (sys(SYS_dup3, 499, 610, 0) != -1 || errno != EACCES) return 4;
-    if (sys(SYS_dup3, 499, 599, 0) != -1 || errno != EACCES) return 5;
+    for (long fd : {600L, 609L, 700L, 0x10000L, 0x10001L}) {
+      if (sys(SYS_dup, fd) != -1 || errno != EBADF) return 1;
+    }
+    for (long fd : {599L, 610L, 699L, 701L, 0x20000L}) {
+      if (sys(SYS_dup, fd) != -1 || errno != EACCES) return 2;
+    }
     return 7;
   });
   EXPECT_TRUE(exited_with(status, 7)) << status;
+}
+
+TEST(PolicyCompiler, FallbackErrnoOverSeveralArgumentsIsAnError) {
+  const std::string e =
+      compile_error("dup3: arg0 == 500 && arg2 in O_CLOEXEC || arg1 >= 600; return EACCES\n");
+  EXPECT_EQ(e.rfind("main.policy:1: '; return ERRNO' needs a condition on a single argument", 0),
+            0u)
+      << e;
 }
 
 TEST(PolicyBehaviour, ForeignArchitectureSyscallKillsProcess) {

@@ -12,7 +12,8 @@ namespace {
 const std::string kYescrypt =
     "$y$j9T$qzIFpWH7U0wTeRpTiimdA0$7WrkkMsKbOQSxbVkaUcGVny4VuJUlLMwnW9/pK6dZY7";
 const std::string kSha512 =
-    "$6$EeqdgyZc7q/rPdWD$ZG5LM/Qf9uoQPbKWLwOgeFWvc4VPU8N9qdOvNQiKR18RUR.PnHSeF6PGFanIV0mCmDhdXLYFzLXUQCzYDOkpC.";
+    "$6$EeqdgyZc7q/rPdWD$ZG5LM/"
+    "Qf9uoQPbKWLwOgeFWvc4VPU8N9qdOvNQiKR18RUR.PnHSeF6PGFanIV0mCmDhdXLYFzLXUQCzYDOkpC.";
 
 std::string line(std::string_view name, std::string_view hash, std::string_view uid,
                  std::string_view gid, std::string_view root) {
@@ -72,7 +73,8 @@ TEST(UsersFile, LastLineMayLackANewline) {
 }
 
 TEST(UsersFile, AcceptsLockedHashes) {
-  const std::string text = line("a", "!" + kYescrypt, "1", "1", "/a") + line("b", "!", "2", "2", "/b") +
+  const std::string text = line("a", "!" + kYescrypt, "1", "1", "/a") +
+                           line("b", "!", "2", "2", "/b") +
                            line("c", "!!" + kSha512, "3", "3", "/c");
   auto parsed = parse_users_file(text, "users");
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;
@@ -89,7 +91,8 @@ TEST(UsersFile, AcceptsExtremeIds) {
 TEST(UsersFile, ErrorNamesFileAndLine) {
   auto parsed = parse_users_file("# c\n" + good_line() + "bad line\n", "/etc/wardenftpd/users");
   ASSERT_FALSE(parsed.ok());
-  EXPECT_TRUE(parsed.error().message.starts_with("/etc/wardenftpd/users:3: ")) << parsed.error().message;
+  EXPECT_TRUE(parsed.error().message.starts_with("/etc/wardenftpd/users:3: "))
+      << parsed.error().message;
 }
 
 TEST(UsersFile, RejectsWrongFieldCounts) {
@@ -104,8 +107,9 @@ TEST(UsersFile, RejectsColonInsideField) {
 }
 
 TEST(UsersFile, RejectsInvalidNames) {
-  for (const std::string& name : std::vector<std::string>{"", "-alice", ".alice", "al ice", "al/ice", "al\tice", "ålice",
-                           std::string(65, 'a'), std::string("a\0b", 3)}) {
+  for (const std::string& name :
+       std::vector<std::string>{"", "-alice", ".alice", "al ice", "al/ice", "al\tice", "ålice",
+                                std::string(65, 'a'), std::string("a\0b", 3)}) {
     expect_error("\n" + line(name, kYescrypt, "1", "1", "/r"), 2, "invalid user name");
   }
 }
@@ -131,10 +135,11 @@ TEST(UsersFile, NamesAreCaseSensitive) {
 TEST(UsersFile, RejectsUnsupportedOrMalformedHashes) {
   std::string truncated = kYescrypt;
   truncated.pop_back();
-  for (std::string hash : {std::string(""), std::string("*"), std::string("!*"), std::string("plain"),
-                           std::string("$1$abcdefgh$0123456789abcdefghijkl"), std::string("abJnggxhB/yWI"),
-                           truncated, kSha512 + "A", std::string("$y$j9T$salt$") + std::string(43, '!'),
-                           std::string("$6$sa t$") + std::string(86, 'a')}) {
+  for (std::string hash :
+       {std::string(""), std::string("*"), std::string("!*"), std::string("plain"),
+        std::string("$1$abcdefgh$0123456789abcdefghijkl"), std::string("abJnggxhB/yWI"), truncated,
+        kSha512 + "A", std::string("$y$j9T$salt$") + std::string(43, '!'),
+        std::string("$6$sa t$") + std::string(86, 'a')}) {
     expect_error(good_line() + line("bob", hash, "1", "1", "/r"), 2, "hash");
   }
 }
@@ -148,9 +153,10 @@ TEST(UsersFile, RejectsInvalidIds) {
 }
 
 TEST(UsersFile, RejectsInvalidRoots) {
-  for (const std::string& root : std::vector<std::string>{"", "relative", "srv/ftp", "//", "/srv//ftp", "/srv/", "/srv/./ftp",
-                           "/srv/..", "/..", "/.", "/srv/ftp/.", "/srv\x01", "/srv\x7f", "/srv\r",
-                           std::string("/s\0v", 4), "/" + std::string(4096, 'a')}) {
+  for (const std::string& root :
+       std::vector<std::string>{"", "relative", "srv/ftp", "//", "/srv//ftp", "/srv/", "/srv/./ftp",
+                                "/srv/..", "/..", "/.", "/srv/ftp/.", "/srv\x01", "/srv\x7f",
+                                "/srv\r", std::string("/s\0v", 4), "/" + std::string(4096, 'a')}) {
     expect_error("#\n#\n" + line("a", kYescrypt, "1", "1", root), 3, "invalid root");
   }
 }
@@ -217,7 +223,8 @@ TEST(UsersFile, FormatOfNoUsersParsesToNoUsers) {
 }
 
 TEST(UsersFile, FindUserMatchesExactNameOnly) {
-  const std::vector<VirtualUser> users = {{"alice", kYescrypt, 1, 1, "/a"}, {"bob", kSha512, 2, 2, "/b"}};
+  const std::vector<VirtualUser> users = {{"alice", kYescrypt, 1, 1, "/a"},
+                                          {"bob", kSha512, 2, 2, "/b"}};
   ASSERT_NE(find_user(users, "bob"), nullptr);
   EXPECT_EQ(find_user(users, "bob")->uid, 2U);
   EXPECT_EQ(find_user(users, "Bob"), nullptr);

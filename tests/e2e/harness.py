@@ -1,0 +1,558 @@
+"""Shared harness for the wardenftpd end-to-end tests (standard library only).
+
+Every test builds its own Daemon (own temp dir under /tmp, own free port), so the tests can
+run one by one and in parallel under ctest.
+"""
+
+import ctypes
+import ftplib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_REPO = os.path.dirname(os.path.dirname(_HERE))
+
+BINARY = os.environ.get("WFTPD_BINARY") or os.path.join(_REPO, "build-e2e", "daemon", "wardenftpd")
+PASSWD = os.environ.get("WFTPD_PASSWD") or os.path.join(_REPO, "build-e2e", "tools",
+                                                         "wardenftpd-passwd")
+
+DEMO_UID = 20001
+DEMO_GID = 20001
+NOBODY_UID = 65534
+CAP_KILL_MASK = 1 << 5
+TIMEOUT = 10.0
+
+
+def require_root(testcase=None):
+    """The tests need root: fail loudly (never skip) when not root."""
+    if os.geteuid() != 0:
+        message = "wardenftpd end-to-end tests must run as root (euid is %d)" % os.geteuid()
+        if testcase is not None:
+            testcase.fail(message)
+        raise AssertionError(message)
+    for path in (BINARY, PASSWD):
+        if not os.access(path, os.X_OK):
+            raise AssertionError("binary not found or not executable: %s "
+                                 "(set WFTPD_BINARY / WFTPD_PASSWD)" % path)
+
+
+def wait_until(predicate, timeout=TIMEOUT, interval=0.02):
+    """Poll predicate() until it returns a truthy value; return that value (or the last falsy)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        time.sleep(interval)
+
+
+def free_port():
+    """A TCP port that is currently free on both 127.0.0.1 and ::1."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s4:
+            s4.bind(("127.0.0.1", 0))
+            port = s4.getsockname()[1]
+            try:
+                with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s6:
+                    s6.bind(("::1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("could not find a free port")
+
+
+# ---------------------------------------------------------------------------------------------
+# /proc helpers
+
+
+def read_stat(pid):
+    """(comm, state, ppid) of a process from /proc/PID/stat, or None if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            data = f.read().decode("utf-8", "replace")
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    # comm is in parentheses and may itself contain spaces or parentheses: use the last ')'.
+    open_paren = data.find("(")
+    close_paren = data.rfind(")")
+    comm = data[open_paren + 1:close_paren]
+    fields = data[close_paren + 2:].split()
+    return comm, fields[0], int(fields[1])
+
+
+def all_processes():
+    """List of dicts {pid, comm, state, ppid} of every process on the system."""
+    result = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        stat = read_stat(int(name))
+        if stat is None:
+            continue
+        result.append({"pid": int(name), "comm": stat[0], "state": stat[1], "ppid": stat[2]})
+    return result
+
+
+def processes_by_comm(comm):
+    return [p for p in all_processes() if p["comm"] == comm]
+
+
+def children(pid, procs=None):
+    procs = all_processes() if procs is None else procs
+    return [p for p in procs if p["ppid"] == pid]
+
+
+def descendants(pid, procs=None):
+    procs = all_processes() if procs is None else procs
+    by_parent = {}
+    for p in procs:
+        by_parent.setdefault(p["ppid"], []).append(p)
+    result, todo = [], [pid]
+    while todo:
+        for child in by_parent.get(todo.pop(), []):
+            result.append(child)
+            todo.append(child["pid"])
+    return result
+
+
+def zombies_among_descendants(pid):
+    return [p for p in descendants(pid) if p["state"] == "Z"]
+
+
+def proc_status(pid):
+    """/proc/PID/status as a dict of field -> string value."""
+    result = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            result[key.strip()] = value.strip()
+    return result
+
+
+def status_ids(status, key):
+    """The four ids of a Uid:/Gid: line (real, effective, saved, filesystem)."""
+    return [int(x) for x in status[key].split()]
+
+
+def status_hex(status, key):
+    return int(status[key], 16)
+
+
+def netns(pid):
+    return os.readlink("/proc/%d/ns/net" % pid)
+
+
+def proc_root(pid):
+    return os.readlink("/proc/%d/root" % pid)
+
+
+def proc_fds(pid):
+    """Dict fd -> readlink target of a process's open descriptors."""
+    result = {}
+    base = "/proc/%d/fd" % pid
+    for name in os.listdir(base):
+        try:
+            result[int(name)] = os.readlink(os.path.join(base, name))
+        except FileNotFoundError:
+            pass
+    return result
+
+
+def pid_alive(pid):
+    stat = read_stat(pid)
+    return stat is not None and stat[1] != "Z"
+
+
+# ---------------------------------------------------------------------------------------------
+# pidfd_getfd via ctypes
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+SYS_pidfd_open = 434
+SYS_pidfd_getfd = 438
+
+
+def pidfd_open(pid):
+    fd = _libc.syscall(ctypes.c_long(SYS_pidfd_open), ctypes.c_int(pid), ctypes.c_uint(0))
+    if fd < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "pidfd_open(%d): %s" % (pid, os.strerror(err)))
+    return fd
+
+
+def pidfd_getfd(pid, target_fd):
+    """Duplicate descriptor target_fd of process pid into this process; returns the new fd."""
+    pidfd = pidfd_open(pid)
+    try:
+        fd = _libc.syscall(ctypes.c_long(SYS_pidfd_getfd), ctypes.c_int(pidfd),
+                           ctypes.c_int(target_fd), ctypes.c_uint(0))
+        if fd < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, "pidfd_getfd(%d, %d): %s" % (pid, target_fd, os.strerror(err)))
+        return fd
+    finally:
+        os.close(pidfd)
+
+
+def monitor_datagram(msg_type, payload=b"", reserved=0, length=None):
+    """u16 type | u16 reserved | u32 payload length | payload, all big-endian."""
+    if length is None:
+        length = len(payload)
+    return (msg_type.to_bytes(2, "big") + reserved.to_bytes(2, "big") +
+            length.to_bytes(4, "big") + payload)
+
+
+def u16_string(data):
+    return len(data).to_bytes(2, "big") + data
+
+
+# ---------------------------------------------------------------------------------------------
+# Raw control connection
+
+
+class RawClient:
+    """A raw FTP control connection that parses (multi-line) replies."""
+
+    def __init__(self, host, port, timeout=TIMEOUT, family=None):
+        if family is None:
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect((host, port))
+        self.buffer = b""
+
+    def local_port(self):
+        return self.sock.getsockname()[1]
+
+    def _read_line(self):
+        while b"\n" not in self.buffer:
+            data = self.sock.recv(65536)
+            if not data:
+                raise EOFError("connection closed by the server (pending: %r)" % self.buffer)
+            self.buffer += data
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line.rstrip(b"\r").decode("utf-8", "replace")
+
+    def reply(self):
+        """(code, full text) of the next reply."""
+        line = self._read_line()
+        lines = [line]
+        if len(line) >= 4 and line[3] == "-":
+            code = line[:3]
+            while True:
+                line = self._read_line()
+                lines.append(line)
+                if line.startswith(code + " "):
+                    break
+        return int(lines[0][:3]), "\n".join(lines)
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.sock.sendall(data)
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def login(self, user="demo", password="demo"):
+        code, text = self.cmd("USER " + user)
+        if code != 331:
+            raise AssertionError("USER: " + text)
+        code, text = self.cmd("PASS " + password)
+        if code != 230:
+            raise AssertionError("PASS: " + text)
+
+    def wait_closed(self, timeout=5.0):
+        """True if the server closes the connection within timeout (unread data is discarded)."""
+        self.sock.settimeout(timeout)
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                data = self.sock.recv(65536)
+                if not data:
+                    return True
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+        return False
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def pasv_retr(client, name, timeout=TIMEOUT, binary=True):
+    """RETR name through EPSV on a RawClient (TYPE I first unless binary=False);
+    returns (final reply code, data)."""
+    if binary:
+        code, text = client.cmd("TYPE I")
+        if code != 200:
+            raise AssertionError("TYPE I: " + text)
+    code, text = client.cmd("EPSV")
+    if code != 229:
+        raise AssertionError("EPSV: " + text)
+    port = int(re.search(r"\(\|\|\|(\d+)\|\)", text).group(1))
+    family = client.sock.family
+    host = client.sock.getpeername()[0]
+    with socket.socket(family, socket.SOCK_STREAM) as data_sock:
+        data_sock.settimeout(timeout)
+        data_sock.connect((host, port))
+        client.send("RETR %s\r\n" % name)
+        code, text = client.reply()
+        if code != 150:
+            raise AssertionError("RETR: " + text)
+        chunks = []
+        while True:
+            chunk = data_sock.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    code, text = client.reply()
+    return code, b"".join(chunks)
+
+
+# ---------------------------------------------------------------------------------------------
+# The daemon under test
+
+
+class Daemon:
+    """Context manager: temp dir, users file (demo/demo), user root with a test file, config,
+    the running listener; on exit SIGTERM and assert exit status 0 within 10 s."""
+
+    TEST_FILE = "hello.txt"
+    TEST_CONTENT = b"hello from wardenftpd\nsecond line\n"
+
+    def __init__(self, config=None, users=(("demo", "demo"),), start=True):
+        require_root()
+        self.extra_config = dict(config or {})
+        self.initial_users = users
+        self.autostart = start
+        self.proc = None
+        self.tmp = None
+        self.next_uid = DEMO_UID
+        self.port = None
+
+    # -- setup --------------------------------------------------------------------------------
+    def __enter__(self):
+        self.tmp = tempfile.mkdtemp(prefix="wftpd-e2e-", dir="/tmp")
+        try:
+            os.chmod(self.tmp, 0o755)
+            self.empty_dir = os.path.join(self.tmp, "empty")
+            self.users_file = os.path.join(self.tmp, "users")
+            self.config_file = os.path.join(self.tmp, "wardenftpd.conf")
+            self.log_file = os.path.join(self.tmp, "stderr.log")
+            self.root = None
+            for name, password in self.initial_users:
+                root = self.add_user(name, password)
+                if self.root is None:
+                    self.root = root
+            self.port = free_port()
+            self.write_config()
+            if self.autostart:
+                self.start()
+        except BaseException:
+            self._cleanup(kill=True)
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if self.proc is not None and self.proc.poll() is None:
+                if exc_type is None:
+                    self.stop()
+                else:
+                    self._kill()
+        finally:
+            self._cleanup(kill=True)
+        return False
+
+    def add_user(self, name, password, uid=None, gid=None, root=None, with_file=True):
+        """Add a virtual user (own root dir owned by its uid, with TEST_FILE); returns the root."""
+        if uid is None:
+            uid = self.next_uid
+            self.next_uid += 1
+        gid = uid if gid is None else gid
+        if root is None:
+            root = os.path.join(self.tmp, "home-" + name)
+            os.makedirs(root, exist_ok=True)
+            if with_file:
+                path = os.path.join(root, self.TEST_FILE)
+                with open(path, "wb") as f:
+                    f.write(self.TEST_CONTENT)
+                os.chown(path, uid, gid)
+            os.chown(root, uid, gid)
+            os.chmod(root, 0o755)
+        result = subprocess.run([PASSWD, "-f", self.users_file, "add", name, "--uid", str(uid),
+                                 "--gid", str(gid), "--root", root],
+                                input=(password + "\n").encode(), capture_output=True,
+                                timeout=30)
+        if result.returncode != 0:
+            raise AssertionError("wardenftpd-passwd add %s failed: %r %r" %
+                                 (name, result.stdout, result.stderr))
+        return root
+
+    def config_text(self, **overrides):
+        values = {
+            "listen_address": "127.0.0.1,::1",
+            "listen_port": str(self.port),
+            "secure_chroot_dir": self.empty_dir,
+            "users_file": self.users_file,
+            "login_fail_delay_ms": "200",
+        }
+        values.update(self.extra_config)
+        values.update(overrides)
+        lines = ["# wardenftpd e2e test configuration"]
+        for key, value in values.items():
+            if value is not None:
+                lines.append("%s=%s" % (key, value))
+        return "\n".join(lines) + "\n"
+
+    def write_config(self, text=None, **overrides):
+        if text is None:
+            text = self.config_text(**overrides)
+        with open(self.config_file, "w") as f:
+            f.write(text)
+
+    # -- process control ----------------------------------------------------------------------
+    def start(self, timeout=TIMEOUT):
+        for _attempt in range(3):
+            self._log_handle = open(self.log_file, "ab")
+            self.proc = subprocess.Popen([BINARY, "-c", self.config_file],
+                                         stdin=subprocess.DEVNULL, stdout=self._log_handle,
+                                         stderr=self._log_handle, close_fds=True)
+            self._log_handle.close()
+            ready = wait_until(lambda: "listening on" in self.log() or self.proc.poll() is not None,
+                               timeout)
+            if ready and self.proc.poll() is None:
+                return
+            if self.proc.poll() is None:
+                self._kill()
+                raise AssertionError("daemon did not log 'listening on' within %ss; log:\n%s" %
+                                     (timeout, self.log()))
+            if "in use" in self.log().lower():
+                # Another parallel test grabbed the port: pick another and retry.
+                self.port = free_port()
+                self.write_config()
+                continue
+            raise AssertionError("daemon exited with %s before listening; log:\n%s" %
+                                 (self.proc.returncode, self.log()))
+        raise AssertionError("daemon could not bind a port; log:\n" + self.log())
+
+    def stop(self, timeout=10.0):
+        """SIGTERM the listener and assert it exits with status 0 within timeout."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self._kill()
+            raise AssertionError("listener did not exit within %ss of SIGTERM; log:\n%s" %
+                                 (timeout, self.log()))
+        if rc != 0:
+            raise AssertionError("listener exited with %s after SIGTERM (expected 0); log:\n%s" %
+                                 (rc, self.log()))
+        return rc
+
+    def _kill(self):
+        pids = [p["pid"] for p in descendants(self.proc.pid)]
+        try:
+            self.proc.kill()
+        except ProcessLookupError:
+            pass
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def _cleanup(self, kill=False):
+        if kill and self.proc is not None and self.proc.poll() is None:
+            self._kill()
+        if self.tmp and os.path.isdir(self.tmp) and not os.environ.get("WFTPD_KEEP_TMP"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def log(self):
+        try:
+            with open(self.log_file, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, needle, timeout=TIMEOUT, count=1):
+        return wait_until(lambda: self.log().count(needle) >= count, timeout)
+
+    # -- clients ------------------------------------------------------------------------------
+    def ftp(self, host="127.0.0.1", login=True, user="demo", password="demo"):
+        client = ftplib.FTP(timeout=TIMEOUT)
+        client.connect(host, self.port)
+        if login:
+            client.login(user, password)
+        return client
+
+    def raw(self, host="127.0.0.1", greeting=True):
+        client = RawClient(host, self.port)
+        if greeting:
+            code, text = client.reply()
+            if code != 220:
+                client.close()
+                raise AssertionError("expected a 220 greeting, got: " + text)
+        return client
+
+    # -- session processes --------------------------------------------------------------------
+    def monitors(self):
+        return [p for p in children(self.pid) if p["comm"] == "wftpd:monitor"]
+
+    def monitor_pid_for(self, client_port, timeout=TIMEOUT):
+        """Monitor pid of the session whose client side uses local port client_port (from the
+        listener's 'session N from ADDR:PORT (monitor pid X)' log line)."""
+        pattern = re.compile(r"session \d+ from \S*:%d \(monitor pid (\d+)\)" % client_port)
+
+        def find():
+            match = pattern.search(self.log())
+            return int(match.group(1)) if match else None
+        pid = wait_until(find, timeout)
+        if pid is None:
+            raise AssertionError("no session log line for client port %d; log:\n%s" %
+                                 (client_port, self.log()))
+        return pid
+
+    def session_child(self, monitor_pid, comm, timeout=TIMEOUT):
+        """Pid of the child of monitor_pid with the given comm (waits for it)."""
+        def find():
+            for p in children(monitor_pid):
+                if p["comm"] == comm and p["state"] != "Z":
+                    return p["pid"]
+            return None
+        pid = wait_until(find, timeout)
+        if pid is None:
+            raise AssertionError("monitor %d has no %s child; children: %r" %
+                                 (monitor_pid, comm, children(monitor_pid)))
+        return pid
+
+
+def sha256(data):
+    import hashlib
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages wardenftpd needs to build and to run its test suite.
+set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: run as root (apt-get)" >&2
+  exit 1
+fi
+packages=(
+  build-essential cmake pkg-config          # toolchain
+  libseccomp-dev libcap-dev libcrypt-dev    # seccomp policy compiler, capabilities, crypt(3)
+  libgtest-dev googletest                   # unit tests
+  python3 curl lftp                         # end-to-end tests drive real clients
+  strace iproute2 procps                    # policy tracing, namespaces, process checks
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
