@@ -845,7 +845,9 @@ Result<ParsedPolicy> parse(std::string_view file_name, std::string_view text,
   }
   Parser parser(resolver);
   if (auto r = parser.parse_text(name, text, 0); !r) return r.error();
-  return parser.take();
+  ParsedPolicy out = parser.take();
+  out.file = name;
+  return out;
 }
 
 Result<ParsedPolicy> parse_file(const std::string& path) {
@@ -868,17 +870,18 @@ Result<ParsedPolicy> parse_file(const std::string& path) {
 }
 
 Result<CompiledPolicy> compile(const ParsedPolicy& policy) {
+  const Location top{policy.file, 0};
   Ctx ctx(seccomp_init(SCMP_ACT_KILL_PROCESS));
-  if (!ctx) return make_error("seccomp_init failed");
+  if (!ctx) return error_at(top, "seccomp_init failed");
   // A syscall made through a foreign ABI (e.g. i386 int 0x80) kills the process too.
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc < 0) {
-    return make_error(std::string("seccomp_attr_set(ACT_BADARCH): ") + std::strerror(-rc));
+    return error_at(top, std::string("seccomp_attr_set(ACT_BADARCH): ") + std::strerror(-rc));
   }
   // CTL_NNP only affects seccomp_load(), which we never call: the BPF is exported
   // and installed by install_filter(), which insists that the daemon has already
   // set PR_SET_NO_NEW_PRIVS itself. Clear it so nobody relies on libseccomp for it.
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0); rc < 0) {
-    return make_error(std::string("seccomp_attr_set(CTL_NNP): ") + std::strerror(-rc));
+    return error_at(top, std::string("seccomp_attr_set(CTL_NNP): ") + std::strerror(-rc));
   }
 
   for (const Rule& rule : policy.rules) {
@@ -937,19 +940,19 @@ Result<CompiledPolicy> compile(const ParsedPolicy& policy) {
 
   CompiledPolicy out;
   auto bpf = export_to_string(ctx.get(), true);
-  if (!bpf) return bpf.error();
+  if (!bpf) return error_at(top, bpf.error().message);
   if (bpf->empty() || bpf->size() % sizeof(sock_filter) != 0) {
-    return make_error("seccomp_export_bpf produced a malformed program");
+    return error_at(top, "seccomp_export_bpf produced a malformed program");
   }
   out.bpf.resize(bpf->size() / sizeof(sock_filter));
   std::memcpy(out.bpf.data(), bpf->data(), bpf->size());
   if (out.bpf.size() > BPF_MAXINSNS) {
-    return make_error("compiled filter has " + std::to_string(out.bpf.size()) +
+    return error_at(top, "compiled filter has " + std::to_string(out.bpf.size()) +
                       " instructions, more than the kernel's limit of " +
                       std::to_string(BPF_MAXINSNS));
   }
   auto pfc = export_to_string(ctx.get(), false);
-  if (!pfc) return pfc.error();
+  if (!pfc) return error_at(top, pfc.error().message);
   out.pfc = std::move(*pfc);
   out.source = policy.expanded_source;
   return out;

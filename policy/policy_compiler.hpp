@@ -59,6 +59,7 @@ struct Rule {
 struct ParsedPolicy {
   std::vector<Rule> rules;       // in source order (includes expanded in place)
   std::string expanded_source;   // text with @include expanded, comments kept
+  std::string file;              // top-level file name (for messages)
 };
 
 // Returns the contents of an included file. `path` is the lexically normalised

@@ -79,7 +79,7 @@ bool compile_file(const std::string& path, CompiledPolicy& out) {
   }
   auto compiled = wftpd::policy::compile(*parsed);
   if (!compiled) {
-    std::cerr << path << ": " << compiled.error().message << '\n';
+    std::cerr << compiled.error().message << '\n';
     return false;
   }
   out = std::move(*compiled);
