@@ -52,9 +52,8 @@ PassiveReady PassiveListener::listen() {
   const std::uint32_t start = random_u32() % span;
   const int attempts = static_cast<int>(std::min<std::uint32_t>(span, kMaxBindAttempts));
   for (int attempt = 0; attempt < attempts; ++attempt) {
-    const std::uint16_t port =
-        range_.min == 0 ? 0
-                        : static_cast<std::uint16_t>(range_.min + (start + static_cast<std::uint32_t>(attempt)) % span);
+    const std::uint32_t offset = (start + static_cast<std::uint32_t>(attempt)) % span;
+    const auto port = static_cast<std::uint16_t>(range_.min == 0 ? 0u : range_.min + offset);
     UniqueFd socket_fd(::socket(control_local_.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!socket_fd) {
       log_error(system_error("socket", errno).message);

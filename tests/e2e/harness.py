@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -344,6 +345,7 @@ class Daemon:
         self.initial_users = users
         self.autostart = start
         self.proc = None
+        self._stopping = False
         self.tmp = None
         self.next_uid = DEMO_UID
         self.port = None
@@ -372,6 +374,8 @@ class Daemon:
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.dump_log("test failed")
         try:
             if self.proc is not None and self.proc.poll() is None:
                 if exc_type is None:
@@ -456,6 +460,7 @@ class Daemon:
 
     def stop(self, timeout=10.0):
         """SIGTERM the listener and assert it exits with status 0 within timeout."""
+        self._stopping = True
         self.proc.send_signal(signal.SIGTERM)
         try:
             rc = self.proc.wait(timeout)
@@ -467,6 +472,21 @@ class Daemon:
             raise AssertionError("listener exited with %s after SIGTERM (expected 0); log:\n%s" %
                                  (rc, self.log()))
         return rc
+
+    def dump_log(self, why):
+        """Write the daemon's log (and its process tree) to stderr, for failure analysis."""
+        try:
+            tree = descendants(self.proc.pid) if self.proc is not None else []
+            state = None if self.proc is None else self.proc.poll()
+            if "shutting down" in self.log() and not self._stopping:
+                why += ("; NOTE: the listener was shut down by a signal the test did not send "
+                        "(another process ran kill/pkill/killall on wardenftpd?)")
+            sys.stderr.write("\n---- wardenftpd log (%s; listener exit status %r; %d descendants)"
+                             " ----\n%s---- end of wardenftpd log ----\n" %
+                             (why, state, len(tree), self.log()[-20000:]))
+            sys.stderr.flush()
+        except Exception as e:  # never mask the real failure
+            sys.stderr.write("(could not dump the daemon log: %r)\n" % e)
 
     def _kill(self):
         pids = [p["pid"] for p in descendants(self.proc.pid)]

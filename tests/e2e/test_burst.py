@@ -69,6 +69,7 @@ class BurstTest(unittest.TestCase):
                 t.join(BURST_DEADLINE + 20)
             elapsed = time.monotonic() - started
             self.assertFalse(any(t.is_alive() for t in threads), "burst threads hung")
+            self.assertIsNone(d.proc.poll(), "listener died during the burst")
             self.assertEqual(errors[:5], [], "%d failed sessions" % len(errors))
             self.assertEqual(done[0], SESSIONS,
                              "only %d of %d sessions in %.1fs" % (done[0], SESSIONS, elapsed))
