@@ -1,4 +1,5 @@
 #include "unpriv/reply.hpp"
+#include "unpriv/ftp_verbs.hpp"
 
 #include <gtest/gtest.h>
 
@@ -92,6 +93,31 @@ TEST(ReplyDeathTest, CodeOutOfRangeIsAProgrammingError) {
   EXPECT_DEATH((void)format_reply(600, "x"), "");
 }
 #endif
+
+}  // namespace
+}  // namespace wftpd
+
+namespace wftpd {
+namespace {
+
+TEST(FeatureReply, EveryFeatureLineStartsWithOneSpace) {
+  const std::string reply = feature_reply();
+  EXPECT_EQ(reply.rfind("211-", 0), 0u);
+  EXPECT_TRUE(reply.ends_with("211 End\r\n"));
+  std::size_t start = reply.find("\r\n") + 2;
+  int features = 0;
+  while (start < reply.size()) {
+    const std::size_t end = reply.find("\r\n", start);
+    const std::string line = reply.substr(start, end - start);
+    if (line != "211 End") {
+      EXPECT_EQ(line[0], ' ') << line;
+      EXPECT_NE(line[1], ' ') << line;
+      ++features;
+    }
+    start = end + 2;
+  }
+  EXPECT_GE(features, 4);
+}
 
 }  // namespace
 }  // namespace wftpd
