@@ -23,17 +23,17 @@ bool is_known_verb(std::string_view verb) {
 std::string feature_reply() {
   // Only what this server really does (RFC 2389: the list is a promise). Each feature line
   // starts with exactly one space (RFC 2389 3.2).
-  const std::vector<std::string> lines = {"Features:", " EPSV", " MDTM", " PASV", " SIZE",
-                                          " UTF8", " TVFS", "End"};
+  const std::vector<std::string> lines = {"Features:", " EPSV", " MDTM", " PASV", " REST STREAM",
+                                          " SIZE", " UTF8", " TVFS", "End"};
   return format_multiline_reply(211, lines);
 }
 
 std::string help_reply() {
   const std::vector<std::string> lines = {
       "The following commands are recognized:",
-      " ABOR ACCT ALLO CDUP CWD  EPSV FEAT HELP LIST MDTM MODE NLST NOOP",
-      " OPTS PASS PASV PWD  QUIT RETR SIZE STOR STRU SYST TYPE USER XCUP",
-      " XCWD XPWD",
+      " ABOR ACCT ALLO APPE CDUP CWD  DELE EPSV FEAT HELP LIST MDTM MKD",
+      " MODE NLST NOOP OPTS PASS PASV PWD  QUIT REST RETR RMD  RNFR RNTO",
+      " SIZE STAT STOR STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD",
       "Help OK."};
   return format_multiline_reply(214, lines);
 }

@@ -5,8 +5,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/random.h>
+
 #include <array>
 #include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <limits>
+#include <utility>
+#include <vector>
 
 #include "unpriv/control_connection.hpp"
 #include "unpriv/data_transfer.hpp"
@@ -41,7 +48,7 @@ class PostauthSession {
     bool needs_argument;
     Handler handler;
   };
-  static const std::array<CommandRule, 28> kCommands;
+  static const std::array<CommandRule, 38> kCommands;
 
   Next dispatch(const FtpCommand& command);
   void reply(int code, std::string_view text) { pending_ += format_reply(code, text); }
@@ -76,6 +83,15 @@ class PostauthSession {
   Next cmd_allo(const FtpCommand&);
   Next cmd_acct(const FtpCommand&);
   Next cmd_active(const FtpCommand&);
+  Next cmd_mkd(const FtpCommand&);
+  Next cmd_rmd(const FtpCommand&);
+  Next cmd_dele(const FtpCommand&);
+  Next cmd_rnfr(const FtpCommand&);
+  Next cmd_rnto(const FtpCommand&);
+  Next cmd_appe(const FtpCommand&);
+  Next cmd_rest(const FtpCommand&);
+  Next cmd_stat(const FtpCommand&);
+  Next store(const FtpCommand& command, bool append);
   Next send_listing(const FtpCommand& command, bool names_only);
 
   const Config& config_;
@@ -88,9 +104,11 @@ class PostauthSession {
   bool passive_ready_ = false;
   bool epsv_all_ = false;
   std::uint32_t overlong_lines_ = 0;
+  std::string rename_from_;      // set by RNFR, consumed by the next command
+  unsigned long long restart_offset_ = 0;  // set by REST, consumed by the next command
 };
 
-const std::array<PostauthSession::CommandRule, 28> PostauthSession::kCommands = {{
+const std::array<PostauthSession::CommandRule, 38> PostauthSession::kCommands = {{
     {"USER", false, &PostauthSession::cmd_user},
     {"PASS", false, &PostauthSession::cmd_pass},
     {"QUIT", false, &PostauthSession::cmd_quit},
@@ -119,6 +137,16 @@ const std::array<PostauthSession::CommandRule, 28> PostauthSession::kCommands = 
     {"ABOR", false, &PostauthSession::cmd_abor},
     {"ALLO", false, &PostauthSession::cmd_allo},
     {"ACCT", false, &PostauthSession::cmd_acct},
+    {"MKD", true, &PostauthSession::cmd_mkd},
+    {"XMKD", true, &PostauthSession::cmd_mkd},
+    {"RMD", true, &PostauthSession::cmd_rmd},
+    {"XRMD", true, &PostauthSession::cmd_rmd},
+    {"DELE", true, &PostauthSession::cmd_dele},
+    {"RNFR", true, &PostauthSession::cmd_rnfr},
+    {"RNTO", true, &PostauthSession::cmd_rnto},
+    {"APPE", true, &PostauthSession::cmd_appe},
+    {"REST", true, &PostauthSession::cmd_rest},
+    {"STAT", false, &PostauthSession::cmd_stat},
 }};
 
 std::string upper(std::string_view text) {
@@ -136,6 +164,15 @@ std::time_t now() {
 }
 
 PostauthSession::Next PostauthSession::dispatch(const FtpCommand& command) {
+  // RFC 959: RNTO must come right after RNFR, and REST applies to the very next transfer.
+  if (command.verb != "RNTO") {
+    const bool keep = command.verb == "RNFR";
+    if (!keep) rename_from_.clear();
+  }
+  if (command.verb != "REST" && command.verb != "RETR" && command.verb != "STOR" &&
+      command.verb != "APPE") {
+    restart_offset_ = 0;
+  }
   for (const auto& rule : kCommands) {
     if (rule.verb != command.verb) continue;
     if (rule.needs_argument && (!command.has_argument || command.argument.empty())) {
@@ -409,6 +446,15 @@ PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
     return Next::kContinue;
   }
   // O_NONBLOCK only kept a FIFO from blocking the open; regular files ignore it.
+  const unsigned long long offset = std::exchange(restart_offset_, 0);
+  if (offset > static_cast<unsigned long long>(st.st_size)) {
+    reply(554, "Restart offset is past the end of the file.");
+    return Next::kContinue;
+  }
+  if (offset != 0 && ::lseek(file.get(), static_cast<off_t>(offset), SEEK_SET) < 0) {
+    reply(554, "Could not seek to the restart offset.");
+    return Next::kContinue;
+  }
   UniqueFd data;
   if (!open_data_connection(data)) return Next::kContinue;
   reply(150, std::string("Opening ") + (ascii_ ? "ASCII" : "BINARY") +
@@ -423,31 +469,224 @@ PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
 }
 
 PostauthSession::Next PostauthSession::cmd_stor(const FtpCommand& command) {
+  return store(command, false);
+}
+
+PostauthSession::Next PostauthSession::cmd_appe(const FtpCommand& command) {
+  return store(command, true);
+}
+
+// STOR writes a temporary file next to the target and renames it into place only when the
+// upload completed, so an interrupted upload never destroys the existing file. APPE and a STOR
+// after REST write in place, as they must.
+PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool append) {
   std::string path;
   if (!resolve(command, path)) return Next::kContinue;
-  UniqueFd file;
+  const unsigned long long offset = std::exchange(restart_offset_, 0);
   FileError error;
-  if (!fs_.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0666, file, error)) {
-    reply(553, "Could not create file: " + error.reply_text);
-    return Next::kContinue;
-  }
-  struct stat st{};
-  if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+  struct stat existing{};
+  const bool exists = fs_.stat(path, existing, error);
+  if (exists && !S_ISREG(existing.st_mode)) {
     reply(553, "Could not create file: not a plain file.");
     return Next::kContinue;
   }
+  const bool atomic = !append && offset == 0;
+  UniqueFd parent;
+  std::string entry;
+  std::string temp_name;
+  UniqueFd file;
+  if (atomic) {
+    if (!fs_.open_parent(path, parent, entry, error)) {
+      reply(553, "Could not create file: " + error.reply_text);
+      return Next::kContinue;
+    }
+    std::uint64_t random = 0;
+    if (::getrandom(&random, sizeof(random), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(random))) {
+      random = static_cast<std::uint64_t>(now());
+    }
+    char name[40];
+    std::snprintf(name, sizeof(name), ".wftpd-upload-%016llx", static_cast<unsigned long long>(random));
+    temp_name = name;
+    const int fd = ::openat(parent.get(), temp_name.c_str(),
+                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      reply(553, "Could not create file: " + file_error_from_errno(errno).reply_text);
+      return Next::kContinue;
+    }
+    file.reset(fd);
+  } else {
+    const int flags = O_WRONLY | O_CREAT | O_NONBLOCK | (append ? O_APPEND : 0);
+    if (!fs_.open(path, flags, 0666, file, error)) {
+      reply(553, "Could not create file: " + error.reply_text);
+      return Next::kContinue;
+    }
+    struct stat st{};
+    if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      reply(553, "Could not create file: not a plain file.");
+      return Next::kContinue;
+    }
+    if (!append && (::ftruncate(file.get(), static_cast<off_t>(offset)) != 0 ||
+                    ::lseek(file.get(), static_cast<off_t>(offset), SEEK_SET) < 0)) {
+      reply(554, "Could not seek to the restart offset.");
+      return Next::kContinue;
+    }
+  }
+  const auto discard_temp = [&] {
+    if (atomic) ::unlinkat(parent.get(), temp_name.c_str(), 0);
+  };
   UniqueFd data;
-  if (!open_data_connection(data)) return Next::kContinue;
-  reply(150, "Ok to send data.");
-  if (!control_.send(pending_)) return Next::kClose;
-  pending_.clear();
-  const TransferOutcome outcome = receive_file(data.get(), file.get(), ascii_);
-  data.reset();
-  if (outcome.result == TransferResult::kComplete && ::close(file.release()) != 0) {
-    finish_transfer(TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes}, "Transfer");
+  if (!open_data_connection(data)) {
+    discard_temp();
     return Next::kContinue;
   }
+  reply(150, "Ok to send data.");
+  if (!control_.send(pending_)) {
+    discard_temp();
+    return Next::kClose;
+  }
+  pending_.clear();
+  TransferOutcome outcome = receive_file(data.get(), file.get(), ascii_);
+  data.reset();
+  if (outcome.result == TransferResult::kComplete && atomic && ::fsync(file.get()) != 0) {
+    outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
+  }
+  if (outcome.result == TransferResult::kComplete && ::close(file.release()) != 0) {
+    outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
+  }
+  if (outcome.result == TransferResult::kComplete && atomic &&
+      ::renameat(parent.get(), temp_name.c_str(), parent.get(), entry.c_str()) != 0) {
+    outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
+  }
+  if (outcome.result != TransferResult::kComplete) discard_temp();
   finish_transfer(outcome, "Transfer");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_mkd(const FtpCommand& command) {
+  std::string path;
+  if (!resolve(command, path)) return Next::kContinue;
+  FileError error;
+  if (!fs_.make_directory(path, error)) {
+    reply(550, "Create directory operation failed: " + error.reply_text);
+    return Next::kContinue;
+  }
+  reply(257, quote_pathname(path) + " created");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_rmd(const FtpCommand& command) {
+  std::string path;
+  if (!resolve(command, path)) return Next::kContinue;
+  FileError error;
+  if (path == "/" || !fs_.remove_directory(path, error)) {
+    reply(550, "Remove directory operation failed: " +
+                   (path == "/" ? std::string("it is the root.") : error.reply_text));
+    return Next::kContinue;
+  }
+  reply(250, "Remove directory operation successful.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_dele(const FtpCommand& command) {
+  std::string path;
+  if (!resolve(command, path)) return Next::kContinue;
+  struct stat st{};
+  FileError error;
+  if (fs_.stat(path, st, error) && S_ISDIR(st.st_mode)) {
+    reply(550, "Delete operation failed: is a directory (use RMD).");
+    return Next::kContinue;
+  }
+  if (!fs_.remove_file(path, error)) {
+    reply(550, "Delete operation failed: " + error.reply_text);
+    return Next::kContinue;
+  }
+  reply(250, "Delete operation successful.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_rnfr(const FtpCommand& command) {
+  std::string path;
+  if (!resolve(command, path)) return Next::kContinue;
+  struct stat st{};
+  FileError error;
+  UniqueFd parent;
+  std::string entry;
+  if (path == "/" || !fs_.open_parent(path, parent, entry, error) ||
+      ::fstatat(parent.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    rename_from_.clear();
+    reply(550, "RNFR command failed: no such file or directory.");
+    return Next::kContinue;
+  }
+  rename_from_ = path;
+  reply(350, "Ready for RNTO.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_rnto(const FtpCommand& command) {
+  if (rename_from_.empty()) {
+    reply(503, "RNFR required first.");
+    return Next::kContinue;
+  }
+  const std::string from = std::exchange(rename_from_, std::string());
+  std::string path;
+  if (!resolve(command, path)) return Next::kContinue;
+  FileError error;
+  if (path == "/" || !fs_.rename(from, path, error)) {
+    reply(550, "Rename failed: " + (path == "/" ? std::string("invalid target.") : error.reply_text));
+    return Next::kContinue;
+  }
+  reply(250, "Rename successful.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_rest(const FtpCommand& command) {
+  const std::string& argument = command.argument;
+  unsigned long long offset = 0;
+  const auto [end, ec] = std::from_chars(argument.data(), argument.data() + argument.size(), offset);
+  if (ec != std::errc() || end != argument.data() + argument.size() ||
+      offset > static_cast<unsigned long long>(std::numeric_limits<off_t>::max())) {
+    reply(501, "REST needs a byte offset.");
+    return Next::kContinue;
+  }
+  restart_offset_ = offset;
+  reply(350, "Restarting at " + std::to_string(offset) + ". Send STORE or RETRIEVE.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_stat(const FtpCommand& command) {
+  if (!command.has_argument || command.argument.empty()) {
+    const std::vector<std::string> lines = {
+        "FTP server status:",
+        std::string(" TYPE: ") + (ascii_ ? "ASCII" : "BINARY") + ", MODE: Stream, STRU: File",
+        std::string(" Data connection: ") + (passive_ready_ ? "passive port open" : "none"),
+        "End of status"};
+    pending_ += format_multiline_reply(211, lines);
+    return Next::kContinue;
+  }
+  // STAT PATH: the listing on the control connection (RFC 959), each line indented so that
+  // no listing line can look like a reply.
+  const ListRequest request = parse_list_argument(command.argument);
+  auto path = resolve_path(cwd_, request.path);
+  if (!path) {
+    reply(553, "File name not allowed.");
+    return Next::kContinue;
+  }
+  std::string listing;
+  FileError error;
+  if (!build_listing(fs_, *path, request.show_hidden, false, now(), listing, error)) {
+    reply_error(error);
+    return Next::kContinue;
+  }
+  std::vector<std::string> lines = {"Status of " + std::string(base_name(*path)) + ":"};
+  std::size_t start = 0;
+  while (start < listing.size() && lines.size() < kMaxListingEntries) {
+    std::size_t end = listing.find("\r\n", start);
+    if (end == std::string::npos) end = listing.size();
+    lines.push_back(" " + listing.substr(start, end - start));
+    start = end + 2;
+  }
+  lines.push_back("End of status");
+  pending_ += format_multiline_reply(213, lines);
   return Next::kContinue;
 }
 

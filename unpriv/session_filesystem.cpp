@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+
+#include "unpriv/ftp_path.hpp"
 
 namespace wftpd {
 
@@ -67,6 +70,66 @@ bool SessionFilesystem::can_enter_directory(const std::string& path, FileError& 
   UniqueFd fd;
   if (!open(path, O_PATH | O_DIRECTORY, 0, fd, error)) return false;
   if (::faccessat(fd.get(), ".", X_OK, AT_EACCESS) != 0) {
+    error = file_error_from_errno(errno);
+    return false;
+  }
+  return true;
+}
+
+bool SessionFilesystem::open_parent(const std::string& path, UniqueFd& parent, std::string& entry,
+                                    FileError& error) const {
+  if (path.empty() || path == "/") {
+    error = file_error_from_errno(EPERM);
+    return false;
+  }
+  entry = std::string(base_name(path));
+  return open(parent_path(path), O_PATH | O_DIRECTORY, 0, parent, error);
+}
+
+bool SessionFilesystem::make_directory(const std::string& path, FileError& error) const {
+  UniqueFd parent;
+  std::string entry;
+  if (!open_parent(path, parent, entry, error)) return false;
+  // 0777 filtered by the session umask, as mkdir(1) does.
+  if (::mkdirat(parent.get(), entry.c_str(), 0777) != 0) {
+    error = file_error_from_errno(errno);
+    return false;
+  }
+  return true;
+}
+
+bool SessionFilesystem::remove_directory(const std::string& path, FileError& error) const {
+  UniqueFd parent;
+  std::string entry;
+  if (!open_parent(path, parent, entry, error)) return false;
+  if (::unlinkat(parent.get(), entry.c_str(), AT_REMOVEDIR) != 0) {
+    error = file_error_from_errno(errno == EEXIST ? ENOTEMPTY : errno);
+    if (errno == ENOTEMPTY || errno == EEXIST) error.reply_text = "Directory not empty.";
+    return false;
+  }
+  return true;
+}
+
+bool SessionFilesystem::remove_file(const std::string& path, FileError& error) const {
+  UniqueFd parent;
+  std::string entry;
+  if (!open_parent(path, parent, entry, error)) return false;
+  if (::unlinkat(parent.get(), entry.c_str(), 0) != 0) {
+    error = file_error_from_errno(errno);
+    return false;
+  }
+  return true;
+}
+
+bool SessionFilesystem::rename(const std::string& from, const std::string& to,
+                               FileError& error) const {
+  UniqueFd from_parent, to_parent;
+  std::string from_entry, to_entry;
+  if (!open_parent(from, from_parent, from_entry, error) ||
+      !open_parent(to, to_parent, to_entry, error)) {
+    return false;
+  }
+  if (::renameat(from_parent.get(), from_entry.c_str(), to_parent.get(), to_entry.c_str()) != 0) {
     error = file_error_from_errno(errno);
     return false;
   }

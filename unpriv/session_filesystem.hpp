@@ -32,6 +32,15 @@ class SessionFilesystem {
   // Whether the process may search (enter) the directory `path`.
   bool can_enter_directory(const std::string& path, FileError& error) const;
 
+  // Opens the directory that contains `path` (confined like open()) and names the entry in it.
+  // "/" has no parent: that is an error (EPERM).
+  bool open_parent(const std::string& path, UniqueFd& parent, std::string& entry,
+                   FileError& error) const;
+  bool make_directory(const std::string& path, FileError& error) const;
+  bool remove_directory(const std::string& path, FileError& error) const;
+  bool remove_file(const std::string& path, FileError& error) const;
+  bool rename(const std::string& from, const std::string& to, FileError& error) const;
+
  private:
   explicit SessionFilesystem(UniqueFd root) : root_(std::move(root)) {}
   UniqueFd root_;

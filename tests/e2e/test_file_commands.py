@@ -1,0 +1,146 @@
+"""File management commands (MKD RMD DELE RNFR/RNTO APPE REST STAT) and atomic uploads."""
+
+import ftplib
+import io
+import os
+import socket
+import time
+import unittest
+
+import harness
+from harness import Daemon
+
+
+class FileCommandTest(unittest.TestCase):
+    def setUp(self):
+        harness.require_root(self)
+
+    def test_mkd_cwd_rmd_with_quoted_257(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            reply = ftp.sendcmd('MKD we"ird')
+            self.assertEqual(reply, '257 "/we""ird" created')
+            self.assertTrue(os.path.isdir(os.path.join(d.root, 'we"ird')))
+            st = os.stat(os.path.join(d.root, 'we"ird'))
+            self.assertEqual(st.st_uid, harness.DEMO_UID)
+            self.assertEqual(ftp.sendcmd('CWD we"ird')[:3], "250")
+            self.assertEqual(ftp.sendcmd("PWD"), '257 "/we""ird" is the current directory')
+            ftp.cwd("..")
+            self.assertEqual(ftp.sendcmd('RMD we"ird')[:3], "250")
+            self.assertFalse(os.path.exists(os.path.join(d.root, 'we"ird')))
+            with self.assertRaises(ftplib.error_perm) as ctx:
+                ftp.sendcmd("RMD /")
+            self.assertTrue(str(ctx.exception).startswith("550"))
+            ftp.quit()
+
+    def test_rmd_of_non_empty_directory_is_refused(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            ftp.mkd("full")
+            ftp.storbinary("STOR full/x", io.BytesIO(b"x"))
+            with self.assertRaises(ftplib.error_perm) as ctx:
+                ftp.rmd("full")
+            self.assertTrue(str(ctx.exception).startswith("550"))
+            self.assertTrue(os.path.exists(os.path.join(d.root, "full", "x")))
+            ftp.quit()
+
+    def test_dele_removes_a_file_and_refuses_a_directory(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            self.assertEqual(ftp.delete(Daemon.TEST_FILE)[:3], "250")
+            self.assertFalse(os.path.exists(os.path.join(d.root, Daemon.TEST_FILE)))
+            ftp.mkd("dir")
+            with self.assertRaises(ftplib.error_perm):
+                ftp.delete("dir")
+            with self.assertRaises(ftplib.error_perm):
+                ftp.delete("missing")
+            ftp.quit()
+
+    def test_rnfr_rnto_renames_and_rnto_without_rnfr_is_503(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            with self.assertRaises(ftplib.error_perm) as ctx:
+                ftp.sendcmd("RNTO x")
+            self.assertTrue(str(ctx.exception).startswith("503"))
+            self.assertEqual(ftp.sendcmd("RNFR " + Daemon.TEST_FILE)[:3], "350")
+            self.assertEqual(ftp.sendcmd("RNTO renamed.txt")[:3], "250")
+            self.assertTrue(os.path.exists(os.path.join(d.root, "renamed.txt")))
+            # RNTO must directly follow RNFR.
+            ftp.sendcmd("RNFR renamed.txt")
+            ftp.sendcmd("NOOP")
+            with self.assertRaises(ftplib.error_perm) as ctx:
+                ftp.sendcmd("RNTO again.txt")
+            self.assertTrue(str(ctx.exception).startswith("503"))
+            with self.assertRaises(ftplib.error_perm):
+                ftp.sendcmd("RNFR does-not-exist")
+            ftp.quit()
+
+    def test_rename_cannot_leave_the_user_root(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            ftp.sendcmd("RNFR " + Daemon.TEST_FILE)
+            ftp.sendcmd("RNTO ../../../../escaped.txt")
+            # ".." stops at the session root: the file lands in the root, not above it.
+            self.assertTrue(os.path.exists(os.path.join(d.root, "escaped.txt")))
+            self.assertFalse(os.path.exists(os.path.join(os.path.dirname(d.root), "escaped.txt")))
+            ftp.quit()
+
+    def test_appe_appends_and_rest_resumes_download_and_upload(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            ftp.storbinary("STOR f.bin", io.BytesIO(b"0123456789"))
+            ftp.storbinary("APPE f.bin", io.BytesIO(b"abc"))
+            with open(os.path.join(d.root, "f.bin"), "rb") as f:
+                self.assertEqual(f.read(), b"0123456789abc")
+            chunks = []
+            ftp.retrbinary("RETR f.bin", chunks.append, rest=4)
+            self.assertEqual(b"".join(chunks), b"456789abc")
+            ftp.storbinary("STOR f.bin", io.BytesIO(b"XY"), rest=3)
+            with open(os.path.join(d.root, "f.bin"), "rb") as f:
+                self.assertEqual(f.read(), b"012XY")
+            with self.assertRaises(ftplib.error_perm) as ctx:
+                ftp.sendcmd("REST abc")
+            self.assertTrue(str(ctx.exception).startswith("501"))
+            ftp.quit()
+
+    def test_stat_without_and_with_path(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            reply = ftp.sendcmd("STAT")
+            self.assertTrue(reply.startswith("211-") and reply.endswith("211 End of status"), reply)
+            reply = ftp.sendcmd("STAT " + Daemon.TEST_FILE)
+            self.assertTrue(reply.startswith("213-"), reply)
+            self.assertIn(Daemon.TEST_FILE, reply)
+            ftp.quit()
+
+    def test_interrupted_stor_keeps_the_old_file(self):
+        with Daemon() as d:
+            path = os.path.join(d.root, "keep.bin")
+            with open(path, "wb") as f:
+                f.write(b"original")
+            os.chown(path, harness.DEMO_UID, harness.DEMO_GID)
+            ftp = d.ftp()
+            ftp.voidcmd("TYPE I")
+            conn = ftp.transfercmd("STOR keep.bin")
+            conn.sendall(b"partial upload " * 1000)
+            # Abort the data connection with a reset: the upload did not complete.
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            conn.close()
+            try:
+                reply = ftp.getresp()
+            except ftplib.Error as error:
+                reply = str(error)
+            self.assertTrue(reply[:3] in ("426", "451"), reply)
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(), b"original")
+            leftovers = [n for n in os.listdir(d.root) if n.startswith(".wftpd-upload")]
+            self.assertEqual(leftovers, [])
+            # A complete upload replaces the file.
+            ftp.storbinary("STOR keep.bin", io.BytesIO(b"replaced"))
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(), b"replaced")
+            ftp.quit()
+
+
+if __name__ == "__main__":
+    unittest.main()
