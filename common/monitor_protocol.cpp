@@ -24,6 +24,8 @@ std::string_view message_type_name(std::uint16_t type) {
     case MessageType::kPassiveReady: return "PassiveReady";
     case MessageType::kDataConnect: return "DataConnect";
     case MessageType::kDataReady: return "DataReady";
+    case MessageType::kActiveTarget: return "ActiveTarget";
+    case MessageType::kActiveReady: return "ActiveReady";
   }
   return "unknown";
 }
@@ -166,6 +168,38 @@ Result<DataReady> DataReady::decode(WireReader& in) {
   if (!status) return status.error();
   if (*status < 1 || *status > 4) return make_error("data status out of range");
   return DataReady{static_cast<DataStatus>(*status)};
+}
+
+void ActiveTarget::encode(WireWriter& out) const {
+  out.u8(static_cast<std::uint8_t>(family));
+  for (const auto byte : address) out.u8(byte);
+  out.u16(port);
+}
+
+Result<ActiveTarget> ActiveTarget::decode(WireReader& in) {
+  ActiveTarget message;
+  auto family = in.u8();
+  if (!family) return family.error();
+  if (*family != 4 && *family != 6) return make_error("address family out of range");
+  message.family = static_cast<AddressFamily>(*family);
+  for (auto& byte : message.address) {
+    auto value = in.u8();
+    if (!value) return value.error();
+    byte = *value;
+  }
+  auto port = in.u16();
+  if (!port) return port.error();
+  message.port = *port;
+  return message;
+}
+
+void ActiveReady::encode(WireWriter& out) const { out.u8(static_cast<std::uint8_t>(status)); }
+
+Result<ActiveReady> ActiveReady::decode(WireReader& in) {
+  auto status = in.u8();
+  if (!status) return status.error();
+  if (*status < 1 || *status > 4) return make_error("active status out of range");
+  return ActiveReady{static_cast<ActiveStatus>(*status)};
 }
 
 }  // namespace wftpd

@@ -35,6 +35,8 @@ enum class MessageType : std::uint16_t {
   kPassiveReady = 8,    // monitor -> post-auth child
   kDataConnect = 9,     // post-auth child -> monitor
   kDataReady = 10,      // monitor -> post-auth child (carries the data socket on success)
+  kActiveTarget = 11,   // post-auth child -> monitor (PORT/EPRT)
+  kActiveReady = 12,    // monitor -> post-auth child
 };
 
 std::string_view message_type_name(std::uint16_t type);
@@ -135,6 +137,32 @@ struct DataReady {
   DataStatus status = DataStatus::kFailed;
   void encode(WireWriter& out) const;
   static Result<DataReady> decode(WireReader& in);
+};
+
+// PORT/EPRT as the client gave it. SECURITY: the monitor accepts it only if the address is the
+// control peer's and the port is not privileged, and then connects to its own copy of the peer
+// address: the child never chooses where the monitor connects (no FTP bounce).
+struct ActiveTarget {
+  static constexpr MessageType kType = MessageType::kActiveTarget;
+  AddressFamily family = AddressFamily::kIpv4;
+  std::array<std::uint8_t, 16> address{};
+  std::uint16_t port = 0;
+  void encode(WireWriter& out) const;
+  static Result<ActiveTarget> decode(WireReader& in);
+};
+
+enum class ActiveStatus : std::uint8_t {
+  kAccepted = 1,
+  kForeignAddress = 2,  // not the control connection's peer
+  kPrivilegedPort = 3,  // below 1024
+  kWrongFamily = 4,     // IPv4 target on an IPv6 control connection or the reverse
+};
+
+struct ActiveReady {
+  static constexpr MessageType kType = MessageType::kActiveReady;
+  ActiveStatus status = ActiveStatus::kForeignAddress;
+  void encode(WireWriter& out) const;
+  static Result<ActiveReady> decode(WireReader& in);
 };
 
 struct DecodedHeader {

@@ -29,6 +29,7 @@ class PassiveListener {
   // Waits up to `timeout` for the control peer to connect. SECURITY: connections from any other
   // address are closed and logged (port theft); the listener is closed after one connection.
   DataStatus accept(std::chrono::seconds timeout, UniqueFd& connection);
+  void close() { listener_.reset(); }
 
  private:
   SocketAddress control_local_;

@@ -20,6 +20,7 @@
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
 #include "common/users_file.hpp"
+#include "priv/active_connector.hpp"
 #include "priv/login_verifier.hpp"
 #include "priv/passive_listener.hpp"
 #include "priv/privilege_drop.hpp"
@@ -110,13 +111,14 @@ class SessionMonitor {
     bool decides_authentication;
     Handler handler;
   };
-  static const std::array<RequestRule, 3> kRequestTable;
+  static const std::array<RequestRule, 4> kRequestTable;
 
   bool start_children();
   bool dispatch(Phase phase, ReceivedMessage& message);
   bool handle_login(ReceivedMessage& message);
   bool handle_passive_listen(ReceivedMessage& message);
   bool handle_data_connect(ReceivedMessage& message);
+  bool handle_active_target(ReceivedMessage& message);
   bool promote_standby(const VirtualUser& user);
   void serve(Phase phase, MonitorChannel& channel, std::chrono::milliseconds timeout);
   void end_children();
@@ -129,6 +131,7 @@ class SessionMonitor {
   SocketAddress local_;
   std::optional<LoginVerifier> verifier_;
   std::optional<PassiveListener> passive_;
+  std::optional<ActiveConnector> active_;
   MonitorChannel preauth_;
   MonitorChannel postauth_;
   pid_t preauth_pid_ = 0;
@@ -137,10 +140,11 @@ class SessionMonitor {
   bool logged_in_ = false;
 };
 
-const std::array<SessionMonitor::RequestRule, 3> SessionMonitor::kRequestTable = {{
+const std::array<SessionMonitor::RequestRule, 4> SessionMonitor::kRequestTable = {{
     {MessageType::kLoginRequest, Phase::kPreauth, true, &SessionMonitor::handle_login},
     {MessageType::kPassiveListen, Phase::kPostauth, false, &SessionMonitor::handle_passive_listen},
     {MessageType::kDataConnect, Phase::kPostauth, false, &SessionMonitor::handle_data_connect},
+    {MessageType::kActiveTarget, Phase::kPostauth, false, &SessionMonitor::handle_active_target},
 }};
 
 bool SessionMonitor::dispatch(Phase phase, ReceivedMessage& message) {
@@ -239,7 +243,20 @@ bool SessionMonitor::handle_passive_listen(ReceivedMessage& message) {
     log_error("malformed PassiveListen: " + request.error().message);
     return false;
   }
+  active_->clear();  // the latest of PASV/EPSV and PORT/EPRT wins
   auto sent = postauth_.send(passive_->listen());
+  if (!sent) log_error(sent.error().message);
+  return sent.ok();
+}
+
+bool SessionMonitor::handle_active_target(ReceivedMessage& message) {
+  auto request = decode_payload<ActiveTarget>(message.payload);
+  if (!request) {
+    log_error("malformed ActiveTarget: " + request.error().message);
+    return false;
+  }
+  passive_->close();
+  auto sent = postauth_.send(ActiveReady{active_->set_target(*request)});
   if (!sent) log_error(sent.error().message);
   return sent.ok();
 }
@@ -251,8 +268,9 @@ bool SessionMonitor::handle_data_connect(ReceivedMessage& message) {
     return false;
   }
   UniqueFd connection;
-  const DataStatus status =
-      passive_->accept(std::chrono::seconds(config_.data_connection_timeout), connection);
+  const auto timeout = std::chrono::seconds(config_.data_connection_timeout);
+  const DataStatus status = active_->has_target() ? active_->connect(timeout, connection)
+                                                  : passive_->accept(timeout, connection);
   auto sent = postauth_.send(DataReady{status}, connection.get());
   if (!sent) log_error(sent.error().message);
   return sent.ok();
@@ -404,6 +422,7 @@ int SessionMonitor::run() {
   verifier_.emplace(load_users(config_), std::chrono::milliseconds(config_.login_fail_delay_ms));
   passive_.emplace(local_, peer_, PassivePortRange{config_.pasv_min_port, config_.pasv_max_port},
                    std::chrono::seconds(config_.data_timeout));
+  active_.emplace(local_, peer_, std::chrono::seconds(config_.data_timeout));
 
   // Children need these to enter their sandboxes; everything else goes before they exist.
   auto bounded = restrict_bounding_set({CAP_SETUID, CAP_SETGID, CAP_SYS_CHROOT, CAP_SYS_ADMIN,

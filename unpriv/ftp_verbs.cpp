@@ -23,7 +23,7 @@ bool is_known_verb(std::string_view verb) {
 std::string feature_reply() {
   // Only what this server really does (RFC 2389: the list is a promise). Each feature line
   // starts with exactly one space (RFC 2389 3.2).
-  const std::vector<std::string> lines = {"Features:", " EPSV", " MDTM", " PASV", " REST STREAM",
+  const std::vector<std::string> lines = {"Features:", " EPRT", " EPSV", " MDTM", " PASV", " REST STREAM",
                                           " SIZE", " UTF8", " TVFS", "End"};
   return format_multiline_reply(211, lines);
 }
@@ -31,9 +31,10 @@ std::string feature_reply() {
 std::string help_reply() {
   const std::vector<std::string> lines = {
       "The following commands are recognized:",
-      " ABOR ACCT ALLO APPE CDUP CWD  DELE EPSV FEAT HELP LIST MDTM MKD",
-      " MODE NLST NOOP OPTS PASS PASV PWD  QUIT REST RETR RMD  RNFR RNTO",
-      " SIZE STAT STOR STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD",
+      " ABOR ACCT ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM",
+      " MKD  MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR RMD",
+      " RNFR RNTO SIZE STAT STOR STRU SYST TYPE USER XCUP XCWD XMKD XPWD",
+      " XRMD",
       "Help OK."};
   return format_multiline_reply(214, lines);
 }

@@ -22,6 +22,14 @@ Result<PassiveReady> MonitorClient::passive_listen(bool extended) {
   return channel_.expect<PassiveReady>();
 }
 
+Result<ActiveStatus> MonitorClient::active_target(const ActiveTarget& target) {
+  auto sent = channel_.send(target);
+  if (!sent) return sent.error();
+  auto ready = channel_.expect<ActiveReady>();
+  if (!ready) return ready.error();
+  return ready->status;
+}
+
 Result<std::pair<DataStatus, UniqueFd>> MonitorClient::data_connect() {
   auto sent = channel_.send(DataConnect{});
   if (!sent) return sent.error();

@@ -21,6 +21,7 @@ class MonitorClient {
   // Post-auth child.
   Result<StartSession> await_start();
   Result<PassiveReady> passive_listen(bool extended);
+  Result<ActiveStatus> active_target(const ActiveTarget& target);
   // Waits for the client's data connection on the last passive port.
   Result<std::pair<DataStatus, UniqueFd>> data_connect();
 

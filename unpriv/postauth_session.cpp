@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "unpriv/active_argument.hpp"
 #include "unpriv/control_connection.hpp"
 #include "unpriv/data_transfer.hpp"
 #include "unpriv/directory_listing.hpp"
@@ -355,15 +356,43 @@ PostauthSession::Next PostauthSession::cmd_epsv(const FtpCommand& command) {
 PostauthSession::Next PostauthSession::cmd_active(const FtpCommand& command) {
   if (epsv_all_) {
     reply(501, command.verb + " not allowed after EPSV ALL.");
-  } else {
-    reply(502, "Active mode is not available; use PASV or EPSV.");
+    return Next::kContinue;
   }
-  return Next::kContinue;
+  passive_ready_ = false;
+  auto target = command.verb == "PORT" ? parse_port_argument(command.argument)
+                                       : parse_eprt_argument(command.argument);
+  if (!target) {
+    if (target.error().message.starts_with("522")) {
+      reply(522, "Network protocol not supported, use (1,2)");
+    } else {
+      reply(501, "Illegal " + command.verb + " command.");
+    }
+    return Next::kContinue;
+  }
+  auto status = monitor_.active_target(*target);
+  if (!status) return Next::kClose;
+  switch (*status) {
+    case ActiveStatus::kAccepted:
+      passive_ready_ = true;
+      reply(200, command.verb + " command successful. Consider using PASV.");
+      return Next::kContinue;
+    case ActiveStatus::kForeignAddress:
+      reply(504, "Active connections only to the address of the control connection.");
+      return Next::kContinue;
+    case ActiveStatus::kPrivilegedPort:
+      reply(504, "Active connections only to ports 1024 and above.");
+      return Next::kContinue;
+    case ActiveStatus::kWrongFamily:
+      reply(522, command.verb == "PORT" ? "Network protocol not supported, use EPRT"
+                                        : "Network protocol not supported, use (1,2)");
+      return Next::kContinue;
+  }
+  return Next::kClose;
 }
 
 bool PostauthSession::open_data_connection(UniqueFd& data) {
   if (!passive_ready_) {
-    reply(425, "Use PASV or EPSV first.");
+    reply(425, "Use PORT, EPRT, PASV or EPSV first.");
     return false;
   }
   passive_ready_ = false;  // one connection per PASV/EPSV

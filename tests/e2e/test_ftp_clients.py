@@ -159,5 +159,32 @@ class FtpClientTest(unittest.TestCase):
             self.assertIn(b"lftp-src.bin", result.stdout)
 
 
+class ActiveModeTest(unittest.TestCase):
+    def setUp(self):
+        harness.require_root(self)
+
+    def test_ftplib_active_mode_upload_download_and_listing(self):
+        payload = os.urandom(200000)
+        with Daemon() as d:
+            ftp = d.ftp()
+            ftp.set_pasv(False)
+            ftp.storbinary("STOR active.bin", io.BytesIO(payload))
+            chunks = []
+            ftp.retrbinary("RETR active.bin", chunks.append)
+            self.assertEqual(_sha(b"".join(chunks)), _sha(payload))
+            self.assertIn("active.bin", ftp.nlst())
+            ftp.quit()
+
+    def test_curl_active_mode_download_over_ipv4_and_ipv6(self):
+        with Daemon() as d:
+            for host in ("127.0.0.1", "[::1]"):
+                out = subprocess.run(
+                    ["curl", "-sS", "--max-time", "20", "-P", "-", "--user", "demo:demo",
+                     "ftp://%s:%d/%s" % (host, d.port, Daemon.TEST_FILE)],
+                    capture_output=True, timeout=30)
+                self.assertEqual(out.returncode, 0, out.stderr)
+                self.assertEqual(out.stdout, Daemon.TEST_CONTENT)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -50,11 +50,34 @@ class ProtocolReplyTest(unittest.TestCase):
             self.assertEqual(c.cmd("SITE CHMOD 777 hello.txt")[0], 502)
             self.assertEqual(c.cmd("NOOP")[0], 200)
 
-    def test_active_mode_port_and_eprt_get_502(self):
+    def test_port_and_eprt_to_the_control_peer_are_accepted(self):
         with Daemon() as d, d.raw() as c:
             c.login()
-            self.assertEqual(c.cmd("PORT 127,0,0,1,4,1")[0], 502)
-            self.assertEqual(c.cmd("EPRT |1|127.0.0.1|1025|")[0], 502)
+            self.assertEqual(c.cmd("PORT 127,0,0,1,4,1")[0], 200)
+            self.assertEqual(c.cmd("EPRT |1|127.0.0.1|1025|")[0], 200)
+
+    def test_ftp_bounce_port_to_foreign_address_or_low_port_gets_504(self):
+        with Daemon() as d, d.raw() as c:
+            c.login()
+            self.assertEqual(c.cmd("PORT 192,0,2,7,0,25")[0], 504)
+            self.assertEqual(c.cmd("PORT 127,0,0,2,4,1")[0], 504)
+            self.assertEqual(c.cmd("PORT 127,0,0,1,0,25")[0], 504)
+            self.assertEqual(c.cmd("EPRT |1|198.51.100.1|2000|")[0], 504)
+            self.assertEqual(c.cmd("EPRT |1|127.0.0.1|21|")[0], 504)
+            # A refused PORT leaves no data connection behind.
+            self.assertEqual(c.cmd("RETR hello.txt")[0], 425)
+            self.assertIn("FTP bounce", d.log())
+
+    def test_malformed_port_and_eprt_get_501_and_unknown_protocol_522(self):
+        with Daemon() as d, d.raw() as c:
+            c.login()
+            for bad in ("PORT 127,0,0,1,4", "PORT 127,0,0,1,4,1,1", "PORT 256,0,0,1,4,1",
+                        "PORT a,b,c,d,e,f", "PORT 127,0,0,1,-4,1", "EPRT |1|127.0.0.1|",
+                        "EPRT |1|not-an-ip|2000|", "EPRT |1|127.0.0.1|0|", "EPRT x"):
+                self.assertEqual(c.cmd(bad)[0], 501, bad)
+            self.assertEqual(c.cmd("EPRT |3|127.0.0.1|2000|")[0], 522)
+            self.assertEqual(c.cmd("EPRT |2|::1|2000|")[0], 522)
+            self.assertEqual(c.cmd("NOOP")[0], 200)
 
     def test_overlong_line_gets_500_and_session_continues(self):
         with Daemon() as d, d.raw() as c:

@@ -1,0 +1,85 @@
+#include "priv/active_connector.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <cerrno>
+
+#include "common/log.hpp"
+
+namespace wftpd {
+
+ActiveConnector::ActiveConnector(SocketAddress control_local, SocketAddress control_peer,
+                                 std::chrono::seconds data_timeout)
+    : control_local_(control_local), control_peer_(control_peer), data_timeout_(data_timeout) {}
+
+ActiveStatus ActiveConnector::set_target(const ActiveTarget& target) {
+  port_.reset();
+  const bool peer_is_ipv4 = control_peer_.is_ipv4();
+  if ((target.family == AddressFamily::kIpv4) != peer_is_ipv4) {
+    log_warning("PORT/EPRT refused: address family differs from the control connection");
+    return ActiveStatus::kWrongFamily;
+  }
+  // SECURITY: FTP bounce: the data connection may only go back to the client itself.
+  if (target.address != control_peer_.address_bytes()) {
+    log_warning("PORT/EPRT refused: target address is not the control peer " +
+                control_peer_.host_string() + " (FTP bounce attempt?)");
+    return ActiveStatus::kForeignAddress;
+  }
+  if (target.port < 1024) {
+    log_warning("PORT/EPRT refused: privileged port " + std::to_string(target.port));
+    return ActiveStatus::kPrivilegedPort;
+  }
+  port_ = target.port;
+  return ActiveStatus::kAccepted;
+}
+
+DataStatus ActiveConnector::connect(std::chrono::seconds timeout, UniqueFd& connection) {
+  if (!port_) return DataStatus::kNoPassive;
+  SocketAddress target = control_peer_;
+  target.set_port(*port_);
+  port_.reset();
+  UniqueFd fd(::socket(control_local_.family(), SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) {
+    log_error(system_error("socket", errno).message);
+    return DataStatus::kFailed;
+  }
+  SocketAddress source = control_local_;
+  source.set_port(0);
+  if (::bind(fd.get(), source.raw(), source.length()) != 0) {
+    log_error(system_error("bind(" + source.to_string() + ")", errno).message);
+    return DataStatus::kFailed;
+  }
+  if (::connect(fd.get(), target.raw(), target.length()) != 0 && errno != EINPROGRESS) {
+    log_info(system_error("connect(" + target.to_string() + ")", errno).message);
+    return DataStatus::kFailed;
+  }
+  pollfd pfd{fd.get(), POLLOUT, 0};
+  const auto wait_ms = static_cast<int>(std::chrono::milliseconds(timeout).count());
+  int ready;
+  do {
+    ready = ::poll(&pfd, 1, wait_ms);
+  } while (ready < 0 && errno == EINTR);
+  if (ready <= 0) return DataStatus::kTimedOut;
+  int error = 0;
+  socklen_t length = sizeof(error);
+  if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0) {
+    log_info(system_error("connect(" + target.to_string() + ")", error != 0 ? error : errno).message);
+    return DataStatus::kFailed;
+  }
+  // The post-auth child uses blocking I/O bounded by socket timeouts.
+  const int flags = ::fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    log_error(system_error("fcntl(F_SETFL)", errno).message);
+    return DataStatus::kFailed;
+  }
+  const timeval tv{static_cast<time_t>(data_timeout_.count()), 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  connection = std::move(fd);
+  return DataStatus::kConnected;
+}
+
+}  // namespace wftpd
