@@ -1,5 +1,6 @@
 #include "unpriv/data_transfer.hpp"
 
+#include <fcntl.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@ namespace {
 
 constexpr std::size_t kSendfileChunk = 1u << 20;
 constexpr std::size_t kBufferSize = 256u << 10;
+constexpr unsigned long long kWritebackStep = 8ull << 20;
 
 TransferOutcome failed(TransferResult result, int error_number, unsigned long long bytes) {
   return TransferOutcome{result, error_number, bytes};
@@ -63,8 +65,10 @@ TransferOutcome send_file(int data_fd, int file_fd, bool ascii) {
   }
 }
 
-TransferOutcome receive_file(int data_fd, int file_fd, bool ascii) {
+TransferOutcome receive_file(int data_fd, int file_fd, bool ascii, bool durable) {
   unsigned long long total = 0;
+  unsigned long long written = 0;       // bytes written to the file
+  unsigned long long flushed = 0;       // bytes whose writeback has been started
   auto buffer = std::make_unique<char[]>(kBufferSize);
   AsciiDecoder decoder;
   for (;;) {
@@ -80,8 +84,15 @@ TransferOutcome receive_file(int data_fd, int file_fd, bool ascii) {
       chunk = converted;
     }
     if (!chunk.empty()) {
-      auto written = write_all(file_fd, chunk);
-      if (!written) return failed(TransferResult::kLocalFailed, errno, total);
+      auto result = write_all(file_fd, chunk);
+      if (!result) return failed(TransferResult::kLocalFailed, errno, total);
+      written += chunk.size();
+    }
+    if (durable && written - flushed >= kWritebackStep) {
+      // Start writing this range to disk now (asynchronously); errors surface at fsync.
+      ::sync_file_range(file_fd, static_cast<off_t>(flushed), static_cast<off_t>(written - flushed),
+                        SYNC_FILE_RANGE_WRITE);
+      flushed = written;
     }
     total += static_cast<unsigned long long>(n);
     if (n == 0) return TransferOutcome{TransferResult::kComplete, 0, total};

@@ -19,7 +19,9 @@ struct TransferOutcome {
 };
 
 TransferOutcome send_file(int data_fd, int file_fd, bool ascii);
-TransferOutcome receive_file(int data_fd, int file_fd, bool ascii);
+// With `durable`, writeback of the received data is started every few MiB while the upload
+// runs, so the fsync that ends an atomic upload has little left to wait for.
+TransferOutcome receive_file(int data_fd, int file_fd, bool ascii, bool durable = false);
 TransferOutcome send_text(int data_fd, std::string_view text);
 
 }  // namespace wftpd

@@ -574,7 +574,7 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
     return Next::kClose;
   }
   pending_.clear();
-  TransferOutcome outcome = receive_file(data.get(), file.get(), ascii_);
+  TransferOutcome outcome = receive_file(data.get(), file.get(), ascii_, atomic);
   data.reset();
   if (outcome.result == TransferResult::kComplete && atomic && ::fsync(file.get()) != 0) {
     outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
