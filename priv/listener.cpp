@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -106,6 +107,51 @@ Result<UniqueFd> make_config_memfd(const Config& config) {
   return fd;
 }
 
+// Creates one empty network namespace and returns a descriptor of it. Every sandboxed child of
+// every session joins it (setns), which costs far less per session than creating and tearing
+// down a namespace each time. It has only a loopback interface that is down, and the children
+// that join it cannot create sockets at all (seccomp); the namespace is their second wall.
+Result<UniqueFd> create_empty_network_namespace() {
+  // Two pipes: the helper child says when it is in its new namespace; the parent says when it
+  // has opened that namespace (so the child must stay alive until then).
+  int ready_pipe[2], done_pipe[2];
+  if (::pipe2(ready_pipe, O_CLOEXEC) != 0) return system_error("pipe2", errno);
+  UniqueFd ready_read(ready_pipe[0]), ready_write(ready_pipe[1]);
+  if (::pipe2(done_pipe, O_CLOEXEC) != 0) return system_error("pipe2", errno);
+  UniqueFd done_read(done_pipe[0]), done_write(done_pipe[1]);
+  const pid_t child = ::fork();
+  if (child < 0) return system_error("fork", errno);
+  if (child == 0) {
+    done_write.reset();
+    ready_read.reset();
+    char byte = ::unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+    [[maybe_unused]] const ssize_t sent = ::write(ready_write.get(), &byte, 1);
+    [[maybe_unused]] const ssize_t got = ::read(done_read.get(), &byte, 1);  // EOF: parent done
+    _exit(0);
+  }
+  ready_write.reset();
+  done_read.reset();
+  char answer = 'n';
+  ssize_t got;
+  do {
+    got = ::read(ready_read.get(), &answer, 1);
+  } while (got < 0 && errno == EINTR);
+  UniqueFd netns;
+  int open_errno = 0;
+  if (got == 1 && answer == 'y') {
+    netns.reset(::open(("/proc/" + std::to_string(child) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+    open_errno = errno;
+  }
+  done_write.reset();
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (got != 1) return make_error("namespace helper child ended early (status " + std::to_string(status) + ")");
+  if (answer != 'y') return make_error("unshare(CLONE_NEWNET) failed in the namespace helper child");
+  if (!netns) return system_error("open(/proc/PID/ns/net)", open_errno);
+  return netns;
+}
+
 class Listener {
  public:
   explicit Listener(std::string config_path) : config_path_(std::move(config_path)) {}
@@ -123,6 +169,7 @@ class Listener {
   Config config_;
   UniqueFd config_memfd_;
   UniqueFd devnull_;
+  UniqueFd empty_netns_;
   std::vector<UniqueFd> listen_sockets_;
   std::map<pid_t, std::uint64_t> sessions_;  // monitor pid -> session id
   std::uint64_t next_session_id_ = 1;
@@ -156,12 +203,14 @@ void Listener::spawn_session(UniqueFd accepted) {
   posix_spawnattr_t attributes;
   posix_spawn_file_actions_init(&actions);
   posix_spawnattr_init(&attributes);
-  // The fixed layout: 0,1 /dev/null, 2 the log (our stderr), 3 client, 4 configuration.
+  // The fixed layout: 0,1 /dev/null, 2 the log (our stderr), 3 client, 4 configuration,
+  // 5 the empty network namespace.
   posix_spawn_file_actions_adddup2(&actions, devnull_.get(), 0);
   posix_spawn_file_actions_adddup2(&actions, devnull_.get(), 1);
   posix_spawn_file_actions_adddup2(&actions, client.get(), kSessionClientFd);
   posix_spawn_file_actions_adddup2(&actions, config_memfd_.get(), kSessionConfigFd);
-  posix_spawn_file_actions_addclosefrom_np(&actions, kSessionConfigFd + 1);
+  posix_spawn_file_actions_adddup2(&actions, empty_netns_.get(), kSessionNetnsFd);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kSessionNetnsFd + 1);
   sigset_t defaults;
   sigemptyset(&defaults);
   for (const int signal_number : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE}) {
@@ -290,6 +339,17 @@ int Listener::run() {
     return 1;
   }
   devnull_ = std::move(*devnull);
+  auto netns = create_empty_network_namespace();
+  if (!netns) {
+    log_error("empty network namespace for sessions: " + netns.error().message);
+    return 1;
+  }
+  auto netns_high = move_high(std::move(*netns));
+  if (!netns_high) {
+    log_error(netns_high.error().message);
+    return 1;
+  }
+  empty_netns_ = std::move(*netns_high);
   for (const auto& host : config_.listen_addresses) {
     auto fd = bind_listen_socket(host, config_.listen_port);
     if (!fd) {

@@ -132,8 +132,9 @@ Result<void> enter_sandbox(const SandboxSpec& spec) {
   // SECURITY: fail closed before touching anything if the role has no compiled filter.
   if (policy == nullptr) return make_error("no seccomp policy for role " + std::string(spec.role));
 
-  if (spec.new_network_namespace && ::unshare(CLONE_NEWNET) != 0) {
-    return system_error("unshare(CLONE_NEWNET)", errno);
+  if (spec.network_namespace_fd >= 0) {
+    if (::setns(spec.network_namespace_fd, CLONE_NEWNET) != 0) return system_error("setns(CLONE_NEWNET)", errno);
+    ::close(spec.network_namespace_fd);
   }
   // 1. groups
   if (::setgroups(0, nullptr) != 0) return system_error("setgroups", errno);

@@ -21,7 +21,7 @@ struct SandboxSpec {
   uid_t uid = 0;
   gid_t gid = 0;
   std::string root;            // chroot target, opened without following symlinks
-  bool new_network_namespace = false;
+  int network_namespace_fd = -1;  // joined first (setns) and closed, when set
   std::vector<cap_value_t> retained_capabilities;  // kept in permitted+effective and bounding
   rlim_t max_open_files = 32;
   bool allow_fork = false;     // RLIMIT_NPROC 0 unless set

@@ -66,22 +66,25 @@ std::vector<VirtualUser> load_users(const Config& config) {
 }
 
 // Puts the child's descriptors in the fixed layout: 0-1 /dev/null, 2 the log until the sandbox
-// is complete, 3 control, 4 monitor, 5 /dev/null (replaces the log just before seccomp).
+// is complete, 3 control, 4 monitor, 5 /dev/null (replaces the log just before seccomp),
+// 6 the empty network namespace (joined and closed first thing in the sandbox).
 constexpr int kChildDevNullFd = 5;
+constexpr int kChildNetnsFd = 6;
 
-[[nodiscard]] bool arrange_child_fds(int devnull, int control, int monitor) {
+[[nodiscard]] bool arrange_child_fds(int devnull, int control, int monitor, int netns) {
   // Move the sources above the target range first so dup2 cannot clobber one with another.
   const int control_high = ::fcntl(control, F_DUPFD_CLOEXEC, 10);
   const int monitor_high = ::fcntl(monitor, F_DUPFD_CLOEXEC, 10);
   const int devnull_high = ::fcntl(devnull, F_DUPFD_CLOEXEC, 10);
-  if (control_high < 0 || monitor_high < 0 || devnull_high < 0) return false;
+  const int netns_high = ::fcntl(netns, F_DUPFD_CLOEXEC, 10);
+  if (control_high < 0 || monitor_high < 0 || devnull_high < 0 || netns_high < 0) return false;
   if (::dup2(devnull_high, 0) < 0 || ::dup2(devnull_high, 1) < 0 ||
       ::dup2(control_high, kChildControlFd) < 0 || ::dup2(monitor_high, kChildMonitorFd) < 0 ||
-      ::dup2(devnull_high, kChildDevNullFd) < 0) {
+      ::dup2(devnull_high, kChildDevNullFd) < 0 || ::dup2(netns_high, kChildNetnsFd) < 0) {
     return false;
   }
   // SECURITY: nothing else the monitor held (config memfd, users file, other sockets) leaks in.
-  return ::close_range(kChildDevNullFd + 1, ~0U, 0) == 0;
+  return ::close_range(kChildNetnsFd + 1, ~0U, 0) == 0;
 }
 
 std::string describe_exit(int status) {
@@ -127,6 +130,7 @@ class SessionMonitor {
   const SessionEngines& engines_;
   Config config_;
   UniqueFd client_;
+  UniqueFd netns_;
   SocketAddress peer_;
   SocketAddress local_;
   std::optional<LoginVerifier> verifier_;
@@ -346,13 +350,15 @@ bool SessionMonitor::start_children() {
   }
   if (preauth_pid_ == 0) {
     set_process_name("wftpd:preauth");
-    if (!arrange_child_fds(devnull.get(), client_.get(), preauth_pair->second.get())) _exit(kExitSandboxFailed);
+    if (!arrange_child_fds(devnull.get(), client_.get(), preauth_pair->second.get(), netns_.get())) {
+      _exit(kExitSandboxFailed);
+    }
     SandboxSpec spec;
     spec.role = "preauth";
     spec.uid = config_.nopriv_uid;
     spec.gid = config_.nopriv_gid;
     spec.root = config_.secure_chroot_dir;
-    spec.new_network_namespace = true;
+    spec.network_namespace_fd = kChildNetnsFd;
     spec.max_open_files = 16;
     spec.expected_parent = monitor_pid;
     spec.stderr_replacement_fd = kChildDevNullFd;
@@ -377,7 +383,9 @@ bool SessionMonitor::start_children() {
     preauth_pair->first.reset();
     preauth_pair->second.reset();
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != monitor_pid) _exit(0);
-    if (!arrange_child_fds(devnull.get(), client_.get(), postauth_pair->second.get())) _exit(kExitSandboxFailed);
+    if (!arrange_child_fds(devnull.get(), client_.get(), postauth_pair->second.get(), netns_.get())) {
+      _exit(kExitSandboxFailed);
+    }
     MonitorChannel monitor{UniqueFd(kChildMonitorFd)};
     auto become = monitor.expect<BecomeUser>();
     if (!become) _exit(0);  // session ended before a login
@@ -387,7 +395,7 @@ bool SessionMonitor::start_children() {
     spec.uid = become->uid;
     spec.gid = become->gid;
     spec.root = become->root;
-    spec.new_network_namespace = true;
+    spec.network_namespace_fd = kChildNetnsFd;
     spec.max_open_files = 64;
     spec.expected_parent = monitor_pid;
     spec.stderr_replacement_fd = kChildDevNullFd;
@@ -402,11 +410,18 @@ bool SessionMonitor::start_children() {
   }
   preauth_ = MonitorChannel(std::move(preauth_pair->first));
   postauth_ = MonitorChannel(std::move(postauth_pair->first));
+  netns_.reset();  // only the children need it
   return true;
 }
 
 int SessionMonitor::run() {
   client_ = UniqueFd(kSessionClientFd);
+  netns_ = UniqueFd(::fcntl(kSessionNetnsFd, F_DUPFD_CLOEXEC, 10));
+  ::close(kSessionNetnsFd);
+  if (!netns_) {
+    log_error(system_error("network namespace descriptor", errno).message);
+    return 1;
+  }
   auto peer = SocketAddress::peer_of(client_.get());
   auto local = SocketAddress::local_of(client_.get());
   if (!peer || !local) {

@@ -12,6 +12,7 @@ namespace wftpd {
 // The fixed descriptor layout a monitor is exec'd with (see the listener).
 inline constexpr int kSessionClientFd = 3;     // the accepted control connection
 inline constexpr int kSessionConfigFd = 4;     // sealed memfd with the canonical configuration
+inline constexpr int kSessionNetnsFd = 5;      // the empty network namespace for sandboxed children
 
 // The descriptor layout of the sandboxed children.
 inline constexpr int kChildControlFd = 3;
