@@ -117,9 +117,10 @@ void set_process_name(std::string_view name) {
 }
 
 Result<void> restrict_bounding_set(const std::vector<cap_value_t>& keep) {
+  // Dropping a capability that is already out of the bounding set succeeds, so no read first
+  // (each prctl is a system call, and this runs several times per session).
   for (cap_value_t cap = 0; cap <= CAP_LAST_CAP; ++cap) {
     if (retained(keep, cap)) continue;
-    if (::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) <= 0) continue;
     if (cap_drop_bound(cap) != 0) {
       return system_error("cap_drop_bound(" + std::to_string(cap) + ")", errno);
     }
