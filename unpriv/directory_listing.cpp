@@ -99,4 +99,42 @@ bool build_listing(const SessionFilesystem& fs, const std::string& path, bool sh
   return true;
 }
 
+bool build_machine_listing(const SessionFilesystem& fs, const std::string& path,
+                           const FactSet& facts, const FactViewer& viewer, std::string& out,
+                           FileError& error) {
+  struct stat dir_stat{};
+  if (!fs.stat(path, dir_stat, error)) return false;
+  if (!S_ISDIR(dir_stat.st_mode)) {
+    error = file_error_from_errno(ENOTDIR);
+    return false;
+  }
+  UniqueFd fd;
+  if (!fs.open(path, O_RDONLY | O_DIRECTORY, 0, fd, error)) return false;
+  DIR* raw = ::fdopendir(fd.get());
+  if (raw == nullptr) {
+    error = file_error_from_errno(errno);
+    return false;
+  }
+  fd.release();
+  DirStream dir(raw);
+  std::vector<std::string> names;
+  while (const dirent* entry = ::readdir(dir.get())) {
+    const std::string_view name = entry->d_name;
+    if (name == "." || name == ".." || !name_is_listable(name)) continue;
+    if (names.size() >= kMaxListingEntries) break;
+    names.emplace_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  const bool writable = (viewer_access(dir_stat, viewer) & 2u) != 0;
+  const int dir_fd = ::dirfd(dir.get());
+  for (const auto& name : names) {
+    struct stat entry_stat{};
+    if (::fstatat(dir_fd, name.c_str(), &entry_stat, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    out += format_facts(name, entry_stat, facts, viewer, writable);
+    out += "\r\n";
+    if (out.size() > kMaxListingBytes) break;
+  }
+  return true;
+}
+
 }  // namespace wftpd

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "unpriv/machine_listing.hpp"
 #include "unpriv/session_filesystem.hpp"
 
 namespace wftpd {
@@ -26,5 +27,11 @@ ListRequest parse_list_argument(std::string_view argument);
 // is bounded by kMaxListingEntries and kMaxListingBytes.
 bool build_listing(const SessionFilesystem& fs, const std::string& path, bool show_hidden,
                    bool names_only, std::time_t now, std::string& out, FileError& error);
+
+// MLSD: one "facts; name" line per entry of the directory `path` (hidden entries included,
+// "." and ".." left out), with the same bounds as build_listing().
+bool build_machine_listing(const SessionFilesystem& fs, const std::string& path,
+                           const FactSet& facts, const FactViewer& viewer, std::string& out,
+                           FileError& error);
 
 }  // namespace wftpd

@@ -20,11 +20,15 @@ bool is_known_verb(std::string_view verb) {
   return verb == "XMKD" || verb == "XRMD";
 }
 
-std::string feature_reply() {
+std::string feature_reply(std::string_view mlst_facts) {
   // Only what this server really does (RFC 2389: the list is a promise). Each feature line
   // starts with exactly one space (RFC 2389 3.2).
-  const std::vector<std::string> lines = {"Features:", " EPRT", " EPSV", " MDTM", " PASV", " REST STREAM",
-                                          " SIZE", " UTF8", " TVFS", "End"};
+  const std::string mlst = mlst_facts.empty()
+                               ? std::string("type*;size*;modify*;perm*;unique*;UNIX.mode*;")
+                               : std::string(mlst_facts);
+  const std::vector<std::string> lines = {"Features:",    " EPRT", " EPSV",  " MDTM",
+                                          " MLST " + mlst, " PASV", " REST STREAM",
+                                          " SIZE",         " UTF8", " TVFS", "End"};
   return format_multiline_reply(211, lines);
 }
 
@@ -32,7 +36,7 @@ std::string help_reply() {
   const std::vector<std::string> lines = {
       "The following commands are recognized:",
       " ABOR ACCT ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM",
-      " MKD  MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR RMD",
+      " MKD  MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR RMD",
       " RNFR RNTO SIZE STAT STOR STRU SYST TYPE USER XCUP XCWD XMKD XPWD",
       " XRMD",
       "Help OK."};

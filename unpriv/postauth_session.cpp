@@ -23,6 +23,7 @@
 #include "unpriv/ftp_path.hpp"
 #include "unpriv/ftp_verbs.hpp"
 #include "unpriv/listing.hpp"
+#include "unpriv/machine_listing.hpp"
 #include "unpriv/monitor_client.hpp"
 #include "unpriv/passive_reply.hpp"
 #include "unpriv/reply.hpp"
@@ -49,7 +50,7 @@ class PostauthSession {
     bool needs_argument;
     Handler handler;
   };
-  static const std::array<CommandRule, 38> kCommands;
+  static const std::array<CommandRule, 40> kCommands;
 
   Next dispatch(const FtpCommand& command);
   void reply(int code, std::string_view text) { pending_ += format_reply(code, text); }
@@ -92,6 +93,8 @@ class PostauthSession {
   Next cmd_appe(const FtpCommand&);
   Next cmd_rest(const FtpCommand&);
   Next cmd_stat(const FtpCommand&);
+  Next cmd_mlsd(const FtpCommand&);
+  Next cmd_mlst(const FtpCommand&);
   Next store(const FtpCommand& command, bool append);
   Next send_listing(const FtpCommand& command, bool names_only);
 
@@ -107,9 +110,11 @@ class PostauthSession {
   std::uint32_t overlong_lines_ = 0;
   std::string rename_from_;      // set by RNFR, consumed by the next command
   unsigned long long restart_offset_ = 0;  // set by REST, consumed by the next command
+  FactSet facts_;                          // OPTS MLST
+  FactViewer viewer_{::getuid(), ::getgid()};
 };
 
-const std::array<PostauthSession::CommandRule, 38> PostauthSession::kCommands = {{
+const std::array<PostauthSession::CommandRule, 40> PostauthSession::kCommands = {{
     {"USER", false, &PostauthSession::cmd_user},
     {"PASS", false, &PostauthSession::cmd_pass},
     {"QUIT", false, &PostauthSession::cmd_quit},
@@ -148,6 +153,8 @@ const std::array<PostauthSession::CommandRule, 38> PostauthSession::kCommands = 
     {"APPE", true, &PostauthSession::cmd_appe},
     {"REST", true, &PostauthSession::cmd_rest},
     {"STAT", false, &PostauthSession::cmd_stat},
+    {"MLSD", false, &PostauthSession::cmd_mlsd},
+    {"MLST", false, &PostauthSession::cmd_mlst},
 }};
 
 std::string upper(std::string_view text) {
@@ -222,7 +229,7 @@ PostauthSession::Next PostauthSession::cmd_syst(const FtpCommand&) {
 }
 
 PostauthSession::Next PostauthSession::cmd_feat(const FtpCommand&) {
-  pending_ += feature_reply();
+  pending_ += feature_reply(describe_facts(facts_));
   return Next::kContinue;
 }
 
@@ -240,6 +247,10 @@ PostauthSession::Next PostauthSession::cmd_opts(const FtpCommand& command) {
   const std::string argument = upper(command.argument);
   if (argument == "UTF8 ON" || argument == "UTF-8 ON") {
     reply(200, "Always in UTF8 mode.");
+  } else if (argument == "MLST" || argument.starts_with("MLST ")) {
+    facts_ = parse_mlst_options(argument.size() > 5 ? std::string_view(command.argument).substr(5)
+                                                    : std::string_view());
+    reply(200, "MLST OPTS " + selected_facts(facts_));
   } else {
     reply(501, "Option not understood.");
   }
@@ -752,6 +763,61 @@ PostauthSession::Next PostauthSession::cmd_mdtm(const FtpCommand& command) {
     return Next::kContinue;
   }
   reply(213, format_mdtm(st.st_mtime));
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_mlsd(const FtpCommand& command) {
+  auto path = resolve_path(cwd_, command.has_argument ? command.argument : "");
+  if (!path) {
+    reply(553, "File name not allowed.");
+    return Next::kContinue;
+  }
+  std::string listing;
+  FileError error;
+  if (!build_machine_listing(fs_, *path, facts_, viewer_, listing, error)) {
+    reply(550, "MLSD failed: " + error.reply_text);
+    return Next::kContinue;
+  }
+  UniqueFd data;
+  if (!open_data_connection(data)) return Next::kContinue;
+  reply(150, "Here comes the directory listing.");
+  if (!control_.send(pending_)) return Next::kClose;
+  pending_.clear();
+  const TransferOutcome outcome = send_text(data.get(), listing);
+  data.reset();
+  if (outcome.result == TransferResult::kComplete) reply(226, "Directory send OK.");
+  else finish_transfer(outcome, "Directory send");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_mlst(const FtpCommand& command) {
+  auto path = resolve_path(cwd_, command.has_argument ? command.argument : "");
+  if (!path) {
+    reply(553, "File name not allowed.");
+    return Next::kContinue;
+  }
+  struct stat st{};
+  FileError error;
+  UniqueFd parent;
+  std::string entry;
+  bool found = false;
+  bool parent_writable = false;
+  if (*path == "/") {
+    found = fs_.stat(*path, st, error);
+  } else if (fs_.open_parent(*path, parent, entry, error)) {
+    found = ::fstatat(parent.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+    struct stat parent_stat{};
+    parent_writable = ::fstat(parent.get(), &parent_stat) == 0 &&
+                      (viewer_access(parent_stat, viewer_) & 2u) != 0;
+  }
+  if (!found || !name_is_listable(*path)) {
+    reply(550, "MLST failed: no such file or directory.");
+    return Next::kContinue;
+  }
+  // RFC 3659 7.2: the entry line starts with one space; the pathname is the one asked for.
+  const std::vector<std::string> lines = {
+      "Listing " + *path, " " + format_facts(*path, st, facts_, viewer_, parent_writable), "End"};
+  pending_ += format_multiline_reply(250, lines);
   return Next::kContinue;
 }
 

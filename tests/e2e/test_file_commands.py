@@ -142,5 +142,56 @@ class FileCommandTest(unittest.TestCase):
             ftp.quit()
 
 
+class MachineListingTest(unittest.TestCase):
+    def setUp(self):
+        harness.require_root(self)
+
+    def test_mlsd_lists_facts_that_match_the_files(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            ftp.mkd("sub")
+            entries = dict(ftp.mlsd())
+            facts = entries[Daemon.TEST_FILE]
+            st = os.stat(os.path.join(d.root, Daemon.TEST_FILE))
+            self.assertEqual(facts["type"], "file")
+            self.assertEqual(int(facts["size"]), st.st_size)
+            self.assertEqual(facts["modify"], time.strftime("%Y%m%d%H%M%S", time.gmtime(st.st_mtime)))
+            self.assertEqual(facts["unix.mode"], "0%o" % (st.st_mode & 0o7777))
+            self.assertIn("r", facts["perm"])
+            self.assertEqual(entries["sub"]["type"], "dir")
+            self.assertNotIn(".", entries)
+            ftp.quit()
+
+    def test_mlst_on_the_control_connection_and_opts_mlst(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            reply = ftp.sendcmd("MLST " + Daemon.TEST_FILE)
+            lines = reply.split("\n")
+            self.assertTrue(lines[0].startswith("250-"), reply)
+            self.assertTrue(lines[1].startswith(" type=file;"), reply)
+            self.assertTrue(lines[1].endswith("; /" + Daemon.TEST_FILE), reply)
+            self.assertEqual(lines[-1], "250 End")
+            self.assertEqual(ftp.sendcmd("OPTS MLST type;size;"), "200 MLST OPTS type;size;")
+            reply = ftp.sendcmd("MLST " + Daemon.TEST_FILE)
+            self.assertIn(" type=file;size=%d; /%s" % (len(Daemon.TEST_CONTENT), Daemon.TEST_FILE), reply)
+            with self.assertRaises(ftplib.error_perm):
+                ftp.sendcmd("MLST no-such-file")
+            self.assertIn("MLST type*;size*;modify;", ftp.sendcmd("FEAT"))
+            ftp.quit()
+
+    def test_listing_leaves_out_names_with_line_breaks(self):
+        with Daemon() as d:
+            evil = os.path.join(d.root, "evil\r\n226 forged")
+            with open(evil, "w") as f:
+                f.write("x")
+            ftp = d.ftp()
+            self.assertNotIn("evil", " ".join(name for name, _ in ftp.mlsd()))
+            lines = []
+            ftp.retrlines("LIST", lines.append)
+            self.assertFalse(any("forged" in line for line in lines), lines)
+            self.assertFalse(any("evil" in name for name in ftp.nlst()))
+            ftp.quit()
+
+
 if __name__ == "__main__":
     unittest.main()
