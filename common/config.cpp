@@ -111,14 +111,15 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-Result<void> set_nopriv_user(Config& config, std::string_view value) {
+// A user given as a name or as "UID:GID" (ids 1..4294967294: never root).
+Result<void> set_user_spec(std::string_view value, std::string& text, uid_t& uid, gid_t& gid) {
   const auto colon = value.find(':');
   if (colon != std::string_view::npos) {
-    auto uid = parse_unsigned(value.substr(0, colon), 1, 4294967294u);
-    auto gid = parse_unsigned(value.substr(colon + 1), 1, 4294967294u);
-    if (!uid || !gid) return make_error("expected a user name or UID:GID (not 0)");
-    config.nopriv_uid = static_cast<uid_t>(*uid);
-    config.nopriv_gid = static_cast<gid_t>(*gid);
+    auto parsed_uid = parse_unsigned(value.substr(0, colon), 1, 4294967294u);
+    auto parsed_gid = parse_unsigned(value.substr(colon + 1), 1, 4294967294u);
+    if (!parsed_uid || !parsed_gid) return make_error("expected a user name or UID:GID (not 0)");
+    uid = static_cast<uid_t>(*parsed_uid);
+    gid = static_cast<gid_t>(*parsed_gid);
   } else {
     if (value.empty() || value.size() > 64) return make_error("bad user name");
     for (const char c : value) {
@@ -127,7 +128,22 @@ Result<void> set_nopriv_user(Config& config, std::string_view value) {
       if (!ok) return make_error("bad user name '" + std::string(value) + "'");
     }
   }
-  config.nopriv_user = std::string(value);
+  text = std::string(value);
+  return ok_result();
+}
+
+Result<void> set_nopriv_user(Config& config, std::string_view value) {
+  return set_user_spec(value, config.nopriv_user, config.nopriv_uid, config.nopriv_gid);
+}
+
+Result<void> set_bool(bool& field, std::string_view value) {
+  if (value == "yes" || value == "YES" || value == "true" || value == "1") {
+    field = true;
+  } else if (value == "no" || value == "NO" || value == "false" || value == "0") {
+    field = false;
+  } else {
+    return make_error("expected yes or no");
+  }
   return ok_result();
 }
 
@@ -193,6 +209,20 @@ const std::vector<KeyHandler>& handlers() {
          return ok_result();
        },
        [](const Config& c) { return c.ftpd_banner; }},
+      {{"anonymous_enable",
+        "yes: USER anonymous (or ftp) logs in read-only with any password, as anon_user."},
+       [](Config& c, std::string_view value) { return set_bool(c.anonymous_enable, value); },
+       [](const Config& c) { return std::string(c.anonymous_enable ? "yes" : "no"); }},
+      {{"anon_user", "System user (name or UID:GID, not root) that anonymous sessions run as."},
+       [](Config& c, std::string_view value) {
+         return set_user_spec(value, c.anon_user, c.anon_uid, c.anon_gid);
+       },
+       [](const Config& c) {
+         return c.anon_uid == 0 ? c.anon_user
+                                : std::to_string(c.anon_uid) + ":" + std::to_string(c.anon_gid);
+       }},
+      path_key("anon_root", "Root directory of anonymous sessions (served read-only).",
+               &Config::anon_root),
       {{"log_level", "error, warning, info or debug."},
        [](Config& c, std::string_view value) -> Result<void> {
          if (value != "error" && value != "warning" && value != "info" && value != "debug") {
@@ -280,22 +310,32 @@ std::string serialize_config(const Config& config) {
   return out;
 }
 
-Result<void> resolve_nopriv_user(Config& config) {
-  if (config.nopriv_user.find(':') != std::string::npos) return ok_result();
+namespace {
+
+Result<void> resolve_user(const char* key, std::string& text, uid_t& uid, gid_t& gid) {
+  if (text.find(':') != std::string::npos) return ok_result();
   passwd entry{};
   passwd* found = nullptr;
   std::string buffer(16384, '\0');
-  const int rc = ::getpwnam_r(config.nopriv_user.c_str(), &entry, buffer.data(), buffer.size(),
-                              &found);
-  if (rc != 0) return system_error("getpwnam_r(" + config.nopriv_user + ")", rc);
-  if (found == nullptr) return make_error("nopriv_user '" + config.nopriv_user + "' does not exist");
+  const int rc = ::getpwnam_r(text.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (rc != 0) return system_error(std::string("getpwnam_r(") + text + ")", rc);
+  if (found == nullptr) return make_error(std::string(key) + " '" + text + "' does not exist");
   if (entry.pw_uid == 0 || entry.pw_gid == 0) {
-    return make_error("nopriv_user '" + config.nopriv_user + "' has uid or gid 0");
+    return make_error(std::string(key) + " '" + text + "' has uid or gid 0");
   }
-  config.nopriv_uid = entry.pw_uid;
-  config.nopriv_gid = entry.pw_gid;
-  config.nopriv_user = std::to_string(entry.pw_uid) + ":" + std::to_string(entry.pw_gid);
+  uid = entry.pw_uid;
+  gid = entry.pw_gid;
+  text = std::to_string(entry.pw_uid) + ":" + std::to_string(entry.pw_gid);
   return ok_result();
+}
+
+}  // namespace
+
+Result<void> resolve_users(Config& config) {
+  auto nopriv = resolve_user("nopriv_user", config.nopriv_user, config.nopriv_uid, config.nopriv_gid);
+  if (!nopriv) return nopriv;
+  if (!config.anonymous_enable) return ok_result();
+  return resolve_user("anon_user", config.anon_user, config.anon_uid, config.anon_gid);
 }
 
 }  // namespace wftpd

@@ -32,6 +32,11 @@ struct Config {
   std::uint32_t data_timeout = 300;             // seconds a transfer may stall
   std::uint32_t local_umask = 022;
   std::string ftpd_banner = "wardenftpd ready.";
+  bool anonymous_enable = false;        // USER anonymous / ftp, read-only
+  std::string anon_user = "ftp";        // a name, or "UID:GID" (canonical form after resolution)
+  uid_t anon_uid = 0;                   // filled by resolve_users() when anonymous is enabled
+  gid_t anon_gid = 0;
+  std::string anon_root = "/srv/ftp";
   std::string log_level = "info";
 };
 
@@ -49,7 +54,8 @@ Result<Config> parse_config(std::string_view text, std::string_view file_name);
 // Canonical key=value text of every key, which parse_config() reads back to the same value.
 std::string serialize_config(const Config& config);
 
-// Resolves nopriv_user to numeric ids (NSS; call before any sandbox) and stores "UID:GID".
-Result<void> resolve_nopriv_user(Config& config);
+// Resolves nopriv_user (and anon_user when anonymous FTP is enabled) to numeric ids (NSS; call
+// before any sandbox) and stores them as "UID:GID".
+Result<void> resolve_users(Config& config);
 
 }  // namespace wftpd

@@ -79,6 +79,7 @@ void BecomeUser::encode(WireWriter& out) const {
   out.u32(uid);
   out.u32(gid);
   out.bytes(root);
+  out.u8(read_only ? 1 : 0);
 }
 
 Result<BecomeUser> BecomeUser::decode(WireReader& in) {
@@ -91,6 +92,9 @@ Result<BecomeUser> BecomeUser::decode(WireReader& in) {
   if (!gid) return gid.error();
   auto root = in.bytes(kMaxRootPathLength);
   if (!root) return root.error();
+  auto read_only = decode_bool(in);
+  if (!read_only) return read_only.error();
+  message.read_only = *read_only;
   // SECURITY: a post-auth child never runs as root, whatever a message says.
   if (*uid == 0 || *gid == 0) return make_error("uid or gid 0 refused");
   message.name = std::move(*name);

@@ -76,6 +76,7 @@ struct BecomeUser {
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
   std::string root;
+  bool read_only = false;  // anonymous: the "anonymous" filter, no write command
   void encode(WireWriter& out) const;
   static Result<BecomeUser> decode(WireReader& in);
 };

@@ -422,8 +422,14 @@ Result<Config> load_config_file(const std::string& path) {
   if (!text) return make_error(path + ": " + text.error().message);
   auto config = parse_config(*text, path);
   if (!config) return config.error();
-  auto resolved = resolve_nopriv_user(*config);
+  auto resolved = resolve_users(*config);
   if (!resolved) return make_error(path + ": " + resolved.error().message);
+  if (config->anonymous_enable) {
+    struct stat st{};
+    if (::stat(config->anon_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return make_error(path + ": anon_root " + config->anon_root + " is not a directory");
+    }
+  }
   return config;
 }
 

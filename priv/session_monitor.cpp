@@ -122,7 +122,8 @@ class SessionMonitor {
   bool handle_passive_listen(ReceivedMessage& message);
   bool handle_data_connect(ReceivedMessage& message);
   bool handle_active_target(ReceivedMessage& message);
-  bool promote_standby(const VirtualUser& user);
+  bool promote_standby(const VirtualUser& user, bool read_only);
+  bool is_anonymous_login(std::string_view name) const;
   void serve(Phase phase, MonitorChannel& channel, std::chrono::milliseconds timeout);
   void end_children();
   void reap(pid_t& pid, const char* role);
@@ -175,10 +176,17 @@ bool SessionMonitor::handle_login(ReceivedMessage& message) {
     log_error("malformed LoginRequest: " + request.error().message);
     return false;
   }
+  if (is_anonymous_login(request->user)) {
+    // Anonymous FTP takes any password (by custom an e-mail address, which is not logged).
+    log_info("anonymous login");
+    const VirtualUser anonymous{"anonymous", "", config_.anon_uid, config_.anon_gid,
+                                config_.anon_root};
+    return promote_standby(anonymous, true);
+  }
   const auto decision = verifier_->verify(request->user, request->password);
   if (decision.accepted) {
     log_info("login accepted for user '" + escape_for_log(request->user) + "'");
-    return promote_standby(*decision.user);
+    return promote_standby(*decision.user, false);
   }
   ++failed_logins_;
   log_warning("login refused for user '" + escape_for_log(request->user) + "': " +
@@ -200,8 +208,13 @@ bool SessionMonitor::handle_login(ReceivedMessage& message) {
   return true;
 }
 
-bool SessionMonitor::promote_standby(const VirtualUser& user) {
-  BecomeUser become{user.name, user.uid, user.gid, user.root};
+bool SessionMonitor::is_anonymous_login(std::string_view name) const {
+  return config_.anonymous_enable && config_.anon_uid != 0 &&
+         (name == "anonymous" || name == "ftp" || name == "ANONYMOUS" || name == "FTP");
+}
+
+bool SessionMonitor::promote_standby(const VirtualUser& user, bool read_only) {
+  BecomeUser become{user.name, user.uid, user.gid, user.root, read_only};
   auto sent = postauth_.send(become);
   std::optional<StandbyReady> ready;
   if (sent) {
@@ -391,7 +404,8 @@ bool SessionMonitor::start_children() {
     if (!become) _exit(0);  // session ended before a login
     set_process_name("wftpd:postauth");
     SandboxSpec spec;
-    spec.role = "postauth";
+    // SECURITY: a read-only (anonymous) session gets a filter without any write system call.
+    spec.role = become->read_only ? "anonymous" : "postauth";
     spec.uid = become->uid;
     spec.gid = become->gid;
     spec.root = become->root;
@@ -406,7 +420,8 @@ bool SessionMonitor::start_children() {
       _exit(kExitSandboxFailed);
     }
     if (!monitor.send(StandbyReady{true, ""})) _exit(1);
-    _exit(engines_.run_postauth(config_, become->name, kChildControlFd, kChildMonitorFd));
+    _exit(engines_.run_postauth(config_, become->name, become->read_only, kChildControlFd,
+                                kChildMonitorFd));
   }
   preauth_ = MonitorChannel(std::move(preauth_pair->first));
   postauth_ = MonitorChannel(std::move(postauth_pair->first));

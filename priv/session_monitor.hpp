@@ -22,8 +22,8 @@ inline constexpr int kChildMonitorFd = 4;
 // not depend on unpriv/. Each runs inside its sandbox and returns the process exit code.
 struct SessionEngines {
   int (*run_preauth)(const Config& config, int control_fd, int monitor_fd) = nullptr;
-  int (*run_postauth)(const Config& config, const std::string& user_name, int control_fd,
-                      int monitor_fd) = nullptr;
+  int (*run_postauth)(const Config& config, const std::string& user_name, bool read_only,
+                      int control_fd, int monitor_fd) = nullptr;
 };
 
 // Runs one session to its end; returns the monitor's exit code.

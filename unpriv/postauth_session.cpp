@@ -37,8 +37,8 @@ constexpr std::uint32_t kMaxOverlongLines = 3;
 class PostauthSession {
  public:
   PostauthSession(const Config& config, ControlConnection& control, MonitorClient& monitor,
-                  SessionFilesystem& fs)
-      : config_(config), control_(control), monitor_(monitor), fs_(fs) {}
+                  SessionFilesystem& fs, bool read_only)
+      : config_(config), control_(control), monitor_(monitor), fs_(fs), read_only_(read_only) {}
 
   int run();
 
@@ -49,6 +49,7 @@ class PostauthSession {
     std::string_view verb;
     bool needs_argument;
     Handler handler;
+    bool writes = false;  // refused in read-only (anonymous) sessions
   };
   static const std::array<CommandRule, 40> kCommands;
 
@@ -102,6 +103,7 @@ class PostauthSession {
   ControlConnection& control_;
   MonitorClient& monitor_;
   SessionFilesystem& fs_;
+  const bool read_only_;
   std::string pending_;  // replies not yet written
   std::string cwd_ = "/";
   bool ascii_ = true;    // RFC 959: TYPE A is the default
@@ -137,20 +139,20 @@ const std::array<PostauthSession::CommandRule, 40> PostauthSession::kCommands = 
     {"LIST", false, &PostauthSession::cmd_list},
     {"NLST", false, &PostauthSession::cmd_nlst},
     {"RETR", true, &PostauthSession::cmd_retr},
-    {"STOR", true, &PostauthSession::cmd_stor},
+    {"STOR", true, &PostauthSession::cmd_stor, true},
     {"SIZE", true, &PostauthSession::cmd_size},
     {"MDTM", true, &PostauthSession::cmd_mdtm},
     {"ABOR", false, &PostauthSession::cmd_abor},
     {"ALLO", false, &PostauthSession::cmd_allo},
     {"ACCT", false, &PostauthSession::cmd_acct},
-    {"MKD", true, &PostauthSession::cmd_mkd},
-    {"XMKD", true, &PostauthSession::cmd_mkd},
-    {"RMD", true, &PostauthSession::cmd_rmd},
-    {"XRMD", true, &PostauthSession::cmd_rmd},
-    {"DELE", true, &PostauthSession::cmd_dele},
-    {"RNFR", true, &PostauthSession::cmd_rnfr},
-    {"RNTO", true, &PostauthSession::cmd_rnto},
-    {"APPE", true, &PostauthSession::cmd_appe},
+    {"MKD", true, &PostauthSession::cmd_mkd, true},
+    {"XMKD", true, &PostauthSession::cmd_mkd, true},
+    {"RMD", true, &PostauthSession::cmd_rmd, true},
+    {"XRMD", true, &PostauthSession::cmd_rmd, true},
+    {"DELE", true, &PostauthSession::cmd_dele, true},
+    {"RNFR", true, &PostauthSession::cmd_rnfr, true},
+    {"RNTO", true, &PostauthSession::cmd_rnto, true},
+    {"APPE", true, &PostauthSession::cmd_appe, true},
     {"REST", true, &PostauthSession::cmd_rest},
     {"STAT", false, &PostauthSession::cmd_stat},
     {"MLSD", false, &PostauthSession::cmd_mlsd},
@@ -183,6 +185,12 @@ PostauthSession::Next PostauthSession::dispatch(const FtpCommand& command) {
   }
   for (const auto& rule : kCommands) {
     if (rule.verb != command.verb) continue;
+    // SECURITY: read-only sessions refuse every writing command here; their seccomp filter
+    // ("anonymous") has no writing system call either.
+    if (rule.writes && read_only_) {
+      reply(550, "Permission denied.");
+      return Next::kContinue;
+    }
     if (rule.needs_argument && (!command.has_argument || command.argument.empty())) {
       reply(501, "Syntax error in parameters or arguments.");
       return Next::kContinue;
@@ -873,16 +881,16 @@ int PostauthSession::run() {
 
 }  // namespace
 
-int run_postauth(const Config& config, const std::string& /*user_name*/, int control_fd,
-                 int monitor_fd) {
+int run_postauth(const Config& config, const std::string& /*user_name*/, bool read_only,
+                 int control_fd, int monitor_fd) {
   MonitorClient monitor(monitor_fd);
   auto start = monitor.await_start();
   if (!start) return 1;
-  auto fs = SessionFilesystem::open_root();
+  auto fs = SessionFilesystem::open_root(read_only);
   if (!fs) return 1;
   ControlConnection control(control_fd, std::chrono::seconds(config.idle_timeout));
   control.feed(start->pending_input);
-  PostauthSession session(config, control, monitor, *fs);
+  PostauthSession session(config, control, monitor, *fs, read_only);
   return session.run();
 }
 

@@ -9,7 +9,8 @@
 namespace wftpd {
 
 // Runs the post-auth child until QUIT, timeout or a broken connection; returns the exit code.
-int run_postauth(const Config& config, const std::string& user_name, int control_fd,
-                 int monitor_fd);
+// `read_only`: an anonymous session: every command that would write answers 550.
+int run_postauth(const Config& config, const std::string& user_name, bool read_only,
+                 int control_fd, int monitor_fd);
 
 }  // namespace wftpd

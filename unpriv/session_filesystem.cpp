@@ -31,17 +31,38 @@ FileError file_error_from_errno(int error_number) {
   }
 }
 
-Result<SessionFilesystem> SessionFilesystem::open_root() {
+Result<SessionFilesystem> SessionFilesystem::open_root(bool read_only) {
   UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return system_error("open(/)", errno);
-  return SessionFilesystem(std::move(root));
+  return SessionFilesystem(std::move(root), read_only);
 }
 
 bool SessionFilesystem::open(const std::string& path, int flags, mode_t mode, UniqueFd& out,
                              FileError& error) const {
+  if (read_only_) {
+    // O_TMPFILE includes the O_DIRECTORY bit, so it is tested as a whole.
+    if ((flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)) != 0 ||
+        (flags & O_TMPFILE) == O_TMPFILE) {
+      error = file_error_from_errno(EROFS);
+      return false;
+    }
+    // Relative to the root descriptor; the chroot confines "..", and absolute symlinks resolve
+    // inside it.
+    const std::string relative = path.size() > 1 ? path.substr(1) : std::string(".");
+    for (;;) {
+      const int fd = ::openat(root_.get(), relative.c_str(), flags | O_CLOEXEC);
+      if (fd >= 0) {
+        out.reset(fd);
+        return true;
+      }
+      if (errno == EINTR) continue;
+      error = file_error_from_errno(errno);
+      return false;
+    }
+  }
   open_how how{};
   how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
-  how.mode = (flags & (O_CREAT | O_TMPFILE)) != 0 ? mode : 0;
+  how.mode = ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0;
   // SECURITY: resolution is confined to the session root even without the chroot.
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
   for (;;) {

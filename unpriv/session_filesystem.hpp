@@ -23,8 +23,10 @@ FileError file_error_from_errno(int error_number);
 
 class SessionFilesystem {
  public:
-  // Opens the (already chrooted) root; call once after the sandbox is in place.
-  static Result<SessionFilesystem> open_root();
+  // Opens the (already chrooted) root; call once after the sandbox is in place. A read-only
+  // file system refuses every open for writing (EROFS) and opens with plain openat(2), whose
+  // flags the "anonymous" seccomp filter can check (openat2 passes them in memory).
+  static Result<SessionFilesystem> open_root(bool read_only = false);
 
   // `path` is absolute within the session root (as resolve_path() makes it).
   bool open(const std::string& path, int flags, mode_t mode, UniqueFd& out, FileError& error) const;
@@ -42,8 +44,9 @@ class SessionFilesystem {
   bool rename(const std::string& from, const std::string& to, FileError& error) const;
 
  private:
-  explicit SessionFilesystem(UniqueFd root) : root_(std::move(root)) {}
+  SessionFilesystem(UniqueFd root, bool read_only) : root_(std::move(root)), read_only_(read_only) {}
   UniqueFd root_;
+  bool read_only_ = false;
 };
 
 }  // namespace wftpd

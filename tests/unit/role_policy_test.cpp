@@ -50,7 +50,7 @@ void expect_outcome(const std::string& role, Expect expect, const char* what,
   }
 }
 
-const char* const kSandboxedRoles[] = {"preauth", "postauth", "monitor"};
+const char* const kSandboxedRoles[] = {"preauth", "postauth", "anonymous", "monitor"};
 
 TEST(RolePolicy, EveryRoleHasAnEmbeddedFilter) {
   for (const char* role : kSandboxedRoles) {
@@ -139,6 +139,29 @@ TEST(RolePolicy, PostauthChildCannotCreateSockets) {
   expect_outcome("postauth", Expect::kKilled, "connect",
                  [] { ::syscall(SYS_connect, 3, nullptr, 0); });
   expect_outcome("postauth", Expect::kKilled, "kill", [] { ::syscall(SYS_kill, 1, SIGKILL); });
+}
+
+TEST(RolePolicy, AnonymousSessionCannotWriteToTheFileSystem) {
+  expect_outcome("anonymous", Expect::kSurvives, "openat(O_RDONLY)", [] {
+    const long fd = ::syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) ::close(static_cast<int>(fd));
+  });
+  for (const int flags : {O_WRONLY, O_RDWR, O_RDONLY | O_CREAT, O_RDONLY | O_TRUNC,
+                          O_WRONLY | O_APPEND, O_TMPFILE | O_RDWR}) {
+    expect_outcome("anonymous", Expect::kKilled, "openat(write flags)",
+                   [flags] { ::syscall(SYS_openat, AT_FDCWD, "/tmp/x", flags, 0600); });
+  }
+  expect_outcome("anonymous", Expect::kKilled, "openat2",
+                 [] { ::syscall(SYS_openat2, AT_FDCWD, "/tmp/x", nullptr, 0); });
+  expect_outcome("anonymous", Expect::kKilled, "mkdirat",
+                 [] { ::syscall(SYS_mkdirat, AT_FDCWD, "/tmp/x", 0700); });
+  expect_outcome("anonymous", Expect::kKilled, "unlinkat",
+                 [] { ::syscall(SYS_unlinkat, AT_FDCWD, "/tmp/x", 0); });
+  expect_outcome("anonymous", Expect::kKilled, "renameat",
+                 [] { ::syscall(SYS_renameat, AT_FDCWD, "/tmp/x", AT_FDCWD, "/tmp/y"); });
+  expect_outcome("anonymous", Expect::kKilled, "ftruncate", [] { ::syscall(SYS_ftruncate, 0, 0); });
+  expect_outcome("anonymous", Expect::kKilled, "socket",
+                 [] { ::syscall(SYS_socket, AF_INET, SOCK_STREAM, 0); });
 }
 
 TEST(RolePolicy, MonitorCannotOpenFilesOrUnixSockets) {

@@ -1,0 +1,106 @@
+"""Anonymous FTP: read-only sessions as anon_user in anon_root, under the "anonymous" filter."""
+
+import ftplib
+import io
+import os
+import tempfile
+import unittest
+
+import harness
+from harness import Daemon
+
+ANON_UID = 20099
+ANON_GID = 20099
+CONTENT = b"public file\n"
+
+
+class AnonymousDaemon(Daemon):
+    """A Daemon with anonymous FTP on, serving a root-owned anon_root with one public file."""
+
+    def __init__(self, enable=True):
+        self.anon_dir = tempfile.mkdtemp(prefix="wftpd-anon-", dir="/tmp")
+        os.chmod(self.anon_dir, 0o755)
+        with open(os.path.join(self.anon_dir, "pub.txt"), "wb") as f:
+            f.write(CONTENT)
+        os.makedirs(os.path.join(self.anon_dir, "dir"))
+        super().__init__(config={"anonymous_enable": "yes" if enable else "no",
+                                 "anon_user": "%d:%d" % (ANON_UID, ANON_GID),
+                                 "anon_root": self.anon_dir})
+
+    def __exit__(self, *exc):
+        try:
+            return super().__exit__(*exc)
+        finally:
+            import shutil
+            shutil.rmtree(self.anon_dir, ignore_errors=True)
+
+
+class AnonymousTest(unittest.TestCase):
+    def setUp(self):
+        harness.require_root(self)
+
+    def test_anonymous_login_reads_and_lists(self):
+        with AnonymousDaemon() as d:
+            ftp = ftplib.FTP(timeout=harness.TIMEOUT)
+            ftp.connect("127.0.0.1", d.port)
+            self.assertTrue(ftp.login().startswith("230"))  # anonymous / anonymous@
+            chunks = []
+            ftp.retrbinary("RETR pub.txt", chunks.append)
+            self.assertEqual(b"".join(chunks), CONTENT)
+            self.assertEqual(sorted(ftp.nlst()), ["dir", "pub.txt"])
+            self.assertEqual(dict(ftp.mlsd())["pub.txt"]["perm"], "r")
+            ftp.cwd("dir")
+            ftp.cwd("/")
+            ftp.quit()
+
+    def test_ftp_user_name_is_anonymous_too(self):
+        with AnonymousDaemon() as d:
+            ftp = d.ftp(user="ftp", password="someone@example.org")
+            self.assertEqual(ftp.pwd(), "/")
+            ftp.quit()
+
+    def test_every_write_command_gets_550_and_nothing_changes(self):
+        with AnonymousDaemon() as d:
+            before = sorted(os.listdir(d.anon_dir))
+            ftp = ftplib.FTP(timeout=harness.TIMEOUT)
+            ftp.connect("127.0.0.1", d.port)
+            ftp.login()
+            for command in ("MKD new", "XMKD new", "RMD dir", "XRMD dir", "DELE pub.txt",
+                            "RNFR pub.txt", "RNTO x"):
+                with self.assertRaises(ftplib.error_perm, msg=command) as ctx:
+                    ftp.sendcmd(command)
+                self.assertTrue(str(ctx.exception).startswith("550"), (command, str(ctx.exception)))
+            for verb in ("STOR", "APPE"):
+                with self.assertRaises(ftplib.error_perm) as ctx:
+                    ftp.storbinary(verb + " up.txt", io.BytesIO(b"x"))
+                self.assertTrue(str(ctx.exception).startswith("550"), str(ctx.exception))
+            self.assertEqual(ftp.sendcmd("NOOP")[:3], "200")
+            ftp.quit()
+            self.assertEqual(sorted(os.listdir(d.anon_dir)), before)
+
+    def test_anonymous_session_runs_as_anon_user_under_its_own_filter(self):
+        with AnonymousDaemon() as d, d.raw() as c:
+            self.assertEqual(c.cmd("USER anonymous")[0], 331)
+            self.assertEqual(c.cmd("PASS guest@")[0], 230)
+            monitor = d.monitor_pid_for(c.local_port())
+            child = d.session_child(monitor, "wftpd:postauth")
+            status = harness.proc_status(child)
+            self.assertEqual(harness.status_ids(status, "Uid"), [ANON_UID] * 4)
+            self.assertEqual(harness.status_ids(status, "Gid"), [ANON_GID] * 4)
+            self.assertEqual(status["Seccomp"], "2")
+            self.assertEqual(status["NoNewPrivs"], "1")
+            self.assertEqual(harness.status_hex(status, "CapEff"), 0)
+            self.assertEqual(harness.proc_root(child), d.anon_dir)
+            self.assertIn("anonymous login", d.log())
+
+    def test_anonymous_refused_when_disabled(self):
+        with AnonymousDaemon(enable=False) as d:
+            ftp = ftplib.FTP(timeout=harness.TIMEOUT)
+            ftp.connect("127.0.0.1", d.port)
+            with self.assertRaises(ftplib.error_perm) as ctx:
+                ftp.login()
+            self.assertTrue(str(ctx.exception).startswith("530"))
+
+
+if __name__ == "__main__":
+    unittest.main()
