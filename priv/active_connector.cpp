@@ -1,9 +1,7 @@
 #include "priv/active_connector.hpp"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <cerrno>
 
@@ -11,9 +9,8 @@
 
 namespace wftpd {
 
-ActiveConnector::ActiveConnector(SocketAddress control_local, SocketAddress control_peer,
-                                 std::chrono::seconds data_timeout)
-    : control_local_(control_local), control_peer_(control_peer), data_timeout_(data_timeout) {}
+ActiveConnector::ActiveConnector(SocketAddress control_local, SocketAddress control_peer)
+    : control_local_(control_local), control_peer_(control_peer) {}
 
 ActiveStatus ActiveConnector::set_target(const ActiveTarget& target) {
   port_.reset();
@@ -69,15 +66,7 @@ DataStatus ActiveConnector::connect(std::chrono::seconds timeout, UniqueFd& conn
     log_info(system_error("connect(" + target.to_string() + ")", error != 0 ? error : errno).message);
     return DataStatus::kFailed;
   }
-  // The post-auth child uses blocking I/O bounded by socket timeouts.
-  const int flags = ::fcntl(fd.get(), F_GETFL);
-  if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
-    log_error(system_error("fcntl(F_SETFL)", errno).message);
-    return DataStatus::kFailed;
-  }
-  const timeval tv{static_cast<time_t>(data_timeout_.count()), 0};
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  // Handed over non-blocking: the post-auth child waits with poll (stall timeout, ABOR).
   connection = std::move(fd);
   return DataStatus::kConnected;
 }

@@ -14,8 +14,7 @@ namespace wftpd {
 
 class ActiveConnector {
  public:
-  ActiveConnector(SocketAddress control_local, SocketAddress control_peer,
-                  std::chrono::seconds data_timeout);
+  ActiveConnector(SocketAddress control_local, SocketAddress control_peer);
 
   // Checks a PORT/EPRT target; remembers the port when it is acceptable.
   ActiveStatus set_target(const ActiveTarget& target);
@@ -28,7 +27,6 @@ class ActiveConnector {
  private:
   SocketAddress control_local_;
   SocketAddress control_peer_;
-  std::chrono::seconds data_timeout_;
   std::optional<std::uint16_t> port_;
 };
 

@@ -25,20 +25,13 @@ std::uint32_t random_u32() {
   return value;
 }
 
-void set_timeouts(int fd, std::chrono::seconds timeout) {
-  const timeval tv{static_cast<time_t>(timeout.count()), 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
 }  // namespace
 
 PassiveListener::PassiveListener(SocketAddress control_local, SocketAddress control_peer,
-                                 PassivePortRange range, std::chrono::seconds data_timeout)
+                                 PassivePortRange range)
     : control_local_(control_local),
       control_peer_(control_peer),
-      range_(range),
-      data_timeout_(data_timeout) {}
+      range_(range) {}
 
 PassiveReady PassiveListener::listen() {
   listener_.reset();
@@ -102,7 +95,10 @@ DataStatus PassiveListener::accept(std::chrono::seconds timeout, UniqueFd& conne
     }
     if (*ready == Readiness::kTimeout) break;
     SocketAddress peer;
-    UniqueFd accepted(::accept4(listener_.get(), peer.raw(), peer.length_ptr(), SOCK_CLOEXEC));
+    // Non-blocking: the post-auth child waits on it with poll, together with the control
+    // connection (ABOR) and a stall timeout.
+    UniqueFd accepted(::accept4(listener_.get(), peer.raw(), peer.length_ptr(),
+                                SOCK_CLOEXEC | SOCK_NONBLOCK));
     if (!accepted) {
       if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) continue;
       log_error(system_error("accept4", errno).message);
@@ -114,7 +110,6 @@ DataStatus PassiveListener::accept(std::chrono::seconds timeout, UniqueFd& conne
                   " refused (control peer is " + control_peer_.host_string() + ")");
       continue;
     }
-    set_timeouts(accepted.get(), data_timeout_);
     listener_.reset();
     connection = std::move(accepted);
     return DataStatus::kConnected;

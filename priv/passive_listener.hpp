@@ -19,8 +19,7 @@ struct PassivePortRange {
 
 class PassiveListener {
  public:
-  PassiveListener(SocketAddress control_local, SocketAddress control_peer, PassivePortRange range,
-                  std::chrono::seconds data_timeout);
+  PassiveListener(SocketAddress control_local, SocketAddress control_peer, PassivePortRange range);
 
   // Opens a new listening socket (closing any previous one) on the control connection's local
   // address and a random port of the range.
@@ -35,7 +34,6 @@ class PassiveListener {
   SocketAddress control_local_;
   SocketAddress control_peer_;
   PassivePortRange range_;
-  std::chrono::seconds data_timeout_;
   UniqueFd listener_;
 };
 

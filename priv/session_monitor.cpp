@@ -448,11 +448,14 @@ int SessionMonitor::run() {
   // Bounds every reply write of the children on a client that stops reading.
   const timeval send_timeout{static_cast<time_t>(config_.idle_timeout), 0};
   ::setsockopt(client_.get(), SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
+  // Telnet Synch (sent with ABOR) is urgent data; inline, the reader strips it with the rest of
+  // the Telnet sequence instead of leaving a stray IAC that would eat the A of ABOR.
+  const int on = 1;
+  ::setsockopt(client_.get(), SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on));
 
   verifier_.emplace(load_users(config_), std::chrono::milliseconds(config_.login_fail_delay_ms));
-  passive_.emplace(local_, peer_, PassivePortRange{config_.pasv_min_port, config_.pasv_max_port},
-                   std::chrono::seconds(config_.data_timeout));
-  active_.emplace(local_, peer_, std::chrono::seconds(config_.data_timeout));
+  passive_.emplace(local_, peer_, PassivePortRange{config_.pasv_min_port, config_.pasv_max_port});
+  active_.emplace(local_, peer_);
 
   // Children need these to enter their sandboxes; everything else goes before they exist.
   auto bounded = restrict_bounding_set({CAP_SETUID, CAP_SETGID, CAP_SYS_CHROOT, CAP_SYS_ADMIN,

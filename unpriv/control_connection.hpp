@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,13 @@ class ControlConnection {
   Result<Input> next_line();
   Result<void> send(std::string_view reply_bytes);
 
+  // During a transfer: reads what the client sent without waiting, and reports whether it
+  // asked for ABOR (or closed the connection). Other commands are kept, in order, for
+  // next_line() after the transfer (at most kMaxQueuedLines; beyond that nothing more is read).
+  bool abort_requested();
+  // True when commands received during a transfer fill the queue (nothing more is read).
+  bool input_backlogged() const { return queued_.size() >= kMaxQueuedLines; }
+
   // Raw input read from the socket but not yet consumed (pipelined commands), bounded.
   std::string take_pending() { return reader_.take_pending(); }
   void feed(std::string_view bytes) { reader_.feed(bytes); }
@@ -32,7 +40,9 @@ class ControlConnection {
  private:
   int fd_;
   std::chrono::seconds idle_timeout_;
+  static constexpr std::size_t kMaxQueuedLines = 64;
   ControlLineReader reader_;
+  std::deque<Input> queued_;
   bool closed_ = false;
 };
 

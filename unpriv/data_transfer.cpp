@@ -1,18 +1,22 @@
 #include "unpriv/data_transfer.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 
-#include "common/io.hpp"
 #include "unpriv/ascii_transfer.hpp"
 
 namespace wftpd {
 namespace {
 
+// Data sockets arrive non-blocking from the monitor. Every wait goes through wait_ready(), which
+// also watches the control connection (for ABOR) and ends a transfer that stalls longer than
+// the watch's timeout.
 constexpr std::size_t kSendfileChunk = 1u << 20;
 constexpr std::size_t kBufferSize = 256u << 10;
 constexpr unsigned long long kWritebackStep = 8ull << 20;
@@ -21,20 +25,81 @@ TransferOutcome failed(TransferResult result, int error_number, unsigned long lo
   return TransferOutcome{result, error_number, bytes};
 }
 
-// Data sockets carry SO_SNDTIMEO/SO_RCVTIMEO (set by the monitor): a stalled peer shows up
-// as EAGAIN here and ends the transfer.
-TransferOutcome write_to_peer(int data_fd, std::string_view bytes, unsigned long long total) {
-  auto written = write_all(data_fd, bytes);
-  if (!written) return failed(TransferResult::kPeerFailed, errno, total);
-  return TransferOutcome{TransferResult::kComplete, 0, total + bytes.size()};
+bool abort_requested(const TransferWatch& watch) {
+  return watch.abort_requested && watch.abort_requested();
+}
+
+enum class Wake { kReady, kControl, kStalled, kError };
+
+Wake wait_ready(int data_fd, short events, const TransferWatch& watch, bool watch_control) {
+  pollfd fds[2] = {{data_fd, events, 0}, {watch.control_fd, POLLIN, 0}};
+  const nfds_t count = watch_control && watch.control_fd >= 0 ? 2 : 1;
+  for (;;) {
+    const int n = ::poll(fds, count, static_cast<int>(watch.stall_timeout.count()));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Wake::kError;
+    }
+    if (n == 0) return Wake::kStalled;
+    if (count == 2 && fds[1].revents != 0) return Wake::kControl;
+    return Wake::kReady;
+  }
+}
+
+// Waits for `events` on the data socket, at most the stall timeout in all (control input does
+// not extend it). Returns kComplete when ready; otherwise the outcome that ends the transfer.
+// Control input that is not ABOR is consumed (queued, or kept as a partial line) on the way;
+// once the queue is full, only the data socket is watched.
+TransferOutcome await(int data_fd, short events, const TransferWatch& watch,
+                      unsigned long long total) {
+  const auto deadline = std::chrono::steady_clock::now() + watch.stall_timeout;
+  bool watch_control = true;
+  for (;;) {
+    TransferWatch remaining = watch;
+    remaining.stall_timeout = std::max(std::chrono::milliseconds(0),
+                                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           deadline - std::chrono::steady_clock::now()));
+    switch (wait_ready(data_fd, events, remaining, watch_control)) {
+      case Wake::kReady:
+        return TransferOutcome{TransferResult::kComplete, 0, total};
+      case Wake::kControl: {
+        if (abort_requested(watch)) return failed(TransferResult::kAborted, 0, total);
+        watch_control = !(watch.input_backlogged && watch.input_backlogged());
+        continue;
+      }
+      case Wake::kStalled:
+        return failed(TransferResult::kPeerFailed, ETIMEDOUT, total);
+      case Wake::kError:
+        return failed(TransferResult::kPeerFailed, errno, total);
+    }
+  }
+}
+
+// Writes all of `bytes` to the (non-blocking) data socket.
+TransferOutcome write_to_peer(int data_fd, std::string_view bytes, const TransferWatch& watch,
+                              unsigned long long total) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(data_fd, bytes.data(), bytes.size());
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+      total += static_cast<unsigned long long>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN) return failed(TransferResult::kPeerFailed, errno, total);
+    TransferOutcome ready = await(data_fd, POLLOUT, watch, total);
+    if (ready.result != TransferResult::kComplete) return ready;
+  }
+  return TransferOutcome{TransferResult::kComplete, 0, total};
 }
 
 }  // namespace
 
-TransferOutcome send_file(int data_fd, int file_fd, bool ascii) {
+TransferOutcome send_file(int data_fd, int file_fd, bool ascii, const TransferWatch& watch) {
   unsigned long long total = 0;
   if (!ascii) {
     for (;;) {
+      if (abort_requested(watch)) return failed(TransferResult::kAborted, 0, total);
       const ssize_t n = ::sendfile(data_fd, file_fd, nullptr, kSendfileChunk);
       if (n > 0) {
         total += static_cast<unsigned long long>(n);
@@ -42,6 +107,11 @@ TransferOutcome send_file(int data_fd, int file_fd, bool ascii) {
       }
       if (n == 0) return TransferOutcome{TransferResult::kComplete, 0, total};
       if (errno == EINTR) continue;
+      if (errno == EAGAIN) {
+        TransferOutcome ready = await(data_fd, POLLOUT, watch, total);
+        if (ready.result != TransferResult::kComplete) return ready;
+        continue;
+      }
       // EINVAL/ENOSYS: a file system without sendfile support; fall back to copying.
       if ((errno == EINVAL || errno == ENOSYS) && total == 0) break;
       const bool local = errno == EIO || errno == EISDIR || errno == EINVAL;
@@ -51,6 +121,7 @@ TransferOutcome send_file(int data_fd, int file_fd, bool ascii) {
   auto buffer = std::make_unique<char[]>(kBufferSize);
   AsciiEncoder encoder;
   for (;;) {
+    if (abort_requested(watch)) return failed(TransferResult::kAborted, 0, total);
     const ssize_t n = ::read(file_fd, buffer.get(), kBufferSize);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -58,23 +129,27 @@ TransferOutcome send_file(int data_fd, int file_fd, bool ascii) {
     }
     if (n == 0) return TransferOutcome{TransferResult::kComplete, 0, total};
     const std::string_view chunk(buffer.get(), static_cast<std::size_t>(n));
-    TransferOutcome step = ascii ? write_to_peer(data_fd, encoder.encode(chunk), total)
-                                 : write_to_peer(data_fd, chunk, total);
+    TransferOutcome step = ascii ? write_to_peer(data_fd, encoder.encode(chunk), watch, total)
+                                 : write_to_peer(data_fd, chunk, watch, total);
     if (step.result != TransferResult::kComplete) return step;
     total = step.bytes;
   }
 }
 
-TransferOutcome receive_file(int data_fd, int file_fd, bool ascii, bool durable) {
+TransferOutcome receive_file(int data_fd, int file_fd, bool ascii, bool durable,
+                             const TransferWatch& watch) {
   unsigned long long total = 0;
-  unsigned long long written = 0;       // bytes written to the file
-  unsigned long long flushed = 0;       // bytes whose writeback has been started
+  unsigned long long written = 0;  // bytes written to the file
+  unsigned long long flushed = 0;  // bytes whose writeback has been started
   auto buffer = std::make_unique<char[]>(kBufferSize);
   AsciiDecoder decoder;
   for (;;) {
+    // Wait for data or for the client's ABOR: a client that aborts stops sending.
+    TransferOutcome ready = await(data_fd, POLLIN, watch, total);
+    if (ready.result != TransferResult::kComplete) return ready;
     const ssize_t n = ::read(data_fd, buffer.get(), kBufferSize);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR || errno == EAGAIN) continue;
       return failed(TransferResult::kPeerFailed, errno, total);
     }
     std::string converted;
@@ -83,10 +158,14 @@ TransferOutcome receive_file(int data_fd, int file_fd, bool ascii, bool durable)
       converted = n == 0 ? decoder.finish() : decoder.decode(chunk);
       chunk = converted;
     }
-    if (!chunk.empty()) {
-      auto result = write_all(file_fd, chunk);
-      if (!result) return failed(TransferResult::kLocalFailed, errno, total);
-      written += chunk.size();
+    while (!chunk.empty()) {
+      const ssize_t w = ::write(file_fd, chunk.data(), chunk.size());
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return failed(TransferResult::kLocalFailed, errno, total);
+      }
+      chunk.remove_prefix(static_cast<std::size_t>(w));
+      written += static_cast<unsigned long long>(w);
     }
     if (durable && written - flushed >= kWritebackStep) {
       // Start writing this range to disk now (asynchronously); errors surface at fsync.
@@ -99,8 +178,8 @@ TransferOutcome receive_file(int data_fd, int file_fd, bool ascii, bool durable)
   }
 }
 
-TransferOutcome send_text(int data_fd, std::string_view text) {
-  return write_to_peer(data_fd, text, 0);
+TransferOutcome send_text(int data_fd, std::string_view text, const TransferWatch& watch) {
+  return write_to_peer(data_fd, text, watch, 0);
 }
 
 }  // namespace wftpd

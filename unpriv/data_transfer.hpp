@@ -1,13 +1,17 @@
-// Moving bytes over an established data connection: files out (sendfile, or converted for
-// TYPE A), files in, and generated text (listings).
+// Moving bytes over an established (non-blocking) data connection: files out (sendfile, or
+// converted for TYPE A), files in, and generated text (listings). Each transfer watches the
+// control connection for ABOR and ends when the data connection stalls past the timeout.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <string_view>
 
 namespace wftpd {
 
 enum class TransferResult {
   kComplete,
+  kAborted,      // the client sent ABOR (or closed the control connection): 426, then 226
   kPeerFailed,   // the data connection broke or stalled past the data timeout: 426
   kLocalFailed,  // reading or writing the file failed: 451 (or 452/552 for space)
 };
@@ -18,10 +22,19 @@ struct TransferOutcome {
   unsigned long long bytes = 0;
 };
 
-TransferOutcome send_file(int data_fd, int file_fd, bool ascii);
+// What a transfer watches besides its data connection: the control connection, for ABOR.
+struct TransferWatch {
+  int control_fd = -1;                       // polled together with the data socket
+  std::function<bool()> abort_requested;     // reads the control connection without blocking
+  std::function<bool()> input_backlogged;    // true: the control connection is not read now
+  std::chrono::milliseconds stall_timeout{300000};
+};
+
+TransferOutcome send_file(int data_fd, int file_fd, bool ascii, const TransferWatch& watch);
 // With `durable`, writeback of the received data is started every few MiB while the upload
 // runs, so the fsync that ends an atomic upload has little left to wait for.
-TransferOutcome receive_file(int data_fd, int file_fd, bool ascii, bool durable = false);
-TransferOutcome send_text(int data_fd, std::string_view text);
+TransferOutcome receive_file(int data_fd, int file_fd, bool ascii, bool durable,
+                             const TransferWatch& watch);
+TransferOutcome send_text(int data_fd, std::string_view text, const TransferWatch& watch);
 
 }  // namespace wftpd

@@ -59,6 +59,11 @@ class PostauthSession {
   bool resolve(const FtpCommand& command, std::string& path);
   bool open_data_connection(UniqueFd& data);
   void finish_transfer(const TransferOutcome& outcome, std::string_view what);
+  TransferWatch transfer_watch() {
+    return TransferWatch{control_.fd(), [this] { return control_.abort_requested(); },
+                         [this] { return control_.input_backlogged(); },
+                         std::chrono::seconds(config_.data_timeout)};
+  }
 
   Next cmd_user(const FtpCommand&);
   Next cmd_pass(const FtpCommand&);
@@ -437,6 +442,11 @@ void PostauthSession::finish_transfer(const TransferOutcome& outcome, std::strin
     case TransferResult::kPeerFailed:
       reply(426, "Connection closed; transfer aborted.");
       return;
+    case TransferResult::kAborted:
+      // RFC 959 4.1.3: the aborted command gets 426, then ABOR itself gets 226.
+      reply(426, "Transfer aborted.");
+      reply(226, "ABOR successful.");
+      return;
     case TransferResult::kLocalFailed: {
       const FileError error = file_error_from_errno(outcome.error_number);
       if (error.reply_code == 452 || error.reply_code == 552) reply(error.reply_code, error.reply_text);
@@ -464,7 +474,7 @@ PostauthSession::Next PostauthSession::send_listing(const FtpCommand& command, b
   reply(150, "Here comes the directory listing.");
   if (!control_.send(pending_)) return Next::kClose;
   pending_.clear();
-  const TransferOutcome outcome = send_text(data.get(), listing);
+  const TransferOutcome outcome = send_text(data.get(), listing, transfer_watch());
   data.reset();
   if (outcome.result == TransferResult::kComplete) reply(226, "Directory send OK.");
   else finish_transfer(outcome, "Directory send");
@@ -510,7 +520,7 @@ PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
                  std::to_string(st.st_size) + " bytes).");
   if (!control_.send(pending_)) return Next::kClose;
   pending_.clear();
-  const TransferOutcome outcome = send_file(data.get(), file.get(), ascii_);
+  const TransferOutcome outcome = send_file(data.get(), file.get(), ascii_, transfer_watch());
   data.reset();
   finish_transfer(outcome, "Transfer");
   return Next::kContinue;
@@ -593,7 +603,8 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
     return Next::kClose;
   }
   pending_.clear();
-  TransferOutcome outcome = receive_file(data.get(), file.get(), ascii_, atomic);
+  TransferOutcome outcome =
+      receive_file(data.get(), file.get(), ascii_, atomic, transfer_watch());
   data.reset();
   if (outcome.result == TransferResult::kComplete && atomic && ::fsync(file.get()) != 0) {
     outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
@@ -791,7 +802,7 @@ PostauthSession::Next PostauthSession::cmd_mlsd(const FtpCommand& command) {
   reply(150, "Here comes the directory listing.");
   if (!control_.send(pending_)) return Next::kClose;
   pending_.clear();
-  const TransferOutcome outcome = send_text(data.get(), listing);
+  const TransferOutcome outcome = send_text(data.get(), listing, transfer_watch());
   data.reset();
   if (outcome.result == TransferResult::kComplete) reply(226, "Directory send OK.");
   else finish_transfer(outcome, "Directory send");

@@ -193,5 +193,63 @@ class MachineListingTest(unittest.TestCase):
             ftp.quit()
 
 
+class AbortTest(unittest.TestCase):
+    def setUp(self):
+        harness.require_root(self)
+
+    def test_abor_during_retr_gets_426_then_226(self):
+        with Daemon() as d:
+            path = os.path.join(d.root, "large.bin")
+            with open(path, "wb") as f:
+                f.truncate(256 << 20)
+            ftp = d.ftp()
+            ftp.voidcmd("TYPE I")
+            conn = ftp.transfercmd("RETR large.bin")
+            conn.recv(65536)
+            started = time.monotonic()
+            self.assertEqual(ftp.abort()[:3], "426")
+            self.assertEqual(ftp.getresp()[:3], "226")
+            self.assertLess(time.monotonic() - started, 5)
+            conn.close()
+            self.assertEqual(ftp.sendcmd("NOOP")[:3], "200")
+            ftp.quit()
+
+    def test_abor_during_stor_discards_the_upload(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            ftp.voidcmd("TYPE I")
+            conn = ftp.transfercmd("STOR partial.bin")
+            conn.sendall(b"y" * 100000)
+            self.assertEqual(ftp.abort()[:3], "426")
+            self.assertEqual(ftp.getresp()[:3], "226")
+            conn.close()
+            self.assertFalse(os.path.exists(os.path.join(d.root, "partial.bin")))
+            self.assertEqual([n for n in os.listdir(d.root) if n.startswith(".wftpd-upload")], [])
+            self.assertEqual(ftp.sendcmd("NOOP")[:3], "200")
+            ftp.quit()
+
+    def test_stalled_upload_ends_with_426_after_data_timeout(self):
+        with Daemon(config={"data_timeout": "1"}) as d:
+            ftp = d.ftp()
+            ftp.voidcmd("TYPE I")
+            conn = ftp.transfercmd("STOR stalled.bin")
+            conn.sendall(b"z" * 1000)
+            started = time.monotonic()
+            with self.assertRaises(ftplib.error_temp) as ctx:
+                ftp.voidresp()
+            self.assertTrue(str(ctx.exception).startswith("426"), str(ctx.exception))
+            self.assertLess(time.monotonic() - started, 5)
+            conn.close()
+            self.assertFalse(os.path.exists(os.path.join(d.root, "stalled.bin")))
+            self.assertEqual(ftp.sendcmd("NOOP")[:3], "200")
+            ftp.quit()
+
+    def test_abor_without_transfer_gets_225(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            self.assertEqual(ftp.sendcmd("ABOR")[:3], "225")
+            ftp.quit()
+
+
 if __name__ == "__main__":
     unittest.main()
