@@ -37,8 +37,8 @@ std::string help_reply() {
       "The following commands are recognized:",
       " ABOR ACCT ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM",
       " MKD  MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR RMD",
-      " RNFR RNTO SIZE STAT STOR STRU SYST TYPE USER XCUP XCWD XMKD XPWD",
-      " XRMD",
+      " RNFR RNTO SITE SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD",
+      " XMKD XPWD XRMD",
       "Help OK."};
   return format_multiline_reply(214, lines);
 }

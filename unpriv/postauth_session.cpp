@@ -51,7 +51,7 @@ class PostauthSession {
     Handler handler;
     bool writes = false;  // refused in read-only (anonymous) sessions
   };
-  static const std::array<CommandRule, 40> kCommands;
+  static const std::array<CommandRule, 42> kCommands;
 
   Next dispatch(const FtpCommand& command);
   void reply(int code, std::string_view text) { pending_ += format_reply(code, text); }
@@ -101,7 +101,9 @@ class PostauthSession {
   Next cmd_stat(const FtpCommand&);
   Next cmd_mlsd(const FtpCommand&);
   Next cmd_mlst(const FtpCommand&);
-  Next store(const FtpCommand& command, bool append);
+  Next store(const FtpCommand& command, bool append, std::string_view unique_name = {});
+  Next cmd_stou(const FtpCommand&);
+  Next cmd_site(const FtpCommand&);
   Next send_listing(const FtpCommand& command, bool names_only);
 
   const Config& config_;
@@ -121,7 +123,7 @@ class PostauthSession {
   FactViewer viewer_{::getuid(), ::getgid()};
 };
 
-const std::array<PostauthSession::CommandRule, 40> PostauthSession::kCommands = {{
+const std::array<PostauthSession::CommandRule, 42> PostauthSession::kCommands = {{
     {"USER", false, &PostauthSession::cmd_user},
     {"PASS", false, &PostauthSession::cmd_pass},
     {"QUIT", false, &PostauthSession::cmd_quit},
@@ -162,6 +164,8 @@ const std::array<PostauthSession::CommandRule, 40> PostauthSession::kCommands = 
     {"STAT", false, &PostauthSession::cmd_stat},
     {"MLSD", false, &PostauthSession::cmd_mlsd},
     {"MLST", false, &PostauthSession::cmd_mlst},
+    {"STOU", false, &PostauthSession::cmd_stou, true},
+    {"SITE", true, &PostauthSession::cmd_site},
 }};
 
 std::string upper(std::string_view text) {
@@ -203,6 +207,10 @@ PostauthSession::Next PostauthSession::dispatch(const FtpCommand& command) {
     return (this->*rule.handler)(command);
   }
   if (command.verb == "PORT" || command.verb == "EPRT") return cmd_active(command);
+  if (command.verb == "HOST") {
+    reply(503, "HOST must come before USER.");
+    return Next::kContinue;
+  }
   if (is_known_verb(command.verb)) {
     reply(502, "Command not implemented.");
   } else {
@@ -537,7 +545,8 @@ PostauthSession::Next PostauthSession::cmd_appe(const FtpCommand& command) {
 // STOR writes a temporary file next to the target and renames it into place only when the
 // upload completed, so an interrupted upload never destroys the existing file. APPE and a STOR
 // after REST write in place, as they must.
-PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool append) {
+PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool append,
+                                             std::string_view unique_name) {
   std::string path;
   if (!resolve(command, path)) return Next::kContinue;
   const unsigned long long offset = std::exchange(restart_offset_, 0);
@@ -597,7 +606,9 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
     discard_temp();
     return Next::kContinue;
   }
-  reply(150, "Ok to send data.");
+  // RFC 1123 4.1.2.9: STOU names the file it creates in the preliminary reply.
+  if (unique_name.empty()) reply(150, "Ok to send data.");
+  else reply(150, "FILE: " + std::string(unique_name));
   if (!control_.send(pending_)) {
     discard_temp();
     return Next::kClose;
@@ -618,6 +629,109 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
   }
   if (outcome.result != TransferResult::kComplete) discard_temp();
   finish_transfer(outcome, "Transfer");
+  return Next::kContinue;
+}
+
+std::uint64_t random_u64() {
+  std::uint64_t value = 0;
+  if (::getrandom(&value, sizeof(value), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(value))) {
+    value = static_cast<std::uint64_t>(now());
+  }
+  return value;
+}
+
+PostauthSession::Next PostauthSession::cmd_stou(const FtpCommand& command) {
+  std::string directory = cwd_;
+  std::string base = "file";
+  if (command.has_argument && !command.argument.empty()) {
+    std::string path;
+    if (!resolve(command, path)) return Next::kContinue;
+    directory = parent_path(path);
+    base = std::string(base_name(path));
+  }
+  // A name nobody uses yet; a bounded number of tries.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    char suffix[24];
+    std::snprintf(suffix, sizeof(suffix), ".%012llx",
+                  static_cast<unsigned long long>(random_u64() & 0xffffffffffffull));
+    const std::string name = base + suffix;
+    const std::string path = (directory == "/" ? "" : directory) + "/" + name;
+    struct stat st{};
+    FileError error;
+    if (fs_.stat(path, st, error)) continue;
+    const FtpCommand stor{"STOR", path, true};
+    return store(stor, false, name);
+  }
+  reply(553, "Could not find a unique file name.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_site(const FtpCommand& command) {
+  const std::string& argument = command.argument;
+  const auto space = argument.find(' ');
+  const std::string sub = upper(argument.substr(0, space));
+  const std::string rest = space == std::string::npos ? std::string() : argument.substr(space + 1);
+  if (sub == "HELP") {
+    reply(214, "SITE commands: CHMOD UMASK HELP");
+    return Next::kContinue;
+  }
+  if (sub == "UMASK") {
+    if (rest.empty()) {
+      const mode_t current = ::umask(0);
+      ::umask(current);
+      char text[8];
+      std::snprintf(text, sizeof(text), "%04o", static_cast<unsigned>(current));
+      reply(200, std::string("Your current UMASK is ") + text);
+      return Next::kContinue;
+    }
+    if (read_only_) {
+      reply(550, "Permission denied.");
+      return Next::kContinue;
+    }
+    unsigned mask = 0;
+    const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), mask, 8);
+    if (ec != std::errc() || end != rest.data() + rest.size() || mask > 0777) {
+      reply(501, "SITE UMASK needs an octal mask.");
+      return Next::kContinue;
+    }
+    ::umask(static_cast<mode_t>(mask));
+    char text[8];
+    std::snprintf(text, sizeof(text), "%04o", mask);
+    reply(200, std::string("UMASK set to ") + text);
+    return Next::kContinue;
+  }
+  if (sub == "CHMOD") {
+    if (read_only_) {
+      reply(550, "Permission denied.");
+      return Next::kContinue;
+    }
+    const auto mode_end = rest.find(' ');
+    unsigned mode = 0;
+    const std::string mode_text = rest.substr(0, mode_end);
+    const auto [end, ec] =
+        std::from_chars(mode_text.data(), mode_text.data() + mode_text.size(), mode, 8);
+    if (mode_end == std::string::npos || mode_text.empty() || ec != std::errc() ||
+        end != mode_text.data() + mode_text.size() || mode > 07777) {
+      reply(501, "Usage: SITE CHMOD <octal mode> <file>");
+      return Next::kContinue;
+    }
+    std::string path;
+    if (!resolve(FtpCommand{"SITE", rest.substr(mode_end + 1), true}, path)) return Next::kContinue;
+    UniqueFd parent;
+    std::string entry;
+    FileError error;
+    // SECURITY: never setuid, setgid or sticky bits, whatever the client asks.
+    const mode_t allowed = static_cast<mode_t>(mode & 0777);
+    if (path == "/" || !fs_.open_parent(path, parent, entry, error) ||
+        ::fchmodat(parent.get(), entry.c_str(), allowed, 0) != 0) {
+      if (path != "/" && error.reply_text.empty()) error = file_error_from_errno(errno);
+      reply(550, "SITE CHMOD failed: " + (error.reply_text.empty() ? std::string("not allowed.") : error.reply_text));
+      return Next::kContinue;
+    }
+    reply(200, "SITE CHMOD command ok.");
+    return Next::kContinue;
+  }
+  reply(504, "Unknown SITE command.");
   return Next::kContinue;
 }
 

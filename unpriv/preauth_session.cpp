@@ -129,6 +129,19 @@ PreauthEngine::Outcome PreauthEngine::on_line(const std::string& line, std::stri
     }
     return Outcome::kContinue;
   }
+  if (verb == "HOST") {
+    // RFC 7151: virtual hosts are not configured; a well-formed name is refused with 504.
+    const std::string& host = command.argument;
+    bool valid = !host.empty() && host.size() <= 255;
+    for (const char c : host) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == ':' || c == '[' || c == ']';
+      valid = valid && ok;
+    }
+    if (!valid) out += format_reply(501, "Syntax error in HOST argument.");
+    else out += format_reply(504, "Virtual hosts are not configured.");
+    return Outcome::kContinue;
+  }
   if (verb == "AUTH" || verb == "PBSZ" || verb == "PROT" || verb == "CCC" || verb == "ADAT") {
     out += format_reply(502, "TLS is not available on this server.");
     return Outcome::kContinue;

@@ -103,6 +103,43 @@ class FileCommandTest(unittest.TestCase):
             self.assertTrue(str(ctx.exception).startswith("501"))
             ftp.quit()
 
+    def test_stou_creates_a_new_file_and_names_it(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            ftp.voidcmd("TYPE I")
+            conn, _ = ftp.ntransfercmd("STOU report")
+            conn.sendall(b"unique data")
+            conn.close()
+            self.assertEqual(ftp.voidresp()[:3], "226")
+            made = [n for n in os.listdir(d.root) if n.startswith("report.")]
+            self.assertEqual(len(made), 1, os.listdir(d.root))
+            with open(os.path.join(d.root, made[0]), "rb") as f:
+                self.assertEqual(f.read(), b"unique data")
+            ftp.quit()
+
+    def test_site_chmod_never_sets_setuid_and_site_umask(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            self.assertEqual(ftp.sendcmd("SITE CHMOD 4755 " + Daemon.TEST_FILE)[:3], "200")
+            mode = os.stat(os.path.join(d.root, Daemon.TEST_FILE)).st_mode & 0o7777
+            self.assertEqual(mode, 0o755)
+            self.assertEqual(ftp.sendcmd("SITE CHMOD 600 " + Daemon.TEST_FILE)[:3], "200")
+            self.assertEqual(os.stat(os.path.join(d.root, Daemon.TEST_FILE)).st_mode & 0o7777, 0o600)
+            with self.assertRaises(ftplib.error_perm) as ctx:
+                ftp.sendcmd("SITE CHMOD abc " + Daemon.TEST_FILE)
+            self.assertTrue(str(ctx.exception).startswith("501"))
+            with self.assertRaises(ftplib.error_perm):
+                ftp.sendcmd("SITE CHMOD 644 missing")
+            self.assertEqual(ftp.sendcmd("SITE UMASK 077")[:3], "200")
+            self.assertIn("0077", ftp.sendcmd("SITE UMASK"))
+            ftp.storbinary("STOR private.bin", io.BytesIO(b"p"))
+            self.assertEqual(os.stat(os.path.join(d.root, "private.bin")).st_mode & 0o777, 0o600)
+            self.assertEqual(ftp.sendcmd("SITE HELP")[:3], "214")
+            with self.assertRaises(ftplib.error_perm) as ctx:
+                ftp.sendcmd("SITE EXEC rm -rf /")
+            self.assertTrue(str(ctx.exception).startswith("504"))
+            ftp.quit()
+
     def test_stat_without_and_with_path(self):
         with Daemon() as d:
             ftp = d.ftp()

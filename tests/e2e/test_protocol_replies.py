@@ -37,6 +37,13 @@ class ProtocolReplyTest(unittest.TestCase):
             self.assertEqual(c.cmd("MODE S")[0], 200)
             self.assertEqual(c.cmd("STRU F")[0], 200)
 
+    def test_host_before_login_is_parsed_and_refused_without_virtual_hosts(self):
+        with Daemon() as d, d.raw() as c:
+            self.assertEqual(c.cmd("HOST ftp.example.com")[0], 504)
+            self.assertEqual(c.cmd("HOST bad/host name")[0], 501)
+            c.login()
+            self.assertEqual(c.cmd("HOST ftp.example.com")[0], 503)
+
     def test_pass_without_user_gets_503(self):
         with Daemon() as d, d.raw() as c:
             self.assertEqual(c.cmd("PASS demo")[0], 503)
@@ -47,7 +54,7 @@ class ProtocolReplyTest(unittest.TestCase):
     def test_known_unimplemented_verb_after_login_gets_502(self):
         with Daemon() as d, d.raw() as c:
             c.login()
-            self.assertEqual(c.cmd("SITE CHMOD 777 hello.txt")[0], 502)
+            self.assertEqual(c.cmd("SMNT /mnt")[0], 502)
             self.assertEqual(c.cmd("NOOP")[0], 200)
 
     def test_port_and_eprt_to_the_control_peer_are_accepted(self):
