@@ -77,7 +77,8 @@ class BurstTest(unittest.TestCase):
             def settled():
                 desc = harness.descendants(d.pid)
                 return not desc
-            self.assertTrue(harness.wait_until(settled, 5),
+            # Sessions end asynchronously after QUIT; on a loaded CI machine that takes a moment.
+            self.assertTrue(harness.wait_until(settled, 20),
                             "leftover descendants after the burst: zombies=%r others=%r" %
                             (harness.zombies_among_descendants(d.pid),
                              harness.descendants(d.pid)[:10]))
