@@ -156,6 +156,13 @@ const std::vector<KeyHandler>& handlers() {
                  65535),
       number_key("max_clients", "Sessions served at once; more are refused with 421.",
                  &Config::max_clients, 1, 100000),
+      number_key("max_per_ip",
+                 "Sessions at once per client address (IPv6: per /64); 0 means no limit.",
+                 &Config::max_per_ip, 0, 100000),
+      number_key("connect_rate_per_ip",
+                 "New connections per second per client address (bursts of twice that); 0 means "
+                 "no limit.",
+                 &Config::connect_rate_per_ip, 0, 100000),
       {{"nopriv_user",
         "Unprivileged user (name or UID:GID) that runs the pre-auth child."},
        set_nopriv_user,

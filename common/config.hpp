@@ -18,6 +18,8 @@ struct Config {
   std::vector<std::string> listen_addresses{"0.0.0.0", "::"};
   std::uint16_t listen_port = 21;
   std::uint32_t max_clients = 200;
+  std::uint32_t max_per_ip = 0;           // sessions at once per client address (0: no limit)
+  std::uint32_t connect_rate_per_ip = 0;  // new connections per second per address (0: no limit)
   std::string nopriv_user = "nobody";  // a name, or "UID:GID" (canonical form after resolution)
   uid_t nopriv_uid = 65534;            // filled by resolve_nopriv_user()
   gid_t nopriv_gid = 65534;

@@ -24,6 +24,7 @@
 #include "common/log.hpp"
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
+#include "priv/client_limits.hpp"
 #include "priv/secure_directory.hpp"
 #include "priv/session_monitor.hpp"
 
@@ -42,6 +43,9 @@ Result<UniqueFd> move_high(UniqueFd fd) {
 }
 constexpr int kMaxAcceptsPerWakeup = 64;
 constexpr std::string_view kTooManyClients = "421 Too many connections, try again later.\r\n";
+constexpr std::string_view kTooManyFromAddress =
+    "421 Too many connections from your address, try again later.\r\n";
+constexpr std::string_view kTooFast = "421 Connecting too fast, try again later.\r\n";
 
 // The self-pipe the signal handlers write to; the only state a handler touches.
 int g_signal_pipe_write = -1;
@@ -160,7 +164,7 @@ class Listener {
  private:
   Result<void> apply_config(Config config);
   void accept_clients(int listen_fd);
-  void spawn_session(UniqueFd client);
+  void spawn_session(UniqueFd client, const std::string& key);
   void reap_children();
   void reload();
   void shut_down();
@@ -171,7 +175,12 @@ class Listener {
   UniqueFd devnull_;
   UniqueFd empty_netns_;
   std::vector<UniqueFd> listen_sockets_;
-  std::map<pid_t, std::uint64_t> sessions_;  // monitor pid -> session id
+  struct Session {
+    std::uint64_t id;
+    std::string client_key;
+  };
+  std::map<pid_t, Session> sessions_;  // by monitor pid
+  ClientLimits limits_{0, 0};
   std::uint64_t next_session_id_ = 1;
 };
 
@@ -184,11 +193,12 @@ Result<void> Listener::apply_config(Config config) {
   if (!high) return high.error();
   config_memfd_ = std::move(*high);
   config_ = std::move(config);
+  limits_.set_limits(config_.max_per_ip, config_.connect_rate_per_ip);
   set_log_level(parse_log_level(config_.log_level));
   return ok_result();
 }
 
-void Listener::spawn_session(UniqueFd accepted) {
+void Listener::spawn_session(UniqueFd accepted, const std::string& key) {
   const std::uint64_t session_id = next_session_id_++;
   auto moved = move_high(std::move(accepted));
   if (!moved) {
@@ -239,7 +249,8 @@ void Listener::spawn_session(UniqueFd accepted) {
     (void)write_all(client.get(), "421 Service not available, closing control connection.\r\n");
     return;
   }
-  sessions_[pid] = session_id;
+  sessions_[pid] = Session{session_id, key};
+  limits_.session_started(key);
   log_info("session " + id_text + " from " + peer_text + " (monitor pid " + std::to_string(pid) + ")");
 }
 
@@ -262,7 +273,19 @@ void Listener::accept_clients(int listen_fd) {
       ::send(client.get(), kTooManyClients.data(), kTooManyClients.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
       continue;
     }
-    spawn_session(std::move(client));
+    const std::string key = client_key(peer);
+    const auto decision = limits_.admit(key, std::chrono::steady_clock::now());
+    if (decision != ClientLimits::Decision::kAllow) {
+      const bool too_many = decision == ClientLimits::Decision::kTooManySessions;
+      log_warning("refusing " + peer.to_string() + ": " +
+                  (too_many ? "max_per_ip (" + std::to_string(config_.max_per_ip) + ") reached"
+                            : "connect_rate_per_ip (" + std::to_string(config_.connect_rate_per_ip) +
+                                  "/s) exceeded"));
+      const std::string_view text = too_many ? kTooManyFromAddress : kTooFast;
+      ::send(client.get(), text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      continue;
+    }
+    spawn_session(std::move(client), key);
   }
 }
 
@@ -278,8 +301,9 @@ void Listener::reap_children() {
                         : WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS
                             ? std::string("was killed by its seccomp filter (SIGSYS)")
                             : "was killed by signal " + std::to_string(WTERMSIG(status));
-      log_warning("session " + std::to_string(it->second) + " monitor " + how);
+      log_warning("session " + std::to_string(it->second.id) + " monitor " + how);
     }
+    limits_.session_ended(it->second.client_key);
     sessions_.erase(it);
   }
 }

@@ -135,5 +135,43 @@ class BurstTest(unittest.TestCase):
                 second.close()
 
 
+class PerAddressLimitTest(unittest.TestCase):
+    def setUp(self):
+        harness.require_root(self)
+
+    def test_max_per_ip_refuses_with_421_and_frees_a_slot_when_a_session_ends(self):
+        with Daemon(config={"max_per_ip": "2"}) as d:
+            first, second = d.raw(), d.raw()
+            try:
+                with socket.create_connection(("127.0.0.1", d.port), timeout=10) as s:
+                    reply = s.makefile("rb").readline()
+                    self.assertTrue(reply.startswith(b"421"), reply)
+                # IPv6 loopback is another address: still served.
+                with d.raw(host="::1") as other:
+                    self.assertEqual(other.cmd("NOOP")[0], 200)
+                self.assertEqual(first.cmd("QUIT")[0], 221)
+                first.close()
+                self.assertTrue(harness.wait_until(lambda: len(d.monitors()) <= 1, 10))
+                with d.raw() as again:
+                    self.assertEqual(again.cmd("NOOP")[0], 200)
+                self.assertIn("max_per_ip", d.log())
+            finally:
+                first.close()
+                second.close()
+
+    def test_connect_rate_per_ip_refuses_a_flood_with_421(self):
+        with Daemon(config={"connect_rate_per_ip": "2"}) as d:
+            replies = []
+            for _ in range(12):
+                with socket.create_connection(("127.0.0.1", d.port), timeout=10) as s:
+                    replies.append(s.makefile("rb").readline()[:3])
+            self.assertIn(b"220", replies)
+            self.assertIn(b"421", replies)
+            self.assertLessEqual(replies.count(b"220"), 6)
+            time.sleep(1.5)
+            with d.raw() as c:
+                self.assertEqual(c.cmd("NOOP")[0], 200)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,116 @@
+// The monitor protocol codec: the privileged monitor decodes datagrams written by sandboxed,
+// possibly compromised children, so this is the trust boundary that matters most.
+//
+// The input is one datagram. decode_header runs on it; then decode_payload<T> runs for every
+// message type on the payload (and on the raw input too, so payload decoders also see bytes no
+// valid header would carry). Whenever a decode succeeds:
+//   * encode_message of the decoded value, decoded again, re-encodes to the identical datagram;
+//   * if the header's type is T's, the re-encoding equals the input byte for byte (the encoding
+//     is canonical: the decoder accepts exactly one spelling of every message);
+//   * field bounds and the "never uid/gid 0" rule hold.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/monitor_protocol.hpp"
+#include "fuzz/fuzz_check.hpp"
+
+namespace {
+
+using namespace wftpd;
+
+void check_fields(const LoginRequest& m) {
+  FUZZ_CHECK(m.user.size() <= kMaxLoginNameLength && m.password.size() <= kMaxPasswordLength);
+}
+void check_fields(const LoginResult& m) {
+  const auto v = static_cast<unsigned>(m.status);
+  FUZZ_CHECK(v >= 1 && v <= 4);
+}
+void check_fields(const Handoff& m) { FUZZ_CHECK(m.pending_input.size() <= kMaxPendingInput); }
+void check_fields(const BecomeUser& m) {
+  FUZZ_CHECK(m.uid != 0 && m.gid != 0);  // SECURITY: a decoded BecomeUser never means root
+  FUZZ_CHECK(m.name.size() <= kMaxLoginNameLength && m.root.size() <= kMaxRootPathLength);
+}
+void check_fields(const StandbyReady& m) { FUZZ_CHECK(m.reason.size() <= kMaxReasonLength); }
+void check_fields(const StartSession& m) { FUZZ_CHECK(m.pending_input.size() <= kMaxPendingInput); }
+void check_fields(const PassiveListen&) {}
+void check_fields(const PassiveReady& m) {
+  const auto s = static_cast<unsigned>(m.status);
+  const auto f = static_cast<unsigned>(m.family);
+  FUZZ_CHECK(s >= 1 && s <= 2);
+  FUZZ_CHECK(f == 4 || f == 6);
+}
+void check_fields(const DataConnect&) {}
+void check_fields(const DataReady& m) {
+  const auto v = static_cast<unsigned>(m.status);
+  FUZZ_CHECK(v >= 1 && v <= 4);
+}
+void check_fields(const ActiveTarget& m) {
+  const auto f = static_cast<unsigned>(m.family);
+  FUZZ_CHECK(f == 4 || f == 6);
+}
+void check_fields(const ActiveReady& m) {
+  const auto v = static_cast<unsigned>(m.status);
+  FUZZ_CHECK(v >= 1 && v <= 4);
+}
+
+template <class Message>
+void try_decode(std::string_view payload, const std::string_view* whole_datagram) {
+  auto decoded = decode_payload<Message>(payload);
+  if (!decoded) {
+    FUZZ_CHECK(!decoded.error().message.empty());
+    return;
+  }
+  check_fields(*decoded);
+  const std::string datagram = encode_message(*decoded);
+  FUZZ_CHECK(datagram.size() - kMonitorHeaderSize == payload.size());
+  if (whole_datagram != nullptr) FUZZ_CHECK(datagram == *whole_datagram);
+
+  auto header = decode_header(datagram);
+  FUZZ_CHECK(header.ok());
+  FUZZ_CHECK(header->type == static_cast<std::uint16_t>(Message::kType));
+  FUZZ_CHECK(header->payload == payload);
+  FUZZ_CHECK(message_type_name(header->type) != "unknown");
+  auto again = decode_payload<Message>(header->payload);
+  FUZZ_CHECK(again.ok());
+  check_fields(*again);
+  FUZZ_CHECK(encode_message(*again) == datagram);
+}
+
+template <class... Messages>
+void try_all(std::string_view payload, std::uint16_t header_type, const std::string_view* datagram) {
+  // The exact-input comparison applies only to the type the header names.
+  (try_decode<Messages>(payload, header_type == static_cast<std::uint16_t>(Messages::kType)
+                                     ? datagram
+                                     : nullptr),
+   ...);
+}
+
+void decode_everything(std::string_view payload, std::uint16_t header_type,
+                       const std::string_view* datagram) {
+  try_all<LoginRequest, LoginResult, Handoff, BecomeUser, StandbyReady, StartSession,
+          PassiveListen, PassiveReady, DataConnect, DataReady, ActiveTarget, ActiveReady>(
+      payload, header_type, datagram);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view datagram = fuzz::as_view(data, size);
+  auto header = decode_header(datagram);
+  if (header) {
+    FUZZ_CHECK(size >= kMonitorHeaderSize);
+    FUZZ_CHECK(header->payload.size() == size - kMonitorHeaderSize);
+    FUZZ_CHECK(header->payload.size() <= kMaxMonitorPayload);
+    FUZZ_CHECK(header->payload.data() == datagram.data() + kMonitorHeaderSize);
+    FUZZ_CHECK(datagram[2] == 0 && datagram[3] == 0);
+    (void)message_type_name(header->type);
+    decode_everything(header->payload, header->type, &datagram);
+  } else {
+    FUZZ_CHECK(!header.error().message.empty());
+  }
+  // Payload decoders on the raw bytes as well (no header type: no exact-input comparison).
+  decode_everything(datagram, 0, nullptr);
+  return 0;
+}

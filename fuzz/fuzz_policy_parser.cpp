@@ -1,0 +1,98 @@
+// The seccomp policy parser (policy::parse) on in-memory text.
+//
+// Input: byte 0 holds flags, the rest is split at the first NUL (or in the middle) into the
+// top-level file and a second file that the include resolver returns for every @include name
+// (so include chains, cycles, depth and file-count limits are all reachable). The parser itself
+// rejects NUL bytes, so the split never hides a byte it would have seen.
+//
+// Checks on an accepted policy: every rule names a syscall with a native number, at a line >= 1
+// of a file that was actually read; conditions only on kConditional rules, with args 0..5;
+// errno values in 0..4095, non-zero for kErrno; no syscall twice; the expanded source stays
+// within kMaxExpandedSize (plus one line). With flag bit 0 and a small policy, compile() runs
+// as well (libseccomp is slow, so it is bounded) and must export a non-empty BPF program.
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "fuzz/fuzz_check.hpp"
+#include "policy/policy_compiler.hpp"
+
+namespace {
+
+namespace policy = wftpd::policy;
+
+constexpr std::size_t kMaxRulesToCompile = 8;
+constexpr std::size_t kMaxAlternativesToCompile = 16;
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  const std::uint8_t flags = data[0];
+  const auto [main_text, include_text] =
+      wftpd::fuzz::split_two(wftpd::fuzz::as_view(data + 1, size - 1));
+
+  std::set<std::string> files_read = {"fuzz/main.policy"};
+  std::size_t resolver_calls = 0;
+  const policy::IncludeResolver resolver =
+      [&, included = std::string(include_text)](const std::string& path) -> wftpd::Result<std::string> {
+    ++resolver_calls;
+    FUZZ_CHECK(!path.empty() && path.front() != '/');
+    files_read.insert(path);
+    // Flag bit 1: an include that cannot be read.
+    if ((flags & 2) != 0 && path.find("missing") != std::string::npos) {
+      return wftpd::make_error("no such file");
+    }
+    return included;
+  };
+
+  auto parsed = policy::parse("fuzz/main.policy", main_text, resolver);
+  FUZZ_CHECK(resolver_calls < policy::kMaxFiles);
+  if (!parsed) {
+    FUZZ_CHECK(!parsed.error().message.empty());
+    return 0;
+  }
+  const policy::ParsedPolicy& result = *parsed;
+  FUZZ_CHECK(result.file == "fuzz/main.policy");
+  FUZZ_CHECK(result.expanded_source.size() <= policy::kMaxExpandedSize + policy::kMaxLineLength + 1);
+
+  std::set<int> numbers;
+  std::size_t alternatives = 0;
+  for (const policy::Rule& rule : result.rules) {
+    FUZZ_CHECK(!rule.syscall.empty());
+    FUZZ_CHECK(rule.number >= 0);
+    FUZZ_CHECK(numbers.insert(rule.number).second);
+    FUZZ_CHECK(rule.where.line >= 1);
+    FUZZ_CHECK(files_read.count(rule.where.file) == 1);
+    FUZZ_CHECK(rule.errno_value >= 0 && rule.errno_value <= 4095);
+    switch (rule.kind) {
+      case policy::RuleKind::kAllow:
+        FUZZ_CHECK(rule.condition.empty());
+        break;
+      case policy::RuleKind::kErrno:
+        FUZZ_CHECK(rule.condition.empty());
+        FUZZ_CHECK(rule.errno_value != 0);
+        break;
+      case policy::RuleKind::kConditional:
+        FUZZ_CHECK(!rule.condition.empty());
+        for (const policy::Conjunction& conjunction : rule.condition) {
+          FUZZ_CHECK(!conjunction.empty());
+          for (const policy::Comparison& comparison : conjunction) FUZZ_CHECK(comparison.arg <= 5);
+        }
+        break;
+    }
+    alternatives += rule.condition.size();
+  }
+
+  if ((flags & 1) != 0 && result.rules.size() <= kMaxRulesToCompile &&
+      alternatives <= kMaxAlternativesToCompile) {
+    auto compiled = policy::compile(result);
+    if (compiled) {
+      FUZZ_CHECK(!compiled->bpf.empty());
+      FUZZ_CHECK(compiled->source == result.expanded_source);
+    }
+  }
+  return 0;
+}
