@@ -39,7 +39,9 @@ class BurstTest(unittest.TestCase):
         return None
 
     def test_2000_short_sessions_leave_no_zombies_or_monitors(self):
-        with Daemon(config={"max_clients": "64"}) as d:
+        # max_clients well above the 8 clients: sessions that answered QUIT may still be ending
+        # (monitors reaping) when the next connection arrives on a loaded machine.
+        with Daemon(config={"max_clients": "1000"}) as d:
             counter = iter(range(SESSIONS))
             lock = threading.Lock()
             errors = []
