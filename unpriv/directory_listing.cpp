@@ -13,6 +13,7 @@
 #include "common/dir_stream.hpp"
 #include "unpriv/ftp_path.hpp"
 #include "unpriv/listing.hpp"
+#include "unpriv/wildcard.hpp"
 
 namespace wftpd {
 
@@ -54,12 +55,57 @@ std::string line_for(int dir_fd, const char* name, const struct stat& st, bool n
   return format_list_line(name, st, now, target);
 }
 
+// The entries of `directory` whose names match `pattern`, sorted, bounded like a listing.
+bool list_matching(const SessionFilesystem& fs, const std::string& directory,
+                   std::string_view pattern, bool names_only, std::time_t now, std::string& out,
+                   FileError& error, std::string_view name_prefix) {
+  UniqueFd fd;
+  if (!fs.open(directory, O_RDONLY | O_DIRECTORY, 0, fd, error)) return false;
+  DIR* raw = ::fdopendir(fd.get());
+  if (raw == nullptr) {
+    error = file_error_from_errno(errno);
+    return false;
+  }
+  fd.release();
+  DirStream dir(raw);
+  std::vector<std::string> names;
+  while (const dirent* entry = ::readdir(dir.get())) {
+    const std::string_view name = entry->d_name;
+    if (name == "." || name == ".." || !name_is_listable(name)) continue;
+    if (!wildcard_match(pattern, name)) continue;
+    if (names.size() >= kMaxListingEntries) break;
+    names.emplace_back(name);
+  }
+  if (names.empty()) {
+    error = file_error_from_errno(ENOENT);
+    return false;
+  }
+  std::sort(names.begin(), names.end());
+  const int dir_fd = ::dirfd(dir.get());
+  for (const auto& name : names) {
+    struct stat entry_stat{};
+    if (::fstatat(dir_fd, name.c_str(), &entry_stat, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (names_only) {
+      out += format_nlst_line(std::string(name_prefix) + name);
+    } else {
+      out += line_for(dir_fd, name.c_str(), entry_stat, false, now);
+    }
+    if (out.size() > kMaxListingBytes) break;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool build_listing(const SessionFilesystem& fs, const std::string& path, bool show_hidden,
-                   bool names_only, std::time_t now, std::string& out, FileError& error) {
+                   bool names_only, std::time_t now, std::string& out, FileError& error,
+                   std::string_view name_prefix) {
   struct stat st{};
-  if (!fs.stat(path, st, error)) return false;
+  if (!fs.stat(path, st, error)) {
+    const std::string_view pattern = base_name(path);
+    if (path == "/" || !has_wildcard(pattern)) return false;
+    return list_matching(fs, parent_path(path), pattern, names_only, now, out, error, name_prefix);
+  }
   if (!S_ISDIR(st.st_mode)) {
     const std::string_view name = base_name(path);
     if (!name_is_listable(name)) {

@@ -473,7 +473,11 @@ PostauthSession::Next PostauthSession::send_listing(const FtpCommand& command, b
   }
   std::string listing;
   FileError error;
-  if (!build_listing(fs_, *path, request.show_hidden, names_only, now(), listing, error)) {
+  // NLST names of a wildcard match keep the directory part the client typed ("sub/*.txt"
+  // lists "sub/a.txt"), which is what mget-style clients expect.
+  const auto slash = request.path.rfind('/');
+  const std::string prefix = slash == std::string::npos ? std::string() : request.path.substr(0, slash + 1);
+  if (!build_listing(fs_, *path, request.show_hidden, names_only, now(), listing, error, prefix)) {
     reply_error(error);
     return Next::kContinue;
   }

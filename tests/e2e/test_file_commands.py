@@ -140,6 +140,29 @@ class FileCommandTest(unittest.TestCase):
             self.assertTrue(str(ctx.exception).startswith("504"))
             ftp.quit()
 
+    def test_nlst_and_list_expand_wildcards_in_the_last_component(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            ftp.mkd("sub")
+            for name in ("a.txt", "b.txt", "c.log", "sub/d.txt", "sub/e.bin"):
+                ftp.storbinary("STOR " + name, io.BytesIO(b"x"))
+            self.assertEqual(sorted(ftp.nlst("*.txt")), ["a.txt", "b.txt", Daemon.TEST_FILE])
+            self.assertEqual(sorted(ftp.nlst("sub/*.txt")), ["sub/d.txt"])
+            self.assertEqual(sorted(ftp.nlst("[ab].*")), ["a.txt", "b.txt"])
+            lines = []
+            ftp.retrlines("LIST *.log", lines.append)
+            self.assertEqual(len(lines), 1)
+            self.assertTrue(lines[0].endswith(" c.log"), lines)
+            with self.assertRaises(ftplib.error_perm) as ctx:
+                ftp.nlst("*.none")
+            self.assertTrue(str(ctx.exception).startswith("550"))
+            # A hostile pattern is answered at once.
+            with self.assertRaises(ftplib.error_perm):
+                ftp.nlst("a*a*a*a*a*a*a*a*a*a*a*a*a*a*b")
+            reply = ftp.sendcmd("STAT *.txt")
+            self.assertIn("a.txt", reply)
+            ftp.quit()
+
     def test_stat_without_and_with_path(self):
         with Daemon() as d:
             ftp = d.ftp()
