@@ -178,6 +178,19 @@ const std::vector<KeyHandler>& handlers() {
                  &Config::pasv_min_port, 0, 65535),
       number_key("pasv_max_port", "Highest passive data port (0: kernel's choice).",
                  &Config::pasv_max_port, 0, 65535),
+      {{"pasv_address",
+        "IPv4 address to announce in PASV replies (a NAT's public address); empty: the local "
+        "address of the control connection."},
+       [](Config& c, std::string_view value) -> Result<void> {
+         unsigned char buffer[4];
+         const std::string text(value);
+         if (!text.empty() && ::inet_pton(AF_INET, text.c_str(), buffer) != 1) {
+           return make_error("'" + text + "' is not an IPv4 address");
+         }
+         c.pasv_address = text;
+         return ok_result();
+       },
+       [](const Config& c) { return c.pasv_address; }},
       number_key("login_fail_delay_ms",
                  "Delay before a failed login is answered, measured from the attempt.",
                  &Config::login_fail_delay_ms, 0, 60000),

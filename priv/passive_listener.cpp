@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "common/io.hpp"
@@ -28,10 +29,11 @@ std::uint32_t random_u32() {
 }  // namespace
 
 PassiveListener::PassiveListener(SocketAddress control_local, SocketAddress control_peer,
-                                 PassivePortRange range)
+                                 PassivePortRange range, PassiveAnnouncement announcement)
     : control_local_(control_local),
       control_peer_(control_peer),
-      range_(range) {}
+      range_(range),
+      announcement_(announcement) {}
 
 PassiveReady PassiveListener::listen() {
   listener_.reset();
@@ -39,6 +41,9 @@ PassiveReady PassiveListener::listen() {
   reply.status = PassiveStatus::kFailed;
   reply.family = control_local_.is_ipv4() ? AddressFamily::kIpv4 : AddressFamily::kIpv6;
   reply.address = control_local_.address_bytes();
+  if (announcement_.use_configured && reply.family == AddressFamily::kIpv4) {
+    std::copy(announcement_.ipv4.begin(), announcement_.ipv4.end(), reply.address.begin());
+  }
 
   const std::uint32_t span =
       range_.min == 0 ? 1u : static_cast<std::uint32_t>(range_.max - range_.min) + 1u;

@@ -2,6 +2,7 @@
 // configured range and hands the post-auth child only a connection from the control peer.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 
@@ -17,9 +18,16 @@ struct PassivePortRange {
   std::uint16_t max = 0;
 };
 
+// What PASV announces: the local address, or a configured one (a NAT's public address).
+struct PassiveAnnouncement {
+  bool use_configured = false;
+  std::array<std::uint8_t, 4> ipv4{};
+};
+
 class PassiveListener {
  public:
-  PassiveListener(SocketAddress control_local, SocketAddress control_peer, PassivePortRange range);
+  PassiveListener(SocketAddress control_local, SocketAddress control_peer, PassivePortRange range,
+                  PassiveAnnouncement announcement = {});
 
   // Opens a new listening socket (closing any previous one) on the control connection's local
   // address and a random port of the range.
@@ -34,6 +42,7 @@ class PassiveListener {
   SocketAddress control_local_;
   SocketAddress control_peer_;
   PassivePortRange range_;
+  PassiveAnnouncement announcement_;
   UniqueFd listener_;
 };
 

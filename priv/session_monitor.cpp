@@ -1,5 +1,6 @@
 #include "priv/session_monitor.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -454,7 +455,13 @@ int SessionMonitor::run() {
   ::setsockopt(client_.get(), SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on));
 
   verifier_.emplace(load_users(config_), std::chrono::milliseconds(config_.login_fail_delay_ms));
-  passive_.emplace(local_, peer_, PassivePortRange{config_.pasv_min_port, config_.pasv_max_port});
+  PassiveAnnouncement announcement;
+  if (!config_.pasv_address.empty() &&
+      ::inet_pton(AF_INET, config_.pasv_address.c_str(), announcement.ipv4.data()) == 1) {
+    announcement.use_configured = true;
+  }
+  passive_.emplace(local_, peer_, PassivePortRange{config_.pasv_min_port, config_.pasv_max_port},
+                   announcement);
   active_.emplace(local_, peer_);
 
   // Children need these to enter their sandboxes; everything else goes before they exist.

@@ -26,7 +26,7 @@ std::string feature_reply(std::string_view mlst_facts) {
   const std::string mlst = mlst_facts.empty()
                                ? std::string("type*;size*;modify*;perm*;unique*;UNIX.mode*;")
                                : std::string(mlst_facts);
-  const std::vector<std::string> lines = {"Features:",    " EPRT", " EPSV",  " MDTM",
+  const std::vector<std::string> lines = {"Features:",    " EPRT", " EPSV",  " MDTM", " MFMT",
                                           " MLST " + mlst, " PASV", " REST STREAM",
                                           " SIZE",         " UTF8", " TVFS", "End"};
   return format_multiline_reply(211, lines);
@@ -36,7 +36,7 @@ std::string help_reply() {
   const std::vector<std::string> lines = {
       "The following commands are recognized:",
       " ABOR ACCT ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM",
-      " MKD  MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR RMD",
+      " MFMT MKD  MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR RMD",
       " RNFR RNTO SITE SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD",
       " XMKD XPWD XRMD",
       "Help OK."};

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include <ctime>
 #include <unistd.h>
 
 #include <sys/random.h>
@@ -51,7 +53,7 @@ class PostauthSession {
     Handler handler;
     bool writes = false;  // refused in read-only (anonymous) sessions
   };
-  static const std::array<CommandRule, 42> kCommands;
+  static const std::array<CommandRule, 44> kCommands;
 
   Next dispatch(const FtpCommand& command);
   void reply(int code, std::string_view text) { pending_ += format_reply(code, text); }
@@ -104,6 +106,8 @@ class PostauthSession {
   Next store(const FtpCommand& command, bool append, std::string_view unique_name = {});
   Next cmd_stou(const FtpCommand&);
   Next cmd_site(const FtpCommand&);
+  Next cmd_mfmt(const FtpCommand&);
+  Next cmd_rein(const FtpCommand&);
   Next send_listing(const FtpCommand& command, bool names_only);
 
   const Config& config_;
@@ -123,7 +127,7 @@ class PostauthSession {
   FactViewer viewer_{::getuid(), ::getgid()};
 };
 
-const std::array<PostauthSession::CommandRule, 42> PostauthSession::kCommands = {{
+const std::array<PostauthSession::CommandRule, 44> PostauthSession::kCommands = {{
     {"USER", false, &PostauthSession::cmd_user},
     {"PASS", false, &PostauthSession::cmd_pass},
     {"QUIT", false, &PostauthSession::cmd_quit},
@@ -166,6 +170,8 @@ const std::array<PostauthSession::CommandRule, 42> PostauthSession::kCommands = 
     {"MLST", false, &PostauthSession::cmd_mlst},
     {"STOU", false, &PostauthSession::cmd_stou, true},
     {"SITE", true, &PostauthSession::cmd_site},
+    {"MFMT", true, &PostauthSession::cmd_mfmt, true},
+    {"REIN", false, &PostauthSession::cmd_rein},
 }};
 
 std::string upper(std::string_view text) {
@@ -736,6 +742,64 @@ PostauthSession::Next PostauthSession::cmd_site(const FtpCommand& command) {
     return Next::kContinue;
   }
   reply(504, "Unknown SITE command.");
+  return Next::kContinue;
+}
+
+// "YYYYMMDDHHMMSS" (RFC 3659 time-val, UTC, fraction not accepted) to seconds since the epoch.
+bool parse_time_val(std::string_view text, std::time_t& out) {
+  if (text.size() != 14) return false;
+  int fields[6];
+  const int widths[6] = {4, 2, 2, 2, 2, 2};
+  std::size_t at = 0;
+  for (int i = 0; i < 6; ++i) {
+    const auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + widths[i], fields[i]);
+    if (ec != std::errc() || end != text.data() + at + widths[i]) return false;
+    at += static_cast<std::size_t>(widths[i]);
+  }
+  if (fields[0] < 1970 || fields[1] < 1 || fields[1] > 12 || fields[2] < 1 || fields[2] > 31 ||
+      fields[3] > 23 || fields[4] > 59 || fields[5] > 60) {
+    return false;
+  }
+  std::tm tm{};
+  tm.tm_year = fields[0] - 1900;
+  tm.tm_mon = fields[1] - 1;
+  tm.tm_mday = fields[2];
+  tm.tm_hour = fields[3];
+  tm.tm_min = fields[4];
+  tm.tm_sec = fields[5];
+  out = ::timegm(&tm);  // UTC: no time zone file is consulted
+  return out != static_cast<std::time_t>(-1);
+}
+
+PostauthSession::Next PostauthSession::cmd_mfmt(const FtpCommand& command) {
+  const auto space = command.argument.find(' ');
+  std::time_t when = 0;
+  if (space == std::string::npos || !parse_time_val(std::string_view(command.argument).substr(0, space), when)) {
+    reply(501, "Usage: MFMT YYYYMMDDHHMMSS path");
+    return Next::kContinue;
+  }
+  std::string path;
+  if (!resolve(FtpCommand{"MFMT", command.argument.substr(space + 1), true}, path)) {
+    return Next::kContinue;
+  }
+  UniqueFd parent;
+  std::string entry;
+  FileError error;
+  const timespec times[2] = {{0, UTIME_OMIT}, {when, 0}};
+  if (path == "/" || !fs_.open_parent(path, parent, entry, error) ||
+      ::utimensat(parent.get(), entry.c_str(), times, 0) != 0) {
+    if (error.reply_text.empty()) error = file_error_from_errno(errno);
+    reply(550, "MFMT failed: " + error.reply_text);
+    return Next::kContinue;
+  }
+  reply(213, "Modify=" + format_mdtm(when) + "; " + std::string(base_name(path)));
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_rein(const FtpCommand&) {
+  // The logged-in session runs as the user in its own sandbox; it cannot turn back into a
+  // pre-auth process. A client that wants another login reconnects.
+  reply(502, "REIN not supported; reconnect to log in as another user.");
   return Next::kContinue;
 }
 

@@ -163,6 +163,22 @@ class FileCommandTest(unittest.TestCase):
             self.assertIn("a.txt", reply)
             ftp.quit()
 
+    def test_mfmt_sets_the_modification_time(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            reply = ftp.sendcmd("MFMT 20200102030405 " + Daemon.TEST_FILE)
+            self.assertEqual(reply, "213 Modify=20200102030405; " + Daemon.TEST_FILE)
+            st = os.stat(os.path.join(d.root, Daemon.TEST_FILE))
+            self.assertEqual(time.strftime("%Y%m%d%H%M%S", time.gmtime(st.st_mtime)), "20200102030405")
+            self.assertEqual(ftp.sendcmd("MDTM " + Daemon.TEST_FILE), "213 20200102030405")
+            for bad in ("MFMT 2020 " + Daemon.TEST_FILE, "MFMT 20201340000000 " + Daemon.TEST_FILE,
+                        "MFMT 20200102030405"):
+                with self.assertRaises(ftplib.error_perm) as ctx:
+                    ftp.sendcmd(bad)
+                self.assertTrue(str(ctx.exception).startswith("501"), bad)
+            self.assertIn(" MFMT", ftp.sendcmd("FEAT"))
+            ftp.quit()
+
     def test_stat_without_and_with_path(self):
         with Daemon() as d:
             ftp = d.ftp()

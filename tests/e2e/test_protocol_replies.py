@@ -44,6 +44,19 @@ class ProtocolReplyTest(unittest.TestCase):
             c.login()
             self.assertEqual(c.cmd("HOST ftp.example.com")[0], 503)
 
+    def test_pasv_announces_the_configured_external_address(self):
+        with Daemon(config={"pasv_address": "203.0.113.9"}) as d, d.raw() as c:
+            c.login()
+            code, text = c.cmd("PASV")
+            self.assertEqual(code, 227, text)
+            self.assertIn("(203,0,113,9,", text)
+
+    def test_rein_is_refused_with_502(self):
+        with Daemon() as d, d.raw() as c:
+            c.login()
+            self.assertEqual(c.cmd("REIN")[0], 502)
+            self.assertEqual(c.cmd("PWD")[0], 257)
+
     def test_pass_without_user_gets_503(self):
         with Daemon() as d, d.raw() as c:
             self.assertEqual(c.cmd("PASS demo")[0], 503)
