@@ -59,7 +59,11 @@ DataStatus ActiveConnector::connect(std::chrono::seconds timeout, UniqueFd& conn
   do {
     ready = ::poll(&pfd, 1, wait_ms);
   } while (ready < 0 && errno == EINTR);
-  if (ready <= 0) return DataStatus::kTimedOut;
+  if (ready <= 0) {
+    log_warning("active data connection to " + target.to_string() + " not established within " +
+                std::to_string(timeout.count()) + " s (data_connection_timeout); 425 sent");
+    return DataStatus::kTimedOut;
+  }
   int error = 0;
   socklen_t length = sizeof(error);
   if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error != 0) {

@@ -120,6 +120,8 @@ DataStatus PassiveListener::accept(std::chrono::seconds timeout, UniqueFd& conne
     return DataStatus::kConnected;
   }
   listener_.reset();
+  log_warning("no data connection from the client within " + std::to_string(timeout.count()) +
+              " s (data_connection_timeout); 425 sent");
   return DataStatus::kTimedOut;
 }
 

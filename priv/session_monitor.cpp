@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <optional>
 
+#include "common/exit_codes.hpp"
 #include "common/io.hpp"
 #include "common/log.hpp"
 #include "common/monitor_channel.hpp"
@@ -29,7 +30,6 @@
 namespace wftpd {
 namespace {
 
-constexpr int kExitSandboxFailed = 70;
 constexpr std::size_t kMaxUsersFileBytes = 64u << 20;
 constexpr std::chrono::seconds kChildAnswerTimeout{30};
 
@@ -89,6 +89,15 @@ constexpr int kChildNetnsFd = 6;
 }
 
 std::string describe_exit(int status) {
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kExitIdleTimeout) {
+    return "ended the session: control connection idle past idle_timeout (421 sent)";
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kExitDataTimeout) {
+    return "ended the session: data transfer stalled past data_timeout (421 sent)";
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kExitSandboxFailed) {
+    return "could not enter its sandbox (exit status 70)";
+  }
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
     const int signal_number = WTERMSIG(status);
@@ -326,20 +335,29 @@ void SessionMonitor::reap(pid_t& pid, const char* role) {
 void SessionMonitor::end_children() {
   preauth_.close();
   postauth_.close();
-  // A child that keeps running after its session ended is stopped; then every child is reaped,
-  // so no zombie outlives the monitor.
+  // A child whose channel closed is normally exiting: give it a moment, so that its exit
+  // status (idle timeout, stalled transfer, seccomp kill) can be logged. One that keeps running
+  // is then stopped; every child is reaped, so no zombie outlives the monitor.
   for (pid_t* pid : {&preauth_pid_, &postauth_pid_}) {
     if (*pid <= 0) continue;
+    const char* role = pid == &preauth_pid_ ? "pre-auth" : "post-auth";
     int status = 0;
-    const pid_t done = ::waitpid(*pid, &status, WNOHANG);
+    pid_t done = 0;
+    for (int waited_ms = 0; waited_ms < 500; waited_ms += 5) {
+      done = ::waitpid(*pid, &status, WNOHANG);
+      if (done != 0) break;
+      const timespec pause{0, 5'000'000};
+      ::nanosleep(&pause, nullptr);
+    }
     if (done == *pid) {
-      const bool normal = (WIFEXITED(status) && WEXITSTATUS(status) == 0);
-      if (!normal) log_warning(std::string(pid == &preauth_pid_ ? "pre-auth" : "post-auth") + " child " + describe_exit(status));
+      if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        log_warning(std::string(role) + " child " + describe_exit(status));
+      }
       *pid = 0;
       continue;
     }
     ::kill(*pid, SIGKILL);
-    reap(*pid, pid == &preauth_pid_ ? "pre-auth" : "post-auth");
+    reap(*pid, role);
   }
 }
 

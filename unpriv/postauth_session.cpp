@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/exit_codes.hpp"
 #include "unpriv/active_argument.hpp"
 #include "unpriv/control_connection.hpp"
 #include "unpriv/data_transfer.hpp"
@@ -60,7 +61,7 @@ class PostauthSession {
   void reply_error(const FileError& error) { reply(error.reply_code, error.reply_text); }
   bool resolve(const FtpCommand& command, std::string& path);
   bool open_data_connection(UniqueFd& data);
-  void finish_transfer(const TransferOutcome& outcome, std::string_view what);
+  Next finish_transfer(const TransferOutcome& outcome, std::string_view what);
   TransferWatch transfer_watch() {
     return TransferWatch{control_.fd(), [this] { return control_.abort_requested(); },
                          [this] { return control_.input_backlogged(); },
@@ -121,6 +122,7 @@ class PostauthSession {
   bool passive_ready_ = false;
   bool epsv_all_ = false;
   std::uint32_t overlong_lines_ = 0;
+  int exit_code_ = kExitNormal;
   std::string rename_from_;      // set by RNFR, consumed by the next command
   unsigned long long restart_offset_ = 0;  // set by REST, consumed by the next command
   FactSet facts_;                          // OPTS MLST
@@ -448,26 +450,34 @@ bool PostauthSession::open_data_connection(UniqueFd& data) {
   return true;
 }
 
-void PostauthSession::finish_transfer(const TransferOutcome& outcome, std::string_view what) {
+PostauthSession::Next PostauthSession::finish_transfer(const TransferOutcome& outcome,
+                                                       std::string_view what) {
   switch (outcome.result) {
     case TransferResult::kComplete:
       reply(226, std::string(what) + " complete.");
-      return;
+      return Next::kContinue;
     case TransferResult::kPeerFailed:
       reply(426, "Connection closed; transfer aborted.");
-      return;
+      if (outcome.error_number == ETIMEDOUT) {
+        // A stalled transfer ends the session (the monitor logs why, from the exit code).
+        reply(421, "Data connection stalled, closing control connection.");
+        exit_code_ = kExitDataTimeout;
+        return Next::kClose;
+      }
+      return Next::kContinue;
     case TransferResult::kAborted:
       // RFC 959 4.1.3: the aborted command gets 426, then ABOR itself gets 226.
       reply(426, "Transfer aborted.");
       reply(226, "ABOR successful.");
-      return;
+      return Next::kContinue;
     case TransferResult::kLocalFailed: {
       const FileError error = file_error_from_errno(outcome.error_number);
       if (error.reply_code == 452 || error.reply_code == 552) reply(error.reply_code, error.reply_text);
       else reply(451, "Local error in processing.");
-      return;
+      return Next::kContinue;
     }
   }
+  return Next::kContinue;
 }
 
 PostauthSession::Next PostauthSession::send_listing(const FtpCommand& command, bool names_only) {
@@ -494,8 +504,8 @@ PostauthSession::Next PostauthSession::send_listing(const FtpCommand& command, b
   pending_.clear();
   const TransferOutcome outcome = send_text(data.get(), listing, transfer_watch());
   data.reset();
-  if (outcome.result == TransferResult::kComplete) reply(226, "Directory send OK.");
-  else finish_transfer(outcome, "Directory send");
+  if (outcome.result != TransferResult::kComplete) return finish_transfer(outcome, "Directory send");
+  reply(226, "Directory send OK.");
   return Next::kContinue;
 }
 
@@ -540,8 +550,7 @@ PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
   pending_.clear();
   const TransferOutcome outcome = send_file(data.get(), file.get(), ascii_, transfer_watch());
   data.reset();
-  finish_transfer(outcome, "Transfer");
-  return Next::kContinue;
+  return finish_transfer(outcome, "Transfer");
 }
 
 PostauthSession::Next PostauthSession::cmd_stor(const FtpCommand& command) {
@@ -638,8 +647,7 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
     outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
   }
   if (outcome.result != TransferResult::kComplete) discard_temp();
-  finish_transfer(outcome, "Transfer");
-  return Next::kContinue;
+  return finish_transfer(outcome, "Transfer");
 }
 
 std::uint64_t random_u64() {
@@ -986,8 +994,8 @@ PostauthSession::Next PostauthSession::cmd_mlsd(const FtpCommand& command) {
   pending_.clear();
   const TransferOutcome outcome = send_text(data.get(), listing, transfer_watch());
   data.reset();
-  if (outcome.result == TransferResult::kComplete) reply(226, "Directory send OK.");
-  else finish_transfer(outcome, "Directory send");
+  if (outcome.result != TransferResult::kComplete) return finish_transfer(outcome, "Directory send");
+  reply(226, "Directory send OK.");
   return Next::kContinue;
 }
 
@@ -1048,7 +1056,7 @@ int PostauthSession::run() {
     if (!input || input->status == ControlConnection::Status::kClosed) return 0;
     if (input->status == ControlConnection::Status::kTimeout) {
       (void)control_.send(format_reply(421, "Timeout, closing control connection."));
-      return 0;
+      return kExitIdleTimeout;
     }
     if (input->status == ControlConnection::Status::kTooLong) {
       reply(500, "Command line too long.");
@@ -1067,7 +1075,7 @@ int PostauthSession::run() {
     }
     if (dispatch(*command) == Next::kClose) {
       if (!pending_.empty()) (void)control_.send(pending_);
-      return 0;
+      return exit_code_;
     }
   }
 }

@@ -1,5 +1,6 @@
 #include "unpriv/preauth_session.hpp"
 
+#include "common/exit_codes.hpp"
 #include "unpriv/ftp_command.hpp"
 #include "unpriv/ftp_verbs.hpp"
 #include "unpriv/monitor_client.hpp"
@@ -167,7 +168,7 @@ int run_preauth(const Config& config, int control_fd, int monitor_fd) {
     PreauthEngine::Outcome outcome;
     if (input->status == ControlConnection::Status::kTimeout) {
       (void)control.send(format_reply(421, "Timeout, closing control connection."));
-      return 0;
+      return kExitIdleTimeout;
     }
     if (input->status == ControlConnection::Status::kTooLong) {
       outcome = engine.on_overlong_line(replies);

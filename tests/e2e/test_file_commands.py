@@ -315,10 +315,34 @@ class AbortTest(unittest.TestCase):
                 ftp.voidresp()
             self.assertTrue(str(ctx.exception).startswith("426"), str(ctx.exception))
             self.assertLess(time.monotonic() - started, 5)
+            # A stalled transfer ends the session with 421, and the monitor logs why.
+            with self.assertRaises(ftplib.error_temp) as ctx:
+                ftp.getresp()
+            self.assertTrue(str(ctx.exception).startswith("421"), str(ctx.exception))
             conn.close()
             self.assertFalse(os.path.exists(os.path.join(d.root, "stalled.bin")))
-            self.assertEqual(ftp.sendcmd("NOOP")[:3], "200")
-            ftp.quit()
+            self.assertTrue(d.wait_log("stalled past data_timeout"), d.log())
+
+    def test_idle_control_connection_gets_421_and_a_log_line(self):
+        with Daemon(config={"idle_timeout": "1"}) as d:
+            for login in (False, True):
+                with d.raw() as c:
+                    if login:
+                        c.login()
+                    started = time.monotonic()
+                    code, _ = c.reply()
+                    self.assertEqual(code, 421)
+                    self.assertTrue(c.wait_closed(5))
+                    self.assertLess(time.monotonic() - started, 5)
+            self.assertTrue(d.wait_log("idle past idle_timeout", count=2), d.log())
+
+    def test_passive_connection_never_opened_gets_425_and_a_log_line(self):
+        with Daemon(config={"data_connection_timeout": "1"}) as d, d.raw() as c:
+            c.login()
+            self.assertEqual(c.cmd("PASV")[0], 227)
+            self.assertEqual(c.cmd("RETR " + Daemon.TEST_FILE)[0], 425)
+            self.assertEqual(c.cmd("NOOP")[0], 200)
+            self.assertTrue(d.wait_log("data_connection_timeout"), d.log())
 
     def test_abor_without_transfer_gets_225(self):
         with Daemon() as d:
