@@ -10,6 +10,31 @@ Result<bool> decode_bool(WireReader& in) {
   return *value == 1;
 }
 
+// Family (4 or 6), 16 address bytes and a port: the layout PassiveReady and ActiveTarget share.
+void encode_endpoint(WireWriter& out, AddressFamily family,
+                     const std::array<std::uint8_t, 16>& address, std::uint16_t port) {
+  out.u8(static_cast<std::uint8_t>(family));
+  for (const auto byte : address) out.u8(byte);
+  out.u16(port);
+}
+
+Result<void> decode_endpoint(WireReader& in, AddressFamily& family,
+                             std::array<std::uint8_t, 16>& address, std::uint16_t& port) {
+  auto family_value = in.u8();
+  if (!family_value) return family_value.error();
+  if (*family_value != 4 && *family_value != 6) return make_error("address family out of range");
+  family = static_cast<AddressFamily>(*family_value);
+  for (auto& byte : address) {
+    auto value = in.u8();
+    if (!value) return value.error();
+    byte = *value;
+  }
+  auto port_value = in.u16();
+  if (!port_value) return port_value.error();
+  port = *port_value;
+  return ok_result();
+}
+
 }  // namespace
 
 std::string_view message_type_name(std::uint16_t type) {
@@ -135,9 +160,7 @@ Result<PassiveListen> PassiveListen::decode(WireReader& in) {
 
 void PassiveReady::encode(WireWriter& out) const {
   out.u8(static_cast<std::uint8_t>(status));
-  out.u8(static_cast<std::uint8_t>(family));
-  for (const auto byte : address) out.u8(byte);
-  out.u16(port);
+  encode_endpoint(out, family, address, port);
 }
 
 Result<PassiveReady> PassiveReady::decode(WireReader& in) {
@@ -146,18 +169,8 @@ Result<PassiveReady> PassiveReady::decode(WireReader& in) {
   if (!status) return status.error();
   if (*status < 1 || *status > 2) return make_error("passive status out of range");
   message.status = static_cast<PassiveStatus>(*status);
-  auto family = in.u8();
-  if (!family) return family.error();
-  if (*family != 4 && *family != 6) return make_error("address family out of range");
-  message.family = static_cast<AddressFamily>(*family);
-  for (auto& byte : message.address) {
-    auto value = in.u8();
-    if (!value) return value.error();
-    byte = *value;
-  }
-  auto port = in.u16();
-  if (!port) return port.error();
-  message.port = *port;
+  auto endpoint = decode_endpoint(in, message.family, message.address, message.port);
+  if (!endpoint) return endpoint.error();
   return message;
 }
 
@@ -174,26 +187,12 @@ Result<DataReady> DataReady::decode(WireReader& in) {
   return DataReady{static_cast<DataStatus>(*status)};
 }
 
-void ActiveTarget::encode(WireWriter& out) const {
-  out.u8(static_cast<std::uint8_t>(family));
-  for (const auto byte : address) out.u8(byte);
-  out.u16(port);
-}
+void ActiveTarget::encode(WireWriter& out) const { encode_endpoint(out, family, address, port); }
 
 Result<ActiveTarget> ActiveTarget::decode(WireReader& in) {
   ActiveTarget message;
-  auto family = in.u8();
-  if (!family) return family.error();
-  if (*family != 4 && *family != 6) return make_error("address family out of range");
-  message.family = static_cast<AddressFamily>(*family);
-  for (auto& byte : message.address) {
-    auto value = in.u8();
-    if (!value) return value.error();
-    byte = *value;
-  }
-  auto port = in.u16();
-  if (!port) return port.error();
-  message.port = *port;
+  auto endpoint = decode_endpoint(in, message.family, message.address, message.port);
+  if (!endpoint) return endpoint.error();
   return message;
 }
 

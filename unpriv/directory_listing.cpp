@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <cerrno>
 #include <memory>
 #include <vector>
@@ -55,43 +56,62 @@ std::string line_for(int dir_fd, const char* name, const struct stat& st, bool n
   return format_list_line(name, st, now, target);
 }
 
-// The entries of `directory` whose names match `pattern`, sorted, bounded like a listing.
-bool list_matching(const SessionFilesystem& fs, const std::string& directory,
-                   std::string_view pattern, bool names_only, std::time_t now, std::string& out,
-                   FileError& error, std::string_view name_prefix) {
+// The listable entries of a directory ("." and ".." and names with CR/LF left out) that `keep`
+// accepts, sorted, at most kMaxListingEntries, with the open stream for fstatat/readlinkat.
+struct DirectoryEntries {
+  DirStream dir;
+  std::vector<std::string> names;
+};
+
+bool read_directory(const SessionFilesystem& fs, const std::string& path,
+                    const std::function<bool(std::string_view)>& keep, DirectoryEntries& out,
+                    FileError& error) {
   UniqueFd fd;
-  if (!fs.open(directory, O_RDONLY | O_DIRECTORY, 0, fd, error)) return false;
+  if (!fs.open(path, O_RDONLY | O_DIRECTORY, 0, fd, error)) return false;
   DIR* raw = ::fdopendir(fd.get());
   if (raw == nullptr) {
     error = file_error_from_errno(errno);
     return false;
   }
-  fd.release();
-  DirStream dir(raw);
-  std::vector<std::string> names;
-  while (const dirent* entry = ::readdir(dir.get())) {
+  fd.release();  // now owned by the DIR stream
+  out.dir.reset(raw);
+  while (const dirent* entry = ::readdir(out.dir.get())) {
     const std::string_view name = entry->d_name;
-    if (name == "." || name == ".." || !name_is_listable(name)) continue;
-    if (!wildcard_match(pattern, name)) continue;
-    if (names.size() >= kMaxListingEntries) break;
-    names.emplace_back(name);
+    if (name == "." || name == ".." || !name_is_listable(name) || !keep(name)) continue;
+    if (out.names.size() >= kMaxListingEntries) break;
+    out.names.emplace_back(name);
   }
-  if (names.empty()) {
+  std::sort(out.names.begin(), out.names.end());
+  return true;
+}
+
+// Appends emit(dir_fd, name, stat) for each entry until the listing passes kMaxListingBytes.
+void append_entries(const DirectoryEntries& entries, std::string& out,
+                    const std::function<std::string(int, const std::string&, const struct stat&)>& emit) {
+  const int dir_fd = ::dirfd(entries.dir.get());
+  for (const auto& name : entries.names) {
+    struct stat entry_stat{};
+    if (::fstatat(dir_fd, name.c_str(), &entry_stat, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    out += emit(dir_fd, name, entry_stat);
+    if (out.size() > kMaxListingBytes) break;
+  }
+}
+
+// The entries of `directory` whose names match `pattern`; no match is ENOENT.
+bool list_matching(const SessionFilesystem& fs, const std::string& directory,
+                   std::string_view pattern, bool names_only, std::time_t now, std::string& out,
+                   FileError& error, std::string_view name_prefix) {
+  DirectoryEntries entries;
+  const auto matches = [pattern](std::string_view name) { return wildcard_match(pattern, name); };
+  if (!read_directory(fs, directory, matches, entries, error)) return false;
+  if (entries.names.empty()) {
     error = file_error_from_errno(ENOENT);
     return false;
   }
-  std::sort(names.begin(), names.end());
-  const int dir_fd = ::dirfd(dir.get());
-  for (const auto& name : names) {
-    struct stat entry_stat{};
-    if (::fstatat(dir_fd, name.c_str(), &entry_stat, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (names_only) {
-      out += format_nlst_line(std::string(name_prefix) + name);
-    } else {
-      out += line_for(dir_fd, name.c_str(), entry_stat, false, now);
-    }
-    if (out.size() > kMaxListingBytes) break;
-  }
+  append_entries(entries, out, [&](int dir_fd, const std::string& name, const struct stat& st) {
+    return names_only ? format_nlst_line(std::string(name_prefix) + name)
+                      : line_for(dir_fd, name.c_str(), st, false, now);
+  });
   return true;
 }
 
@@ -115,33 +135,14 @@ bool build_listing(const SessionFilesystem& fs, const std::string& path, bool sh
     out += names_only ? format_nlst_line(name) : format_list_line(name, st, now);
     return true;
   }
-  UniqueFd fd;
-  if (!fs.open(path, O_RDONLY | O_DIRECTORY, 0, fd, error)) return false;
-  DIR* raw = ::fdopendir(fd.get());
-  if (raw == nullptr) {
-    error = file_error_from_errno(errno);
-    return false;
-  }
-  fd.release();  // now owned by the DIR stream
-  DirStream dir(raw);
-  std::vector<std::string> names;
-  errno = 0;
-  while (const dirent* entry = ::readdir(dir.get())) {
-    const std::string_view name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    if (!show_hidden && name.front() == '.') continue;
-    if (!name_is_listable(name)) continue;
-    if (names.size() >= kMaxListingEntries) break;
-    names.emplace_back(name);
-  }
-  std::sort(names.begin(), names.end());
-  const int dir_fd = ::dirfd(dir.get());
-  for (const auto& name : names) {
-    struct stat entry_stat{};
-    if (::fstatat(dir_fd, name.c_str(), &entry_stat, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    out += line_for(dir_fd, name.c_str(), entry_stat, names_only, now);
-    if (out.size() > kMaxListingBytes) break;
-  }
+  DirectoryEntries entries;
+  const auto visible = [show_hidden](std::string_view name) {
+    return show_hidden || name.front() != '.';
+  };
+  if (!read_directory(fs, path, visible, entries, error)) return false;
+  append_entries(entries, out, [&](int dir_fd, const std::string& name, const struct stat& entry) {
+    return line_for(dir_fd, name.c_str(), entry, names_only, now);
+  });
   return true;
 }
 
@@ -154,32 +155,14 @@ bool build_machine_listing(const SessionFilesystem& fs, const std::string& path,
     error = file_error_from_errno(ENOTDIR);
     return false;
   }
-  UniqueFd fd;
-  if (!fs.open(path, O_RDONLY | O_DIRECTORY, 0, fd, error)) return false;
-  DIR* raw = ::fdopendir(fd.get());
-  if (raw == nullptr) {
-    error = file_error_from_errno(errno);
+  DirectoryEntries entries;
+  if (!read_directory(fs, path, [](std::string_view) { return true; }, entries, error)) {
     return false;
   }
-  fd.release();
-  DirStream dir(raw);
-  std::vector<std::string> names;
-  while (const dirent* entry = ::readdir(dir.get())) {
-    const std::string_view name = entry->d_name;
-    if (name == "." || name == ".." || !name_is_listable(name)) continue;
-    if (names.size() >= kMaxListingEntries) break;
-    names.emplace_back(name);
-  }
-  std::sort(names.begin(), names.end());
   const bool writable = (viewer_access(dir_stat, viewer) & 2u) != 0;
-  const int dir_fd = ::dirfd(dir.get());
-  for (const auto& name : names) {
-    struct stat entry_stat{};
-    if (::fstatat(dir_fd, name.c_str(), &entry_stat, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    out += format_facts(name, entry_stat, facts, viewer, writable);
-    out += "\r\n";
-    if (out.size() > kMaxListingBytes) break;
-  }
+  append_entries(entries, out, [&](int, const std::string& name, const struct stat& entry) {
+    return format_facts(name, entry, facts, viewer, writable) + "\r\n";
+  });
   return true;
 }
 

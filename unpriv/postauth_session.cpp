@@ -110,6 +110,7 @@ class PostauthSession {
   Next cmd_mfmt(const FtpCommand&);
   Next cmd_rein(const FtpCommand&);
   Next send_listing(const FtpCommand& command, bool names_only);
+  Next send_directory_text(const std::string& listing);
 
   const Config& config_;
   ControlConnection& control_;
@@ -480,6 +481,20 @@ PostauthSession::Next PostauthSession::finish_transfer(const TransferOutcome& ou
   return Next::kContinue;
 }
 
+// Sends a listing (LIST, NLST, MLSD) over a new data connection: 150, the text, 226.
+PostauthSession::Next PostauthSession::send_directory_text(const std::string& listing) {
+  UniqueFd data;
+  if (!open_data_connection(data)) return Next::kContinue;
+  reply(150, "Here comes the directory listing.");
+  if (!control_.send(pending_)) return Next::kClose;
+  pending_.clear();
+  const TransferOutcome outcome = send_text(data.get(), listing, transfer_watch());
+  data.reset();
+  if (outcome.result != TransferResult::kComplete) return finish_transfer(outcome, "Directory send");
+  reply(226, "Directory send OK.");
+  return Next::kContinue;
+}
+
 PostauthSession::Next PostauthSession::send_listing(const FtpCommand& command, bool names_only) {
   const ListRequest request = parse_list_argument(command.has_argument ? command.argument : "");
   auto path = resolve_path(cwd_, request.path);
@@ -497,16 +512,7 @@ PostauthSession::Next PostauthSession::send_listing(const FtpCommand& command, b
     reply_error(error);
     return Next::kContinue;
   }
-  UniqueFd data;
-  if (!open_data_connection(data)) return Next::kContinue;
-  reply(150, "Here comes the directory listing.");
-  if (!control_.send(pending_)) return Next::kClose;
-  pending_.clear();
-  const TransferOutcome outcome = send_text(data.get(), listing, transfer_watch());
-  data.reset();
-  if (outcome.result != TransferResult::kComplete) return finish_transfer(outcome, "Directory send");
-  reply(226, "Directory send OK.");
-  return Next::kContinue;
+  return send_directory_text(listing);
 }
 
 PostauthSession::Next PostauthSession::cmd_list(const FtpCommand& command) {
@@ -987,16 +993,7 @@ PostauthSession::Next PostauthSession::cmd_mlsd(const FtpCommand& command) {
     reply(550, "MLSD failed: " + error.reply_text);
     return Next::kContinue;
   }
-  UniqueFd data;
-  if (!open_data_connection(data)) return Next::kContinue;
-  reply(150, "Here comes the directory listing.");
-  if (!control_.send(pending_)) return Next::kClose;
-  pending_.clear();
-  const TransferOutcome outcome = send_text(data.get(), listing, transfer_watch());
-  data.reset();
-  if (outcome.result != TransferResult::kComplete) return finish_transfer(outcome, "Directory send");
-  reply(226, "Directory send OK.");
-  return Next::kContinue;
+  return send_directory_text(listing);
 }
 
 PostauthSession::Next PostauthSession::cmd_mlst(const FtpCommand& command) {
