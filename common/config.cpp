@@ -243,6 +243,17 @@ const std::vector<KeyHandler>& handlers() {
        }},
       path_key("anon_root", "Root directory of anonymous sessions (served read-only).",
                &Config::anon_root),
+      {{"anon_upload_dir",
+        "Drop box for anonymous uploads, a path inside anon_root (e.g. /incoming): new files "
+        "only, never listed, read back or overwritten. Empty: anonymous sessions cannot upload."},
+       [](Config& c, std::string_view value) -> Result<void> {
+         if (!value.empty() && (!is_absolute_clean_path(value) || value == "/")) {
+           return make_error("expected a clean absolute path inside anon_root, not /");
+         }
+         c.anon_upload_dir = std::string(value);
+         return ok_result();
+       },
+       [](const Config& c) { return c.anon_upload_dir; }},
       {{"log_level", "error, warning, info or debug."},
        [](Config& c, std::string_view value) -> Result<void> {
          if (value != "error" && value != "warning" && value != "info" && value != "debug") {

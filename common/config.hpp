@@ -40,6 +40,7 @@ struct Config {
   uid_t anon_uid = 0;                   // filled by resolve_users() when anonymous is enabled
   gid_t anon_gid = 0;
   std::string anon_root = "/srv/ftp";
+  std::string anon_upload_dir;          // drop box inside anon_root ("/incoming"); empty: none
   std::string log_level = "info";
 };
 

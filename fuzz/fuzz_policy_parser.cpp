@@ -9,7 +9,8 @@
 // of a file that was actually read; conditions only on kConditional rules, with args 0..5;
 // errno values in 0..4095, non-zero for kErrno; no syscall twice; the expanded source stays
 // within kMaxExpandedSize (plus one line). With flag bit 0 and a small policy, compile() runs
-// as well (libseccomp is slow, so it is bounded) and must export a non-empty BPF program.
+// as well (libseccomp is slow, so it is bounded: at most 8 rules, 16 alternatives, one argument
+// per rule) and must export a non-empty BPF program.
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -25,6 +26,20 @@ namespace policy = wftpd::policy;
 
 constexpr std::size_t kMaxRulesToCompile = 8;
 constexpr std::size_t kMaxAlternativesToCompile = 16;
+
+// compile() is only tried on conditions that test one argument per rule. Conditions over two
+// arguments can make libseccomp's rule merging take minutes (found by this target, see
+// fuzz/crashes/fuzz_policy_parser/ and fuzz/README.md); drop this restriction once compile()
+// bounds its work for them.
+bool single_argument(const policy::Rule& rule) {
+  if (rule.condition.empty() || rule.condition.front().empty()) return true;
+  for (const policy::Conjunction& conjunction : rule.condition) {
+    for (const policy::Comparison& comparison : conjunction) {
+      if (comparison.arg != rule.condition.front().front().arg) return false;
+    }
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -60,6 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   std::set<int> numbers;
   std::size_t alternatives = 0;
+  bool compilable = true;
   for (const policy::Rule& rule : result.rules) {
     FUZZ_CHECK(!rule.syscall.empty());
     FUZZ_CHECK(rule.number >= 0);
@@ -84,9 +100,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
     }
     alternatives += rule.condition.size();
+    compilable = compilable && single_argument(rule);
   }
 
-  if ((flags & 1) != 0 && result.rules.size() <= kMaxRulesToCompile &&
+  if ((flags & 1) != 0 && compilable && result.rules.size() <= kMaxRulesToCompile &&
       alternatives <= kMaxAlternativesToCompile) {
     auto compiled = policy::compile(result);
     if (compiled) {

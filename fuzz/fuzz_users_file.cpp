@@ -2,8 +2,9 @@
 //
 // Checks: every accepted user passes the field validators (name, hash, uid/gid 1..4294967294,
 // normalised root), names are unique and find_user finds each; format_users_file of the result
-// parses back to equal users and is a fixed point; a valid root is already what resolve_path
-// would make of it.
+// parses back to equal users and is a fixed point; a valid root (of at most kMaxPathComponents
+// components) is already what resolve_path would make of it.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -45,8 +46,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(wftpd::is_valid_user_root(user.root));
     FUZZ_CHECK(user.root.find_first_of(std::string_view(":\r\n\0", 4)) == std::string::npos);
     FUZZ_CHECK(wftpd::find_user(*users, user.name) == &user);  // names are unique
-    auto resolved = wftpd::resolve_path("/", user.root);
-    FUZZ_CHECK(resolved.ok() && *resolved == user.root);
+    // resolve_path caps paths at kMaxPathComponents; a users-file root may have more (the root
+    // itself is never passed through resolve_path, so that is not a bug).
+    if (static_cast<std::size_t>(std::count(user.root.begin(), user.root.end(), '/')) <=
+        wftpd::kMaxPathComponents) {
+      auto resolved = wftpd::resolve_path("/", user.root);
+      FUZZ_CHECK(resolved.ok() && *resolved == user.root);
+    }
   }
 
   const std::string formatted = wftpd::format_users_file(*users);

@@ -453,6 +453,11 @@ Result<Config> load_config_file(const std::string& path) {
     if (::stat(config->anon_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
       return make_error(path + ": anon_root " + config->anon_root + " is not a directory");
     }
+    const std::string upload = config->anon_root + config->anon_upload_dir;
+    if (!config->anon_upload_dir.empty() &&
+        (::lstat(upload.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
+      return make_error(path + ": anon_upload_dir " + upload + " is not a directory");
+    }
   }
   return config;
 }

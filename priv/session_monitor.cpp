@@ -424,7 +424,9 @@ bool SessionMonitor::start_children() {
     set_process_name("wftpd:postauth");
     SandboxSpec spec;
     // SECURITY: a read-only (anonymous) session gets a filter without any write system call.
-    spec.role = become->read_only ? "anonymous" : "postauth";
+    spec.role = !become->read_only              ? "postauth"
+                : config_.anon_upload_dir.empty() ? "anonymous"
+                                                  : "anonymous-upload";
     spec.uid = become->uid;
     spec.gid = become->gid;
     spec.root = become->root;

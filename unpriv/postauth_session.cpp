@@ -41,7 +41,12 @@ class PostauthSession {
  public:
   PostauthSession(const Config& config, ControlConnection& control, MonitorClient& monitor,
                   SessionFilesystem& fs, bool read_only)
-      : config_(config), control_(control), monitor_(monitor), fs_(fs), read_only_(read_only) {}
+      : config_(config),
+        control_(control),
+        monitor_(monitor),
+        fs_(fs),
+        read_only_(read_only),
+        upload_dir_(read_only ? config.anon_upload_dir : std::string()) {}
 
   int run();
 
@@ -60,6 +65,8 @@ class PostauthSession {
   void reply(int code, std::string_view text) { pending_ += format_reply(code, text); }
   void reply_error(const FileError& error) { reply(error.reply_code, error.reply_text); }
   bool resolve(const FtpCommand& command, std::string& path);
+  // True (and 550 answered) for a path inside the anonymous drop box.
+  bool hidden_in_drop_box(const std::string& path);
   bool open_data_connection(UniqueFd& data);
   Next finish_transfer(const TransferOutcome& outcome, std::string_view what);
   TransferWatch transfer_watch() {
@@ -117,6 +124,7 @@ class PostauthSession {
   MonitorClient& monitor_;
   SessionFilesystem& fs_;
   const bool read_only_;
+  const std::string upload_dir_;  // the anonymous drop box; empty when there is none
   std::string pending_;  // replies not yet written
   std::string cwd_ = "/";
   bool ascii_ = true;    // RFC 959: TYPE A is the default
@@ -205,7 +213,9 @@ PostauthSession::Next PostauthSession::dispatch(const FtpCommand& command) {
     if (rule.verb != command.verb) continue;
     // SECURITY: read-only sessions refuse every writing command here; their seccomp filter
     // ("anonymous") has no writing system call either.
-    if (rule.writes && read_only_) {
+    const bool drop_box_upload =
+        !upload_dir_.empty() && (command.verb == "STOR" || command.verb == "STOU");
+    if (rule.writes && read_only_ && !drop_box_upload) {
       reply(550, "Permission denied.");
       return Next::kContinue;
     }
@@ -226,6 +236,14 @@ PostauthSession::Next PostauthSession::dispatch(const FtpCommand& command) {
     reply(500, "Unknown command.");
   }
   return Next::kContinue;
+}
+
+bool PostauthSession::hidden_in_drop_box(const std::string& path) {
+  // SECURITY: what was dropped in the anonymous drop box is never listed or read back.
+  if (upload_dir_.empty()) return false;
+  if (path != upload_dir_ && !path.starts_with(upload_dir_ + "/")) return false;
+  reply(550, "Permission denied: the upload directory cannot be read.");
+  return true;
 }
 
 bool PostauthSession::resolve(const FtpCommand& command, std::string& path) {
@@ -502,6 +520,7 @@ PostauthSession::Next PostauthSession::send_listing(const FtpCommand& command, b
     reply(553, "File name not allowed.");
     return Next::kContinue;
   }
+  if (hidden_in_drop_box(*path)) return Next::kContinue;
   std::string listing;
   FileError error;
   // NLST names of a wildcard match keep the directory part the client typed ("sub/*.txt"
@@ -526,6 +545,7 @@ PostauthSession::Next PostauthSession::cmd_nlst(const FtpCommand& command) {
 PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
   std::string path;
   if (!resolve(command, path)) return Next::kContinue;
+  if (hidden_in_drop_box(path)) return Next::kContinue;
   UniqueFd file;
   FileError error;
   if (!fs_.open(path, O_RDONLY | O_NONBLOCK, 0, file, error)) {
@@ -581,6 +601,29 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
   if (exists && !S_ISREG(existing.st_mode)) {
     reply(553, "Could not create file: not a plain file.");
     return Next::kContinue;
+  }
+  if (read_only_) {
+    // The anonymous drop box: a new file directly in it, never over an existing one.
+    if (append || offset != 0 || upload_dir_.empty() || parent_path(path) != upload_dir_) {
+      reply(550, "Permission denied: anonymous uploads go to " + upload_dir_ + " only.");
+      return Next::kContinue;
+    }
+    UniqueFd file;
+    if (!fs_.create_new_file(path, 0666, file, error)) {
+      reply(553, error.error_number == EEXIST ? "File exists; uploads cannot replace files."
+                                              : "Could not create file: " + error.reply_text);
+      return Next::kContinue;
+    }
+    UniqueFd data;
+    if (!open_data_connection(data)) return Next::kContinue;
+    if (unique_name.empty()) reply(150, "Ok to send data.");
+    else reply(150, "FILE: " + std::string(unique_name));
+    if (!control_.send(pending_)) return Next::kClose;
+    pending_.clear();
+    const TransferOutcome outcome =
+        receive_file(data.get(), file.get(), ascii_, false, transfer_watch());
+    data.reset();
+    return finish_transfer(outcome, "Transfer");
   }
   const bool atomic = !append && offset == 0;
   UniqueFd parent;
@@ -926,6 +969,7 @@ PostauthSession::Next PostauthSession::cmd_stat(const FtpCommand& command) {
     reply(553, "File name not allowed.");
     return Next::kContinue;
   }
+  if (hidden_in_drop_box(*path)) return Next::kContinue;
   std::string listing;
   FileError error;
   if (!build_listing(fs_, *path, request.show_hidden, false, now(), listing, error)) {
@@ -948,6 +992,7 @@ PostauthSession::Next PostauthSession::cmd_stat(const FtpCommand& command) {
 PostauthSession::Next PostauthSession::cmd_size(const FtpCommand& command) {
   std::string path;
   if (!resolve(command, path)) return Next::kContinue;
+  if (hidden_in_drop_box(path)) return Next::kContinue;
   struct stat st{};
   FileError error;
   if (!fs_.stat(path, st, error)) {
@@ -971,6 +1016,7 @@ PostauthSession::Next PostauthSession::cmd_size(const FtpCommand& command) {
 PostauthSession::Next PostauthSession::cmd_mdtm(const FtpCommand& command) {
   std::string path;
   if (!resolve(command, path)) return Next::kContinue;
+  if (hidden_in_drop_box(path)) return Next::kContinue;
   struct stat st{};
   FileError error;
   if (!fs_.stat(path, st, error) || !S_ISREG(st.st_mode)) {
@@ -987,6 +1033,7 @@ PostauthSession::Next PostauthSession::cmd_mlsd(const FtpCommand& command) {
     reply(553, "File name not allowed.");
     return Next::kContinue;
   }
+  if (hidden_in_drop_box(*path)) return Next::kContinue;
   std::string listing;
   FileError error;
   if (!build_machine_listing(fs_, *path, facts_, viewer_, listing, error)) {
@@ -1002,6 +1049,7 @@ PostauthSession::Next PostauthSession::cmd_mlst(const FtpCommand& command) {
     reply(553, "File name not allowed.");
     return Next::kContinue;
   }
+  if (hidden_in_drop_box(*path)) return Next::kContinue;
   struct stat st{};
   FileError error;
   UniqueFd parent;

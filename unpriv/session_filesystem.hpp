@@ -38,6 +38,9 @@ class SessionFilesystem {
   // "/" has no parent: that is an error (EPERM).
   bool open_parent(const std::string& path, UniqueFd& parent, std::string& entry,
                    FileError& error) const;
+  // A new file, write only; EEXIST if anything has that name (never overwrites). Allowed on a
+  // read-only file system too: it is how the anonymous drop box takes uploads.
+  bool create_new_file(const std::string& path, mode_t mode, UniqueFd& out, FileError& error) const;
   bool make_directory(const std::string& path, FileError& error) const;
   bool remove_directory(const std::string& path, FileError& error) const;
   bool remove_file(const std::string& path, FileError& error) const;

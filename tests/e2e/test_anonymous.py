@@ -17,15 +17,21 @@ CONTENT = b"public file\n"
 class AnonymousDaemon(Daemon):
     """A Daemon with anonymous FTP on, serving a root-owned anon_root with one public file."""
 
-    def __init__(self, enable=True):
+    def __init__(self, enable=True, drop_box=False):
         self.anon_dir = tempfile.mkdtemp(prefix="wftpd-anon-", dir="/tmp")
         os.chmod(self.anon_dir, 0o755)
         with open(os.path.join(self.anon_dir, "pub.txt"), "wb") as f:
             f.write(CONTENT)
         os.makedirs(os.path.join(self.anon_dir, "dir"))
-        super().__init__(config={"anonymous_enable": "yes" if enable else "no",
-                                 "anon_user": "%d:%d" % (ANON_UID, ANON_GID),
-                                 "anon_root": self.anon_dir})
+        config = {"anonymous_enable": "yes" if enable else "no",
+                  "anon_user": "%d:%d" % (ANON_UID, ANON_GID),
+                  "anon_root": self.anon_dir}
+        if drop_box:
+            incoming = os.path.join(self.anon_dir, "incoming")
+            os.makedirs(incoming)
+            os.chown(incoming, ANON_UID, ANON_GID)
+            config["anon_upload_dir"] = "/incoming"
+        super().__init__(config=config)
 
     def __exit__(self, *exc):
         try:
@@ -92,6 +98,33 @@ class AnonymousTest(unittest.TestCase):
             self.assertEqual(harness.status_hex(status, "CapEff"), 0)
             self.assertEqual(harness.proc_root(child), d.anon_dir)
             self.assertIn("anonymous login", d.log())
+
+    def test_drop_box_takes_new_files_but_never_lists_reads_or_overwrites(self):
+        with AnonymousDaemon(drop_box=True) as d:
+            ftp = ftplib.FTP(timeout=harness.TIMEOUT)
+            ftp.connect("127.0.0.1", d.port)
+            ftp.login()
+            self.assertEqual(ftp.storbinary("STOR /incoming/report.bin", io.BytesIO(b"secret"))[:3], "226")
+            with open(os.path.join(d.anon_dir, "incoming", "report.bin"), "rb") as f:
+                self.assertEqual(f.read(), b"secret")
+            for action in (lambda: ftp.storbinary("STOR /incoming/report.bin", io.BytesIO(b"evil")),
+                           lambda: ftp.retrbinary("RETR /incoming/report.bin", lambda b: None),
+                           lambda: ftp.nlst("/incoming"),
+                           lambda: ftp.sendcmd("SIZE /incoming/report.bin"),
+                           lambda: ftp.sendcmd("MLST /incoming/report.bin"),
+                           lambda: ftp.storbinary("STOR /pub-overwrite.txt", io.BytesIO(b"x")),
+                           lambda: ftp.storbinary("APPE /incoming/report.bin", io.BytesIO(b"x")),
+                           lambda: ftp.sendcmd("DELE /incoming/report.bin")):
+                with self.assertRaises(ftplib.error_perm):
+                    action()
+            with open(os.path.join(d.anon_dir, "incoming", "report.bin"), "rb") as f:
+                self.assertEqual(f.read(), b"secret")
+            self.assertFalse(os.path.exists(os.path.join(d.anon_dir, "pub-overwrite.txt")))
+            # Reading outside the drop box still works.
+            chunks = []
+            ftp.retrbinary("RETR pub.txt", chunks.append)
+            self.assertEqual(b"".join(chunks), CONTENT)
+            ftp.quit()
 
     def test_anonymous_refused_when_disabled(self):
         with AnonymousDaemon(enable=False) as d:

@@ -50,7 +50,8 @@ void expect_outcome(const std::string& role, Expect expect, const char* what,
   }
 }
 
-const char* const kSandboxedRoles[] = {"preauth", "postauth", "anonymous", "monitor"};
+const char* const kSandboxedRoles[] = {"preauth", "postauth", "anonymous", "anonymous-upload",
+                                       "monitor"};
 
 TEST(RolePolicy, EveryRoleHasAnEmbeddedFilter) {
   for (const char* role : kSandboxedRoles) {
@@ -162,6 +163,24 @@ TEST(RolePolicy, AnonymousSessionCannotWriteToTheFileSystem) {
   expect_outcome("anonymous", Expect::kKilled, "ftruncate", [] { ::syscall(SYS_ftruncate, 0, 0); });
   expect_outcome("anonymous", Expect::kKilled, "socket",
                  [] { ::syscall(SYS_socket, AF_INET, SOCK_STREAM, 0); });
+}
+
+TEST(RolePolicy, AnonymousDropBoxMayOnlyCreateNewFiles) {
+  expect_outcome("anonymous-upload", Expect::kSurvives, "openat(O_CREAT|O_EXCL)", [] {
+    const long fd = ::syscall(SYS_openat, AT_FDCWD, "/nonexistent-dir/x",
+                              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(static_cast<int>(fd));
+  });
+  for (const int flags : {O_WRONLY, O_WRONLY | O_CREAT, O_WRONLY | O_CREAT | O_TRUNC,
+                          O_WRONLY | O_APPEND, O_RDWR | O_CREAT | O_EXCL,
+                          O_WRONLY | O_CREAT | O_EXCL | O_TRUNC}) {
+    expect_outcome("anonymous-upload", Expect::kKilled, "openat(overwriting flags)",
+                   [flags] { ::syscall(SYS_openat, AT_FDCWD, "/nonexistent-dir/x", flags, 0600); });
+  }
+  expect_outcome("anonymous-upload", Expect::kKilled, "unlinkat",
+                 [] { ::syscall(SYS_unlinkat, AT_FDCWD, "/tmp/x", 0); });
+  expect_outcome("anonymous-upload", Expect::kKilled, "renameat",
+                 [] { ::syscall(SYS_renameat, AT_FDCWD, "/tmp/x", AT_FDCWD, "/tmp/y"); });
 }
 
 TEST(RolePolicy, MonitorCannotOpenFilesOrUnixSockets) {
