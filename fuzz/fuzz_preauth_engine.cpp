@@ -81,9 +81,8 @@ void check_replies(std::string_view out) {
 }
 
 void run_session(std::string_view stream, std::size_t max_line) {
-  const wftpd::Config config;
   FakeBroker broker;
-  PreauthEngine engine(config, broker);
+  PreauthEngine engine(broker);
   wftpd::ControlLineReader reader(max_line);
   unsigned lines = 0;
   unsigned overlong = 0;

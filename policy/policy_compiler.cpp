@@ -906,6 +906,25 @@ Result<CompiledPolicy> compile(const ParsedPolicy& policy) {
         if (allowed->empty()) {
           return error_at(rule.where, "condition for '" + rule.syscall + "' can never be true");
         }
+        // libseccomp 2.5.4 can loop for minutes merging several rules of one syscall that test
+        // different arguments (found by fuzz_policy_parser: "arg0 != 9 && arg1 != -2"). Such a
+        // condition must normalise to a single conjunction; otherwise it is refused here.
+        // (A '; return ERRNO' rule has its own, stricter check below.)
+        if (allowed->size() > 1 && rule.errno_value == 0) {
+          std::optional<unsigned> only_arg;
+          for (const auto& alternative : *allowed) {
+            for (const auto& cmp : alternative) {
+              if (!only_arg) only_arg = cmp.arg;
+              if (cmp.arg != *only_arg) {
+                return error_at(rule.where,
+                                "condition for '" + rule.syscall + "' tests several arguments "
+                                "and needs " + std::to_string(allowed->size()) +
+                                " rules; libseccomp cannot compile that reliably: use one "
+                                "conjunction of ==, <=, >=, & or in tests, or one argument");
+              }
+            }
+          }
+        }
         if (auto r = add_rules(ctx.get(), rule, SCMP_ACT_ALLOW, *allowed, "allow"); !r) {
           return r.error();
         }

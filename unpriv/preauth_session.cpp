@@ -158,7 +158,7 @@ PreauthEngine::Outcome PreauthEngine::on_line(const std::string& line, std::stri
 int run_preauth(const Config& config, int control_fd, int monitor_fd) {
   MonitorClient monitor(monitor_fd);
   MonitorLoginBroker broker(monitor);
-  PreauthEngine engine(config, broker);
+  PreauthEngine engine(broker);
   ControlConnection control(control_fd, std::chrono::seconds(config.idle_timeout));
   if (!control.send(format_reply(220, config.ftpd_banner))) return 0;
   for (;;) {

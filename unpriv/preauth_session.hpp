@@ -20,7 +20,7 @@ class LoginBroker {
 // The command logic of the pre-auth phase, without I/O: replies are appended to `out`.
 class PreauthEngine {
  public:
-  PreauthEngine(const Config& config, LoginBroker& broker) : config_(config), broker_(broker) {}
+  explicit PreauthEngine(LoginBroker& broker) : broker_(broker) {}
 
   enum class Outcome { kContinue, kLoggedIn, kClose };
   Outcome on_line(const std::string& line, std::string& out);
@@ -29,7 +29,6 @@ class PreauthEngine {
  private:
   Outcome count_bad_command(std::string& out);
 
-  const Config& config_;
   LoginBroker& broker_;
   std::string user_;
   bool have_user_ = false;

@@ -534,5 +534,19 @@ TEST(EmbeddedPolicies, FindPolicyReturnsNullForUnknownRole) {
   }
 }
 
+// Regression (fuzz/crashes/fuzz_policy_parser): libseccomp looped for minutes on this.
+TEST(PolicyCompiler, SeveralRulesOverSeveralArgumentsAreRefusedInsteadOfHanging) {
+  auto parsed = parse("t.policy", "kill: arg0 != 9 && arg1 != -2\n", IncludeResolver{});
+  ASSERT_TRUE(parsed.ok());
+  auto compiled = compile(*parsed);
+  ASSERT_FALSE(compiled.ok());
+  EXPECT_NE(compiled.error().message.find("t.policy:1:"), std::string::npos)
+      << compiled.error().message;
+  // One conjunction over two arguments is fine.
+  auto single = parse("t.policy", "kill: arg0 == 9 && arg1 == 2\n", IncludeResolver{});
+  ASSERT_TRUE(single.ok());
+  EXPECT_TRUE(compile(*single).ok());
+}
+
 }  // namespace
 }  // namespace wftpd::policy
