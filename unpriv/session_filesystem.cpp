@@ -31,6 +31,23 @@ FileError file_error_from_errno(int error_number) {
   }
 }
 
+bool SessionFilesystem::open_with_openat(const std::string& path, int flags, mode_t mode,
+                                         UniqueFd& out, FileError& error) const {
+  // Relative to the root descriptor; the chroot confines "..", and absolute symlinks resolve
+  // inside it.
+  const std::string relative = path.size() > 1 ? path.substr(1) : std::string(".");
+  for (;;) {
+    const int fd = ::openat(root_.get(), relative.c_str(), flags | O_CLOEXEC, mode);
+    if (fd >= 0) {
+      out.reset(fd);
+      return true;
+    }
+    if (errno == EINTR) continue;
+    error = file_error_from_errno(errno);
+    return false;
+  }
+}
+
 Result<SessionFilesystem> SessionFilesystem::open_root(bool read_only) {
   UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return system_error("open(/)", errno);
@@ -46,19 +63,7 @@ bool SessionFilesystem::open(const std::string& path, int flags, mode_t mode, Un
       error = file_error_from_errno(EROFS);
       return false;
     }
-    // Relative to the root descriptor; the chroot confines "..", and absolute symlinks resolve
-    // inside it.
-    const std::string relative = path.size() > 1 ? path.substr(1) : std::string(".");
-    for (;;) {
-      const int fd = ::openat(root_.get(), relative.c_str(), flags | O_CLOEXEC);
-      if (fd >= 0) {
-        out.reset(fd);
-        return true;
-      }
-      if (errno == EINTR) continue;
-      error = file_error_from_errno(errno);
-      return false;
-    }
+    return open_with_openat(path, flags, 0, out, error);
   }
   open_how how{};
   how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
@@ -112,17 +117,7 @@ bool SessionFilesystem::create_new_file(const std::string& path, mode_t mode, Un
   constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
   if (!read_only_) return open(path, kFlags, mode, out, error);
   // Plain openat: the anonymous-upload filter checks exactly these flags.
-  const std::string relative = path.size() > 1 ? path.substr(1) : std::string(".");
-  for (;;) {
-    const int fd = ::openat(root_.get(), relative.c_str(), kFlags, mode);
-    if (fd >= 0) {
-      out.reset(fd);
-      return true;
-    }
-    if (errno == EINTR) continue;
-    error = file_error_from_errno(errno);
-    return false;
-  }
+  return open_with_openat(path, kFlags, mode, out, error);
 }
 
 bool SessionFilesystem::make_directory(const std::string& path, FileError& error) const {
@@ -142,8 +137,9 @@ bool SessionFilesystem::remove_directory(const std::string& path, FileError& err
   std::string entry;
   if (!open_parent(path, parent, entry, error)) return false;
   if (::unlinkat(parent.get(), entry.c_str(), AT_REMOVEDIR) != 0) {
-    error = file_error_from_errno(errno == EEXIST ? ENOTEMPTY : errno);
-    if (errno == ENOTEMPTY || errno == EEXIST) error.reply_text = "Directory not empty.";
+    const int err = errno == EEXIST ? ENOTEMPTY : errno;
+    error = file_error_from_errno(err);
+    if (err == ENOTEMPTY) error.reply_text = "Directory not empty.";
     return false;
   }
   return true;

@@ -48,6 +48,9 @@ class SessionFilesystem {
 
  private:
   SessionFilesystem(UniqueFd root, bool read_only) : root_(std::move(root)), read_only_(read_only) {}
+  // Plain openat(2) below the root, for read-only sessions whose filters check open flags.
+  bool open_with_openat(const std::string& path, int flags, mode_t mode, UniqueFd& out,
+                        FileError& error) const;
   UniqueFd root_;
   bool read_only_ = false;
 };
