@@ -191,6 +191,11 @@ const std::vector<KeyHandler>& handlers() {
          return ok_result();
        },
        [](const Config& c) { return c.pasv_address; }},
+      {{"connect_from_port_20",
+        "yes: active-mode (PORT/EPRT) data connections come from port 20, as RFC 959 has it; "
+        "the monitor then keeps CAP_NET_BIND_SERVICE."},
+       [](Config& c, std::string_view value) { return set_bool(c.connect_from_port_20, value); },
+       [](const Config& c) { return std::string(c.connect_from_port_20 ? "yes" : "no"); }},
       number_key("login_fail_delay_ms",
                  "Delay before a failed login is answered, measured from the attempt.",
                  &Config::login_fail_delay_ms, 0, 60000),

@@ -9,8 +9,9 @@
 
 namespace wftpd {
 
-ActiveConnector::ActiveConnector(SocketAddress control_local, SocketAddress control_peer)
-    : control_local_(control_local), control_peer_(control_peer) {}
+ActiveConnector::ActiveConnector(SocketAddress control_local, SocketAddress control_peer,
+                                 bool from_port_20)
+    : control_local_(control_local), control_peer_(control_peer), from_port_20_(from_port_20) {}
 
 ActiveStatus ActiveConnector::set_target(const ActiveTarget& target) {
   port_.reset();
@@ -44,7 +45,12 @@ DataStatus ActiveConnector::connect(std::chrono::seconds timeout, UniqueFd& conn
     return DataStatus::kFailed;
   }
   SocketAddress source = control_local_;
-  source.set_port(0);
+  source.set_port(from_port_20_ ? 20 : 0);
+  if (from_port_20_) {
+    // Several sessions share port 20 as their source; their peers differ.
+    const int on = 1;
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  }
   if (::bind(fd.get(), source.raw(), source.length()) != 0) {
     log_error(system_error("bind(" + source.to_string() + ")", errno).message);
     return DataStatus::kFailed;

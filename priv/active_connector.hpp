@@ -14,7 +14,8 @@ namespace wftpd {
 
 class ActiveConnector {
  public:
-  ActiveConnector(SocketAddress control_local, SocketAddress control_peer);
+  // `from_port_20`: bind the data connection's source port to 20 (needs CAP_NET_BIND_SERVICE).
+  ActiveConnector(SocketAddress control_local, SocketAddress control_peer, bool from_port_20 = false);
 
   // Checks a PORT/EPRT target; remembers the port when it is acceptable.
   ActiveStatus set_target(const ActiveTarget& target);
@@ -28,6 +29,7 @@ class ActiveConnector {
   SocketAddress control_local_;
   SocketAddress control_peer_;
   std::optional<std::uint16_t> port_;
+  bool from_port_20_ = false;
 };
 
 }  // namespace wftpd

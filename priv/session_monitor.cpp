@@ -482,11 +482,13 @@ int SessionMonitor::run() {
   }
   passive_.emplace(local_, peer_, PassivePortRange{config_.pasv_min_port, config_.pasv_max_port},
                    announcement);
-  active_.emplace(local_, peer_);
+  active_.emplace(local_, peer_, config_.connect_from_port_20);
 
   // Children need these to enter their sandboxes; everything else goes before they exist.
-  auto bounded = restrict_bounding_set({CAP_SETUID, CAP_SETGID, CAP_SYS_CHROOT, CAP_SYS_ADMIN,
-                                        CAP_SETPCAP, CAP_KILL});
+  std::vector<cap_value_t> needed = {CAP_SETUID,    CAP_SETGID,  CAP_SYS_CHROOT,
+                                     CAP_SYS_ADMIN, CAP_SETPCAP, CAP_KILL};
+  if (config_.connect_from_port_20) needed.push_back(CAP_NET_BIND_SERVICE);
+  auto bounded = restrict_bounding_set(needed);
   if (!bounded) {
     log_error("monitor: " + bounded.error().message);
     return 1;
@@ -500,8 +502,10 @@ int SessionMonitor::run() {
   spec.role = "monitor";
   spec.change_identity = false;
   spec.root = config_.secure_chroot_dir;
-  // SECURITY: the monitor keeps only CAP_KILL, to stop children that run under other uids.
+  // SECURITY: the monitor keeps only CAP_KILL, to stop children that run under other uids,
+  // and CAP_NET_BIND_SERVICE only when active connections must come from port 20.
   spec.retained_capabilities = {CAP_KILL};
+  if (config_.connect_from_port_20) spec.retained_capabilities.push_back(CAP_NET_BIND_SERVICE);
   spec.max_open_files = 64;
   auto sandboxed = enter_sandbox(spec);
   if (!sandboxed) {

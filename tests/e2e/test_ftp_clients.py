@@ -5,6 +5,7 @@ import hashlib
 import io
 import os
 import re
+import socket
 import subprocess
 import time
 import unittest
@@ -184,6 +185,36 @@ class ActiveModeTest(unittest.TestCase):
                     capture_output=True, timeout=30)
                 self.assertEqual(out.returncode, 0, out.stderr)
                 self.assertEqual(out.stdout, Daemon.TEST_CONTENT)
+
+
+    def test_active_connections_come_from_port_20_when_configured(self):
+        with Daemon(config={"connect_from_port_20": "yes"}) as d, d.raw() as c:
+            c.login()
+            self.assertEqual(c.cmd("TYPE I")[0], 200)
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(1)
+            listener.settimeout(10)
+            port = listener.getsockname()[1]
+            self.assertEqual(c.cmd("PORT 127,0,0,1,%d,%d" % (port // 256, port % 256))[0], 200)
+            c.send("RETR %s\r\n" % Daemon.TEST_FILE)
+            conn, peer = listener.accept()
+            with conn:
+                data = b""
+                while True:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            listener.close()
+            self.assertEqual(peer[1], 20)
+            self.assertEqual(data, Daemon.TEST_CONTENT)
+            self.assertEqual(c.reply()[0], 150)
+            self.assertEqual(c.reply()[0], 226)
+            # The monitor holds CAP_NET_BIND_SERVICE (bit 10) besides CAP_KILL, nothing else.
+            monitor = d.monitor_pid_for(c.local_port())
+            cap_eff = harness.status_hex(harness.proc_status(monitor), "CapEff")
+            self.assertEqual(cap_eff, harness.CAP_KILL_MASK | (1 << 10))
 
 
 if __name__ == "__main__":
