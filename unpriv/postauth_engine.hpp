@@ -1,0 +1,133 @@
+// The post-auth FTP session engine, shared by the files that implement its commands
+// (postauth_session.cpp: dispatch and session basics; postauth_transfers.cpp: data connections
+// and transfers; postauth_file_commands.cpp: file management and information). Internal to
+// unpriv/: the entry point is run_postauth() in postauth_session.hpp.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <array>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include "common/config.hpp"
+#include "common/exit_codes.hpp"
+#include "common/unique_fd.hpp"
+#include "unpriv/control_connection.hpp"
+#include "unpriv/data_transfer.hpp"
+#include "unpriv/ftp_command.hpp"
+#include "unpriv/machine_listing.hpp"
+#include "unpriv/monitor_client.hpp"
+#include "unpriv/reply.hpp"
+#include "unpriv/session_filesystem.hpp"
+
+namespace wftpd {
+
+inline constexpr std::uint32_t kMaxOverlongLines = 3;
+
+std::string upper(std::string_view text);  // ASCII only: no locale after chroot
+std::time_t now();
+
+class PostauthSession {
+ public:
+  PostauthSession(const Config& config, ControlConnection& control, MonitorClient& monitor,
+                  SessionFilesystem& fs, bool read_only)
+      : config_(config),
+        control_(control),
+        monitor_(monitor),
+        fs_(fs),
+        read_only_(read_only),
+        upload_dir_(read_only ? config.anon_upload_dir : std::string()) {}
+
+  int run();
+
+ private:
+  enum class Next { kContinue, kClose };
+  using Handler = Next (PostauthSession::*)(const FtpCommand&);
+  struct CommandRule {
+    std::string_view verb;
+    bool needs_argument;
+    Handler handler;
+    bool writes = false;  // refused in read-only (anonymous) sessions
+  };
+  static const std::array<CommandRule, 44> kCommands;
+
+  Next dispatch(const FtpCommand& command);
+  void reply(int code, std::string_view text) { pending_ += format_reply(code, text); }
+  void reply_error(const FileError& error) { reply(error.reply_code, error.reply_text); }
+  bool resolve(const FtpCommand& command, std::string& path);
+  // True (and 550 answered) for a path inside the anonymous drop box.
+  bool hidden_in_drop_box(const std::string& path);
+  bool open_data_connection(UniqueFd& data);
+  Next finish_transfer(const TransferOutcome& outcome, std::string_view what);
+  TransferWatch transfer_watch() {
+    return TransferWatch{control_.fd(), [this] { return control_.abort_requested(); },
+                         [this] { return control_.input_backlogged(); },
+                         std::chrono::seconds(config_.data_timeout)};
+  }
+
+  Next cmd_user(const FtpCommand&);
+  Next cmd_pass(const FtpCommand&);
+  Next cmd_quit(const FtpCommand&);
+  Next cmd_syst(const FtpCommand&);
+  Next cmd_feat(const FtpCommand&);
+  Next cmd_help(const FtpCommand&);
+  Next cmd_noop(const FtpCommand&);
+  Next cmd_opts(const FtpCommand&);
+  Next cmd_pwd(const FtpCommand&);
+  Next cmd_cwd(const FtpCommand&);
+  Next cmd_cdup(const FtpCommand&);
+  Next cmd_type(const FtpCommand&);
+  Next cmd_mode(const FtpCommand&);
+  Next cmd_stru(const FtpCommand&);
+  Next cmd_pasv(const FtpCommand&);
+  Next cmd_epsv(const FtpCommand&);
+  Next cmd_list(const FtpCommand&);
+  Next cmd_nlst(const FtpCommand&);
+  Next cmd_retr(const FtpCommand&);
+  Next cmd_stor(const FtpCommand&);
+  Next cmd_size(const FtpCommand&);
+  Next cmd_mdtm(const FtpCommand&);
+  Next cmd_abor(const FtpCommand&);
+  Next cmd_allo(const FtpCommand&);
+  Next cmd_acct(const FtpCommand&);
+  Next cmd_active(const FtpCommand&);
+  Next cmd_mkd(const FtpCommand&);
+  Next cmd_rmd(const FtpCommand&);
+  Next cmd_dele(const FtpCommand&);
+  Next cmd_rnfr(const FtpCommand&);
+  Next cmd_rnto(const FtpCommand&);
+  Next cmd_appe(const FtpCommand&);
+  Next cmd_rest(const FtpCommand&);
+  Next cmd_stat(const FtpCommand&);
+  Next cmd_mlsd(const FtpCommand&);
+  Next cmd_mlst(const FtpCommand&);
+  Next store(const FtpCommand& command, bool append, std::string_view unique_name = {});
+  Next cmd_stou(const FtpCommand&);
+  Next cmd_site(const FtpCommand&);
+  Next cmd_mfmt(const FtpCommand&);
+  Next cmd_rein(const FtpCommand&);
+  Next send_listing(const FtpCommand& command, bool names_only);
+  Next send_directory_text(const std::string& listing);
+
+  const Config& config_;
+  ControlConnection& control_;
+  MonitorClient& monitor_;
+  SessionFilesystem& fs_;
+  const bool read_only_;
+  const std::string upload_dir_;  // the anonymous drop box; empty when there is none
+  std::string pending_;  // replies not yet written
+  std::string cwd_ = "/";
+  bool ascii_ = true;    // RFC 959: TYPE A is the default
+  bool passive_ready_ = false;
+  bool epsv_all_ = false;
+  std::uint32_t overlong_lines_ = 0;
+  int exit_code_ = kExitNormal;
+  std::string rename_from_;      // set by RNFR, consumed by the next command
+  unsigned long long restart_offset_ = 0;  // set by REST, consumed by the next command
+  FactSet facts_;                          // OPTS MLST
+  FactViewer viewer_{::getuid(), ::getgid()};
+};
+
+}  // namespace wftpd

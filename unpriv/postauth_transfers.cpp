@@ -1,0 +1,414 @@
+// PostauthSession: data connections (PASV, EPSV, PORT, EPRT) and transfers (LIST, NLST, RETR,
+// STOR, APPE, STOU).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <ctime>
+#include <unistd.h>
+
+#include <sys/random.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "common/exit_codes.hpp"
+#include "unpriv/active_argument.hpp"
+#include "unpriv/control_connection.hpp"
+#include "unpriv/data_transfer.hpp"
+#include "unpriv/directory_listing.hpp"
+#include "unpriv/ftp_command.hpp"
+#include "unpriv/ftp_path.hpp"
+#include "unpriv/ftp_verbs.hpp"
+#include "unpriv/listing.hpp"
+#include "unpriv/machine_listing.hpp"
+#include "unpriv/monitor_client.hpp"
+#include "unpriv/passive_reply.hpp"
+#include "unpriv/reply.hpp"
+#include "unpriv/postauth_engine.hpp"
+#include "unpriv/session_filesystem.hpp"
+
+namespace wftpd {
+
+PostauthSession::Next PostauthSession::cmd_pasv(const FtpCommand&) {
+  if (epsv_all_) {
+    reply(501, "PASV not allowed after EPSV ALL.");
+    return Next::kContinue;
+  }
+  auto ready = monitor_.passive_listen(false);
+  if (!ready) return Next::kClose;
+  if (ready->status != PassiveStatus::kListening) {
+    reply(425, "Can't open passive connection.");
+    return Next::kContinue;
+  }
+  if (ready->family != AddressFamily::kIpv4) {
+    reply(425, "PASV needs an IPv4 control connection; use EPSV.");
+    return Next::kContinue;
+  }
+  passive_ready_ = true;
+  pending_ += format_pasv_reply({ready->address[0], ready->address[1], ready->address[2],
+                                 ready->address[3]},
+                                ready->port);
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_epsv(const FtpCommand& command) {
+  auto request = parse_epsv_argument(command.argument);
+  if (!request) {
+    const std::string& message = request.error().message;
+    if (message.starts_with("522")) reply(522, "Network protocol not supported, use (1,2)");
+    else reply(501, "Syntax error in EPSV argument.");
+    return Next::kContinue;
+  }
+  if (*request == EpsvRequest::kAll) {
+    epsv_all_ = true;
+    reply(200, "EPSV ALL ok.");
+    return Next::kContinue;
+  }
+  auto ready = monitor_.passive_listen(true);
+  if (!ready) return Next::kClose;
+  const bool ipv4 = ready->family == AddressFamily::kIpv4;
+  if ((*request == EpsvRequest::kIpv4 && !ipv4) || (*request == EpsvRequest::kIpv6 && ipv4)) {
+    reply(522, ipv4 ? "Network protocol not supported, use (1)" : "Network protocol not supported, use (2)");
+    return Next::kContinue;
+  }
+  if (ready->status != PassiveStatus::kListening) {
+    reply(425, "Can't open passive connection.");
+    return Next::kContinue;
+  }
+  passive_ready_ = true;
+  pending_ += format_epsv_reply(ready->port);
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_active(const FtpCommand& command) {
+  if (epsv_all_) {
+    reply(501, command.verb + " not allowed after EPSV ALL.");
+    return Next::kContinue;
+  }
+  passive_ready_ = false;
+  auto target = command.verb == "PORT" ? parse_port_argument(command.argument)
+                                       : parse_eprt_argument(command.argument);
+  if (!target) {
+    if (target.error().message.starts_with("522")) {
+      reply(522, "Network protocol not supported, use (1,2)");
+    } else {
+      reply(501, "Illegal " + command.verb + " command.");
+    }
+    return Next::kContinue;
+  }
+  auto status = monitor_.active_target(*target);
+  if (!status) return Next::kClose;
+  switch (*status) {
+    case ActiveStatus::kAccepted:
+      passive_ready_ = true;
+      reply(200, command.verb + " command successful. Consider using PASV.");
+      return Next::kContinue;
+    case ActiveStatus::kForeignAddress:
+      reply(504, "Active connections only to the address of the control connection.");
+      return Next::kContinue;
+    case ActiveStatus::kPrivilegedPort:
+      reply(504, "Active connections only to ports 1024 and above.");
+      return Next::kContinue;
+    case ActiveStatus::kWrongFamily:
+      reply(522, command.verb == "PORT" ? "Network protocol not supported, use EPRT"
+                                        : "Network protocol not supported, use (1,2)");
+      return Next::kContinue;
+  }
+  return Next::kClose;
+}
+
+bool PostauthSession::open_data_connection(UniqueFd& data) {
+  if (!passive_ready_) {
+    reply(425, "Use PORT, EPRT, PASV or EPSV first.");
+    return false;
+  }
+  passive_ready_ = false;  // one connection per PASV/EPSV
+  // Replies so far must reach the client before we block waiting for its connection.
+  if (!pending_.empty()) {
+    if (!control_.send(pending_)) return false;
+    pending_.clear();
+  }
+  auto connected = monitor_.data_connect();
+  if (!connected || connected->first != DataStatus::kConnected) {
+    reply(425, "Failed to establish connection.");
+    return false;
+  }
+  data = std::move(connected->second);
+  return true;
+}
+
+PostauthSession::Next PostauthSession::finish_transfer(const TransferOutcome& outcome,
+                                                       std::string_view what) {
+  switch (outcome.result) {
+    case TransferResult::kComplete:
+      reply(226, std::string(what) + " complete.");
+      return Next::kContinue;
+    case TransferResult::kPeerFailed:
+      reply(426, "Connection closed; transfer aborted.");
+      if (outcome.error_number == ETIMEDOUT) {
+        // A stalled transfer ends the session (the monitor logs why, from the exit code).
+        reply(421, "Data connection stalled, closing control connection.");
+        exit_code_ = kExitDataTimeout;
+        return Next::kClose;
+      }
+      return Next::kContinue;
+    case TransferResult::kAborted:
+      // RFC 959 4.1.3: the aborted command gets 426, then ABOR itself gets 226.
+      reply(426, "Transfer aborted.");
+      reply(226, "ABOR successful.");
+      return Next::kContinue;
+    case TransferResult::kLocalFailed: {
+      const FileError error = file_error_from_errno(outcome.error_number);
+      if (error.reply_code == 452 || error.reply_code == 552) reply(error.reply_code, error.reply_text);
+      else reply(451, "Local error in processing.");
+      return Next::kContinue;
+    }
+  }
+  return Next::kContinue;
+}
+
+// Sends a listing (LIST, NLST, MLSD) over a new data connection: 150, the text, 226.
+PostauthSession::Next PostauthSession::send_directory_text(const std::string& listing) {
+  UniqueFd data;
+  if (!open_data_connection(data)) return Next::kContinue;
+  reply(150, "Here comes the directory listing.");
+  if (!control_.send(pending_)) return Next::kClose;
+  pending_.clear();
+  const TransferOutcome outcome = send_text(data.get(), listing, transfer_watch());
+  data.reset();
+  if (outcome.result != TransferResult::kComplete) return finish_transfer(outcome, "Directory send");
+  reply(226, "Directory send OK.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::send_listing(const FtpCommand& command, bool names_only) {
+  const ListRequest request = parse_list_argument(command.has_argument ? command.argument : "");
+  auto path = resolve_path(cwd_, request.path);
+  if (!path) {
+    reply(553, "File name not allowed.");
+    return Next::kContinue;
+  }
+  if (hidden_in_drop_box(*path)) return Next::kContinue;
+  std::string listing;
+  FileError error;
+  // NLST names of a wildcard match keep the directory part the client typed ("sub/*.txt"
+  // lists "sub/a.txt"), which is what mget-style clients expect.
+  const auto slash = request.path.rfind('/');
+  const std::string prefix = slash == std::string::npos ? std::string() : request.path.substr(0, slash + 1);
+  if (!build_listing(fs_, *path, request.show_hidden, names_only, now(), listing, error, prefix)) {
+    reply_error(error);
+    return Next::kContinue;
+  }
+  return send_directory_text(listing);
+}
+
+PostauthSession::Next PostauthSession::cmd_list(const FtpCommand& command) {
+  return send_listing(command, false);
+}
+
+PostauthSession::Next PostauthSession::cmd_nlst(const FtpCommand& command) {
+  return send_listing(command, true);
+}
+
+PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
+  std::string path;
+  if (!resolve(command, path)) return Next::kContinue;
+  if (hidden_in_drop_box(path)) return Next::kContinue;
+  UniqueFd file;
+  FileError error;
+  if (!fs_.open(path, O_RDONLY | O_NONBLOCK, 0, file, error)) {
+    reply(550, "Failed to open file: " + error.reply_text);
+    return Next::kContinue;
+  }
+  struct stat st{};
+  if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    reply(550, "Failed to open file: not a plain file.");
+    return Next::kContinue;
+  }
+  // O_NONBLOCK only kept a FIFO from blocking the open; regular files ignore it.
+  const unsigned long long offset = std::exchange(restart_offset_, 0);
+  if (offset > static_cast<unsigned long long>(st.st_size)) {
+    reply(554, "Restart offset is past the end of the file.");
+    return Next::kContinue;
+  }
+  if (offset != 0 && ::lseek(file.get(), static_cast<off_t>(offset), SEEK_SET) < 0) {
+    reply(554, "Could not seek to the restart offset.");
+    return Next::kContinue;
+  }
+  UniqueFd data;
+  if (!open_data_connection(data)) return Next::kContinue;
+  reply(150, std::string("Opening ") + (ascii_ ? "ASCII" : "BINARY") +
+                 " mode data connection for " + std::string(base_name(path)) + " (" +
+                 std::to_string(st.st_size) + " bytes).");
+  if (!control_.send(pending_)) return Next::kClose;
+  pending_.clear();
+  const TransferOutcome outcome = send_file(data.get(), file.get(), ascii_, transfer_watch());
+  data.reset();
+  return finish_transfer(outcome, "Transfer");
+}
+
+PostauthSession::Next PostauthSession::cmd_stor(const FtpCommand& command) {
+  return store(command, false);
+}
+
+PostauthSession::Next PostauthSession::cmd_appe(const FtpCommand& command) {
+  return store(command, true);
+}
+
+// STOR writes a temporary file next to the target and renames it into place only when the
+// upload completed, so an interrupted upload never destroys the existing file. APPE and a STOR
+// after REST write in place, as they must.
+PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool append,
+                                             std::string_view unique_name) {
+  std::string path;
+  if (!resolve(command, path)) return Next::kContinue;
+  const unsigned long long offset = std::exchange(restart_offset_, 0);
+  FileError error;
+  struct stat existing{};
+  const bool exists = fs_.stat(path, existing, error);
+  if (exists && !S_ISREG(existing.st_mode)) {
+    reply(553, "Could not create file: not a plain file.");
+    return Next::kContinue;
+  }
+  if (read_only_) {
+    // The anonymous drop box: a new file directly in it, never over an existing one.
+    if (append || offset != 0 || upload_dir_.empty() || parent_path(path) != upload_dir_) {
+      reply(550, "Permission denied: anonymous uploads go to " + upload_dir_ + " only.");
+      return Next::kContinue;
+    }
+    UniqueFd file;
+    if (!fs_.create_new_file(path, 0666, file, error)) {
+      reply(553, error.error_number == EEXIST ? "File exists; uploads cannot replace files."
+                                              : "Could not create file: " + error.reply_text);
+      return Next::kContinue;
+    }
+    UniqueFd data;
+    if (!open_data_connection(data)) return Next::kContinue;
+    if (unique_name.empty()) reply(150, "Ok to send data.");
+    else reply(150, "FILE: " + std::string(unique_name));
+    if (!control_.send(pending_)) return Next::kClose;
+    pending_.clear();
+    const TransferOutcome outcome =
+        receive_file(data.get(), file.get(), ascii_, false, transfer_watch());
+    data.reset();
+    return finish_transfer(outcome, "Transfer");
+  }
+  const bool atomic = !append && offset == 0;
+  UniqueFd parent;
+  std::string entry;
+  std::string temp_name;
+  UniqueFd file;
+  if (atomic) {
+    if (!fs_.open_parent(path, parent, entry, error)) {
+      reply(553, "Could not create file: " + error.reply_text);
+      return Next::kContinue;
+    }
+    std::uint64_t random = 0;
+    if (::getrandom(&random, sizeof(random), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(random))) {
+      random = static_cast<std::uint64_t>(now());
+    }
+    char name[40];
+    std::snprintf(name, sizeof(name), ".wftpd-upload-%016llx", static_cast<unsigned long long>(random));
+    temp_name = name;
+    const int fd = ::openat(parent.get(), temp_name.c_str(),
+                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      reply(553, "Could not create file: " + file_error_from_errno(errno).reply_text);
+      return Next::kContinue;
+    }
+    file.reset(fd);
+  } else {
+    const int flags = O_WRONLY | O_CREAT | O_NONBLOCK | (append ? O_APPEND : 0);
+    if (!fs_.open(path, flags, 0666, file, error)) {
+      reply(553, "Could not create file: " + error.reply_text);
+      return Next::kContinue;
+    }
+    struct stat st{};
+    if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      reply(553, "Could not create file: not a plain file.");
+      return Next::kContinue;
+    }
+    if (!append && (::ftruncate(file.get(), static_cast<off_t>(offset)) != 0 ||
+                    ::lseek(file.get(), static_cast<off_t>(offset), SEEK_SET) < 0)) {
+      reply(554, "Could not seek to the restart offset.");
+      return Next::kContinue;
+    }
+  }
+  const auto discard_temp = [&] {
+    if (atomic) ::unlinkat(parent.get(), temp_name.c_str(), 0);
+  };
+  UniqueFd data;
+  if (!open_data_connection(data)) {
+    discard_temp();
+    return Next::kContinue;
+  }
+  // RFC 1123 4.1.2.9: STOU names the file it creates in the preliminary reply.
+  if (unique_name.empty()) reply(150, "Ok to send data.");
+  else reply(150, "FILE: " + std::string(unique_name));
+  if (!control_.send(pending_)) {
+    discard_temp();
+    return Next::kClose;
+  }
+  pending_.clear();
+  TransferOutcome outcome =
+      receive_file(data.get(), file.get(), ascii_, atomic, transfer_watch());
+  data.reset();
+  if (outcome.result == TransferResult::kComplete && atomic && ::fsync(file.get()) != 0) {
+    outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
+  }
+  if (outcome.result == TransferResult::kComplete && ::close(file.release()) != 0) {
+    outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
+  }
+  if (outcome.result == TransferResult::kComplete && atomic &&
+      ::renameat(parent.get(), temp_name.c_str(), parent.get(), entry.c_str()) != 0) {
+    outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
+  }
+  if (outcome.result != TransferResult::kComplete) discard_temp();
+  return finish_transfer(outcome, "Transfer");
+}
+
+namespace {
+
+std::uint64_t random_u64() {
+  std::uint64_t value = 0;
+  if (::getrandom(&value, sizeof(value), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(value))) {
+    value = static_cast<std::uint64_t>(now());
+  }
+  return value;
+}
+
+}  // namespace
+
+PostauthSession::Next PostauthSession::cmd_stou(const FtpCommand& command) {
+  std::string directory = cwd_;
+  std::string base = "file";
+  if (command.has_argument && !command.argument.empty()) {
+    std::string path;
+    if (!resolve(command, path)) return Next::kContinue;
+    directory = parent_path(path);
+    base = std::string(base_name(path));
+  }
+  // A name nobody uses yet; a bounded number of tries.
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    char suffix[24];
+    std::snprintf(suffix, sizeof(suffix), ".%012llx",
+                  static_cast<unsigned long long>(random_u64() & 0xffffffffffffull));
+    const std::string name = base + suffix;
+    const std::string path = (directory == "/" ? "" : directory) + "/" + name;
+    struct stat st{};
+    FileError error;
+    if (fs_.stat(path, st, error)) continue;
+    const FtpCommand stor{"STOR", path, true};
+    return store(stor, false, name);
+  }
+  reply(553, "Could not find a unique file name.");
+  return Next::kContinue;
+}
+
+}  // namespace wftpd
