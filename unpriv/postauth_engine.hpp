@@ -59,6 +59,8 @@ class PostauthSession {
   bool resolve(const FtpCommand& command, std::string& path);
   // True (and 550 answered) for a path inside the anonymous drop box.
   bool hidden_in_drop_box(const std::string& path);
+  // resolve_path() for a command that reads: 553 for a bad name, 550 inside the drop box.
+  bool resolve_readable(std::string_view argument, std::string& path);
   bool open_data_connection(UniqueFd& data);
   Next finish_transfer(const TransferOutcome& outcome, std::string_view what);
   TransferWatch transfer_watch() {

@@ -270,19 +270,15 @@ PostauthSession::Next PostauthSession::cmd_stat(const FtpCommand& command) {
   // STAT PATH: the listing on the control connection (RFC 959), each line indented so that
   // no listing line can look like a reply.
   const ListRequest request = parse_list_argument(command.argument);
-  auto path = resolve_path(cwd_, request.path);
-  if (!path) {
-    reply(553, "File name not allowed.");
-    return Next::kContinue;
-  }
-  if (hidden_in_drop_box(*path)) return Next::kContinue;
+  std::string path;
+  if (!resolve_readable(request.path, path)) return Next::kContinue;
   std::string listing;
   FileError error;
-  if (!build_listing(fs_, *path, request.show_hidden, false, now(), listing, error)) {
+  if (!build_listing(fs_, path, request.show_hidden, false, now(), listing, error)) {
     reply_error(error);
     return Next::kContinue;
   }
-  std::vector<std::string> lines = {"Status of " + std::string(base_name(*path)) + ":"};
+  std::vector<std::string> lines = {"Status of " + std::string(base_name(path)) + ":"};
   std::size_t start = 0;
   while (start < listing.size() && lines.size() < kMaxListingEntries) {
     std::size_t end = listing.find("\r\n", start);
@@ -334,15 +330,13 @@ PostauthSession::Next PostauthSession::cmd_mdtm(const FtpCommand& command) {
 }
 
 PostauthSession::Next PostauthSession::cmd_mlsd(const FtpCommand& command) {
-  auto path = resolve_path(cwd_, command.has_argument ? command.argument : "");
-  if (!path) {
-    reply(553, "File name not allowed.");
+  std::string path;
+  if (!resolve_readable(command.has_argument ? command.argument : "", path)) {
     return Next::kContinue;
   }
-  if (hidden_in_drop_box(*path)) return Next::kContinue;
   std::string listing;
   FileError error;
-  if (!build_machine_listing(fs_, *path, facts_, viewer_, listing, error)) {
+  if (!build_machine_listing(fs_, path, facts_, viewer_, listing, error)) {
     reply(550, "MLSD failed: " + error.reply_text);
     return Next::kContinue;
   }
@@ -350,33 +344,31 @@ PostauthSession::Next PostauthSession::cmd_mlsd(const FtpCommand& command) {
 }
 
 PostauthSession::Next PostauthSession::cmd_mlst(const FtpCommand& command) {
-  auto path = resolve_path(cwd_, command.has_argument ? command.argument : "");
-  if (!path) {
-    reply(553, "File name not allowed.");
+  std::string path;
+  if (!resolve_readable(command.has_argument ? command.argument : "", path)) {
     return Next::kContinue;
   }
-  if (hidden_in_drop_box(*path)) return Next::kContinue;
   struct stat st{};
   FileError error;
   UniqueFd parent;
   std::string entry;
   bool found = false;
   bool parent_writable = false;
-  if (*path == "/") {
-    found = fs_.stat(*path, st, error);
-  } else if (fs_.open_parent(*path, parent, entry, error)) {
+  if (path == "/") {
+    found = fs_.stat(path, st, error);
+  } else if (fs_.open_parent(path, parent, entry, error)) {
     found = ::fstatat(parent.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
     struct stat parent_stat{};
     parent_writable = ::fstat(parent.get(), &parent_stat) == 0 &&
                       (viewer_access(parent_stat, viewer_) & 2u) != 0;
   }
-  if (!found || !name_is_listable(*path)) {
+  if (!found || !name_is_listable(path)) {
     reply(550, "MLST failed: no such file or directory.");
     return Next::kContinue;
   }
   // RFC 3659 7.2: the entry line starts with one space; the pathname is the one asked for.
   const std::vector<std::string> lines = {
-      "Listing " + *path, " " + format_facts(*path, st, facts_, viewer_, parent_writable), "End"};
+      "Listing " + path, " " + format_facts(path, st, facts_, viewer_, parent_writable), "End"};
   pending_ += format_multiline_reply(250, lines);
   return Next::kContinue;
 }

@@ -143,6 +143,17 @@ bool PostauthSession::hidden_in_drop_box(const std::string& path) {
   return true;
 }
 
+bool PostauthSession::resolve_readable(std::string_view argument, std::string& path) {
+  auto resolved = resolve_path(cwd_, argument);
+  if (!resolved) {
+    reply(553, "File name not allowed.");
+    return false;
+  }
+  if (hidden_in_drop_box(*resolved)) return false;
+  path = std::move(*resolved);
+  return true;
+}
+
 bool PostauthSession::resolve(const FtpCommand& command, std::string& path) {
   auto resolved = resolve_path(cwd_, command.argument);
   if (!resolved) {

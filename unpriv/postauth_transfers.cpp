@@ -189,19 +189,15 @@ PostauthSession::Next PostauthSession::send_directory_text(const std::string& li
 
 PostauthSession::Next PostauthSession::send_listing(const FtpCommand& command, bool names_only) {
   const ListRequest request = parse_list_argument(command.has_argument ? command.argument : "");
-  auto path = resolve_path(cwd_, request.path);
-  if (!path) {
-    reply(553, "File name not allowed.");
-    return Next::kContinue;
-  }
-  if (hidden_in_drop_box(*path)) return Next::kContinue;
+  std::string path;
+  if (!resolve_readable(request.path, path)) return Next::kContinue;
   std::string listing;
   FileError error;
   // NLST names of a wildcard match keep the directory part the client typed ("sub/*.txt"
   // lists "sub/a.txt"), which is what mget-style clients expect.
   const auto slash = request.path.rfind('/');
   const std::string prefix = slash == std::string::npos ? std::string() : request.path.substr(0, slash + 1);
-  if (!build_listing(fs_, *path, request.show_hidden, names_only, now(), listing, error, prefix)) {
+  if (!build_listing(fs_, path, request.show_hidden, names_only, now(), listing, error, prefix)) {
     reply_error(error);
     return Next::kContinue;
   }
