@@ -147,6 +147,38 @@ Result<void> set_bool(bool& field, std::string_view value) {
   return ok_result();
 }
 
+KeyHandler bool_key(std::string_view name, std::string_view description, bool Config::*field) {
+  return KeyHandler{{name, description},
+                    [field](Config& config, std::string_view value) {
+                      return set_bool(config.*field, value);
+                    },
+                    [field](const Config& config) {
+                      return std::string(config.*field ? "yes" : "no");
+                    }};
+}
+
+// An OpenSSL list (ciphers, suites, groups): names, ':', '+', '-', '!', '@', '=' only. OpenSSL
+// itself checks the names when the listener builds its contexts.
+KeyHandler cipher_key(std::string_view name, std::string_view description,
+                      std::string Config::*field) {
+  return KeyHandler{{name, description},
+                    [field](Config& config, std::string_view value) -> Result<void> {
+                      if (value.empty() || value.size() > 1024) {
+                        return make_error("expected a non-empty list of at most 1024 bytes");
+                      }
+                      for (const char c : value) {
+                        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                        (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                                        c == ':' || c == '+' || c == '!' || c == '@' || c == '=' ||
+                                        c == '.';
+                        if (!ok) return make_error("unexpected character in list");
+                      }
+                      config.*field = std::string(value);
+                      return ok_result();
+                    },
+                    [field](const Config& config) { return config.*field; }};
+}
+
 const std::vector<KeyHandler>& handlers() {
   static const std::vector<KeyHandler> table = {
       {{"listen_address", "Comma-separated IPv4/IPv6 addresses to listen on."},
@@ -259,6 +291,65 @@ const std::vector<KeyHandler>& handlers() {
          return ok_result();
        },
        [](const Config& c) { return c.anon_upload_dir; }},
+      {{"tls_enable",
+        "yes: FTPS. AUTH TLS (RFC 4217) on the control port, and implicit TLS on "
+        "tls_implicit_port if set. Needs tls_cert_file and tls_key_file."},
+       [](Config& c, std::string_view value) { return set_bool(c.tls_enable, value); },
+       [](const Config& c) { return std::string(c.tls_enable ? "yes" : "no"); }},
+      path_key("tls_cert_file",
+               "PEM certificate chain (server certificate first, then intermediates).",
+               &Config::tls_cert_file),
+      path_key("tls_key_file",
+               "PEM private key of the certificate; must not be readable by group or others. "
+               "Read by the listener and, per session, only by the pre-auth child.",
+               &Config::tls_key_file),
+      number_key("tls_implicit_port",
+                 "TCP port for implicit FTPS (TLS from the first byte, like port 990); 0: off.",
+                 &Config::tls_implicit_port, 0, 65535),
+      {{"tls_min_version", "Oldest TLS version accepted: TLSv1.2 or TLSv1.3."},
+       [](Config& c, std::string_view value) -> Result<void> {
+         if (value != "TLSv1.2" && value != "TLSv1.3") return make_error("expected TLSv1.2 or TLSv1.3");
+         c.tls_min_version = std::string(value);
+         return ok_result();
+       },
+       [](const Config& c) { return c.tls_min_version; }},
+      cipher_key("tls_ciphers",
+                 "OpenSSL cipher list for TLS 1.2 (server preference). The default is ECDHE "
+                 "with AES-GCM or ChaCha20-Poly1305 only.",
+                 &Config::tls_ciphers),
+      cipher_key("tls_ciphersuites", "OpenSSL TLS 1.3 cipher suites, in server preference order.",
+                 &Config::tls_ciphersuites),
+      cipher_key("tls_groups", "Key exchange groups (curves), in preference order.",
+                 &Config::tls_groups),
+      {{"tls_sni_hostname",
+        "When set, a client that sends SNI must name this host, or the handshake fails "
+        "(unrecognized_name); clients that send no SNI are served."},
+       [](Config& c, std::string_view value) -> Result<void> {
+         if (value.size() > 253) return make_error("host name longer than 253 bytes");
+         for (const char ch : value) {
+           const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                           (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+           if (!ok) return make_error("not a DNS host name");
+         }
+         c.tls_sni_hostname = std::string(value);
+         return ok_result();
+       },
+       [](const Config& c) { return c.tls_sni_hostname; }},
+      bool_key("require_tls_login",
+               "yes: local and virtual users must use AUTH TLS before USER (530 otherwise).",
+               &Config::require_tls_login),
+      bool_key("require_tls_data",
+               "yes: local and virtual users' data connections must be encrypted: PROT C is "
+               "refused with 521, and so is a transfer before PROT P.",
+               &Config::require_tls_data),
+      bool_key("anon_require_tls",
+               "yes: anonymous sessions too must log in over TLS and use PROT P.",
+               &Config::anon_require_tls),
+      bool_key("require_tls_session_reuse",
+               "yes: a data connection's TLS handshake must resume the control connection's TLS "
+               "session (as FileZilla, curl and lftp do); others fail with 522. With no, the "
+               "post-auth child is given the private key to complete full handshakes.",
+               &Config::require_tls_session_reuse),
       {{"log_level", "error, warning, info or debug."},
        [](Config& c, std::string_view value) -> Result<void> {
          if (value != "error" && value != "warning" && value != "info" && value != "debug") {
@@ -328,6 +419,12 @@ Result<Config> parse_config(std::string_view text, std::string_view file_name) {
   }
   if (config.pasv_min_port > config.pasv_max_port) {
     return make_error(std::string(file_name) + ": pasv_min_port is above pasv_max_port");
+  }
+  if (config.tls_implicit_port != 0 && !config.tls_enable) {
+    return make_error(std::string(file_name) + ": tls_implicit_port needs tls_enable=yes");
+  }
+  if (config.tls_implicit_port != 0 && config.tls_implicit_port == config.listen_port) {
+    return make_error(std::string(file_name) + ": tls_implicit_port must differ from listen_port");
   }
   if (config.pasv_min_port != 0 && config.pasv_min_port < 1024) {
     return make_error(std::string(file_name) + ": passive ports below 1024 are refused");

@@ -43,6 +43,23 @@ struct Config {
   std::string anon_root = "/srv/ftp";
   std::string anon_upload_dir;          // drop box inside anon_root ("/incoming"); empty: none
   std::string log_level = "info";
+  // FTPS (RFC 4217). TLS is offered only with tls_enable; the key never reaches a post-auth child
+  // while require_tls_session_reuse is on.
+  bool tls_enable = false;
+  std::string tls_cert_file = "/etc/wardenftpd/tls/cert.pem";  // chain, leaf first
+  std::string tls_key_file = "/etc/wardenftpd/tls/key.pem";
+  std::uint16_t tls_implicit_port = 0;  // implicit FTPS (TLS from the first byte); 0: off
+  std::string tls_min_version = "TLSv1.2";
+  std::string tls_ciphers =
+      "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:"
+      "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
+  std::string tls_ciphersuites = "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
+  std::string tls_groups = "X25519:P-256:P-384";
+  std::string tls_sni_hostname;  // when set, a client's SNI (if sent) must equal it
+  bool require_tls_login = true;          // local/virtual users log in only over TLS
+  bool require_tls_data = true;           // local/virtual users transfer only with PROT P
+  bool anon_require_tls = false;          // the same two rules for anonymous sessions
+  bool require_tls_session_reuse = true;  // data TLS must resume the control session
 };
 
 // One documented configuration key (the table drives the parser, --print-config and the docs).

@@ -35,6 +35,26 @@ Result<void> decode_endpoint(WireReader& in, AddressFamily& family,
   return ok_result();
 }
 
+void encode_tls_state(WireWriter& out, const ControlTlsState& tls) {
+  out.u8(tls.control_tls ? 1 : 0);
+  out.u8(tls.pbsz_set ? 1 : 0);
+  out.u8(tls.prot_private ? 1 : 0);
+}
+
+Result<ControlTlsState> decode_tls_state(WireReader& in) {
+  ControlTlsState tls;
+  for (bool* field : {&tls.control_tls, &tls.pbsz_set, &tls.prot_private}) {
+    auto value = decode_bool(in);
+    if (!value) return value.error();
+    *field = *value;
+  }
+  // PBSZ and PROT exist only inside TLS.
+  if (!tls.control_tls && (tls.pbsz_set || tls.prot_private)) {
+    return make_error("PBSZ/PROT state without TLS");
+  }
+  return tls;
+}
+
 }  // namespace
 
 std::string_view message_type_name(std::uint16_t type) {
@@ -51,6 +71,7 @@ std::string_view message_type_name(std::uint16_t type) {
     case MessageType::kDataReady: return "DataReady";
     case MessageType::kActiveTarget: return "ActiveTarget";
     case MessageType::kActiveReady: return "ActiveReady";
+    case MessageType::kLogEvent: return "LogEvent";
   }
   return "unknown";
 }
@@ -91,12 +112,17 @@ Result<LoginResult> LoginResult::decode(WireReader& in) {
   return LoginResult{static_cast<LoginStatus>(*status)};
 }
 
-void Handoff::encode(WireWriter& out) const { out.bytes(pending_input); }
+void Handoff::encode(WireWriter& out) const {
+  out.bytes(pending_input);
+  encode_tls_state(out, tls);
+}
 
 Result<Handoff> Handoff::decode(WireReader& in) {
   auto pending = in.bytes(kMaxPendingInput);
   if (!pending) return pending.error();
-  return Handoff{std::move(*pending)};
+  auto tls = decode_tls_state(in);
+  if (!tls) return tls.error();
+  return Handoff{std::move(*pending), *tls};
 }
 
 void BecomeUser::encode(WireWriter& out) const {
@@ -142,12 +168,31 @@ Result<StandbyReady> StandbyReady::decode(WireReader& in) {
   return StandbyReady{*ok, std::move(*reason)};
 }
 
-void StartSession::encode(WireWriter& out) const { out.bytes(pending_input); }
+void StartSession::encode(WireWriter& out) const {
+  out.bytes(pending_input);
+  encode_tls_state(out, tls);
+}
 
 Result<StartSession> StartSession::decode(WireReader& in) {
   auto pending = in.bytes(kMaxPendingInput);
   if (!pending) return pending.error();
-  return StartSession{std::move(*pending)};
+  auto tls = decode_tls_state(in);
+  if (!tls) return tls.error();
+  return StartSession{std::move(*pending), *tls};
+}
+
+void LogEvent::encode(WireWriter& out) const {
+  out.u8(static_cast<std::uint8_t>(level));
+  out.bytes(text);
+}
+
+Result<LogEvent> LogEvent::decode(WireReader& in) {
+  auto level = in.u8();
+  if (!level) return level.error();
+  if (*level < 1 || *level > 4) return make_error("log level out of range");
+  auto text = in.bytes(kMaxReasonLength);
+  if (!text) return text.error();
+  return LogEvent{static_cast<EventLevel>(*level), std::move(*text)};
 }
 
 void PassiveListen::encode(WireWriter& out) const { out.u8(extended ? 1 : 0); }

@@ -37,6 +37,7 @@ enum class MessageType : std::uint16_t {
   kDataReady = 10,      // monitor -> post-auth child (carries the data socket on success)
   kActiveTarget = 11,   // post-auth child -> monitor (PORT/EPRT)
   kActiveReady = 12,    // monitor -> post-auth child
+  kLogEvent = 13,       // pre-auth or post-auth child -> monitor (a line for the log)
 };
 
 std::string_view message_type_name(std::uint16_t type);
@@ -63,9 +64,18 @@ struct LoginResult {
   static Result<LoginResult> decode(WireReader& in);
 };
 
+// The control connection's TLS state at login, passed from the pre-auth child to the post-auth
+// child. With `control_tls` the pre-auth child stays as the TLS endpoint and relays plaintext.
+struct ControlTlsState {
+  bool control_tls = false;   // AUTH TLS (or implicit TLS) done
+  bool pbsz_set = false;      // PBSZ 0 seen
+  bool prot_private = false;  // PROT P in force
+};
+
 struct Handoff {
   static constexpr MessageType kType = MessageType::kHandoff;
   std::string pending_input;  // control bytes the client pipelined behind PASS
+  ControlTlsState tls;
   void encode(WireWriter& out) const;
   static Result<Handoff> decode(WireReader& in);
 };
@@ -92,6 +102,7 @@ struct StandbyReady {
 struct StartSession {
   static constexpr MessageType kType = MessageType::kStartSession;
   std::string pending_input;
+  ControlTlsState tls;  // with control_tls, the control connection is the relay socket
   void encode(WireWriter& out) const;
   static Result<StartSession> decode(WireReader& in);
 };
@@ -164,6 +175,18 @@ struct ActiveReady {
   ActiveStatus status = ActiveStatus::kForeignAddress;
   void encode(WireWriter& out) const;
   static Result<ActiveReady> decode(WireReader& in);
+};
+
+enum class EventLevel : std::uint8_t { kError = 1, kWarning = 2, kInfo = 3, kDebug = 4 };
+
+// A sandboxed child has no log of its own (its stderr is /dev/null): it asks the monitor to
+// write a line. The monitor escapes the text and bounds how many lines a child may send.
+struct LogEvent {
+  static constexpr MessageType kType = MessageType::kLogEvent;
+  EventLevel level = EventLevel::kInfo;
+  std::string text;  // at most kMaxReasonLength bytes
+  void encode(WireWriter& out) const;
+  static Result<LogEvent> decode(WireReader& in);
 };
 
 struct DecodedHeader {

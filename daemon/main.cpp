@@ -9,6 +9,7 @@
 
 #include "common/config.hpp"
 #include "common/log.hpp"
+#include "common/tls_context.hpp"
 #include "policy/embedded_policy.hpp"
 #include "priv/listener.hpp"
 #include "priv/session_monitor.hpp"
@@ -37,6 +38,15 @@ int check_config(const std::string& path) {
   if (!config) {
     std::fprintf(stderr, "%s\n", config.error().message.c_str());
     return 1;
+  }
+  if (config->tls_enable) {
+    auto credentials = wftpd::load_tls_credentials(*config);
+    if (!credentials) {
+      std::fprintf(stderr, "%s\n", credentials.error().message.c_str());
+      return 1;
+    }
+    if (!credentials->warning.empty()) std::fprintf(stderr, "warning: %s\n", credentials->warning.c_str());
+    wftpd::wipe(credentials->bundle);
   }
   std::printf("%s: configuration OK\n", path.c_str());
   return 0;
@@ -72,9 +82,9 @@ int print_policy(std::string_view role, bool source) {
 
 int main(int argc, char** argv) {
   const std::string_view command = argc > 1 ? argv[1] : "";
-  if (command == "--session" && argc == 3) {
+  if (command == "--session" && (argc == 3 || (argc == 4 && std::string_view(argv[3]) == "--implicit-tls"))) {
     const wftpd::SessionEngines engines{wftpd::run_preauth, wftpd::run_postauth};
-    return wftpd::run_session_monitor(engines, argv[2]);
+    return wftpd::run_session_monitor(engines, argv[2], argc == 4);
   }
   if (command == "--check-config" && argc == 3) return check_config(argv[2]);
   if (command == "--print-config" && argc <= 3) return print_config(argc == 3 ? argv[2] : "");

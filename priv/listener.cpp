@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/io.hpp"
+#include "common/tls_context.hpp"
 #include "common/log.hpp"
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
@@ -98,11 +99,12 @@ Result<UniqueFd> bind_listen_socket(const std::string& host, std::uint16_t port)
   return fd;
 }
 
-// A sealed memfd holding the canonical configuration every monitor reads.
-Result<UniqueFd> make_config_memfd(const Config& config) {
-  UniqueFd fd(::memfd_create("wardenftpd-config", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+// A sealed memfd holding bytes every monitor reads: the canonical configuration, or the TLS
+// credential bundle.
+Result<UniqueFd> make_sealed_memfd(const char* name, std::string_view bytes) {
+  UniqueFd fd(::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!fd) return system_error("memfd_create", errno);
-  auto written = write_all(fd.get(), serialize_config(config));
+  auto written = write_all(fd.get(), bytes);
   if (!written) return written.error();
   // SECURITY: sealed, so no process holding the descriptor can change what later sessions read.
   if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
@@ -163,8 +165,9 @@ class Listener {
 
  private:
   Result<void> apply_config(Config config);
-  void accept_clients(int listen_fd);
-  void spawn_session(UniqueFd client, const std::string& key);
+  void accept_clients(int listen_fd, bool implicit_tls);
+  void spawn_session(UniqueFd client, const std::string& key, bool implicit_tls);
+  Result<void> bind_all(const Config& config);
   void reap_children();
   void reload();
   void shut_down();
@@ -172,9 +175,14 @@ class Listener {
   std::string config_path_;
   Config config_;
   UniqueFd config_memfd_;
+  UniqueFd tls_memfd_;  // certificate chain and key, validated; only with tls_enable
   UniqueFd devnull_;
   UniqueFd empty_netns_;
-  std::vector<UniqueFd> listen_sockets_;
+  struct ListenSocket {
+    UniqueFd fd;
+    bool implicit_tls;  // tls_implicit_port: TLS from the first byte
+  };
+  std::vector<ListenSocket> listen_sockets_;
   struct Session {
     std::uint64_t id;
     std::string client_key;
@@ -187,18 +195,33 @@ class Listener {
 Result<void> Listener::apply_config(Config config) {
   auto chroot_dir = prepare_empty_directory(config.secure_chroot_dir);
   if (!chroot_dir) return chroot_dir;
-  auto memfd = make_config_memfd(config);
+  UniqueFd tls_memfd;
+  if (config.tls_enable) {
+    // Certificate and key are read and checked here, at start and on SIGHUP: a bad file is
+    // reported now and the sessions keep the last good pair.
+    auto credentials = load_tls_credentials(config);
+    if (!credentials) return credentials.error();
+    if (!credentials->warning.empty()) log_warning(credentials->warning);
+    auto sealed = make_sealed_memfd("wardenftpd-tls", credentials->bundle);
+    wipe(credentials->bundle);
+    if (!sealed) return sealed.error();
+    auto tls_high = move_high(std::move(*sealed));
+    if (!tls_high) return tls_high.error();
+    tls_memfd = std::move(*tls_high);
+  }
+  auto memfd = make_sealed_memfd("wardenftpd-config", serialize_config(config));
   if (!memfd) return memfd.error();
   auto high = move_high(std::move(*memfd));
   if (!high) return high.error();
   config_memfd_ = std::move(*high);
+  tls_memfd_ = std::move(tls_memfd);
   config_ = std::move(config);
   limits_.set_limits(config_.max_per_ip, config_.connect_rate_per_ip);
   set_log_level(parse_log_level(config_.log_level));
   return ok_result();
 }
 
-void Listener::spawn_session(UniqueFd accepted, const std::string& key) {
+void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool implicit_tls) {
   const std::uint64_t session_id = next_session_id_++;
   auto moved = move_high(std::move(accepted));
   if (!moved) {
@@ -214,13 +237,14 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key) {
   posix_spawn_file_actions_init(&actions);
   posix_spawnattr_init(&attributes);
   // The fixed layout: 0,1 /dev/null, 2 the log (our stderr), 3 client, 4 configuration,
-  // 5 the empty network namespace.
+  // 5 the empty network namespace, 6 the TLS bundle (tls_enable only).
   posix_spawn_file_actions_adddup2(&actions, devnull_.get(), 0);
   posix_spawn_file_actions_adddup2(&actions, devnull_.get(), 1);
   posix_spawn_file_actions_adddup2(&actions, client.get(), kSessionClientFd);
   posix_spawn_file_actions_adddup2(&actions, config_memfd_.get(), kSessionConfigFd);
   posix_spawn_file_actions_adddup2(&actions, empty_netns_.get(), kSessionNetnsFd);
-  posix_spawn_file_actions_addclosefrom_np(&actions, kSessionNetnsFd + 1);
+  if (tls_memfd_) posix_spawn_file_actions_adddup2(&actions, tls_memfd_.get(), kSessionTlsFd);
+  posix_spawn_file_actions_addclosefrom_np(&actions, tls_memfd_ ? kSessionTlsFd + 1 : kSessionNetnsFd + 1);
   sigset_t defaults;
   sigemptyset(&defaults);
   for (const int signal_number : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE}) {
@@ -235,8 +259,9 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key) {
   const std::string id_text = std::to_string(session_id);
   char arg0[] = "wardenftpd";
   char arg1[] = "--session";
+  char arg3[] = "--implicit-tls";
   std::string id_copy = id_text;
-  char* argv[] = {arg0, arg1, id_copy.data(), nullptr};
+  char* argv[] = {arg0, arg1, id_copy.data(), implicit_tls ? arg3 : nullptr, nullptr};
   char* envp[] = {nullptr};
   pid_t pid = 0;
   // SECURITY: exec, not just fork: every session gets a fresh address-space layout and stack
@@ -246,7 +271,9 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key) {
   posix_spawnattr_destroy(&attributes);
   if (rc != 0) {
     log_error(system_error("posix_spawn(session monitor)", rc).message);
-    (void)write_all(client.get(), "421 Service not available, closing control connection.\r\n");
+    if (!implicit_tls) {
+      (void)write_all(client.get(), "421 Service not available, closing control connection.\r\n");
+    }
     return;
   }
   sessions_[pid] = Session{session_id, key};
@@ -254,7 +281,7 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key) {
   log_info("session " + id_text + " from " + peer_text + " (monitor pid " + std::to_string(pid) + ")");
 }
 
-void Listener::accept_clients(int listen_fd) {
+void Listener::accept_clients(int listen_fd, bool implicit_tls) {
   for (int i = 0; i < kMaxAcceptsPerWakeup; ++i) {
     SocketAddress peer;
     UniqueFd client(::accept4(listen_fd, peer.raw(), peer.length_ptr(), SOCK_CLOEXEC));
@@ -270,7 +297,10 @@ void Listener::accept_clients(int listen_fd) {
       log_warning("refusing " + peer.to_string() + ": max_clients (" +
                   std::to_string(config_.max_clients) + ") reached");
       // Non-blocking best effort: a client that does not read does not stall the listener.
-      ::send(client.get(), kTooManyClients.data(), kTooManyClients.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      // (A client of the implicit TLS port expects TLS, not a clear reply: it is just closed.)
+      if (!implicit_tls) {
+        ::send(client.get(), kTooManyClients.data(), kTooManyClients.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      }
       continue;
     }
     const std::string key = client_key(peer);
@@ -282,11 +312,24 @@ void Listener::accept_clients(int listen_fd) {
                             : "connect_rate_per_ip (" + std::to_string(config_.connect_rate_per_ip) +
                                   "/s) exceeded"));
       const std::string_view text = too_many ? kTooManyFromAddress : kTooFast;
-      ::send(client.get(), text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (!implicit_tls) ::send(client.get(), text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
       continue;
     }
-    spawn_session(std::move(client), key);
+    spawn_session(std::move(client), key, implicit_tls);
   }
+}
+
+Result<void> Listener::bind_all(const Config& config) {
+  for (const bool implicit_tls : {false, true}) {
+    const std::uint16_t port = implicit_tls ? config.tls_implicit_port : config.listen_port;
+    if (port == 0) continue;
+    for (const auto& host : config.listen_addresses) {
+      auto fd = bind_listen_socket(host, port);
+      if (!fd) return fd.error();
+      listen_sockets_.push_back(ListenSocket{std::move(*fd), implicit_tls});
+    }
+  }
+  return ok_result();
 }
 
 void Listener::reap_children() {
@@ -314,10 +357,18 @@ void Listener::reload() {
     log_error("reload refused, keeping the current configuration: " + config.error().message);
     return;
   }
-  if (config->listen_addresses != config_.listen_addresses || config->listen_port != config_.listen_port) {
-    log_warning("reload: listen_address and listen_port changes need a restart; kept the old ones");
+  if (config->listen_addresses != config_.listen_addresses || config->listen_port != config_.listen_port ||
+      config->tls_implicit_port != config_.tls_implicit_port) {
+    log_warning("reload: listen_address, listen_port and tls_implicit_port changes need a "
+                "restart; kept the old ones");
     config->listen_addresses = config_.listen_addresses;
     config->listen_port = config_.listen_port;
+    config->tls_implicit_port = config_.tls_implicit_port;
+    if (config->tls_implicit_port != 0 && !config->tls_enable) {
+      log_error("reload refused, keeping the current configuration: tls_implicit_port is in "
+                "use, so tls_enable must stay yes");
+      return;
+    }
   }
   auto applied = apply_config(std::move(*config));
   if (!applied) {
@@ -374,13 +425,10 @@ int Listener::run() {
     return 1;
   }
   empty_netns_ = std::move(*netns_high);
-  for (const auto& host : config_.listen_addresses) {
-    auto fd = bind_listen_socket(host, config_.listen_port);
-    if (!fd) {
-      log_error(fd.error().message);
-      return 1;
-    }
-    listen_sockets_.push_back(std::move(*fd));
+  auto bound = bind_all(config_);
+  if (!bound) {
+    log_error(bound.error().message);
+    return 1;
   }
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
@@ -395,17 +443,20 @@ int Listener::run() {
     return 1;
   }
   std::string where;
-  for (const auto& host : config_.listen_addresses) {
-    where += (where.empty() ? "" : ", ") +
-             (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-             std::to_string(config_.listen_port);
+  for (const std::uint16_t port : {config_.listen_port, config_.tls_implicit_port}) {
+    if (port == 0) continue;
+    for (const auto& host : config_.listen_addresses) {
+      where += (where.empty() ? "" : ", ") +
+               (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+               std::to_string(port) + (port == config_.tls_implicit_port ? " (implicit TLS)" : "");
+    }
   }
-  log_info("listening on " + where);
+  log_info("listening on " + where + (config_.tls_enable ? "; AUTH TLS offered" : ""));
 
   for (;;) {
     std::vector<pollfd> fds;
     fds.push_back({signal_read.get(), POLLIN, 0});
-    for (const auto& fd : listen_sockets_) fds.push_back({fd.get(), POLLIN, 0});
+    for (const auto& socket : listen_sockets_) fds.push_back({socket.fd.get(), POLLIN, 0});
     const int n = ::poll(fds.data(), fds.size(), -1);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -432,7 +483,7 @@ int Listener::run() {
       if (reload_requested) reload();
     }
     for (std::size_t i = 1; i < fds.size(); ++i) {
-      if (fds[i].revents & POLLIN) accept_clients(fds[i].fd);
+      if (fds[i].revents & POLLIN) accept_clients(fds[i].fd, listen_sockets_[i - 1].implicit_tls);
     }
   }
 }

@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "common/exit_codes.hpp"
+#include "common/tls_context.hpp"
 #include "common/io.hpp"
 #include "common/log.hpp"
 #include "common/monitor_channel.hpp"
@@ -68,24 +69,44 @@ std::vector<VirtualUser> load_users(const Config& config) {
 
 // Puts the child's descriptors in the fixed layout: 0-1 /dev/null, 2 the log until the sandbox
 // is complete, 3 control, 4 monitor, 5 /dev/null (replaces the log just before seccomp),
-// 6 the empty network namespace (joined and closed first thing in the sandbox).
+// 6 the empty network namespace (joined and closed first thing in the sandbox), 7 the TLS
+// credential bundle (only for a child that needs it), 8 the TLS relay socket (TLS sessions).
 constexpr int kChildDevNullFd = 5;
 constexpr int kChildNetnsFd = 6;
+constexpr int kChildLastFd = kChildRelayFd;
 
-[[nodiscard]] bool arrange_child_fds(int devnull, int control, int monitor, int netns) {
+struct ChildFds {
+  int devnull = -1;
+  int control = -1;
+  int monitor = -1;
+  int netns = -1;
+  int tls_bundle = -1;  // -1: none
+  int relay = -1;       // -1: none
+};
+
+[[nodiscard]] bool arrange_child_fds(const ChildFds& fds) {
+  const std::pair<int, int> moves[] = {
+      {fds.devnull, 0},           {fds.devnull, 1},
+      {fds.control, kChildControlFd}, {fds.monitor, kChildMonitorFd},
+      {fds.devnull, kChildDevNullFd}, {fds.netns, kChildNetnsFd},
+      {fds.tls_bundle, kChildTlsBundleFd}, {fds.relay, kChildRelayFd}};
   // Move the sources above the target range first so dup2 cannot clobber one with another.
-  const int control_high = ::fcntl(control, F_DUPFD_CLOEXEC, 10);
-  const int monitor_high = ::fcntl(monitor, F_DUPFD_CLOEXEC, 10);
-  const int devnull_high = ::fcntl(devnull, F_DUPFD_CLOEXEC, 10);
-  const int netns_high = ::fcntl(netns, F_DUPFD_CLOEXEC, 10);
-  if (control_high < 0 || monitor_high < 0 || devnull_high < 0 || netns_high < 0) return false;
-  if (::dup2(devnull_high, 0) < 0 || ::dup2(devnull_high, 1) < 0 ||
-      ::dup2(control_high, kChildControlFd) < 0 || ::dup2(monitor_high, kChildMonitorFd) < 0 ||
-      ::dup2(devnull_high, kChildDevNullFd) < 0 || ::dup2(netns_high, kChildNetnsFd) < 0) {
-    return false;
+  int high[std::size(moves)];
+  for (std::size_t i = 0; i < std::size(moves); ++i) {
+    high[i] = -1;
+    if (moves[i].first < 0) continue;
+    high[i] = ::fcntl(moves[i].first, F_DUPFD_CLOEXEC, 20);
+    if (high[i] < 0) return false;
+  }
+  for (std::size_t i = 0; i < std::size(moves); ++i) {
+    if (high[i] < 0) {
+      ::close(moves[i].second);
+      continue;
+    }
+    if (::dup2(high[i], moves[i].second) < 0) return false;
   }
   // SECURITY: nothing else the monitor held (config memfd, users file, other sockets) leaks in.
-  return ::close_range(kChildNetnsFd + 1, ~0U, 0) == 0;
+  return ::close_range(kChildLastFd + 1, ~0U, 0) == 0;
 }
 
 std::string describe_exit(int status) {
@@ -109,8 +130,8 @@ std::string describe_exit(int status) {
 
 class SessionMonitor {
  public:
-  SessionMonitor(const SessionEngines& engines, Config config)
-      : engines_(engines), config_(std::move(config)) {}
+  SessionMonitor(const SessionEngines& engines, Config config, bool implicit_tls)
+      : engines_(engines), config_(std::move(config)), implicit_tls_(implicit_tls) {}
 
   int run();
 
@@ -124,7 +145,7 @@ class SessionMonitor {
     bool decides_authentication;
     Handler handler;
   };
-  static const std::array<RequestRule, 4> kRequestTable;
+  static const std::array<RequestRule, 6> kRequestTable;
 
   bool start_children();
   bool dispatch(Phase phase, ReceivedMessage& message);
@@ -132,6 +153,9 @@ class SessionMonitor {
   bool handle_passive_listen(ReceivedMessage& message);
   bool handle_data_connect(ReceivedMessage& message);
   bool handle_active_target(ReceivedMessage& message);
+  bool handle_preauth_log(ReceivedMessage& message);
+  bool handle_postauth_log(ReceivedMessage& message);
+  bool log_child_event(ReceivedMessage& message, const char* role, std::uint32_t& count);
   bool promote_standby(const VirtualUser& user, bool read_only);
   bool is_anonymous_login(std::string_view name) const;
   void serve(Phase phase, MonitorChannel& channel, std::chrono::milliseconds timeout);
@@ -140,6 +164,9 @@ class SessionMonitor {
 
   const SessionEngines& engines_;
   Config config_;
+  const bool implicit_tls_;
+  UniqueFd tls_bundle_;  // sealed memfd; never read by the monitor itself
+  TicketKeys ticket_keys_{};
   UniqueFd client_;
   UniqueFd netns_;
   SocketAddress peer_;
@@ -152,11 +179,20 @@ class SessionMonitor {
   pid_t preauth_pid_ = 0;
   pid_t postauth_pid_ = 0;
   std::uint32_t failed_logins_ = 0;
+  std::uint32_t preauth_log_lines_ = 0;
+  std::uint32_t postauth_log_lines_ = 0;
   bool logged_in_ = false;
+  bool preauth_relays_ = false;  // TLS session: the pre-auth child stays as the relay
 };
 
-const std::array<SessionMonitor::RequestRule, 4> SessionMonitor::kRequestTable = {{
+// A child may write this many lines to the log; more are dropped (a compromised child must not
+// be able to flood the log).
+constexpr std::uint32_t kMaxChildLogLines = 200;
+
+const std::array<SessionMonitor::RequestRule, 6> SessionMonitor::kRequestTable = {{
     {MessageType::kLoginRequest, Phase::kPreauth, true, &SessionMonitor::handle_login},
+    {MessageType::kLogEvent, Phase::kPreauth, false, &SessionMonitor::handle_preauth_log},
+    {MessageType::kLogEvent, Phase::kPostauth, false, &SessionMonitor::handle_postauth_log},
     {MessageType::kPassiveListen, Phase::kPostauth, false, &SessionMonitor::handle_passive_listen},
     {MessageType::kDataConnect, Phase::kPostauth, false, &SessionMonitor::handle_data_connect},
     {MessageType::kActiveTarget, Phase::kPostauth, false, &SessionMonitor::handle_active_target},
@@ -166,7 +202,7 @@ bool SessionMonitor::dispatch(Phase phase, ReceivedMessage& message) {
   for (const auto& rule : kRequestTable) {
     if (static_cast<std::uint16_t>(rule.type) != message.type) continue;
     // SECURITY: a request outside its phase ends the session.
-    if (rule.phase != phase) break;
+    if (rule.phase != phase) continue;
     if (rule.decides_authentication && logged_in_) break;
     if (message.attached_fd.valid()) {
       log_error("child sent a descriptor with " + std::string(message_type_name(message.type)));
@@ -178,6 +214,36 @@ bool SessionMonitor::dispatch(Phase phase, ReceivedMessage& message) {
             std::to_string(message.type) + ") not allowed in the " +
             (phase == Phase::kPreauth ? "pre-auth" : "post-auth") + " phase; ending session");
   return false;
+}
+
+bool SessionMonitor::log_child_event(ReceivedMessage& message, const char* role,
+                                     std::uint32_t& count) {
+  auto event = decode_payload<LogEvent>(message.payload);
+  if (!event) {
+    log_error("malformed LogEvent: " + event.error().message);
+    return false;
+  }
+  if (++count > kMaxChildLogLines) {
+    if (count == kMaxChildLogLines + 1) log_warning(std::string(role) + " child: further log lines dropped");
+    return true;
+  }
+  // SECURITY: the text may carry client bytes; escape_for_log keeps it one printable line.
+  const std::string line = std::string(role) + ": " + escape_for_log(event->text, kMaxReasonLength);
+  switch (event->level) {
+    case EventLevel::kError: log_error(line); break;
+    case EventLevel::kWarning: log_warning(line); break;
+    case EventLevel::kInfo: log_info(line); break;
+    case EventLevel::kDebug: log_debug(line); break;
+  }
+  return true;
+}
+
+bool SessionMonitor::handle_preauth_log(ReceivedMessage& message) {
+  return log_child_event(message, "pre-auth", preauth_log_lines_);
+}
+
+bool SessionMonitor::handle_postauth_log(ReceivedMessage& message) {
+  return log_child_event(message, "post-auth", postauth_log_lines_);
 }
 
 bool SessionMonitor::handle_login(ReceivedMessage& message) {
@@ -251,11 +317,23 @@ bool SessionMonitor::promote_standby(const VirtualUser& user, bool read_only) {
     log_error("pre-auth child during hand-off: " + handoff.error().message);
     return false;
   }
-  // The pre-auth child has nothing left to do; it is stopped whatever it would do next.
   preauth_.close();
-  ::kill(preauth_pid_, SIGKILL);
-  reap(preauth_pid_, "pre-auth");
-  auto started = postauth_.send(StartSession{std::move(handoff->pending_input)});
+  if (handoff->tls.control_tls) {
+    // TLS: the pre-auth child stays as the control connection's TLS endpoint (it has nothing
+    // more to ask the monitor) and relays plaintext to the post-auth child.
+    if (!config_.tls_enable) {
+      log_error("pre-auth child claims TLS on a server without TLS; ending session");
+      return false;
+    }
+    preauth_relays_ = true;
+    log_info("control connection is TLS-protected; data protection " +
+             std::string(handoff->tls.prot_private ? "private" : "clear"));
+  } else {
+    // The pre-auth child has nothing left to do; it is stopped whatever it would do next.
+    ::kill(preauth_pid_, SIGKILL);
+    reap(preauth_pid_, "pre-auth");
+  }
+  auto started = postauth_.send(StartSession{std::move(handoff->pending_input), handoff->tls});
   if (!started) {
     log_error(started.error().message);
     return false;
@@ -373,6 +451,18 @@ bool SessionMonitor::start_children() {
     log_error((preauth_pair ? postauth_pair.error() : preauth_pair.error()).message);
     return false;
   }
+  // TLS sessions: the byte stream between the pre-auth child (TLS endpoint) and the post-auth
+  // child (FTP engine).
+  UniqueFd relay_preauth, relay_postauth;
+  if (config_.tls_enable) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+      log_error(system_error("socketpair(relay)", errno).message);
+      return false;
+    }
+    relay_preauth.reset(pair[0]);
+    relay_postauth.reset(pair[1]);
+  }
   const pid_t monitor_pid = ::getpid();
 
   preauth_pid_ = ::fork();
@@ -382,24 +472,35 @@ bool SessionMonitor::start_children() {
   }
   if (preauth_pid_ == 0) {
     set_process_name("wftpd:preauth");
-    if (!arrange_child_fds(devnull.get(), client_.get(), preauth_pair->second.get(), netns_.get())) {
-      _exit(kExitSandboxFailed);
-    }
-    SandboxSpec spec;
-    spec.role = "preauth";
-    spec.uid = config_.nopriv_uid;
-    spec.gid = config_.nopriv_gid;
-    spec.root = config_.secure_chroot_dir;
-    spec.network_namespace_fd = kChildNetnsFd;
-    spec.max_open_files = 16;
-    spec.expected_parent = monitor_pid;
-    spec.stderr_replacement_fd = kChildDevNullFd;
-    auto sandboxed = enter_sandbox(spec);
-    if (!sandboxed) {
-      log_error("pre-auth sandbox: " + sandboxed.error().message);
-      _exit(kExitSandboxFailed);
-    }
-    _exit(engines_.run_preauth(config_, kChildControlFd, kChildMonitorFd));
+    ChildFds fds{devnull.get(), client_.get(), preauth_pair->second.get(), netns_.get(),
+                 tls_bundle_.get(), relay_preauth.get()};
+    if (!arrange_child_fds(fds)) _exit(kExitSandboxFailed);
+    ChildSetup setup;
+    setup.control_fd = kChildControlFd;
+    setup.monitor_fd = kChildMonitorFd;
+    setup.tls_bundle_fd = tls_bundle_ ? kChildTlsBundleFd : -1;
+    setup.relay_fd = relay_preauth ? kChildRelayFd : -1;
+    setup.implicit_tls = implicit_tls_;
+    setup.ticket_keys = &ticket_keys_;
+    setup.enter_sandbox = [&](const std::string& failure) {
+      if (!failure.empty()) {
+        log_error("pre-auth child: " + failure);
+        return false;
+      }
+      SandboxSpec spec;
+      spec.role = "preauth";
+      spec.uid = config_.nopriv_uid;
+      spec.gid = config_.nopriv_gid;
+      spec.root = config_.secure_chroot_dir;
+      spec.network_namespace_fd = kChildNetnsFd;
+      spec.max_open_files = 16;
+      spec.expected_parent = monitor_pid;
+      spec.stderr_replacement_fd = kChildDevNullFd;
+      auto sandboxed = enter_sandbox(spec);
+      if (!sandboxed) log_error("pre-auth sandbox: " + sandboxed.error().message);
+      return sandboxed.ok();
+    };
+    _exit(engines_.run_preauth(config_, setup));
   }
 
   postauth_pid_ = ::fork();
@@ -415,43 +516,76 @@ bool SessionMonitor::start_children() {
     preauth_pair->first.reset();
     preauth_pair->second.reset();
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != monitor_pid) _exit(0);
-    if (!arrange_child_fds(devnull.get(), client_.get(), postauth_pair->second.get(), netns_.get())) {
-      _exit(kExitSandboxFailed);
-    }
+    // SECURITY: the post-auth child gets the key only when full handshakes on data connections
+    // are allowed (require_tls_session_reuse=no); otherwise it never holds the key.
+    const bool needs_key = tls_bundle_ && !config_.require_tls_session_reuse;
+    ChildFds fds{devnull.get(), client_.get(), postauth_pair->second.get(), netns_.get(),
+                 needs_key ? tls_bundle_.get() : -1, relay_postauth.get()};
+    if (!arrange_child_fds(fds)) _exit(kExitSandboxFailed);
     MonitorChannel monitor{UniqueFd(kChildMonitorFd)};
     auto become = monitor.expect<BecomeUser>();
     if (!become) _exit(0);  // session ended before a login
     set_process_name("wftpd:postauth");
-    SandboxSpec spec;
-    // SECURITY: a read-only (anonymous) session gets a filter without any write system call.
-    spec.role = !become->read_only              ? "postauth"
-                : config_.anon_upload_dir.empty() ? "anonymous"
-                                                  : "anonymous-upload";
-    spec.uid = become->uid;
-    spec.gid = become->gid;
-    spec.root = become->root;
-    spec.network_namespace_fd = kChildNetnsFd;
-    spec.max_open_files = 64;
-    spec.expected_parent = monitor_pid;
-    spec.stderr_replacement_fd = kChildDevNullFd;
-    ::umask(static_cast<mode_t>(config_.local_umask));
-    auto sandboxed = enter_sandbox(spec);
-    if (!sandboxed) {
-      (void)monitor.send(StandbyReady{false, sandboxed.error().message.substr(0, kMaxReasonLength)});
-      _exit(kExitSandboxFailed);
-    }
-    if (!monitor.send(StandbyReady{true, ""})) _exit(1);
-    _exit(engines_.run_postauth(config_, become->name, become->read_only, kChildControlFd,
-                                kChildMonitorFd));
+    ChildSetup setup;
+    setup.control_fd = kChildControlFd;
+    setup.monitor_fd = kChildMonitorFd;
+    setup.tls_bundle_fd = needs_key ? kChildTlsBundleFd : -1;
+    setup.relay_fd = relay_postauth ? kChildRelayFd : -1;
+    setup.ticket_keys = &ticket_keys_;
+    setup.enter_sandbox = [&](const std::string& failure) {
+      if (!failure.empty()) {
+        (void)monitor.send(StandbyReady{false, failure.substr(0, kMaxReasonLength)});
+        return false;
+      }
+      SandboxSpec spec;
+      // SECURITY: a read-only (anonymous) session gets a filter without any write system call.
+      spec.role = !become->read_only              ? "postauth"
+                  : config_.anon_upload_dir.empty() ? "anonymous"
+                                                    : "anonymous-upload";
+      spec.uid = become->uid;
+      spec.gid = become->gid;
+      spec.root = become->root;
+      spec.network_namespace_fd = kChildNetnsFd;
+      spec.max_open_files = 64;
+      spec.expected_parent = monitor_pid;
+      spec.stderr_replacement_fd = kChildDevNullFd;
+      ::umask(static_cast<mode_t>(config_.local_umask));
+      auto sandboxed = enter_sandbox(spec);
+      if (!sandboxed) {
+        (void)monitor.send(StandbyReady{false, sandboxed.error().message.substr(0, kMaxReasonLength)});
+        return false;
+      }
+      return monitor.send(StandbyReady{true, ""}).ok();
+    };
+    _exit(engines_.run_postauth(config_, *become, setup));
   }
   preauth_ = MonitorChannel(std::move(preauth_pair->first));
   postauth_ = MonitorChannel(std::move(postauth_pair->first));
   netns_.reset();  // only the children need it
+  tls_bundle_.reset();
+  // Both children have their copy of the ticket keys; the monitor has no use for them.
+  OPENSSL_cleanse(ticket_keys_.data(), ticket_keys_.size());
   return true;
 }
 
 int SessionMonitor::run() {
   client_ = UniqueFd(kSessionClientFd);
+  if (config_.tls_enable) {
+    // The bundle stays unread here: the monitor's memory (which the standby child inherits)
+    // never holds the private key.
+    tls_bundle_ = UniqueFd(::fcntl(kSessionTlsFd, F_DUPFD_CLOEXEC, 10));
+    ::close(kSessionTlsFd);
+    if (!tls_bundle_) {
+      log_error(system_error("TLS credential descriptor", errno).message);
+      return 1;
+    }
+    auto keys = make_ticket_keys();
+    if (!keys) {
+      log_error(keys.error().message);
+      return 1;
+    }
+    ticket_keys_ = *keys;
+  }
   netns_ = UniqueFd(::fcntl(kSessionNetnsFd, F_DUPFD_CLOEXEC, 10));
   ::close(kSessionNetnsFd);
   if (!netns_) {
@@ -526,7 +660,8 @@ int SessionMonitor::run() {
 
 }  // namespace
 
-int run_session_monitor(const SessionEngines& engines, const std::string& session_id) {
+int run_session_monitor(const SessionEngines& engines, const std::string& session_id,
+                        bool implicit_tls) {
   ::signal(SIGPIPE, SIG_IGN);
   set_process_name("wftpd:monitor");
   // glibc reads the time zone file on the first gmtime_r; do it now, while files can still be
@@ -549,7 +684,11 @@ int run_session_monitor(const SessionEngines& engines, const std::string& sessio
     context += " client=" + peer->host_string();
   }
   set_log_context(std::move(context));
-  SessionMonitor monitor(engines, std::move(*config));
+  if (implicit_tls && !config->tls_enable) {
+    log_error("monitor: implicit TLS connection but tls_enable=no");
+    return 1;
+  }
+  SessionMonitor monitor(engines, std::move(*config), implicit_tls);
   return monitor.run();
 }
 

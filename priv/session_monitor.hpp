@@ -5,7 +5,9 @@
 
 #include <string>
 
+#include "common/child_setup.hpp"
 #include "common/config.hpp"
+#include "common/monitor_protocol.hpp"
 
 namespace wftpd {
 
@@ -13,20 +15,25 @@ namespace wftpd {
 inline constexpr int kSessionClientFd = 3;     // the accepted control connection
 inline constexpr int kSessionConfigFd = 4;     // sealed memfd with the canonical configuration
 inline constexpr int kSessionNetnsFd = 5;      // the empty network namespace for sandboxed children
+inline constexpr int kSessionTlsFd = 6;        // sealed memfd with the TLS bundle (tls_enable only)
 
 // The descriptor layout of the sandboxed children.
 inline constexpr int kChildControlFd = 3;
 inline constexpr int kChildMonitorFd = 4;
+inline constexpr int kChildTlsBundleFd = 7;  // only where ChildSetup says so
+inline constexpr int kChildRelayFd = 8;      // TLS sessions: pre-auth <-> post-auth relay
 
 // Entry points of the unprivileged engines, provided by the daemon's main so that priv/ does
-// not depend on unpriv/. Each runs inside its sandbox and returns the process exit code.
+// not depend on unpriv/. Each calls setup.enter_sandbox() before it reads a byte from the
+// client, and returns the process exit code.
 struct SessionEngines {
-  int (*run_preauth)(const Config& config, int control_fd, int monitor_fd) = nullptr;
-  int (*run_postauth)(const Config& config, const std::string& user_name, bool read_only,
-                      int control_fd, int monitor_fd) = nullptr;
+  int (*run_preauth)(const Config& config, ChildSetup& setup) = nullptr;
+  int (*run_postauth)(const Config& config, const BecomeUser& user, ChildSetup& setup) = nullptr;
 };
 
-// Runs one session to its end; returns the monitor's exit code.
-int run_session_monitor(const SessionEngines& engines, const std::string& session_id);
+// Runs one session to its end; returns the monitor's exit code. `implicit_tls`: the connection
+// came to tls_implicit_port.
+int run_session_monitor(const SessionEngines& engines, const std::string& session_id,
+                        bool implicit_tls);
 
 }  // namespace wftpd

@@ -8,6 +8,50 @@ ControlConnection::ControlConnection(int fd, std::chrono::seconds idle_timeout,
                                      std::size_t max_line)
     : fd_(fd), idle_timeout_(idle_timeout), reader_(max_line) {}
 
+ControlConnection::~ControlConnection() {
+  if (tls_) tls_->close_notify(std::chrono::seconds(1));
+}
+
+// Reads what the client sent, waiting at most `timeout`; 0 at the end of the stream.
+Result<std::size_t> ControlConnection::read_input(std::span<char> buffer,
+                                                  std::chrono::milliseconds timeout,
+                                                  bool& timed_out) {
+  timed_out = false;
+  if (!tls_) {
+    auto ready = wait_readable(fd_, timeout);
+    if (!ready) return ready.error();
+    if (*ready == Readiness::kTimeout) {
+      timed_out = true;
+      return std::size_t{0};
+    }
+    return read_some(fd_, buffer);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Bounded by the deadline: a partial record makes us wait again, never spin.
+  for (;;) {
+    const TlsStream::Io io = tls_->read(buffer);
+    switch (io.status) {
+      case TlsStream::Status::kDone:
+        return io.bytes;
+      case TlsStream::Status::kClosed:
+      case TlsStream::Status::kTruncated:
+        return std::size_t{0};
+      case TlsStream::Status::kError:
+        return make_error("TLS read: " + tls_->error());
+      case TlsStream::Status::kWantRead:
+      case TlsStream::Status::kWantWrite: {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0 || !tls_->wait(io.status, left)) {
+          timed_out = true;
+          return std::size_t{0};
+        }
+        continue;
+      }
+    }
+  }
+}
+
 Result<ControlConnection::Input> ControlConnection::next_line() {
   if (!queued_.empty()) {
     Input input = std::move(queued_.front());
@@ -22,12 +66,11 @@ Result<ControlConnection::Input> ControlConnection::next_line() {
     }
     if (event.status == ControlLineReader::Status::kTooLong) return Input{Status::kTooLong, {}};
     if (closed_) return Input{Status::kClosed, {}};
-    auto ready = wait_readable(fd_, idle_timeout_);
-    if (!ready) return ready.error();
-    if (*ready == Readiness::kTimeout) return Input{Status::kTimeout, {}};
     char buffer[4096];
-    auto n = read_some(fd_, buffer);
+    bool timed_out = false;
+    auto n = read_input(buffer, idle_timeout_, timed_out);
     if (!n) return Input{Status::kClosed, {}};
+    if (timed_out) return Input{Status::kTimeout, {}};
     if (*n == 0) {
       closed_ = true;
       continue;  // hand out lines that arrived before the close, then report it
@@ -42,10 +85,10 @@ bool ControlConnection::abort_requested() {
   // urgent data), so one command can take two reads.
   bool abort = false;
   for (int reads = 0; reads < 4 && queued_.size() < kMaxQueuedLines; ++reads) {
-    auto ready = wait_readable(fd_, std::chrono::milliseconds(0));
-    if (!ready || *ready == Readiness::kTimeout) break;
     char buffer[4096];
-    auto n = read_some(fd_, buffer);
+    bool timed_out = false;
+    auto n = read_input(buffer, std::chrono::milliseconds(0), timed_out);
+    if (n && timed_out) break;
     if (!n || *n == 0) {
       closed_ = true;
       return true;
@@ -76,6 +119,7 @@ bool ControlConnection::abort_requested() {
 }
 
 Result<void> ControlConnection::send(std::string_view reply_bytes) {
+  if (tls_) return tls_->write_all(reply_bytes, idle_timeout_);
   return write_all(fd_, reply_bytes);
 }
 

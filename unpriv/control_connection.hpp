@@ -3,17 +3,20 @@
 
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/result.hpp"
 #include "unpriv/control_line_reader.hpp"
+#include "unpriv/tls_stream.hpp"
 
 namespace wftpd {
 
 class ControlConnection {
  public:
   ControlConnection(int fd, std::chrono::seconds idle_timeout, std::size_t max_line = 4096);
+  ~ControlConnection();
 
   enum class Status { kLine, kTooLong, kTimeout, kClosed };
   struct Input {
@@ -37,9 +40,20 @@ class ControlConnection {
   void feed(std::string_view bytes) { reader_.feed(bytes); }
   int fd() const { return fd_; }
 
+  // From now on commands and replies travel inside `tls` (after AUTH TLS, or from the start on
+  // the implicit port). Input read before the handshake must have been discarded.
+  void start_tls(std::unique_ptr<TlsStream> tls) { tls_ = std::move(tls); }
+  TlsStream* tls() const { return tls_.get(); }
+  // Drops input read but not yet used (the bytes a client pipelined behind AUTH TLS).
+  void discard_pending() { (void)reader_.take_pending(); queued_.clear(); }
+
  private:
+  Result<std::size_t> read_input(std::span<char> buffer, std::chrono::milliseconds timeout,
+                                 bool& timed_out);
+
   int fd_;
   std::chrono::seconds idle_timeout_;
+  std::unique_ptr<TlsStream> tls_;
   static constexpr std::size_t kMaxQueuedLines = 64;
   ControlLineReader reader_;
   std::deque<Input> queued_;

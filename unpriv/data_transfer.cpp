@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <span>
 
 #include "unpriv/ascii_transfer.hpp"
+#include "unpriv/tls_stream.hpp"
 
 namespace wftpd {
 namespace {
@@ -20,6 +22,9 @@ namespace {
 constexpr std::size_t kSendfileChunk = 1u << 20;
 constexpr std::size_t kBufferSize = 256u << 10;
 constexpr unsigned long long kWritebackStep = 8ull << 20;
+// Under TLS the data socket is not polled while records keep coming, so ABOR is looked for
+// every this many bytes.
+constexpr unsigned long long kAbortCheckStep = 1ull << 20;
 
 TransferOutcome failed(TransferResult result, int error_number, unsigned long long bytes) {
   return TransferOutcome{result, error_number, bytes};
@@ -75,29 +80,90 @@ TransferOutcome await(int data_fd, short events, const TransferWatch& watch,
   }
 }
 
-// Writes all of `bytes` to the (non-blocking) data socket.
-TransferOutcome write_to_peer(int data_fd, std::string_view bytes, const TransferWatch& watch,
-                              unsigned long long total) {
+// Writes all of `bytes` to the (non-blocking) data connection.
+TransferOutcome write_to_peer(const DataChannel& data, std::string_view bytes,
+                              const TransferWatch& watch, unsigned long long total) {
   while (!bytes.empty()) {
-    const ssize_t n = ::write(data_fd, bytes.data(), bytes.size());
-    if (n > 0) {
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-      total += static_cast<unsigned long long>(n);
-      continue;
+    short wait_for = POLLOUT;
+    if (data.tls != nullptr) {
+      const TlsStream::Io io = data.tls->write(bytes);
+      if (io.status == TlsStream::Status::kDone) {
+        bytes.remove_prefix(io.bytes);
+        total += io.bytes;
+        continue;
+      }
+      if (io.status != TlsStream::Status::kWantRead && io.status != TlsStream::Status::kWantWrite) {
+        return failed(TransferResult::kPeerFailed, EPIPE, total);
+      }
+      if (io.status == TlsStream::Status::kWantRead) wait_for = POLLIN;
+    } else {
+      const ssize_t n = ::write(data.fd, bytes.data(), bytes.size());
+      if (n > 0) {
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+        total += static_cast<unsigned long long>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno != EAGAIN) return failed(TransferResult::kPeerFailed, errno, total);
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EAGAIN) return failed(TransferResult::kPeerFailed, errno, total);
-    TransferOutcome ready = await(data_fd, POLLOUT, watch, total);
+    TransferOutcome ready = await(data.fd, wait_for, watch, total);
     if (ready.result != TransferResult::kComplete) return ready;
   }
   return TransferOutcome{TransferResult::kComplete, 0, total};
 }
 
+// One read from the data connection: bytes (0 at a clean end), or the outcome that ends the
+// transfer. Waits (watching for ABOR) when nothing is ready.
+struct PeerRead {
+  bool ended = false;          // `outcome` ends the transfer
+  TransferOutcome outcome;
+  std::size_t bytes = 0;
+};
+
+PeerRead read_from_peer(const DataChannel& data, std::span<char> buffer, const TransferWatch& watch,
+                        unsigned long long total) {
+  // Bounded: each turn reads, or waits at most the stall timeout.
+  for (;;) {
+    if (data.tls != nullptr) {
+      const TlsStream::Io io = data.tls->read(buffer);
+      switch (io.status) {
+        case TlsStream::Status::kDone:
+          return PeerRead{false, {}, io.bytes};
+        case TlsStream::Status::kClosed:
+          return PeerRead{false, {}, 0};
+        case TlsStream::Status::kTruncated:
+          return PeerRead{true, failed(TransferResult::kTruncated, ECONNRESET, total), 0};
+        case TlsStream::Status::kError:
+          return PeerRead{true, failed(TransferResult::kPeerFailed, EPROTO, total), 0};
+        case TlsStream::Status::kWantRead:
+        case TlsStream::Status::kWantWrite: {
+          const short events = io.status == TlsStream::Status::kWantRead ? POLLIN : POLLOUT;
+          TransferOutcome ready = await(data.fd, events, watch, total);
+          if (ready.result != TransferResult::kComplete) return PeerRead{true, ready, 0};
+          continue;
+        }
+      }
+    }
+    // Wait for data or for the client's ABOR: a client that aborts stops sending.
+    TransferOutcome ready = await(data.fd, POLLIN, watch, total);
+    if (ready.result != TransferResult::kComplete) return PeerRead{true, ready, 0};
+    const ssize_t n = ::read(data.fd, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return PeerRead{true, failed(TransferResult::kPeerFailed, errno, total), 0};
+    }
+    return PeerRead{false, {}, static_cast<std::size_t>(n)};
+  }
+}
+
 }  // namespace
 
-TransferOutcome send_file(int data_fd, int file_fd, bool ascii, const TransferWatch& watch) {
+TransferOutcome send_file(const DataChannel& data, int file_fd, bool ascii,
+                          const TransferWatch& watch) {
+  const int data_fd = data.fd;
   unsigned long long total = 0;
-  if (!ascii) {
+  unsigned long long next_abort_check = kAbortCheckStep;
+  if (!ascii && data.tls == nullptr) {
     for (;;) {
       if (abort_requested(watch)) return failed(TransferResult::kAborted, 0, total);
       const ssize_t n = ::sendfile(data_fd, file_fd, nullptr, kSendfileChunk);
@@ -121,7 +187,11 @@ TransferOutcome send_file(int data_fd, int file_fd, bool ascii, const TransferWa
   auto buffer = std::make_unique<char[]>(kBufferSize);
   AsciiEncoder encoder;
   for (;;) {
-    if (abort_requested(watch)) return failed(TransferResult::kAborted, 0, total);
+    // Plain sockets: every 256 KiB; under TLS (records flow without polling) every MiB.
+    if (data.tls == nullptr || total >= next_abort_check) {
+      next_abort_check = total + kAbortCheckStep;
+      if (abort_requested(watch)) return failed(TransferResult::kAborted, 0, total);
+    }
     const ssize_t n = ::read(file_fd, buffer.get(), kBufferSize);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -129,31 +199,31 @@ TransferOutcome send_file(int data_fd, int file_fd, bool ascii, const TransferWa
     }
     if (n == 0) return TransferOutcome{TransferResult::kComplete, 0, total};
     const std::string_view chunk(buffer.get(), static_cast<std::size_t>(n));
-    TransferOutcome step = ascii ? write_to_peer(data_fd, encoder.encode(chunk), watch, total)
-                                 : write_to_peer(data_fd, chunk, watch, total);
+    TransferOutcome step = ascii ? write_to_peer(data, encoder.encode(chunk), watch, total)
+                                 : write_to_peer(data, chunk, watch, total);
     if (step.result != TransferResult::kComplete) return step;
     total = step.bytes;
   }
 }
 
-TransferOutcome receive_file(int data_fd, int file_fd, bool ascii, bool durable,
+TransferOutcome receive_file(const DataChannel& data, int file_fd, bool ascii, bool durable,
                              const TransferWatch& watch) {
   unsigned long long total = 0;
   unsigned long long written = 0;  // bytes written to the file
   unsigned long long flushed = 0;  // bytes whose writeback has been started
+  unsigned long long next_abort_check = kAbortCheckStep;
   auto buffer = std::make_unique<char[]>(kBufferSize);
   AsciiDecoder decoder;
   for (;;) {
-    // Wait for data or for the client's ABOR: a client that aborts stops sending.
-    TransferOutcome ready = await(data_fd, POLLIN, watch, total);
-    if (ready.result != TransferResult::kComplete) return ready;
-    const ssize_t n = ::read(data_fd, buffer.get(), kBufferSize);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return failed(TransferResult::kPeerFailed, errno, total);
+    if (data.tls != nullptr && total >= next_abort_check) {
+      next_abort_check = total + kAbortCheckStep;
+      if (abort_requested(watch)) return failed(TransferResult::kAborted, 0, total);
     }
+    const PeerRead got = read_from_peer(data, std::span<char>(buffer.get(), kBufferSize), watch, total);
+    if (got.ended) return got.outcome;
+    const std::size_t n = got.bytes;
     std::string converted;
-    std::string_view chunk(buffer.get(), static_cast<std::size_t>(n));
+    std::string_view chunk(buffer.get(), n);
     if (ascii) {
       converted = n == 0 ? decoder.finish() : decoder.decode(chunk);
       chunk = converted;
@@ -173,13 +243,14 @@ TransferOutcome receive_file(int data_fd, int file_fd, bool ascii, bool durable,
                         SYNC_FILE_RANGE_WRITE);
       flushed = written;
     }
-    total += static_cast<unsigned long long>(n);
+    total += n;
     if (n == 0) return TransferOutcome{TransferResult::kComplete, 0, total};
   }
 }
 
-TransferOutcome send_text(int data_fd, std::string_view text, const TransferWatch& watch) {
-  return write_to_peer(data_fd, text, watch, 0);
+TransferOutcome send_text(const DataChannel& data, std::string_view text,
+                          const TransferWatch& watch) {
+  return write_to_peer(data, text, watch, 0);
 }
 
 }  // namespace wftpd

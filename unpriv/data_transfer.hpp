@@ -9,11 +9,20 @@
 
 namespace wftpd {
 
+class TlsStream;
+
+// A data connection as a transfer sees it: the socket, and under PROT P the TLS stream on it.
+struct DataChannel {
+  int fd = -1;
+  TlsStream* tls = nullptr;
+};
+
 enum class TransferResult {
   kComplete,
   kAborted,      // the client sent ABOR (or closed the control connection): 426, then 226
   kPeerFailed,   // the data connection broke or stalled past the data timeout: 426
   kLocalFailed,  // reading or writing the file failed: 451 (or 452/552 for space)
+  kTruncated,    // PROT P: the data connection ended without TLS close_notify: 426
 };
 
 struct TransferOutcome {
@@ -30,11 +39,15 @@ struct TransferWatch {
   std::chrono::milliseconds stall_timeout{300000};
 };
 
-TransferOutcome send_file(int data_fd, int file_fd, bool ascii, const TransferWatch& watch);
+TransferOutcome send_file(const DataChannel& data, int file_fd, bool ascii,
+                          const TransferWatch& watch);
 // With `durable`, writeback of the received data is started every few MiB while the upload
 // runs, so the fsync that ends an atomic upload has little left to wait for.
-TransferOutcome receive_file(int data_fd, int file_fd, bool ascii, bool durable,
+// Under TLS, only a close_notify ends an upload as complete; a bare end of the connection is
+// kTruncated (the client or an attacker cut it short).
+TransferOutcome receive_file(const DataChannel& data, int file_fd, bool ascii, bool durable,
                              const TransferWatch& watch);
-TransferOutcome send_text(int data_fd, std::string_view text, const TransferWatch& watch);
+TransferOutcome send_text(const DataChannel& data, std::string_view text,
+                          const TransferWatch& watch);
 
 }  // namespace wftpd

@@ -20,26 +20,28 @@ bool is_known_verb(std::string_view verb) {
   return verb == "XMKD" || verb == "XRMD";
 }
 
-std::string feature_reply(std::string_view mlst_facts) {
+std::string feature_reply(std::string_view mlst_facts, bool tls) {
   // Only what this server really does (RFC 2389: the list is a promise). Each feature line
   // starts with exactly one space (RFC 2389 3.2).
   const std::string mlst = mlst_facts.empty()
                                ? std::string("type*;size*;modify*;perm*;unique*;UNIX.mode*;")
                                : std::string(mlst_facts);
-  const std::vector<std::string> lines = {"Features:",    " EPRT", " EPSV",  " MDTM", " MFMT",
-                                          " MLST " + mlst, " PASV", " REST STREAM",
-                                          " SIZE",         " UTF8", " TVFS", "End"};
+  std::vector<std::string> lines = {"Features:"};
+  if (tls) lines.insert(lines.end(), {" AUTH TLS", " PBSZ", " PROT"});
+  lines.insert(lines.end(), {" EPRT", " EPSV", " MDTM", " MFMT", " MLST " + mlst, " PASV",
+                             " REST STREAM", " SIZE", " UTF8", " TVFS", "End"});
   return format_multiline_reply(211, lines);
 }
 
-std::string help_reply() {
-  const std::vector<std::string> lines = {
+std::string help_reply(bool tls) {
+  std::vector<std::string> lines = {
       "The following commands are recognized:",
       " ABOR ACCT ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM",
       " MFMT MKD  MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR RMD",
       " RNFR RNTO SITE SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD",
-      " XMKD XPWD XRMD",
-      "Help OK."};
+      " XMKD XPWD XRMD"};
+  if (tls) lines.emplace_back(" AUTH CCC  PBSZ PROT");
+  lines.emplace_back("Help OK.");
   return format_multiline_reply(214, lines);
 }
 

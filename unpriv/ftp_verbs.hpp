@@ -10,8 +10,9 @@ namespace wftpd {
 // is not allowed now gets 530/502/503, an unknown one 500.
 bool is_known_verb(std::string_view verb);
 
-// The multi-line 211 FEAT reply (RFC 2389); `mlst_facts` is the MLST line's fact list.
-std::string feature_reply(std::string_view mlst_facts = {});
-std::string help_reply();     // the multi-line 214 HELP reply
+// The multi-line 211 FEAT reply (RFC 2389); `mlst_facts` is the MLST line's fact list; `tls`
+// adds AUTH TLS, PBSZ and PROT (RFC 4217).
+std::string feature_reply(std::string_view mlst_facts = {}, bool tls = false);
+std::string help_reply(bool tls = false);  // the multi-line 214 HELP reply
 
 }  // namespace wftpd

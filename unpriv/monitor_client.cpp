@@ -10,8 +10,13 @@ Result<LoginStatus> MonitorClient::login(const std::string& user, const std::str
   return result->status;
 }
 
-Result<void> MonitorClient::hand_off(std::string pending_input) {
-  return channel_.send(Handoff{std::move(pending_input)});
+Result<void> MonitorClient::hand_off(std::string pending_input, const ControlTlsState& tls) {
+  return channel_.send(Handoff{std::move(pending_input), tls});
+}
+
+void MonitorClient::log(EventLevel level, std::string_view text) {
+  // Best effort: a line the monitor cannot take is not worth ending the session for.
+  (void)channel_.send(LogEvent{level, std::string(text.substr(0, kMaxReasonLength))});
 }
 
 Result<StartSession> MonitorClient::await_start() { return channel_.expect<StartSession>(); }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "common/monitor_channel.hpp"
@@ -16,7 +17,10 @@ class MonitorClient {
 
   // Pre-auth child.
   Result<LoginStatus> login(const std::string& user, const std::string& password);
-  Result<void> hand_off(std::string pending_input);
+  Result<void> hand_off(std::string pending_input, const ControlTlsState& tls);
+
+  // Either child: a line for the server's log (the monitor escapes and rate-limits it).
+  void log(EventLevel level, std::string_view text);
 
   // Post-auth child.
   Result<StartSession> await_start();

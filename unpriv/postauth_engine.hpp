@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <array>
+#include <memory>
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -21,6 +22,7 @@
 #include "unpriv/monitor_client.hpp"
 #include "unpriv/reply.hpp"
 #include "unpriv/session_filesystem.hpp"
+#include "unpriv/tls_stream.hpp"
 
 namespace wftpd {
 
@@ -29,16 +31,31 @@ inline constexpr std::uint32_t kMaxOverlongLines = 3;
 std::string upper(std::string_view text);  // ASCII only: no locale after chroot
 std::time_t now();
 
+// An open data connection: the socket and, under PROT P, its TLS stream.
+struct DataConnection {
+  UniqueFd socket;
+  std::unique_ptr<TlsStream> tls;
+  DataChannel channel() const { return DataChannel{socket.get(), tls.get()}; }
+  // Ends the connection: close_notify first under TLS (so the client can tell a complete
+  // download from a cut one), then the socket.
+  void close();
+};
+
 class PostauthSession {
  public:
   PostauthSession(const Config& config, ControlConnection& control, MonitorClient& monitor,
-                  SessionFilesystem& fs, bool read_only)
+                  SessionFilesystem& fs, bool read_only, SSL_CTX* data_tls = nullptr,
+                  ControlTlsState tls = {})
       : config_(config),
         control_(control),
         monitor_(monitor),
         fs_(fs),
         read_only_(read_only),
-        upload_dir_(read_only ? config.anon_upload_dir : std::string()) {}
+        upload_dir_(read_only ? config.anon_upload_dir : std::string()),
+        data_tls_(data_tls),
+        tls_(tls),
+        require_private_data_(data_tls != nullptr &&
+                              (read_only ? config.anon_require_tls : config.require_tls_data)) {}
 
   int run();
 
@@ -51,7 +68,7 @@ class PostauthSession {
     Handler handler;
     bool writes = false;  // refused in read-only (anonymous) sessions
   };
-  static const std::array<CommandRule, 44> kCommands;
+  static const std::array<CommandRule, 48> kCommands;
 
   Next dispatch(const FtpCommand& command);
   void reply(int code, std::string_view text) { pending_ += format_reply(code, text); }
@@ -62,7 +79,12 @@ class PostauthSession {
   // resolve_path() for a command that reads: 553 for a bad name, 550 inside the drop box.
   bool resolve_readable(std::string_view argument, std::string& path);
   bool open_data_connection(UniqueFd& data);
+  enum class Start { kReady, kFailed, kControlLost };
+  // Opens the data connection, announces the transfer with 150 `mark`, and under PROT P runs
+  // the TLS handshake (after the 150: clients start TLS when they see it).
+  Start begin_transfer(const std::string& mark, DataConnection& data);
   Next finish_transfer(const TransferOutcome& outcome, std::string_view what);
+  void log_truncated_upload(const TransferOutcome& outcome, const std::string& path);
   TransferWatch transfer_watch() {
     return TransferWatch{control_.fd(), [this] { return control_.abort_requested(); },
                          [this] { return control_.input_backlogged(); },
@@ -110,6 +132,10 @@ class PostauthSession {
   Next cmd_site(const FtpCommand&);
   Next cmd_mfmt(const FtpCommand&);
   Next cmd_rein(const FtpCommand&);
+  Next cmd_auth(const FtpCommand&);
+  Next cmd_pbsz(const FtpCommand&);
+  Next cmd_prot(const FtpCommand&);
+  Next cmd_ccc(const FtpCommand&);
   Next send_listing(const FtpCommand& command, bool names_only);
   Next send_directory_text(const std::string& listing);
 
@@ -130,6 +156,9 @@ class PostauthSession {
   unsigned long long restart_offset_ = 0;  // set by REST, consumed by the next command
   FactSet facts_;                          // OPTS MLST
   FactViewer viewer_{::getuid(), ::getgid()};
+  SSL_CTX* data_tls_;                 // null: no TLS on this server
+  ControlTlsState tls_;               // from the pre-auth child, then PBSZ/PROT here
+  const bool require_private_data_;   // require_tls_data (anon_require_tls) in force
 };
 
 }  // namespace wftpd

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/exit_codes.hpp"
+#include "common/io.hpp"
 #include "unpriv/active_argument.hpp"
 #include "unpriv/control_connection.hpp"
 #include "unpriv/data_transfer.hpp"
@@ -29,13 +30,14 @@
 #include "unpriv/machine_listing.hpp"
 #include "unpriv/monitor_client.hpp"
 #include "unpriv/passive_reply.hpp"
+#include "unpriv/preauth_session.hpp"
 #include "unpriv/reply.hpp"
 #include "unpriv/postauth_engine.hpp"
 #include "unpriv/session_filesystem.hpp"
 
 namespace wftpd {
 
-const std::array<PostauthSession::CommandRule, 44> PostauthSession::kCommands = {{
+const std::array<PostauthSession::CommandRule, 48> PostauthSession::kCommands = {{
     {"USER", false, &PostauthSession::cmd_user},
     {"PASS", false, &PostauthSession::cmd_pass},
     {"QUIT", false, &PostauthSession::cmd_quit},
@@ -80,6 +82,10 @@ const std::array<PostauthSession::CommandRule, 44> PostauthSession::kCommands = 
     {"SITE", true, &PostauthSession::cmd_site},
     {"MFMT", true, &PostauthSession::cmd_mfmt, true},
     {"REIN", false, &PostauthSession::cmd_rein},
+    {"AUTH", false, &PostauthSession::cmd_auth},
+    {"PBSZ", false, &PostauthSession::cmd_pbsz},
+    {"PROT", false, &PostauthSession::cmd_prot},
+    {"CCC", false, &PostauthSession::cmd_ccc},
 }};
 
 std::string upper(std::string_view text) {
@@ -185,12 +191,38 @@ PostauthSession::Next PostauthSession::cmd_syst(const FtpCommand&) {
 }
 
 PostauthSession::Next PostauthSession::cmd_feat(const FtpCommand&) {
-  pending_ += feature_reply(describe_facts(facts_));
+  pending_ += feature_reply(describe_facts(facts_), data_tls_ != nullptr);
   return Next::kContinue;
 }
 
 PostauthSession::Next PostauthSession::cmd_help(const FtpCommand&) {
-  pending_ += help_reply();
+  pending_ += help_reply(data_tls_ != nullptr);
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_auth(const FtpCommand&) {
+  if (data_tls_ == nullptr) reply(502, "TLS is not available on this server.");
+  else if (tls_.control_tls) reply(503, "Already using TLS.");
+  else reply(503, "AUTH TLS must come before USER.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_pbsz(const FtpCommand& command) {
+  if (data_tls_ == nullptr) reply(502, "TLS is not available on this server.");
+  else pending_ += pbsz_reply(command.argument, tls_);
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_prot(const FtpCommand& command) {
+  if (data_tls_ == nullptr) reply(502, "TLS is not available on this server.");
+  else pending_ += prot_reply(command.argument, require_private_data_, tls_);
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_ccc(const FtpCommand&) {
+  if (data_tls_ == nullptr) reply(502, "TLS is not available on this server.");
+  else if (tls_.control_tls) reply(534, "CCC refused: the control connection stays encrypted.");
+  else reply(533, "The control connection is not encrypted.");
   return Next::kContinue;
 }
 
@@ -304,16 +336,46 @@ int PostauthSession::run() {
   }
 }
 
-int run_postauth(const Config& config, const std::string& /*user_name*/, bool read_only,
-                 int control_fd, int monitor_fd) {
-  MonitorClient monitor(monitor_fd);
+int run_postauth(const Config& config, const BecomeUser& user, ChildSetup& setup) {
+  SslCtxPtr data_tls;
+  if (config.tls_enable) {
+    std::string bundle;  // stays empty (no key) unless require_tls_session_reuse=no
+    if (setup.tls_bundle_fd >= 0) {
+      auto read = read_whole_fd(setup.tls_bundle_fd, 1u << 21);
+      ::close(setup.tls_bundle_fd);
+      if (!read) {
+        (void)setup.enter_sandbox("TLS credentials: " + read.error().message);
+        return kExitSandboxFailed;
+      }
+      bundle = std::move(*read);
+    }
+    auto ctx = make_data_context(config, bundle, *setup.ticket_keys);
+    wipe(bundle);
+    if (!ctx) {
+      (void)setup.enter_sandbox("data connection TLS context: " + ctx.error().message);
+      return kExitSandboxFailed;
+    }
+    data_tls = std::move(*ctx);
+  }
+  if (!setup.enter_sandbox({})) return kExitSandboxFailed;
+  MonitorClient monitor(setup.monitor_fd);
   auto start = monitor.await_start();
   if (!start) return 1;
-  auto fs = SessionFilesystem::open_root(read_only);
+  // TLS sessions: the client's socket stays with the pre-auth child (the TLS endpoint); this
+  // child reads and writes plaintext on the relay socket.
+  int control_fd = setup.control_fd;
+  if (start->tls.control_tls) {
+    if (setup.relay_fd < 0 || !data_tls) return 1;
+    ::close(setup.control_fd);
+    control_fd = setup.relay_fd;
+  } else if (setup.relay_fd >= 0) {
+    ::close(setup.relay_fd);
+  }
+  auto fs = SessionFilesystem::open_root(user.read_only);
   if (!fs) return 1;
   ControlConnection control(control_fd, std::chrono::seconds(config.idle_timeout));
   control.feed(start->pending_input);
-  PostauthSession session(config, control, monitor, *fs, read_only);
+  PostauthSession session(config, control, monitor, *fs, user.read_only, data_tls.get(), start->tls);
   return session.run();
 }
 

@@ -123,7 +123,17 @@ PostauthSession::Next PostauthSession::cmd_active(const FtpCommand& command) {
   return Next::kClose;
 }
 
+void DataConnection::close() {
+  if (tls) tls->close_notify(std::chrono::seconds(2));
+  tls.reset();
+  socket.reset();
+}
+
 bool PostauthSession::open_data_connection(UniqueFd& data) {
+  if (require_private_data_ && !tls_.prot_private) {
+    reply(521, "Data connections must be encrypted: use PBSZ 0 and PROT P.");
+    return false;
+  }
   if (!passive_ready_) {
     reply(425, "Use PORT, EPRT, PASV or EPSV first.");
     return false;
@@ -143,6 +153,42 @@ bool PostauthSession::open_data_connection(UniqueFd& data) {
   return true;
 }
 
+PostauthSession::Start PostauthSession::begin_transfer(const std::string& mark,
+                                                       DataConnection& data) {
+  if (!open_data_connection(data.socket)) return Start::kFailed;
+  reply(150, mark);
+  if (!control_.send(pending_)) return Start::kControlLost;
+  pending_.clear();
+  if (!tls_.prot_private) return Start::kReady;
+  bool not_resumed = false;
+  auto stream = TlsStream::accept(data_tls_, data.socket.get(),
+                                  std::chrono::seconds(config_.data_connection_timeout), &not_resumed);
+  if (!stream) {
+    if (not_resumed) {
+      monitor_.log(EventLevel::kWarning,
+                   "data connection refused: its TLS handshake did not resume the control "
+                   "connection's TLS session (require_tls_session_reuse=yes; " +
+                       stream.error().message + ")");
+      reply(522, "Data connection TLS must resume the control connection's TLS session.");
+    } else {
+      monitor_.log(EventLevel::kWarning, "data connection: " + stream.error().message);
+      reply(522, "TLS negotiation on the data connection failed.");
+    }
+    data.socket.reset();
+    return Start::kFailed;
+  }
+  data.tls = std::move(*stream);
+  return Start::kReady;
+}
+
+void PostauthSession::log_truncated_upload(const TransferOutcome& outcome, const std::string& path) {
+  if (outcome.result != TransferResult::kTruncated) return;
+  monitor_.log(EventLevel::kWarning,
+               "upload of '" + path + "' failed: the data connection ended without TLS "
+               "close_notify after " + std::to_string(outcome.bytes) +
+               " bytes (truncated; not stored as complete)");
+}
+
 PostauthSession::Next PostauthSession::finish_transfer(const TransferOutcome& outcome,
                                                        std::string_view what) {
   switch (outcome.result) {
@@ -157,6 +203,9 @@ PostauthSession::Next PostauthSession::finish_transfer(const TransferOutcome& ou
         exit_code_ = kExitDataTimeout;
         return Next::kClose;
       }
+      return Next::kContinue;
+    case TransferResult::kTruncated:
+      reply(426, "Data connection closed without TLS close_notify; transfer incomplete.");
       return Next::kContinue;
     case TransferResult::kAborted:
       // RFC 959 4.1.3: the aborted command gets 426, then ABOR itself gets 226.
@@ -175,13 +224,11 @@ PostauthSession::Next PostauthSession::finish_transfer(const TransferOutcome& ou
 
 // Sends a listing (LIST, NLST, MLSD) over a new data connection: 150, the text, 226.
 PostauthSession::Next PostauthSession::send_directory_text(const std::string& listing) {
-  UniqueFd data;
-  if (!open_data_connection(data)) return Next::kContinue;
-  reply(150, "Here comes the directory listing.");
-  if (!control_.send(pending_)) return Next::kClose;
-  pending_.clear();
-  const TransferOutcome outcome = send_text(data.get(), listing, transfer_watch());
-  data.reset();
+  DataConnection data;
+  const Start start = begin_transfer("Here comes the directory listing.", data);
+  if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
+  const TransferOutcome outcome = send_text(data.channel(), listing, transfer_watch());
+  data.close();
   if (outcome.result != TransferResult::kComplete) return finish_transfer(outcome, "Directory send");
   reply(226, "Directory send OK.");
   return Next::kContinue;
@@ -237,15 +284,15 @@ PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
     reply(554, "Could not seek to the restart offset.");
     return Next::kContinue;
   }
-  UniqueFd data;
-  if (!open_data_connection(data)) return Next::kContinue;
-  reply(150, std::string("Opening ") + (ascii_ ? "ASCII" : "BINARY") +
-                 " mode data connection for " + std::string(base_name(path)) + " (" +
-                 std::to_string(st.st_size) + " bytes).");
-  if (!control_.send(pending_)) return Next::kClose;
-  pending_.clear();
-  const TransferOutcome outcome = send_file(data.get(), file.get(), ascii_, transfer_watch());
-  data.reset();
+  DataConnection data;
+  const Start start = begin_transfer(std::string("Opening ") + (ascii_ ? "ASCII" : "BINARY") +
+                                         " mode data connection for " +
+                                         std::string(base_name(path)) + " (" +
+                                         std::to_string(st.st_size) + " bytes).",
+                                     data);
+  if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
+  const TransferOutcome outcome = send_file(data.channel(), file.get(), ascii_, transfer_watch());
+  data.close();
   return finish_transfer(outcome, "Transfer");
 }
 
@@ -284,15 +331,16 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
                                               : "Could not create file: " + error.reply_text);
       return Next::kContinue;
     }
-    UniqueFd data;
-    if (!open_data_connection(data)) return Next::kContinue;
-    if (unique_name.empty()) reply(150, "Ok to send data.");
-    else reply(150, "FILE: " + std::string(unique_name));
-    if (!control_.send(pending_)) return Next::kClose;
-    pending_.clear();
+    DataConnection data;
+    const Start start = begin_transfer(
+        unique_name.empty() ? std::string("Ok to send data.") : "FILE: " + std::string(unique_name),
+        data);
+    // (The drop-box filter cannot unlink: a file whose upload failed stays, possibly empty.)
+    if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
     const TransferOutcome outcome =
-        receive_file(data.get(), file.get(), ascii_, false, transfer_watch());
-    data.reset();
+        receive_file(data.channel(), file.get(), ascii_, false, transfer_watch());
+    data.close();
+    log_truncated_upload(outcome, path);
     return finish_transfer(outcome, "Transfer");
   }
   const bool atomic = !append && offset == 0;
@@ -339,22 +387,19 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
   const auto discard_temp = [&] {
     if (atomic) ::unlinkat(parent.get(), temp_name.c_str(), 0);
   };
-  UniqueFd data;
-  if (!open_data_connection(data)) {
-    discard_temp();
-    return Next::kContinue;
-  }
+  DataConnection data;
   // RFC 1123 4.1.2.9: STOU names the file it creates in the preliminary reply.
-  if (unique_name.empty()) reply(150, "Ok to send data.");
-  else reply(150, "FILE: " + std::string(unique_name));
-  if (!control_.send(pending_)) {
+  const Start start = begin_transfer(
+      unique_name.empty() ? std::string("Ok to send data.") : "FILE: " + std::string(unique_name),
+      data);
+  if (start != Start::kReady) {
     discard_temp();
-    return Next::kClose;
+    return start == Start::kFailed ? Next::kContinue : Next::kClose;
   }
-  pending_.clear();
   TransferOutcome outcome =
-      receive_file(data.get(), file.get(), ascii_, atomic, transfer_watch());
-  data.reset();
+      receive_file(data.channel(), file.get(), ascii_, atomic, transfer_watch());
+  data.close();
+  log_truncated_upload(outcome, path);
   if (outcome.result == TransferResult::kComplete && atomic && ::fsync(file.get()) != 0) {
     outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
   }

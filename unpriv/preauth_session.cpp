@@ -1,6 +1,10 @@
 #include "unpriv/preauth_session.hpp"
 
+#include <unistd.h>
+
 #include "common/exit_codes.hpp"
+#include "common/io.hpp"
+#include "unpriv/tls_relay.hpp"
 #include "unpriv/ftp_command.hpp"
 #include "unpriv/ftp_verbs.hpp"
 #include "unpriv/monitor_client.hpp"
@@ -27,7 +31,97 @@ class MonitorLoginBroker : public LoginBroker {
   MonitorClient& monitor_;
 };
 
+std::string upper_ascii(std::string text) {
+  for (char& c : text) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return text;
+}
+
 }  // namespace
+
+PreauthPolicy PreauthPolicy::from(const Config& config) {
+  PreauthPolicy policy;
+  policy.tls_available = config.tls_enable;
+  policy.require_tls_login = config.tls_enable && config.require_tls_login;
+  policy.anon_require_tls = config.tls_enable && config.anon_require_tls;
+  policy.anonymous_enable = config.anonymous_enable;
+  policy.refuse_clear_data = config.tls_enable && config.require_tls_data &&
+                             (!config.anonymous_enable || config.anon_require_tls);
+  return policy;
+}
+
+bool is_foreign_protocol_verb(std::string_view verb) {
+  static constexpr std::string_view kVerbs[] = {
+      "GET",  "POST", "HEAD", "PUT",  "OPTIONS", "CONNECT", "DELETE",   "TRACE", "PATCH",
+      "PRI",  "HELO", "EHLO", "MAIL", "RCPT",    "DATA",    "STARTTLS", "RSET",  "VRFY"};
+  for (const auto candidate : kVerbs) {
+    if (candidate == verb) return true;
+  }
+  return false;
+}
+
+std::string pbsz_reply(const std::string& argument, ControlTlsState& tls) {
+  if (!tls.control_tls) return format_reply(503, "PBSZ needs AUTH TLS first.");
+  if (argument.empty() || argument.size() > 10 ||
+      argument.find_first_not_of("0123456789") != std::string::npos) {
+    return format_reply(501, "PBSZ needs a decimal number.");
+  }
+  // RFC 4217 8: TLS protects its own records; the only buffer size is 0.
+  tls.pbsz_set = true;
+  return format_reply(200, "PBSZ=0");
+}
+
+std::string prot_reply(const std::string& argument, bool refuse_clear, ControlTlsState& tls) {
+  if (!tls.control_tls) return format_reply(503, "PROT needs AUTH TLS first.");
+  if (!tls.pbsz_set) return format_reply(503, "PROT needs PBSZ first.");
+  const std::string level = upper_ascii(argument);
+  if (level == "P") {
+    tls.prot_private = true;
+    return format_reply(200, "Protection level set to Private.");
+  }
+  if (level == "C") {
+    if (refuse_clear) return format_reply(521, "Data connections must be encrypted: use PROT P.");
+    tls.prot_private = false;
+    return format_reply(200, "Protection level set to Clear.");
+  }
+  if (level == "S" || level == "E") return format_reply(536, "Only PROT C and PROT P are supported.");
+  return format_reply(504, "Unknown protection level.");
+}
+
+bool PreauthEngine::is_anonymous_name(const std::string& name) const {
+  const std::string upper = upper_ascii(name);
+  return policy_.anonymous_enable && (upper == "ANONYMOUS" || upper == "FTP");
+}
+
+void PreauthEngine::tls_started() {
+  tls_.control_tls = true;
+  if (implied_private_) {
+    tls_.pbsz_set = true;
+    tls_.prot_private = true;
+  }
+}
+
+PreauthEngine::Outcome PreauthEngine::on_auth(const std::string& argument, std::string& out) {
+  if (!policy_.tls_available) {
+    out += format_reply(502, "TLS is not available on this server.");
+    return Outcome::kContinue;
+  }
+  if (tls_.control_tls) {
+    out += format_reply(503, "Already using TLS.");
+    return Outcome::kContinue;
+  }
+  const std::string mechanism = upper_ascii(argument);
+  if (mechanism != "TLS" && mechanism != "TLS-C" && mechanism != "SSL" && mechanism != "TLS-P") {
+    out += format_reply(504, "Unsupported security mechanism; use AUTH TLS.");
+    return Outcome::kContinue;
+  }
+  // The legacy spellings AUTH SSL and AUTH TLS-P meant "and protect the data too".
+  implied_private_ = mechanism == "SSL" || mechanism == "TLS-P";
+  have_user_ = false;  // RFC 4217 4: the login starts again inside TLS
+  out += format_reply(234, "Proceed with TLS negotiation.");
+  return Outcome::kStartTls;
+}
 
 PreauthEngine::Outcome PreauthEngine::count_bad_command(std::string& out) {
   if (++bad_commands_ >= kMaxBadPreauthCommands) {
@@ -65,6 +159,15 @@ PreauthEngine::Outcome PreauthEngine::on_line(const std::string& line, std::stri
     if (!command.has_argument || command.argument.empty()) {
       out += format_reply(501, "USER needs a user name.");
       return Outcome::kContinue;
+    }
+    if (!tls_.control_tls) {
+      const bool anonymous = is_anonymous_name(command.argument);
+      if (anonymous ? policy_.anon_require_tls : policy_.require_tls_login) {
+        have_user_ = false;
+        out += format_reply(530, anonymous ? "Anonymous sessions must use TLS: AUTH TLS first."
+                                           : "Non-anonymous sessions must use TLS: AUTH TLS first.");
+        return Outcome::kContinue;
+      }
     }
     if (command.argument.size() > kMaxLoginNameLength) {
       out += format_reply(501, "User name too long.");
@@ -107,7 +210,7 @@ PreauthEngine::Outcome PreauthEngine::on_line(const std::string& line, std::stri
     return Outcome::kClose;
   }
   if (verb == "FEAT") {
-    out += feature_reply();
+    out += feature_reply({}, policy_.tls_available);
     return Outcome::kContinue;
   }
   if (verb == "NOOP") {
@@ -115,7 +218,7 @@ PreauthEngine::Outcome PreauthEngine::on_line(const std::string& line, std::stri
     return Outcome::kContinue;
   }
   if (verb == "HELP") {
-    out += help_reply();
+    out += help_reply(policy_.tls_available);
     return Outcome::kContinue;
   }
   if (verb == "OPTS") {
@@ -143,9 +246,28 @@ PreauthEngine::Outcome PreauthEngine::on_line(const std::string& line, std::stri
     else out += format_reply(504, "Virtual hosts are not configured.");
     return Outcome::kContinue;
   }
-  if (verb == "AUTH" || verb == "PBSZ" || verb == "PROT" || verb == "CCC" || verb == "ADAT") {
-    out += format_reply(502, "TLS is not available on this server.");
+  if (verb == "AUTH") return on_auth(command.argument, out);
+  if (verb == "PBSZ" || verb == "PROT" || verb == "CCC") {
+    if (!policy_.tls_available) {
+      out += format_reply(502, "TLS is not available on this server.");
+    } else if (verb == "PBSZ") {
+      out += pbsz_reply(command.argument, tls_);
+    } else if (verb == "PROT") {
+      out += prot_reply(command.argument, policy_.refuse_clear_data, tls_);
+    } else {
+      // RFC 4217 12.3: dropping back to a clear control connection is refused by policy.
+      out += tls_.control_tls ? format_reply(534, "CCC refused: the control connection stays encrypted.")
+                              : format_reply(533, "The control connection is not encrypted.");
+    }
     return Outcome::kContinue;
+  }
+  if (verb == "ADAT") {
+    out += format_reply(502, "ADAT is not used with TLS.");
+    return Outcome::kContinue;
+  }
+  if (is_foreign_protocol_verb(verb)) {
+    out += format_reply(421, "This is an FTP server; closing control connection.");
+    return Outcome::kClose;
   }
   if (is_known_verb(verb)) {
     out += format_reply(530, "Please login with USER and PASS.");
@@ -155,11 +277,60 @@ PreauthEngine::Outcome PreauthEngine::on_line(const std::string& line, std::stri
   return count_bad_command(out);
 }
 
-int run_preauth(const Config& config, int control_fd, int monitor_fd) {
-  MonitorClient monitor(monitor_fd);
+namespace {
+
+// The control connection's TLS handshake takes at most this long (a client that stalls inside
+// it is not let hold the pre-auth child for a whole idle timeout).
+constexpr std::chrono::seconds kHandshakeTimeout{30};
+
+// Reads the credential bundle and builds the control context, before the sandbox. The bundle
+// is wiped from this process's heap as soon as OpenSSL holds the key.
+Result<SslCtxPtr> control_context(const Config& config, const ChildSetup& setup) {
+  auto bundle = read_whole_fd(setup.tls_bundle_fd, 1u << 21);
+  ::close(setup.tls_bundle_fd);
+  if (!bundle) return make_error("TLS credentials: " + bundle.error().message);
+  auto ctx = make_control_context(config, *bundle, *setup.ticket_keys);
+  wipe(*bundle);
+  return ctx;
+}
+
+bool start_tls(SSL_CTX* ctx, ControlConnection& control, MonitorClient& monitor,
+               const Config& config) {
+  const auto timeout = std::min<std::chrono::seconds>(kHandshakeTimeout,
+                                                      std::chrono::seconds(config.idle_timeout));
+  auto stream = TlsStream::accept(ctx, control.fd(), timeout);
+  if (!stream) {
+    monitor.log(EventLevel::kWarning, "control connection: " + stream.error().message);
+    return false;
+  }
+  monitor.log(EventLevel::kDebug, "control connection: " + (*stream)->description());
+  control.start_tls(std::move(*stream));
+  return true;
+}
+
+}  // namespace
+
+int run_preauth(const Config& config, ChildSetup& setup) {
+  SslCtxPtr tls_ctx;
+  if (config.tls_enable && setup.tls_bundle_fd >= 0) {
+    auto ctx = control_context(config, setup);
+    if (!ctx) {
+      (void)setup.enter_sandbox(ctx.error().message);
+      return kExitSandboxFailed;
+    }
+    tls_ctx = std::move(*ctx);
+  }
+  if (!setup.enter_sandbox({})) return kExitSandboxFailed;
+  MonitorClient monitor(setup.monitor_fd);
   MonitorLoginBroker broker(monitor);
-  PreauthEngine engine(broker);
-  ControlConnection control(control_fd, std::chrono::seconds(config.idle_timeout));
+  PreauthPolicy policy = PreauthPolicy::from(config);
+  policy.tls_available = tls_ctx != nullptr;
+  PreauthEngine engine(broker, policy);
+  ControlConnection control(setup.control_fd, std::chrono::seconds(config.idle_timeout));
+  if (setup.implicit_tls) {
+    if (!tls_ctx || !start_tls(tls_ctx.get(), control, monitor, config)) return 0;
+    engine.tls_started();
+  }
   if (!control.send(format_reply(220, config.ftpd_banner))) return 0;
   for (;;) {
     auto input = control.next_line();
@@ -177,11 +348,22 @@ int run_preauth(const Config& config, int control_fd, int monitor_fd) {
     }
     if (!replies.empty() && !control.send(replies)) return 0;
     if (outcome == PreauthEngine::Outcome::kClose) return 0;
+    if (outcome == PreauthEngine::Outcome::kStartTls) {
+      // SECURITY: whatever the client sent behind AUTH TLS arrived in clear and may have been
+      // injected by a man in the middle; it is dropped, never run inside TLS (CVE-2011-0411).
+      control.discard_pending();
+      if (!start_tls(tls_ctx.get(), control, monitor, config)) return 0;
+      engine.tls_started();
+      continue;
+    }
     if (outcome == PreauthEngine::Outcome::kLoggedIn) {
       // Commands pipelined behind PASS go to the post-auth child, bounded by the protocol.
       std::string pending = control.take_pending();
       if (pending.size() > kMaxPendingInput) pending.resize(kMaxPendingInput);
-      return monitor.hand_off(std::move(pending)) ? 0 : 1;
+      if (!monitor.hand_off(std::move(pending), engine.tls_state())) return 1;
+      if (!engine.tls_state().control_tls) return 0;
+      // This child stays as the TLS endpoint of the control connection.
+      return run_tls_relay(*control.tls(), setup.relay_fd, std::chrono::seconds(config.idle_timeout));
     }
   }
 }

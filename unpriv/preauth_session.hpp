@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/child_setup.hpp"
 #include "common/config.hpp"
 #include "common/monitor_protocol.hpp"
 #include "unpriv/control_connection.hpp"
@@ -17,19 +18,43 @@ class LoginBroker {
   virtual LoginStatus login(const std::string& user, const std::string& password) = 0;
 };
 
+// What the configuration asks of the pre-auth dialogue about TLS.
+struct PreauthPolicy {
+  bool tls_available = false;      // AUTH TLS offered
+  bool require_tls_login = false;  // local and virtual users: USER only after AUTH TLS
+  bool anon_require_tls = false;   // the same for anonymous
+  bool anonymous_enable = false;
+  bool refuse_clear_data = false;  // every possible user needs PROT P: PROT C refused now
+
+  static PreauthPolicy from(const Config& config);
+};
+
 // The command logic of the pre-auth phase, without I/O: replies are appended to `out`.
 class PreauthEngine {
  public:
-  explicit PreauthEngine(LoginBroker& broker) : broker_(broker) {}
+  explicit PreauthEngine(LoginBroker& broker, PreauthPolicy policy = {})
+      : broker_(broker), policy_(policy) {}
 
-  enum class Outcome { kContinue, kLoggedIn, kClose };
+  // kStartTls: `out` holds the 234 reply; the caller sends it in clear, discards any input
+  // that followed AUTH (never executed: CVE-2011-0411), runs the handshake and calls
+  // tls_started().
+  enum class Outcome { kContinue, kLoggedIn, kClose, kStartTls };
   Outcome on_line(const std::string& line, std::string& out);
   Outcome on_overlong_line(std::string& out);
+  void tls_started();
+  const ControlTlsState& tls_state() const { return tls_; }
 
  private:
   Outcome count_bad_command(std::string& out);
+  Outcome on_auth(const std::string& argument, std::string& out);
+  void on_pbsz(const std::string& argument, std::string& out);
+  void on_prot(const std::string& argument, std::string& out);
+  bool is_anonymous_name(const std::string& name) const;
 
   LoginBroker& broker_;
+  PreauthPolicy policy_;
+  ControlTlsState tls_;
+  bool implied_private_ = false;  // AUTH SSL / TLS-P: PROT P from the start (draft usage)
   std::string user_;
   bool have_user_ = false;
   std::uint32_t commands_ = 0;
@@ -37,7 +62,18 @@ class PreauthEngine {
   std::uint32_t overlong_lines_ = 0;
 };
 
-// Runs the pre-auth child: greeting, dialogue, hand-off to the monitor. Returns the exit code.
-int run_preauth(const Config& config, int control_fd, int monitor_fd);
+// Replies to PBSZ and PROT, shared with the post-auth engine. `refuse_clear` is
+// require_tls_data (or anon_require_tls) in force.
+std::string pbsz_reply(const std::string& argument, ControlTlsState& tls);
+std::string prot_reply(const std::string& argument, bool refuse_clear, ControlTlsState& tls);
+
+// Pre-login verbs of other protocols (HTTP, SMTP): a client that sends one is not an FTP client
+// (ALPACA-style cross-protocol use), and the connection is closed at once.
+bool is_foreign_protocol_verb(std::string_view verb);
+
+// Runs the pre-auth child: greeting, dialogue, hand-off to the monitor; with TLS, then the
+// relay between the client's TLS control connection and the post-auth child. Returns the
+// exit code.
+int run_preauth(const Config& config, ChildSetup& setup);
 
 }  // namespace wftpd

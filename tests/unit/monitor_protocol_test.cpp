@@ -44,7 +44,7 @@ TEST(MonitorProtocol, TrailingBytesAreRejected) {
   // Header length now disagrees with the datagram.
   EXPECT_FALSE(decode_header(datagram).ok());
   // Even with a consistent header, an extra payload byte is refused.
-  const std::string handoff = encode_message(Handoff{"ab"});
+  const std::string handoff = encode_message(Handoff{"ab", {}});
   auto header = decode_header(handoff);
   ASSERT_TRUE(header.ok());
   std::string payload(header->payload);

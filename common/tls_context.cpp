@@ -1,0 +1,289 @@
+#include "common/tls_context.hpp"
+
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "common/io.hpp"
+#include "common/unique_fd.hpp"
+
+namespace wftpd {
+namespace {
+
+constexpr std::size_t kMaxPemFileBytes = 1u << 20;
+constexpr long kSessionLifetimeSeconds = 86400;  // tickets outlive any sane FTP session
+constexpr unsigned char kSessionIdContext[] = "wardenftpd";
+
+struct BioDeleter {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+
+void note_refusal(SSL* ssl, std::string reason) {
+  if (auto* notes = static_cast<TlsHandshakeNotes*>(SSL_get_app_data(ssl))) {
+    notes->refusal = std::move(reason);
+  }
+}
+
+// ALPACA defence: a client that names an application protocol must name "ftp"; an HTTP (or any
+// other) client that was steered to this port gets a fatal no_application_protocol alert.
+int select_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_length,
+                const unsigned char* in, unsigned int in_length, void*) {
+  std::string offered;
+  // Bounded by in_length: every turn consumes at least one byte.
+  for (unsigned int i = 0; i < in_length;) {
+    const unsigned int length = in[i];
+    if (length == 0 || i + 1 + length > in_length) break;
+    const std::string_view name(reinterpret_cast<const char*>(in + i + 1), length);
+    if (name == "ftp") {
+      *out = in + i + 1;
+      *out_length = static_cast<unsigned char>(length);
+      return SSL_TLSEXT_ERR_OK;
+    }
+    if (!offered.empty()) offered += ',';
+    offered += escape_for_log(name, 64);
+    i += 1 + length;
+  }
+  note_refusal(ssl, "client offered ALPN [" + offered + "] without \"ftp\" (cross-protocol attack?)");
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+// Strict SNI: a client that sends a server name must send ours.
+int check_server_name(SSL* ssl, int* alert, void* argument) {
+  const auto* expected = static_cast<const std::string*>(argument);
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (name == nullptr || ::strcasecmp(name, expected->c_str()) == 0) return SSL_TLSEXT_ERR_OK;
+  note_refusal(ssl, "client asked for server name '" + escape_for_log(name, 253) +
+                        "', not tls_sni_hostname");
+  *alert = SSL_AD_UNRECOGNIZED_NAME;
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+// Keys must never be read with a passphrase prompt on a daemon's terminal.
+int no_passphrase(char*, int, int, void*) { return 0; }
+
+Result<SslCtxPtr> base_context(const Config& config, const TicketKeys& keys) {
+  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+  if (!ctx) return make_error("SSL_CTX_new: " + openssl_errors());
+  SSL_CTX* c = ctx.get();
+  const int minimum = config.tls_min_version == "TLSv1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
+  if (SSL_CTX_set_min_proto_version(c, minimum) != 1) {
+    return make_error("SSL_CTX_set_min_proto_version: " + openssl_errors());
+  }
+  SSL_CTX_set_security_level(c, 2);  // RSA >= 2048 bits, EC >= 224 bits, no SHA-1 signatures
+  SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION |
+                             SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (SSL_CTX_set_cipher_list(c, config.tls_ciphers.c_str()) != 1) {
+    return make_error("tls_ciphers '" + config.tls_ciphers + "': " + openssl_errors());
+  }
+  if (SSL_CTX_set_ciphersuites(c, config.tls_ciphersuites.c_str()) != 1) {
+    return make_error("tls_ciphersuites '" + config.tls_ciphersuites + "': " + openssl_errors());
+  }
+  if (SSL_CTX_set1_groups_list(c, config.tls_groups.c_str()) != 1) {
+    return make_error("tls_groups '" + config.tls_groups + "': " + openssl_errors());
+  }
+  // Only used if an administrator adds DHE suites: parameters sized to the certificate.
+  SSL_CTX_set_dh_auto(c, 1);
+  SSL_CTX_set_session_id_context(c, kSessionIdContext, sizeof(kSessionIdContext) - 1);
+  // Resumption only through tickets sealed with this FTP session's own keys; no server cache.
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+  if (SSL_CTX_set_tlsext_ticket_keys(c, const_cast<unsigned char*>(keys.data()),
+                                     static_cast<long>(keys.size())) != 1) {
+    return make_error("SSL_CTX_set_tlsext_ticket_keys: " + openssl_errors());
+  }
+  SSL_CTX_set_timeout(c, kSessionLifetimeSeconds);
+  SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+  if (!config.tls_sni_hostname.empty()) {
+    SSL_CTX_set_tlsext_servername_callback(c, check_server_name);
+    SSL_CTX_set_tlsext_servername_arg(c, const_cast<std::string*>(&config.tls_sni_hostname));
+  }
+  return ctx;
+}
+
+Result<void> use_bundle(SSL_CTX* ctx, std::string_view bundle) {
+  const auto newline = bundle.find('\n');
+  std::size_t certificate_length = 0;
+  if (newline == std::string_view::npos ||
+      std::from_chars(bundle.data(), bundle.data() + newline, certificate_length).ec != std::errc() ||
+      certificate_length > bundle.size() - newline - 1) {
+    return make_error("malformed TLS credential bundle");
+  }
+  const std::string_view certificate = bundle.substr(newline + 1, certificate_length);
+  const std::string_view key = bundle.substr(newline + 1 + certificate_length);
+
+  BioPtr chain(BIO_new_mem_buf(certificate.data(), static_cast<int>(certificate.size())));
+  if (!chain) return make_error("BIO_new_mem_buf: " + openssl_errors());
+  X509* leaf = PEM_read_bio_X509_AUX(chain.get(), nullptr, no_passphrase, nullptr);
+  if (leaf == nullptr) return make_error("no PEM certificate in tls_cert_file: " + openssl_errors());
+  const int used = SSL_CTX_use_certificate(ctx, leaf);
+  X509_free(leaf);
+  if (used != 1) return make_error("SSL_CTX_use_certificate: " + openssl_errors());
+  // Intermediates follow the leaf; bounded by the file size.
+  while (X509* intermediate = PEM_read_bio_X509(chain.get(), nullptr, no_passphrase, nullptr)) {
+    if (SSL_CTX_add0_chain_cert(ctx, intermediate) != 1) {
+      X509_free(intermediate);
+      return make_error("SSL_CTX_add0_chain_cert: " + openssl_errors());
+    }
+  }
+  ERR_clear_error();  // the end of the chain reads as "no start line"
+
+  BioPtr key_bio(BIO_new_mem_buf(key.data(), static_cast<int>(key.size())));
+  if (!key_bio) return make_error("BIO_new_mem_buf: " + openssl_errors());
+  EVP_PKEY* private_key = PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr);
+  if (private_key == nullptr) {
+    return make_error("no usable PEM private key in tls_key_file (encrypted keys are not "
+                      "supported): " + openssl_errors());
+  }
+  const int key_used = SSL_CTX_use_PrivateKey(ctx, private_key);
+  EVP_PKEY_free(private_key);
+  if (key_used != 1) return make_error("SSL_CTX_use_PrivateKey: " + openssl_errors());
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    return make_error("tls_key_file does not match the certificate: " + openssl_errors());
+  }
+  return ok_result();
+}
+
+Result<std::string> read_pem_file(const std::string& path, bool secret) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return system_error("open(" + path + ")", errno);
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return system_error("fstat(" + path + ")", errno);
+  if (!S_ISREG(st.st_mode)) return make_error(path + " is not a regular file");
+  // SECURITY: a key others can read is a key others may already have.
+  if (secret && (st.st_mode & 0077) != 0) {
+    return make_error(path + " is readable by group or others; chmod 600 it");
+  }
+  auto text = read_whole_fd(fd.get(), kMaxPemFileBytes);
+  if (!text) return make_error(path + ": " + text.error().message);
+  return text;
+}
+
+// Data connections of a session with require_tls_session_reuse: only a resumption may complete.
+// OpenSSL calls the certificate callback for full handshakes only, so refusing there refuses
+// exactly the handshakes that do not resume the control session.
+int refuse_full_handshake(SSL* ssl, void*) {
+  note_refusal(ssl, "the client did not resume the control connection's TLS session");
+  return 0;
+}
+
+// OpenSSL chooses a TLS 1.3 cipher suite only when a certificate is configured, even for a
+// resumption that never uses one. A throwaway self-signed certificate with a fresh random key
+// fills that slot; it is never sent (full handshakes are refused before the certificate goes
+// out) and says nothing about the server's real key.
+Result<void> use_placeholder_certificate(SSL_CTX* ctx) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  if (key == nullptr) return make_error("EVP_EC_gen: " + openssl_errors());
+  X509* certificate = X509_new();
+  bool made = certificate != nullptr && X509_set_version(certificate, 2) == 1 &&
+              ASN1_INTEGER_set(X509_get_serialNumber(certificate), 1) == 1 &&
+              X509_gmtime_adj(X509_getm_notBefore(certificate), 0) != nullptr &&
+              X509_gmtime_adj(X509_getm_notAfter(certificate), kSessionLifetimeSeconds) != nullptr &&
+              X509_set_pubkey(certificate, key) == 1;
+  if (made) {
+    X509_NAME* name = X509_get_subject_name(certificate);
+    made = X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                      reinterpret_cast<const unsigned char*>("wardenftpd placeholder"),
+                                      -1, -1, 0) == 1 &&
+           X509_set_issuer_name(certificate, name) == 1 &&
+           X509_sign(certificate, key, EVP_sha256()) > 0 &&
+           SSL_CTX_use_certificate(ctx, certificate) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1;
+  }
+  X509_free(certificate);
+  EVP_PKEY_free(key);
+  if (!made) return make_error("placeholder certificate: " + openssl_errors());
+  SSL_CTX_set_cert_cb(ctx, refuse_full_handshake, nullptr);
+  return ok_result();
+}
+
+}  // namespace
+
+std::string openssl_errors() {
+  std::string out;
+  // Bounded by OpenSSL's per-thread error queue (16 entries).
+  while (const unsigned long code = ERR_get_error()) {
+    char text[256];
+    ERR_error_string_n(code, text, sizeof(text));
+    if (!out.empty()) out += "; ";
+    out += text;
+  }
+  return out;
+}
+
+void wipe(std::string& secret) {
+  OPENSSL_cleanse(secret.data(), secret.size());
+  secret.clear();
+  secret.shrink_to_fit();
+}
+
+Result<TicketKeys> make_ticket_keys() {
+  TicketKeys keys{};
+  std::size_t filled = 0;
+  while (filled < keys.size()) {
+    const ssize_t n = ::getrandom(keys.data() + filled, keys.size() - filled, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return system_error("getrandom", errno);
+    }
+    filled += static_cast<std::size_t>(n);
+  }
+  return keys;
+}
+
+Result<TlsCredentials> load_tls_credentials(const Config& config) {
+  auto certificate = read_pem_file(config.tls_cert_file, false);
+  if (!certificate) return certificate.error();
+  auto key = read_pem_file(config.tls_key_file, true);
+  if (!key) return key.error();
+  TlsCredentials credentials;
+  credentials.bundle = std::to_string(certificate->size()) + "\n" + *certificate + *key;
+  wipe(*key);
+  // Build the real context once: bad cipher lists, a key that does not match, a weak key or
+  // an unreadable PEM are found now, by the listener, not by each session.
+  auto keys = make_ticket_keys();
+  if (!keys) return keys.error();
+  auto ctx = make_control_context(config, credentials.bundle, *keys);
+  if (!ctx) {
+    wipe(credentials.bundle);
+    return make_error(config.tls_cert_file + " / " + config.tls_key_file + ": " + ctx.error().message);
+  }
+  if (X509* leaf = SSL_CTX_get0_certificate(ctx->get())) {
+    if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0) {
+      credentials.warning = config.tls_cert_file + ": the certificate has expired";
+    } else if (X509_cmp_current_time(X509_get0_notBefore(leaf)) > 0) {
+      credentials.warning = config.tls_cert_file + ": the certificate is not valid yet";
+    }
+  }
+  return credentials;
+}
+
+Result<SslCtxPtr> make_control_context(const Config& config, std::string_view bundle,
+                                       const TicketKeys& keys) {
+  auto ctx = base_context(config, keys);
+  if (!ctx) return ctx;
+  auto used = use_bundle(ctx->get(), bundle);
+  if (!used) return used.error();
+  SSL_CTX_set_num_tickets(ctx->get(), 1);  // one ticket: what data connections resume
+  return ctx;
+}
+
+Result<SslCtxPtr> make_data_context(const Config& config, std::string_view bundle,
+                                    const TicketKeys& keys) {
+  auto ctx = base_context(config, keys);
+  if (!ctx) return ctx;
+  auto used = bundle.empty() ? use_placeholder_certificate(ctx->get()) : use_bundle(ctx->get(), bundle);
+  if (!used) return used.error();
+  // Clients keep resuming the control connection's session; no new tickets on data.
+  SSL_CTX_set_num_tickets(ctx->get(), 0);
+  return ctx;
+}
+
+}  // namespace wftpd

@@ -1,0 +1,63 @@
+// FTPS contexts (OpenSSL 3): the settings every TLS endpoint of a session shares, the
+// certificate bundle the listener validates and hands to sessions, and the two server contexts:
+// the control connection's (certificate and key, in the pre-auth child) and the data
+// connections' (in the post-auth child, normally without any key: see make_data_context()).
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/config.hpp"
+#include "common/result.hpp"
+
+namespace wftpd {
+
+struct SslCtxDeleter {
+  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
+};
+using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
+
+// Session-ticket keys (name 16, HMAC 32, AES 32 bytes), random per FTP session: the tickets
+// the control connection issues can be opened by that session's data connections only.
+inline constexpr std::size_t kTicketKeyBytes = 80;
+using TicketKeys = std::array<unsigned char, kTicketKeyBytes>;
+Result<TicketKeys> make_ticket_keys();
+
+// Why a handshake was refused by one of our callbacks (ALPN, SNI), for the log. Attached to an
+// SSL with SSL_set_app_data; optional.
+struct TlsHandshakeNotes {
+  std::string refusal;
+};
+
+// The certificate chain and key, read by the listener, as one bundle for the sessions.
+struct TlsCredentials {
+  std::string bundle;   // "<certificate bytes>\n" + certificate PEM + key PEM
+  std::string warning;  // e.g. an expired certificate; logged, not fatal
+};
+
+// Reads tls_cert_file and tls_key_file, refuses a key file readable by group or others, and
+// checks that certificate, key and the configured TLS settings make a working context.
+Result<TlsCredentials> load_tls_credentials(const Config& config);
+
+// The control connection's context, from a bundle. `config` must outlive the context (the SNI
+// callback reads tls_sni_hostname from it).
+Result<SslCtxPtr> make_control_context(const Config& config, std::string_view bundle,
+                                       const TicketKeys& keys);
+
+// The data connections' context. With an empty bundle it holds neither the certificate nor the
+// key: the only handshake that can complete is a resumption of a session whose ticket was
+// sealed with `keys` (the control connection's); every full handshake is refused.
+Result<SslCtxPtr> make_data_context(const Config& config, std::string_view bundle,
+                                    const TicketKeys& keys);
+
+// Drains OpenSSL's error queue into one line ("" when empty).
+std::string openssl_errors();
+
+// Wipes a string that held key material before it is freed.
+void wipe(std::string& secret);
+
+}  // namespace wftpd
