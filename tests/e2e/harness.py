@@ -656,10 +656,11 @@ class TlsDaemon(Daemon):
         finally:
             shutil.rmtree(self.tmp_pki, ignore_errors=True)
 
-    def ftps(self, user="demo", password="demo", reuse=True, timeout=TIMEOUT, login=True):
+    def ftps(self, user="demo", password="demo", reuse=True, timeout=TIMEOUT, login=True,
+             context=None):
         """An explicit-FTPS ftplib client, logged in, PROT P."""
         cls = ReusingFTP_TLS if reuse else ftplib.FTP_TLS
-        client = cls(context=tls_client_context(self.pki["ca"]), timeout=timeout)
+        client = cls(context=context or tls_client_context(self.pki["ca"]), timeout=timeout)
         client.connect("127.0.0.1", self.port)
         if login:
             client.login(user, password)
