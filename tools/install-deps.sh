@@ -8,6 +8,7 @@ fi
 packages=(
   build-essential cmake pkg-config          # toolchain
   libseccomp-dev libcap-dev libcrypt-dev    # seccomp policy compiler, capabilities, crypt(3)
+  libssl-dev openssl                        # FTPS (OpenSSL 3); the CLI makes demo/test certificates
   libgtest-dev googletest                   # unit tests
   python3 curl lftp                         # end-to-end tests drive real clients
   strace iproute2 procps                    # policy tracing, namespaces, process checks

@@ -7,16 +7,33 @@ Measures, for each server that is available:
   RETR MB/s   one curl download of a SIZE MiB file (page cache warm), binary, passive
   STOR MB/s   one curl upload of SIZE MiB
 
-Run as root (both daemons start as root):  tools/bench/ftpbench.py [--seconds 10] [--size 512]
+With --tls (or --tls-only), also explicit FTPS (AUTH TLS), on fresh instances of both servers
+configured alike: a throwaway EC P-256 CA and server certificate made with the openssl command
+line, logins and data only over TLS (PROT P), data connections required to resume the control
+connection's TLS session (wardenftpd's require_tls_session_reuse, vsftpd's require_ssl_reuse):
+  TLS logins/s  connect, AUTH TLS, USER, PASS, QUIT (python ftplib.FTP_TLS), C clients
+  TLS RETR MB/s one curl --ssl-reqd download of a TLS_SIZE MiB file (page cache warm), PROT P
+  TLS STOR MB/s one curl --ssl-reqd upload of TLS_SIZE MiB, PROT P
+and the TLS version and cipher each server negotiated on the control connection (python) and
+on the data connections (curl -v), with whether the data connections resumed the session. When
+the two servers negotiate different data-connection parameters, wardenftpd is measured again
+with curl forced to vsftpd's (e.g. --tls-max 1.2 --ciphers ...), so one ratio compares like with
+like; --tls12 also measures both with TLS 1.2 and ECDHE-ECDSA-AES256-GCM-SHA384.
+
+Run as root (both daemons start as root):
+  tools/bench/ftpbench.py [--seconds 10] [--size 512] [--tls [--tls-size 1024] [--tls12]]
 vsftpd comes from Debian's package (apt-get install vsftpd); without it only wardenftpd runs.
-Every loop is bounded in count and time; everything stays on 127.0.0.1.
+Every loop is bounded in count and time; everything stays on 127.0.0.1; the work directory
+(certificates, data files, configurations, logs) is removed at the end.
 """
-import argparse, ftplib, os, pwd, shutil, socket, subprocess, sys, tempfile, threading, time
+import argparse, ftplib, os, pwd, re, shutil, socket, ssl, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 BENCH_USER = "wftpdbench"
 BENCH_PASSWORD = "bench-Pa55"
+MAX_SESSIONS_PER_CLIENT = 1000000  # a count bound on top of the --seconds deadline
+TLS12_CIPHER = "ECDHE-ECDSA-AES256-GCM-SHA384"
 
 
 def free_port():
@@ -54,6 +71,38 @@ def ensure_system_user(home):
     raise RuntimeError("no shadow entry for " + BENCH_USER)
 
 
+def make_pki(directory):
+    """A throwaway CA and a server certificate for 127.0.0.1 signed by it (EC P-256), made with
+    the openssl command line. Returns dict(ca=, cert=, key=) paths; the key file is mode 0600."""
+    os.makedirs(directory, mode=0o700)
+    paths = {name: os.path.join(directory, name + ".pem") for name in ("ca", "ca-key", "cert", "key")}
+    newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+
+    def openssl(args):
+        result = subprocess.run(["openssl"] + args, capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise RuntimeError("openssl %s failed: %s" % (args[0], result.stderr.strip()))
+
+    openssl(["req", "-x509"] + newkey + ["-keyout", paths["ca-key"], "-out", paths["ca"],
+                                         "-days", "1", "-subj", "/CN=ftpbench throwaway CA"])
+    csr = os.path.join(directory, "server.csr")
+    openssl(["req"] + newkey + ["-keyout", paths["key"], "-out", csr, "-subj", "/CN=127.0.0.1"])
+    ext = os.path.join(directory, "ext.cnf")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    openssl(["x509", "-req", "-in", csr, "-CA", paths["ca"], "-CAkey", paths["ca-key"],
+             "-CAcreateserial", "-out", paths["cert"], "-days", "1", "-extfile", ext])
+    os.chmod(paths["key"], 0o600)
+    return paths
+
+
+def write_file(path, mib):
+    with open(path, "wb") as f:
+        block = os.urandom(1 << 20)
+        for _ in range(mib):
+            f.write(block)
+
+
 def session_rate(port, seconds, clients, login):
     count = [0]
     errors = [0]
@@ -61,7 +110,9 @@ def session_rate(port, seconds, clients, login):
     deadline = time.time() + seconds
 
     def worker():
-        while time.time() < deadline:
+        for _ in range(MAX_SESSIONS_PER_CLIENT):
+            if time.time() >= deadline:
+                break
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
                     f = s.makefile("rb")
@@ -95,6 +146,48 @@ def session_rate(port, seconds, clients, login):
     return count[0] / elapsed, errors[0]
 
 
+def tls_login_rate(port, seconds, clients, ca):
+    """connect, AUTH TLS, USER, PASS, QUIT with ftplib.FTP_TLS (a full handshake each time).
+    Returns (logins/s, errors, first error, (version, cipher) of the first login)."""
+    context = ssl.create_default_context(cafile=ca)
+    count = [0]
+    errors = [0]
+    first_error = [None]
+    negotiated = [None]
+    lock = threading.Lock()
+    deadline = time.time() + seconds
+
+    def worker():
+        for _ in range(MAX_SESSIONS_PER_CLIENT):
+            if time.time() >= deadline:
+                break
+            client = ftplib.FTP_TLS(context=context, timeout=10)
+            try:
+                client.connect("127.0.0.1", port)
+                client.login(BENCH_USER, BENCH_PASSWORD)  # AUTH TLS first, then USER, PASS
+                params = (client.sock.version(), client.sock.cipher()[0])
+                client.quit()
+                with lock:
+                    count[0] += 1
+                    negotiated[0] = negotiated[0] or params
+            except Exception as e:
+                with lock:
+                    errors[0] += 1
+                    first_error[0] = first_error[0] or "%s: %s" % (type(e).__name__, e)
+                time.sleep(0.01)
+            finally:
+                client.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    start = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 30)
+    elapsed = time.time() - start
+    return count[0] / elapsed, errors[0], first_error[0], negotiated[0]
+
+
 def transfer_rates(port, path, size):
     """One RETR and one STOR with curl (a C client, so the client is not the bottleneck)."""
     url = "ftp://%s:%s@127.0.0.1:%d/" % (BENCH_USER, BENCH_PASSWORD, port)
@@ -111,79 +204,155 @@ def transfer_rates(port, path, size):
     return float(down[1]) / 1e6, float(up[1]) / 1e6
 
 
-def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash):
+def tls_curl(args, ca, tls_args, what, expected):
+    """One curl FTPS transfer (AUTH TLS, PROT P), verbose so the handshakes can be read.
+    Returns (MB/s, [(version, cipher) per handshake], data connection resumed, PROT P seen)."""
+    result = subprocess.run(["curl", "-sS", "-v", "--ssl-reqd", "--cacert", ca, "--max-time", "300",
+                             "-o", "/dev/null", "-w", "\n%{size_" + what + "} %{speed_" + what + "}"]
+                            + tls_args + args, capture_output=True, text=True, timeout=330)
+    handshakes = re.findall(r"SSL connection using (\S+) / (\S+)", result.stderr)
+    resumed = "SSL re-using session" in result.stderr
+    prot_p = "> PROT P" in result.stderr
+    if result.returncode != 0:
+        tail = [l for l in result.stderr.splitlines() if l.startswith(("<", "curl:", "* SSL", "* TLS"))]
+        raise RuntimeError("curl exit %d: %s" % (result.returncode, " | ".join(tail[-8:])))
+    done, speed = result.stdout.split()[-2:]
+    if int(done) != expected:
+        raise RuntimeError("%s moved %s bytes, expected %d" % (what, done, expected))
+    return float(speed) / 1e6, handshakes, resumed, prot_p
+
+
+def tls_transfer_rates(port, path, size, ca, root, tls_args):
+    """One PROT P RETR and one PROT P STOR of SIZE bytes with curl. The upload target is removed
+    first and dirty pages are flushed before each transfer, so both servers start alike."""
+    url = "ftp://%s:%s@127.0.0.1:%d/" % (BENCH_USER, BENCH_PASSWORD, port)
+    target = os.path.join(root, "upload-tls.bin")
+    if os.path.exists(target):
+        os.unlink(target)
+    os.sync()
+    retr, handshakes, resumed, prot_p = tls_curl([url + "bench-tls.bin"], ca, tls_args, "download", size)
+    os.sync()
+    stor, up_handshakes, up_resumed, up_prot_p = tls_curl(["-T", path, url + "upload-tls.bin"], ca,
+                                                          tls_args, "upload", size)
+    if os.path.getsize(target) != size:
+        raise RuntimeError("STOR stored %d bytes, expected %d" % (os.path.getsize(target), size))
+    os.unlink(target)
+    # The last handshake of each curl run is its data connection's.
+    data = sorted(set(h[-1] for h in (handshakes, up_handshakes) if h))
+    return retr, stor, data, resumed and up_resumed, prot_p and up_prot_p
+
+
+def log_tail(path, lines=15):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:]).rstrip() or "(empty)"
+    except OSError as e:
+        return "(unreadable: %s)" % e
+
+
+def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki=None):
     port = free_port()
     users = os.path.join(work, "users")
     with open(users, "w") as f:
         f.write("%s:%s:%d:%d:%s\n" % (BENCH_USER, shadow_hash, uid, gid, root))
     os.chmod(users, 0o600)
-    conf = os.path.join(work, "wardenftpd.conf")
+    name = "wardenftpd-tls" if pki else "wardenftpd"
+    conf = os.path.join(work, name + ".conf")
     with open(conf, "w") as f:
         f.write("listen_address=127.0.0.1\nlisten_port=%d\nusers_file=%s\n"
                 "secure_chroot_dir=%s/empty\nmax_clients=1000\nlog_level=warning\n" % (port, users, work))
-    log = open(os.path.join(work, "wardenftpd.log"), "w")
-    proc = subprocess.Popen([binary, "-c", conf], stderr=log)
-    wait_port(port)
-    return proc, port
+        if pki:
+            f.write("tls_enable=yes\ntls_cert_file=%s\ntls_key_file=%s\nrequire_tls_login=yes\n"
+                    "require_tls_data=yes\nrequire_tls_session_reuse=yes\n" % (pki["cert"], pki["key"]))
+    log_path = os.path.join(work, name + ".log")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([binary, "-c", conf], stderr=log)
+    try:
+        wait_port(port)
+    except RuntimeError:
+        proc.kill()
+        proc.wait()
+        raise RuntimeError("%s did not start; log:\n%s" % (name, log_tail(log_path)))
+    return proc, port, log_path
 
 
-def start_vsftpd(work, root):
+def vsftpd_binary():
     binary = shutil.which("vsftpd") or "/usr/sbin/vsftpd"
-    if not os.path.exists(binary):
-        return None, None
+    return binary if os.path.exists(binary) else None
+
+
+def vsftpd_knows(binary, option):
+    """Whether this vsftpd build has a config option (Debian 12's 3.0.3 has ssl_tlsv1 but not
+    ssl_tlsv1_1/_2/_3, and refuses options it does not know)."""
+    with open(binary, "rb") as f:
+        return (b"\0" + option.encode() + b"\0") in f.read()
+
+
+def start_vsftpd(work, root, pki=None):
+    binary = vsftpd_binary()
+    if not binary:
+        return None, None, None
     port = free_port()
-    conf = os.path.join(work, "vsftpd.conf")
+    name = "vsftpd-tls" if pki else "vsftpd"
+    conf = os.path.join(work, name + ".conf")
     empty = os.path.join(work, "vsftpd-empty")
     os.makedirs(empty, exist_ok=True)
+    lines = [
+        "listen=YES", "listen_ipv6=NO", "listen_address=127.0.0.1", "listen_port=%d" % port,
+        "anonymous_enable=NO", "local_enable=YES", "write_enable=YES", "chroot_local_user=YES",
+        "allow_writeable_chroot=YES", "pam_service_name=vsftpd", "secure_chroot_dir=%s" % empty,
+        "max_clients=1000", "max_per_ip=1000", "pasv_enable=YES", "seccomp_sandbox=%s" % ("YES" if os.environ.get("VSFTPD_SECCOMP") else "NO"),
+        "xferlog_enable=NO", "background=NO", "local_root=%s" % root]
+    if pki:
+        # TLS 1.1 and later are left to OpenSSL's defaults unless this build has switches for them.
+        lines += ["ssl_enable=YES", "rsa_cert_file=%s" % pki["cert"], "rsa_private_key_file=%s" % pki["key"],
+                  "allow_anon_ssl=NO", "force_local_logins_ssl=YES", "force_local_data_ssl=YES",
+                  "require_ssl_reuse=YES", "ssl_sslv2=NO", "ssl_sslv3=NO", "ssl_tlsv1=NO",
+                  "ssl_ciphers=HIGH"]
+        lines += ["%s=YES" % o for o in ("ssl_tlsv1_2", "ssl_tlsv1_3") if vsftpd_knows(binary, o)]
+    else:
+        lines.append("ssl_enable=NO")
     with open(conf, "w") as f:
-        f.write("\n".join([
-            "listen=YES", "listen_ipv6=NO", "listen_address=127.0.0.1", "listen_port=%d" % port,
-            "anonymous_enable=NO", "local_enable=YES", "write_enable=YES", "chroot_local_user=YES",
-            "allow_writeable_chroot=YES", "pam_service_name=vsftpd", "secure_chroot_dir=%s" % empty,
-            "max_clients=1000", "max_per_ip=1000", "pasv_enable=YES", "seccomp_sandbox=%s" % ("YES" if os.environ.get("VSFTPD_SECCOMP") else "NO"),
-            "xferlog_enable=NO", "background=NO", "ssl_enable=NO", "local_root=%s" % root, ""]))
-    proc = subprocess.Popen([binary, conf], stderr=subprocess.DEVNULL)
-    wait_port(port)
-    return proc, port
+        f.write("\n".join(lines + [""]))
+    log_path = os.path.join(work, name + ".log")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([binary, conf], stderr=log)
+    try:
+        wait_port(port)
+    except RuntimeError:
+        proc.kill()
+        proc.wait()
+        raise RuntimeError("%s did not start; log:\n%s" % (name, log_tail(log_path)))
+    return proc, port, log_path
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--size", type=int, default=512, help="MiB for RETR/STOR")
-    parser.add_argument("--build", default=os.path.join(TOP, "build"))
-    args = parser.parse_args()
-    if os.geteuid() != 0:
-        sys.exit("ftpbench: run as root")
-    work = tempfile.mkdtemp(prefix="wftpd-bench-")
-    os.chmod(work, 0o755)
-    root = os.path.join(work, "root")
-    os.makedirs(root)
-    uid, gid, shadow_hash = ensure_system_user(root)
+def stop(servers):
+    for _, proc, _, _ in servers:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_plain(args, build, work, root, uid, gid, shadow_hash):
     size = args.size << 20
     data = os.path.join(work, "bench-src.bin")
-    with open(data, "wb") as f:
-        block = os.urandom(1 << 20)
-        for _ in range(args.size):
-            f.write(block)
+    write_file(data, args.size)
     shutil.copy(data, os.path.join(root, "bench.bin"))
-    for dirpath, dirnames, filenames in os.walk(root):
-        os.chown(dirpath, uid, gid)
-        for name in filenames:
-            os.chown(os.path.join(dirpath, name), uid, gid)
-
+    os.chown(os.path.join(root, "bench.bin"), uid, gid)
     servers = []
-    w_proc, w_port = start_wardenftpd(os.path.join(args.build, "daemon", "wardenftpd"),
-                                      os.path.join(args.build, "tools", "wardenftpd-passwd"),
-                                      work, root, uid, gid, shadow_hash)
-    servers.append(("wardenftpd", w_proc, w_port))
-    v_proc, v_port = start_vsftpd(work, root)
-    if v_proc:
-        servers.append(("vsftpd", v_proc, v_port))
-    results = {}
     try:
-        for name, _, port in servers:
+        w_proc, w_port, w_log = start_wardenftpd(os.path.join(build, "daemon", "wardenftpd"),
+                                                 os.path.join(build, "tools", "wardenftpd-passwd"),
+                                                 work, root, uid, gid, shadow_hash)
+        servers.append(("wardenftpd", w_proc, w_port, w_log))
+        v_proc, v_port, v_log = start_vsftpd(work, root)
+        if v_proc:
+            servers.append(("vsftpd", v_proc, v_port, v_log))
+        results = {}
+        for name, _, port, _ in servers:
             sessions, e1 = session_rate(port, args.seconds, args.clients, login=False)
             logins, e2 = session_rate(port, args.seconds, args.clients, login=True)
             retr, stor = transfer_rates(port, data, size)
@@ -191,17 +360,145 @@ def main():
             print("%-10s sessions/s %7.1f  logins/s %6.1f  RETR %7.1f MB/s  STOR %7.1f MB/s  errors %d"
                   % (name, sessions, logins, retr, stor, e1 + e2), flush=True)
     finally:
-        for _, proc, _ in servers:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        shutil.rmtree(work, ignore_errors=True)
+        stop(servers)
+    for path in (data, os.path.join(root, "bench.bin"), os.path.join(root, "upload.bin")):
+        if os.path.exists(path):
+            os.unlink(path)
     if "vsftpd" in results:
         w, v = results["wardenftpd"], results["vsftpd"]
         print("ratio wardenftpd/vsftpd: sessions %.2f  logins %.2f  RETR %.2f  STOR %.2f"
               % (w[0] / v[0], w[1] / v[1], w[2] / v[2], w[3] / v[3]))
+
+
+def curl_args_for(version, cipher):
+    """curl options that force one TLS version and cipher (suite)."""
+    if version == "TLSv1.3":
+        return ["--tlsv1.3", "--tls13-ciphers", cipher]
+    if version == "TLSv1.2":
+        return ["--tlsv1.2", "--tls-max", "1.2", "--ciphers", cipher]
+    raise RuntimeError("no curl options for " + version)
+
+
+def fmt_params(params):
+    return " ".join(params) if params else "?"
+
+
+def measure_tls_transfers(label, name, port, log_path, data, size, pki, root, tls_args, results):
+    try:
+        retr, stor, data_params, resumed, prot_p = tls_transfer_rates(port, data, size, pki["ca"],
+                                                                      root, tls_args)
+    except Exception as e:
+        print("%-10s FTPS transfer FAILED (%s): %s\n  %s log:\n    %s"
+              % (name, label, e, name, log_tail(log_path).replace("\n", "\n    ")), flush=True)
+        return None
+    results[(name, label)] = (retr, stor)
+    print("%-10s [%s] RETR %7.1f MB/s  STOR %7.1f MB/s  data %s, %s, %s"
+          % (name, label, retr, stor, " / ".join(fmt_params(p) for p in data_params),
+             "PROT P" if prot_p else "PROT P NOT SEEN",
+             "session resumed" if resumed else "session NOT resumed"), flush=True)
+    return data_params
+
+
+def run_tls(args, build, work, root, uid, gid, shadow_hash):
+    size = args.tls_size << 20
+    pki = make_pki(os.path.join(work, "pki"))
+    data = os.path.join(work, "bench-tls-src.bin")
+    write_file(data, args.tls_size)
+    shutil.copy(data, os.path.join(root, "bench-tls.bin"))
+    os.chown(os.path.join(root, "bench-tls.bin"), uid, gid)
+    with open(data, "rb") as f:  # warm the page cache for both copies
+        while f.read(1 << 24):
+            pass
+    print("FTPS (AUTH TLS, PROT P, session reuse required): %d MiB RETR/STOR with curl, "
+          "TLS logins %d clients x %g s with python ftplib" % (args.tls_size, args.clients, args.seconds),
+          flush=True)
+    servers = []
+    results = {}
+    data_params = {}
+    try:
+        w_proc, w_port, w_log = start_wardenftpd(os.path.join(build, "daemon", "wardenftpd"),
+                                                 os.path.join(build, "tools", "wardenftpd-passwd"),
+                                                 work, root, uid, gid, shadow_hash, pki)
+        servers.append(("wardenftpd", w_proc, w_port, w_log))
+        v_proc, v_port, v_log = start_vsftpd(work, root, pki)
+        if v_proc:
+            servers.append(("vsftpd", v_proc, v_port, v_log))
+        for name, _, port, log_path in servers:
+            logins, errors, first_error, control = tls_login_rate(port, args.seconds, args.clients, pki["ca"])
+            results[(name, "logins")] = logins
+            print("%-10s TLS logins/s %6.1f  errors %d  control %s%s"
+                  % (name, logins, errors, fmt_params(control),
+                     "  first error: %s" % first_error if first_error else ""), flush=True)
+            if errors and not logins:
+                print("  %s log:\n    %s" % (name, log_tail(log_path).replace("\n", "\n    ")), flush=True)
+            data_params[name] = measure_tls_transfers("default", name, port, log_path, data, size, pki,
+                                                      root, [], results)
+        # Like with like: wardenftpd again with the parameters vsftpd chose, if they differ.
+        w_params, v_params = data_params.get("wardenftpd"), data_params.get("vsftpd")
+        matched = None
+        if w_params and v_params and w_params != v_params and len(v_params) == 1:
+            matched = "as vsftpd: " + fmt_params(v_params[0])
+            measure_tls_transfers(matched, "wardenftpd", w_port, w_log, data, size, pki, root,
+                                  curl_args_for(*v_params[0]), results)
+        if args.tls12:
+            for name, _, port, log_path in servers:
+                measure_tls_transfers("TLSv1.2 " + TLS12_CIPHER, name, port, log_path, data, size, pki,
+                                      root, curl_args_for("TLSv1.2", TLS12_CIPHER), results)
+    finally:
+        stop(servers)
+    if ("vsftpd", "logins") not in results:
+        return
+
+    def ratio(w_key, v_key, index):
+        w, v = results.get(w_key), results.get(v_key)
+        return "%.2f" % (w[index] / v[index]) if w and v else "n/a"
+
+    print("ratio wardenftpd/vsftpd (FTPS): TLS logins %.2f  RETR %s  STOR %s"
+          % (results[("wardenftpd", "logins")] / results[("vsftpd", "logins")],
+             ratio(("wardenftpd", "default"), ("vsftpd", "default"), 0),
+             ratio(("wardenftpd", "default"), ("vsftpd", "default"), 1)))
+    if matched:
+        print("ratio wardenftpd/vsftpd (FTPS, same TLS parameters, %s): RETR %s  STOR %s"
+              % (matched, ratio(("wardenftpd", matched), ("vsftpd", "default"), 0),
+                 ratio(("wardenftpd", matched), ("vsftpd", "default"), 1)))
+    if args.tls12:
+        key = "TLSv1.2 " + TLS12_CIPHER
+        print("ratio wardenftpd/vsftpd (FTPS, %s): RETR %s  STOR %s"
+              % (key, ratio(("wardenftpd", key), ("vsftpd", key), 0), ratio(("wardenftpd", key), ("vsftpd", key), 1)))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--size", type=int, default=512, help="MiB for RETR/STOR")
+    parser.add_argument("--tls", action="store_true", help="also measure explicit FTPS")
+    parser.add_argument("--tls-only", action="store_true", help="measure explicit FTPS only")
+    parser.add_argument("--tls-size", type=int, default=1024, help="MiB for FTPS RETR/STOR")
+    parser.add_argument("--tls12", action="store_true",
+                        help="also measure FTPS transfers with TLS 1.2 and " + TLS12_CIPHER)
+    parser.add_argument("--build", default=os.path.join(TOP, "build"))
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("ftpbench: run as root")
+    if (args.tls or args.tls_only) and not shutil.which("openssl"):
+        sys.exit("ftpbench: --tls needs the openssl command line")
+    print("ftpbench: %d CPUs, %s, %s" % (os.cpu_count(), ssl.OPENSSL_VERSION,
+          subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout.split("\n")[0]),
+          flush=True)
+    work = tempfile.mkdtemp(prefix="wftpd-bench-")
+    os.chmod(work, 0o755)
+    root = os.path.join(work, "root")
+    os.makedirs(root)
+    try:
+        uid, gid, shadow_hash = ensure_system_user(root)
+        os.chown(root, uid, gid)
+        if not args.tls_only:
+            run_plain(args, args.build, work, root, uid, gid, shadow_hash)
+        if args.tls or args.tls_only:
+            run_tls(args, args.build, work, root, uid, gid, shadow_hash)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

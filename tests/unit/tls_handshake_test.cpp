@@ -1,0 +1,418 @@
+// Real in-memory TLS handshakes against the control and data contexts: the server side is
+// TlsStream::accept() in a thread on one end of a socketpair, the client a plain OpenSSL client
+// (trusting the test CA) on the other end.
+#include <gtest/gtest.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <array>
+#include <chrono>
+#include <csignal>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/tls_context.hpp"
+#include "common/unique_fd.hpp"
+#include "test_pki.hpp"
+#include "unpriv/tls_stream.hpp"
+
+namespace wftpd {
+namespace {
+
+using namespace std::chrono_literals;
+using unit_test::test_pki;
+
+constexpr auto kTimeout = 5s;
+constexpr std::string_view kPing = "ping";
+
+struct SslDeleter {
+  void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
+struct SessionDeleter {
+  void operator()(SSL_SESSION* session) const { SSL_SESSION_free(session); }
+};
+using SslPtr = std::unique_ptr<SSL, SslDeleter>;
+using SessionPtr = std::unique_ptr<SSL_SESSION, SessionDeleter>;
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+struct ClientOptions {
+  int max_version = 0;      // 0: the library's highest
+  bool legacy = false;      // security level 0 and TLS 1.1 only (to be able to offer it at all)
+  std::vector<std::string> alpn;
+  std::string sni;
+  SSL_SESSION* session = nullptr;  // offered for resumption
+};
+
+struct ClientOutcome {
+  bool completed = false;  // handshake and one echo round trip
+  std::string error;
+  SessionPtr session;      // after the round trip: holds a TLS 1.3 ticket if one was sent
+  bool reused = false;
+  bool verified = false;
+  std::string alpn;
+  int version = 0;
+};
+
+struct ServerOutcome {
+  bool accepted = false;
+  std::string error;
+  bool not_resumed = false;
+  bool resumed = false;
+};
+
+struct Exchange {
+  ClientOutcome client;
+  ServerOutcome server;
+};
+
+// Server: TlsStream::accept, then echoes the first bytes it reads.
+ServerOutcome serve(SSL_CTX* ctx, int fd) {
+  ServerOutcome out;
+  auto stream = TlsStream::accept(ctx, fd, kTimeout, &out.not_resumed);
+  if (!stream) {
+    out.error = stream.error().message;
+    ::shutdown(fd, SHUT_RDWR);  // the client sees EOF instead of waiting for its timeout
+    return out;
+  }
+  out.accepted = true;
+  out.resumed = (*stream)->resumed();
+  std::array<char, 64> buffer{};
+  for (;;) {
+    const TlsStream::Io io = (*stream)->read(buffer);
+    if (io.status == TlsStream::Status::kDone) {
+      auto written = (*stream)->write_all(std::string_view(buffer.data(), io.bytes), kTimeout);
+      if (!written) out.error = written.error().message;
+      break;
+    }
+    if (io.status == TlsStream::Status::kWantRead || io.status == TlsStream::Status::kWantWrite) {
+      if ((*stream)->wait(io.status, kTimeout)) continue;
+      out.error = "read timed out";
+      break;
+    }
+    out.error = "read failed: " + (*stream)->error();
+    break;
+  }
+  (*stream)->close_notify(1s);
+  return out;
+}
+
+std::string alpn_wire(const std::vector<std::string>& names) {
+  std::string wire;
+  for (const auto& name : names) {
+    wire += static_cast<char>(name.size());
+    wire += name;
+  }
+  return wire;
+}
+
+// Client: blocking OpenSSL on `fd`, verifying the server against the test CA as "localhost".
+ClientOutcome connect_client(int fd, const ClientOptions& options) {
+  ClientOutcome out;
+  const timeval timeout{static_cast<time_t>(kTimeout.count()), 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx || SSL_CTX_load_verify_locations(ctx.get(), test_pki().ca.c_str(), nullptr) != 1) {
+    out.error = "client context: " + openssl_errors();
+    return out;
+  }
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  if (options.legacy) {
+    SSL_CTX_set_security_level(ctx.get(), 0);
+    if (SSL_CTX_set_cipher_list(ctx.get(), "ALL:@SECLEVEL=0") != 1 ||
+        SSL_CTX_set_min_proto_version(ctx.get(), TLS1_1_VERSION) != 1 ||
+        SSL_CTX_set_max_proto_version(ctx.get(), TLS1_1_VERSION) != 1) {
+      out.error = "legacy client settings: " + openssl_errors();
+      return out;
+    }
+  } else if (options.max_version != 0 &&
+             SSL_CTX_set_max_proto_version(ctx.get(), options.max_version) != 1) {
+    out.error = "SSL_CTX_set_max_proto_version: " + openssl_errors();
+    return out;
+  }
+  if (!options.alpn.empty()) {
+    const std::string wire = alpn_wire(options.alpn);
+    // SSL_CTX_set_alpn_protos returns 0 on success.
+    if (SSL_CTX_set_alpn_protos(ctx.get(), reinterpret_cast<const unsigned char*>(wire.data()),
+                                static_cast<unsigned int>(wire.size())) != 0) {
+      out.error = "SSL_CTX_set_alpn_protos failed";
+      return out;
+    }
+  }
+  SslPtr ssl(SSL_new(ctx.get()));
+  if (!ssl || SSL_set_fd(ssl.get(), fd) != 1 || SSL_set1_host(ssl.get(), "localhost") != 1) {
+    out.error = "client SSL: " + openssl_errors();
+    return out;
+  }
+  if (!options.sni.empty() && SSL_set_tlsext_host_name(ssl.get(), options.sni.c_str()) != 1) {
+    out.error = "SSL_set_tlsext_host_name: " + openssl_errors();
+    return out;
+  }
+  if (options.session != nullptr && SSL_set_session(ssl.get(), options.session) != 1) {
+    out.error = "SSL_set_session: " + openssl_errors();
+    return out;
+  }
+  if (SSL_connect(ssl.get()) != 1) {
+    out.error = "SSL_connect: " + openssl_errors();
+    return out;
+  }
+  out.reused = SSL_session_reused(ssl.get()) == 1;
+  out.verified = SSL_get_verify_result(ssl.get()) == X509_V_OK;
+  out.version = SSL_version(ssl.get());
+  const unsigned char* selected = nullptr;
+  unsigned int selected_length = 0;
+  SSL_get0_alpn_selected(ssl.get(), &selected, &selected_length);
+  if (selected != nullptr) out.alpn.assign(reinterpret_cast<const char*>(selected), selected_length);
+  // One round trip, so that the client has read the TLS 1.3 NewSessionTicket.
+  std::size_t moved = 0;
+  if (SSL_write_ex(ssl.get(), kPing.data(), kPing.size(), &moved) != 1 || moved != kPing.size()) {
+    out.error = "SSL_write: " + openssl_errors();
+    return out;
+  }
+  std::string echoed;
+  while (echoed.size() < kPing.size()) {
+    std::array<char, 64> buffer{};
+    if (SSL_read_ex(ssl.get(), buffer.data(), buffer.size(), &moved) != 1) {
+      out.error = "SSL_read: " + openssl_errors();
+      return out;
+    }
+    echoed.append(buffer.data(), moved);
+  }
+  if (echoed != kPing) {
+    out.error = "echo mismatch: " + echoed;
+    return out;
+  }
+  out.session.reset(SSL_get1_session(ssl.get()));
+  out.completed = true;
+  (void)SSL_shutdown(ssl.get());
+  return out;
+}
+
+Exchange handshake(SSL_CTX* server_ctx, const ClientOptions& options) {
+  std::signal(SIGPIPE, SIG_IGN);  // an alert written to a closed socket must not end the test
+  Exchange exchange;
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    exchange.client.error = "socketpair failed";
+    return exchange;
+  }
+  UniqueFd server_fd(fds[0]);
+  UniqueFd client_fd(fds[1]);
+  std::thread server([&] { exchange.server = serve(server_ctx, server_fd.get()); });
+  exchange.client = connect_client(client_fd.get(), options);
+  ::shutdown(client_fd.get(), SHUT_RDWR);  // a server still waiting sees EOF
+  server.join();
+  return exchange;
+}
+
+class TlsHandshake : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(test_pki().error, "");
+    config_.tls_enable = true;
+    config_.tls_cert_file = test_pki().cert;
+    config_.tls_key_file = test_pki().key;
+    auto credentials = load_tls_credentials(config_);
+    ASSERT_TRUE(credentials.ok()) << credentials.error().message;
+    bundle_ = credentials->bundle;
+    auto keys = make_ticket_keys();
+    ASSERT_TRUE(keys.ok());
+    keys_ = *keys;
+  }
+
+  SslCtxPtr control_context(const TicketKeys& keys) {
+    auto ctx = make_control_context(config_, bundle_, keys);
+    EXPECT_TRUE(ctx.ok()) << ctx.error().message;
+    return ctx.ok() ? std::move(*ctx) : SslCtxPtr();
+  }
+  SslCtxPtr data_context(std::string_view bundle, const TicketKeys& keys) {
+    auto ctx = make_data_context(config_, bundle, keys);
+    EXPECT_TRUE(ctx.ok()) << ctx.error().message;
+    return ctx.ok() ? std::move(*ctx) : SslCtxPtr();
+  }
+
+  // A completed control-connection handshake's session (with its ticket), or null.
+  SessionPtr control_session(const TicketKeys& keys, int max_version) {
+    SslCtxPtr control = control_context(keys);
+    if (!control) return nullptr;
+    ClientOptions options;
+    options.max_version = max_version;
+    Exchange exchange = handshake(control.get(), options);
+    EXPECT_TRUE(exchange.client.completed) << exchange.client.error;
+    EXPECT_TRUE(exchange.server.accepted) << exchange.server.error;
+    EXPECT_FALSE(exchange.client.reused);
+    if (exchange.client.session) {
+      EXPECT_EQ(SSL_SESSION_is_resumable(exchange.client.session.get()), 1);
+    }
+    return std::move(exchange.client.session);
+  }
+
+  Config config_;
+  std::string bundle_;
+  TicketKeys keys_{};
+};
+
+TEST_F(TlsHandshake, ControlContextCompletesAVerifiedHandshake) {
+  SslCtxPtr control = control_context(keys_);
+  ASSERT_TRUE(control);
+  Exchange exchange = handshake(control.get(), {});
+  ASSERT_TRUE(exchange.client.completed) << exchange.client.error;
+  EXPECT_TRUE(exchange.server.accepted) << exchange.server.error;
+  EXPECT_EQ(exchange.server.error, "");
+  EXPECT_TRUE(exchange.client.verified);
+  EXPECT_EQ(exchange.client.version, TLS1_3_VERSION);
+  EXPECT_FALSE(exchange.server.resumed);
+}
+
+TEST_F(TlsHandshake, DataConnectionResumesTheControlSessionWithoutTheKey) {
+  for (const int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    SCOPED_TRACE(version == TLS1_2_VERSION ? "TLS 1.2" : "TLS 1.3");
+    SessionPtr session = control_session(keys_, version);
+    ASSERT_TRUE(session);
+    SslCtxPtr data = data_context("", keys_);
+    ASSERT_TRUE(data);
+    ClientOptions options;
+    options.max_version = version;
+    options.session = session.get();
+    Exchange exchange = handshake(data.get(), options);
+    ASSERT_TRUE(exchange.client.completed) << exchange.client.error << " / " << exchange.server.error;
+    EXPECT_TRUE(exchange.client.reused);
+    EXPECT_TRUE(exchange.server.resumed);
+    EXPECT_EQ(exchange.client.version, version);
+  }
+}
+
+TEST_F(TlsHandshake, DataConnectionWithoutASessionIsRefused) {
+  for (const int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    SCOPED_TRACE(version == TLS1_2_VERSION ? "TLS 1.2" : "TLS 1.3");
+    SslCtxPtr data = data_context("", keys_);
+    ASSERT_TRUE(data);
+    ClientOptions options;
+    options.max_version = version;
+    Exchange exchange = handshake(data.get(), options);
+    EXPECT_FALSE(exchange.client.completed);
+    EXPECT_FALSE(exchange.server.accepted);
+    EXPECT_TRUE(contains(exchange.server.error, "did not resume")) << exchange.server.error;
+    EXPECT_TRUE(exchange.server.not_resumed);
+  }
+}
+
+TEST_F(TlsHandshake, SessionOfAnotherFtpSessionDoesNotResume) {
+  for (const int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    SCOPED_TRACE(version == TLS1_2_VERSION ? "TLS 1.2" : "TLS 1.3");
+    auto other_keys = make_ticket_keys();
+    ASSERT_TRUE(other_keys.ok());
+    SessionPtr foreign = control_session(*other_keys, version);
+    ASSERT_TRUE(foreign);
+    SslCtxPtr data = data_context("", keys_);
+    ASSERT_TRUE(data);
+    ClientOptions options;
+    options.max_version = version;
+    options.session = foreign.get();
+    Exchange exchange = handshake(data.get(), options);
+    EXPECT_FALSE(exchange.client.completed);
+    EXPECT_FALSE(exchange.server.accepted);
+    EXPECT_TRUE(exchange.server.not_resumed) << exchange.server.error;
+  }
+}
+
+TEST_F(TlsHandshake, DataContextWithTheKeyAcceptsAFullHandshake) {
+  // require_tls_session_reuse=no: the post-auth child holds the bundle.
+  SslCtxPtr data = data_context(bundle_, keys_);
+  ASSERT_TRUE(data);
+  Exchange exchange = handshake(data.get(), {});
+  ASSERT_TRUE(exchange.client.completed) << exchange.client.error << " / " << exchange.server.error;
+  EXPECT_TRUE(exchange.client.verified);
+  EXPECT_FALSE(exchange.client.reused);
+  // No tickets on data connections: the TLS 1.3 session the client holds cannot be resumed.
+  ASSERT_TRUE(exchange.client.session);
+  EXPECT_EQ(SSL_SESSION_is_resumable(exchange.client.session.get()), 0);
+}
+
+TEST_F(TlsHandshake, AlpnWithoutFtpIsRefused) {
+  SslCtxPtr control = control_context(keys_);
+  ASSERT_TRUE(control);
+  ClientOptions options;
+  options.alpn = {"http/1.1"};
+  Exchange exchange = handshake(control.get(), options);
+  EXPECT_FALSE(exchange.client.completed);
+  EXPECT_FALSE(exchange.server.accepted);
+  EXPECT_TRUE(contains(exchange.server.error, "http/1.1")) << exchange.server.error;
+}
+
+TEST_F(TlsHandshake, AlpnFtpIsSelected) {
+  SslCtxPtr control = control_context(keys_);
+  ASSERT_TRUE(control);
+  ClientOptions options;
+  options.alpn = {"http/1.1", "ftp"};
+  Exchange exchange = handshake(control.get(), options);
+  ASSERT_TRUE(exchange.client.completed) << exchange.client.error << " / " << exchange.server.error;
+  EXPECT_EQ(exchange.client.alpn, "ftp");
+}
+
+TEST_F(TlsHandshake, NoAlpnIsAccepted) {
+  SslCtxPtr control = control_context(keys_);
+  ASSERT_TRUE(control);
+  Exchange exchange = handshake(control.get(), {});
+  ASSERT_TRUE(exchange.client.completed) << exchange.client.error << " / " << exchange.server.error;
+  EXPECT_EQ(exchange.client.alpn, "");
+}
+
+TEST_F(TlsHandshake, SniForAnotherHostIsRefused) {
+  config_.tls_sni_hostname = "ftp.example";
+  SslCtxPtr control = control_context(keys_);
+  ASSERT_TRUE(control);
+  ClientOptions options;
+  options.sni = "other.example";
+  Exchange exchange = handshake(control.get(), options);
+  EXPECT_FALSE(exchange.client.completed);
+  EXPECT_FALSE(exchange.server.accepted);
+  EXPECT_TRUE(contains(exchange.server.error, "other.example")) << exchange.server.error;
+}
+
+TEST_F(TlsHandshake, SniForOurHostOrNoSniIsAccepted) {
+  config_.tls_sni_hostname = "ftp.example";
+  SslCtxPtr control = control_context(keys_);
+  ASSERT_TRUE(control);
+  for (const std::string sni : {"", "ftp.example", "FTP.Example"}) {
+    SCOPED_TRACE("SNI '" + sni + "'");
+    ClientOptions options;
+    options.sni = sni;
+    Exchange exchange = handshake(control.get(), options);
+    EXPECT_TRUE(exchange.client.completed) << exchange.client.error << " / " << exchange.server.error;
+  }
+}
+
+TEST_F(TlsHandshake, Tls11ClientIsRefused) {
+  SslCtxPtr control = control_context(keys_);
+  ASSERT_TRUE(control);
+  ClientOptions options;
+  options.legacy = true;
+  Exchange exchange = handshake(control.get(), options);
+  EXPECT_FALSE(exchange.client.completed);
+  EXPECT_FALSE(exchange.server.accepted);
+  // Refused by the server's minimum version, not a client unable to say hello.
+  EXPECT_TRUE(contains(exchange.server.error, "unsupported protocol")) << exchange.server.error;
+}
+
+TEST_F(TlsHandshake, Tls12ClientIsRefusedWhenTheMinimumIsTls13) {
+  config_.tls_min_version = "TLSv1.3";
+  SslCtxPtr control = control_context(keys_);
+  ASSERT_TRUE(control);
+  ClientOptions options;
+  options.max_version = TLS1_2_VERSION;
+  Exchange exchange = handshake(control.get(), options);
+  EXPECT_FALSE(exchange.client.completed);
+  EXPECT_FALSE(exchange.server.accepted);
+  options.max_version = TLS1_3_VERSION;
+  EXPECT_TRUE(handshake(control.get(), options).client.completed);
+}
+
+}  // namespace
+}  // namespace wftpd
