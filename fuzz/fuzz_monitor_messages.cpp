@@ -27,14 +27,27 @@ void check_fields(const LoginResult& m) {
   const auto v = static_cast<unsigned>(m.status);
   FUZZ_CHECK(v >= 1 && v <= 4);
 }
-void check_fields(const Handoff& m) { FUZZ_CHECK(m.pending_input.size() <= kMaxPendingInput); }
+void check_tls_state(const ControlTlsState& tls) {
+  FUZZ_CHECK(tls.control_tls || (!tls.pbsz_set && !tls.prot_private));
+}
+void check_fields(const Handoff& m) {
+  FUZZ_CHECK(m.pending_input.size() <= kMaxPendingInput);
+  check_tls_state(m.tls);
+}
 void check_fields(const BecomeUser& m) {
   FUZZ_CHECK(m.uid != 0 && m.gid != 0);  // SECURITY: a decoded BecomeUser never means root
   FUZZ_CHECK(m.name.size() <= kMaxLoginNameLength && m.root.size() <= kMaxRootPathLength);
 }
 void check_fields(const StandbyReady& m) { FUZZ_CHECK(m.reason.size() <= kMaxReasonLength); }
-void check_fields(const StartSession& m) { FUZZ_CHECK(m.pending_input.size() <= kMaxPendingInput); }
+void check_fields(const StartSession& m) {
+  FUZZ_CHECK(m.pending_input.size() <= kMaxPendingInput);
+  check_tls_state(m.tls);
+}
 void check_fields(const PassiveListen&) {}
+void check_fields(const LogEvent& m) {
+  const auto v = static_cast<unsigned>(m.level);
+  FUZZ_CHECK(v >= 1 && v <= 4 && m.text.size() <= kMaxReasonLength);
+}
 void check_fields(const PassiveReady& m) {
   const auto s = static_cast<unsigned>(m.status);
   const auto f = static_cast<unsigned>(m.family);
@@ -90,7 +103,7 @@ void try_all(std::string_view payload, std::uint16_t header_type, const std::str
 void decode_everything(std::string_view payload, std::uint16_t header_type,
                        const std::string_view* datagram) {
   try_all<LoginRequest, LoginResult, Handoff, BecomeUser, StandbyReady, StartSession,
-          PassiveListen, PassiveReady, DataConnect, DataReady, ActiveTarget, ActiveReady>(
+          PassiveListen, PassiveReady, DataConnect, DataReady, ActiveTarget, ActiveReady, LogEvent>(
       payload, header_type, datagram);
 }
 

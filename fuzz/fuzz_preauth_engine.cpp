@@ -12,6 +12,9 @@
 // end the session; the broker only sees a user name from USER (1..256 bytes, no NUL) and a
 // password of at most 1024 bytes; the session ends within the documented pre-auth bounds
 // (100 commands, 3 over-long lines).
+//
+// A third run offers TLS with require_tls_login: kStartTls only answers AUTH with 234 and the
+// "handshake" then succeeds (tls_started()); the broker must never see a login before it.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -80,9 +83,16 @@ void check_replies(std::string_view out) {
   FUZZ_CHECK(open_code == 0);
 }
 
-void run_session(std::string_view stream, std::size_t max_line) {
+void run_session(std::string_view stream, std::size_t max_line, bool tls) {
   FakeBroker broker;
-  PreauthEngine engine(broker);
+  wftpd::PreauthPolicy policy;
+  if (tls) {
+    policy.tls_available = true;
+    policy.require_tls_login = true;
+    policy.refuse_clear_data = true;
+  }
+  PreauthEngine engine(broker, policy);
+  bool tls_started = false;
   wftpd::ControlLineReader reader(max_line);
   unsigned lines = 0;
   unsigned overlong = 0;
@@ -109,6 +119,16 @@ void run_session(std::string_view stream, std::size_t max_line) {
       check_replies(out);
       const bool broker_called = broker.calls != calls_before;
       FUZZ_CHECK(broker.calls - calls_before <= 1);
+      // SECURITY: with require_tls_login, no password reaches the monitor in clear.
+      if (tls && broker_called) FUZZ_CHECK(tls_started);
+      if (outcome == PreauthEngine::Outcome::kStartTls) {
+        FUZZ_CHECK(tls && !tls_started && out.rfind("234 ", 0) == 0);
+        engine.tls_started();
+        tls_started = true;
+        FUZZ_CHECK(engine.tls_state().control_tls);
+        continue;
+      }
+      FUZZ_CHECK(!engine.tls_state().pbsz_set || tls_started);
       if (outcome == PreauthEngine::Outcome::kLoggedIn) {
         // SECURITY: logged in only right after the broker said yes.
         FUZZ_CHECK(broker_called && broker.last == LoginStatus::kAccepted);
@@ -133,7 +153,8 @@ void run_session(std::string_view stream, std::size_t max_line) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view stream = wftpd::fuzz::as_view(data, size);
-  run_session(stream, 4096);
-  run_session(stream, 16);
+  run_session(stream, 4096, false);
+  run_session(stream, 16, false);
+  run_session(stream, 4096, true);
   return 0;
 }
