@@ -87,5 +87,113 @@ TEST(Config, BannerWithControlCharacterIsRefused) {
   EXPECT_FALSE(parse_config(std::string("ftpd_banner=a\x01" "b\n"), "w").ok());
 }
 
+TEST(Config, TlsKeysAreParsed) {
+  auto config = parse_config(
+      "tls_enable=yes\ntls_cert_file=/etc/w/cert.pem\ntls_key_file=/etc/w/key.pem\n"
+      "tls_implicit_port=990\ntls_min_version=TLSv1.3\ntls_ciphers=ECDHE-ECDSA-AES128-GCM-SHA256\n"
+      "tls_ciphersuites=TLS_AES_128_GCM_SHA256\ntls_groups=P-384\ntls_sni_hostname=ftp.example\n"
+      "require_tls_login=no\nrequire_tls_data=no\nanon_require_tls=yes\n"
+      "require_tls_session_reuse=no\n",
+      "w");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_TRUE(config->tls_enable);
+  EXPECT_EQ(config->tls_cert_file, "/etc/w/cert.pem");
+  EXPECT_EQ(config->tls_key_file, "/etc/w/key.pem");
+  EXPECT_EQ(config->tls_implicit_port, 990);
+  EXPECT_EQ(config->tls_min_version, "TLSv1.3");
+  EXPECT_EQ(config->tls_ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256");
+  EXPECT_EQ(config->tls_ciphersuites, "TLS_AES_128_GCM_SHA256");
+  EXPECT_EQ(config->tls_groups, "P-384");
+  EXPECT_EQ(config->tls_sni_hostname, "ftp.example");
+  EXPECT_FALSE(config->require_tls_login);
+  EXPECT_FALSE(config->require_tls_data);
+  EXPECT_TRUE(config->anon_require_tls);
+  EXPECT_FALSE(config->require_tls_session_reuse);
+}
+
+TEST(Config, TlsDefaultsAreOffAndStrict) {
+  auto config = parse_config("", "w");
+  ASSERT_TRUE(config.ok());
+  EXPECT_FALSE(config->tls_enable);
+  EXPECT_EQ(config->tls_implicit_port, 0);
+  EXPECT_EQ(config->tls_min_version, "TLSv1.2");
+  EXPECT_TRUE(config->require_tls_login);
+  EXPECT_TRUE(config->require_tls_data);
+  EXPECT_TRUE(config->require_tls_session_reuse);
+  EXPECT_FALSE(config->anon_require_tls);
+}
+
+TEST(Config, TlsVersionsBelow12AreRefused) {
+  EXPECT_FALSE(parse_config("tls_min_version=TLSv1.1\n", "w").ok());
+  EXPECT_FALSE(parse_config("tls_min_version=TLSv1\n", "w").ok());
+  EXPECT_FALSE(parse_config("tls_min_version=SSLv3\n", "w").ok());
+  EXPECT_FALSE(parse_config("tls_min_version=tlsv1.2\n", "w").ok());
+  EXPECT_TRUE(parse_config("tls_min_version=TLSv1.2\n", "w").ok());
+}
+
+TEST(Config, ImplicitPortNeedsTlsEnable) {
+  auto config = parse_config("tls_implicit_port=990\n", "w.conf");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("tls_enable"), std::string::npos) << config.error().message;
+  EXPECT_TRUE(parse_config("tls_enable=yes\ntls_implicit_port=990\n", "w").ok());
+}
+
+TEST(Config, ImplicitPortMustDifferFromListenPort) {
+  EXPECT_FALSE(parse_config("tls_enable=yes\nlisten_port=990\ntls_implicit_port=990\n", "w").ok());
+  EXPECT_FALSE(parse_config("tls_enable=yes\ntls_implicit_port=21\n", "w").ok());  // default 21
+  EXPECT_TRUE(parse_config("tls_enable=yes\nlisten_port=2121\ntls_implicit_port=21\n", "w").ok());
+}
+
+TEST(Config, TlsListsRefuseSpacesAndSeparators) {
+  for (const std::string key : {"tls_ciphers", "tls_ciphersuites", "tls_groups"}) {
+    SCOPED_TRACE(key);
+    EXPECT_FALSE(parse_config(key + "=AES128 AES256\n", "w").ok());
+    EXPECT_FALSE(parse_config(key + "=AES128;AES256\n", "w").ok());
+    EXPECT_FALSE(parse_config(key + "=\n", "w").ok());
+    EXPECT_FALSE(parse_config(key + "=" + std::string(1025, 'A') + "\n", "w").ok());
+    EXPECT_TRUE(parse_config(key + "=AES128:!aNULL:+SHA@STRENGTH\n", "w").ok());
+  }
+}
+
+TEST(Config, SniHostnameMustBeADnsName) {
+  EXPECT_FALSE(parse_config("tls_sni_hostname=ftp example\n", "w").ok());
+  EXPECT_FALSE(parse_config("tls_sni_hostname=ftp_example\n", "w").ok());
+  EXPECT_FALSE(parse_config("tls_sni_hostname=" + std::string(254, 'a') + "\n", "w").ok());
+  EXPECT_TRUE(parse_config("tls_sni_hostname=ftp-1.example.org\n", "w").ok());
+}
+
+TEST(Config, TlsPathsMustBeCleanAbsolutePaths) {
+  EXPECT_FALSE(parse_config("tls_cert_file=cert.pem\n", "w").ok());
+  EXPECT_FALSE(parse_config("tls_key_file=/etc/../key.pem\n", "w").ok());
+}
+
+TEST(Config, SerializedFormKeepsTheTlsKeys) {
+  auto config = parse_config(
+      "tls_enable=yes\ntls_cert_file=/c.pem\ntls_key_file=/k.pem\ntls_implicit_port=990\n"
+      "tls_min_version=TLSv1.3\ntls_ciphers=ECDHE-RSA-AES128-GCM-SHA256\n"
+      "tls_ciphersuites=TLS_CHACHA20_POLY1305_SHA256\ntls_groups=X25519\n"
+      "tls_sni_hostname=ftp.example\nrequire_tls_login=no\nrequire_tls_data=no\n"
+      "anon_require_tls=yes\nrequire_tls_session_reuse=no\n",
+      "w");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  const std::string text = serialize_config(*config);
+  auto again = parse_config(text, "serialized");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(serialize_config(*again), text);
+  EXPECT_TRUE(again->tls_enable);
+  EXPECT_EQ(again->tls_cert_file, "/c.pem");
+  EXPECT_EQ(again->tls_key_file, "/k.pem");
+  EXPECT_EQ(again->tls_implicit_port, 990);
+  EXPECT_EQ(again->tls_min_version, "TLSv1.3");
+  EXPECT_EQ(again->tls_ciphers, "ECDHE-RSA-AES128-GCM-SHA256");
+  EXPECT_EQ(again->tls_ciphersuites, "TLS_CHACHA20_POLY1305_SHA256");
+  EXPECT_EQ(again->tls_groups, "X25519");
+  EXPECT_EQ(again->tls_sni_hostname, "ftp.example");
+  EXPECT_FALSE(again->require_tls_login);
+  EXPECT_FALSE(again->require_tls_data);
+  EXPECT_TRUE(again->anon_require_tls);
+  EXPECT_FALSE(again->require_tls_session_reuse);
+}
+
 }  // namespace
 }  // namespace wftpd

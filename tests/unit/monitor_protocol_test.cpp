@@ -87,6 +87,77 @@ TEST(MonitorProtocol, BecomeUserRefusesRoot) {
   EXPECT_TRUE(round_trip(BecomeUser{"x", 1000, 1000, "/srv"}).ok());
 }
 
+TEST(MonitorProtocol, HandoffCarriesTheControlTlsState) {
+  auto decoded = round_trip(Handoff{"PWD\r\n", {true, true, true}});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->pending_input, "PWD\r\n");
+  EXPECT_TRUE(decoded->tls.control_tls);
+  EXPECT_TRUE(decoded->tls.pbsz_set);
+  EXPECT_TRUE(decoded->tls.prot_private);
+  auto partial = round_trip(Handoff{"", {true, true, false}});
+  ASSERT_TRUE(partial.ok());
+  EXPECT_TRUE(partial->tls.pbsz_set);
+  EXPECT_FALSE(partial->tls.prot_private);
+}
+
+TEST(MonitorProtocol, StartSessionCarriesTheControlTlsState) {
+  auto decoded = round_trip(StartSession{"LIST\r\n", {true, false, false}});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->pending_input, "LIST\r\n");
+  EXPECT_TRUE(decoded->tls.control_tls);
+  EXPECT_FALSE(decoded->tls.pbsz_set);
+  EXPECT_FALSE(decoded->tls.prot_private);
+  auto clear = round_trip(StartSession{"", {}});
+  ASSERT_TRUE(clear.ok());
+  EXPECT_FALSE(clear->tls.control_tls);
+}
+
+// Payload of a Handoff or StartSession: empty pending input, then the three TLS flags.
+std::string tls_state_payload(std::uint8_t control_tls, std::uint8_t pbsz, std::uint8_t prot) {
+  return std::string("\x00\x00", 2) + static_cast<char>(control_tls) + static_cast<char>(pbsz) +
+         static_cast<char>(prot);
+}
+
+TEST(MonitorProtocol, PbszOrProtWithoutControlTlsIsRejected) {
+  EXPECT_TRUE(decode_payload<Handoff>(tls_state_payload(0, 0, 0)).ok());
+  EXPECT_TRUE(decode_payload<Handoff>(tls_state_payload(1, 1, 1)).ok());
+  EXPECT_FALSE(decode_payload<Handoff>(tls_state_payload(0, 1, 0)).ok());
+  EXPECT_FALSE(decode_payload<Handoff>(tls_state_payload(0, 0, 1)).ok());
+  EXPECT_FALSE(decode_payload<StartSession>(tls_state_payload(0, 1, 1)).ok());
+  EXPECT_FALSE(decode_payload<StartSession>(tls_state_payload(0, 0, 1)).ok());
+  EXPECT_TRUE(decode_payload<StartSession>(tls_state_payload(1, 0, 0)).ok());
+}
+
+TEST(MonitorProtocol, TlsFlagsOutOfRangeAreRejected) {
+  EXPECT_FALSE(decode_payload<Handoff>(tls_state_payload(2, 0, 0)).ok());
+  EXPECT_FALSE(decode_payload<StartSession>(tls_state_payload(1, 1, 0xff)).ok());
+  // A Handoff cut before its TLS flags.
+  EXPECT_FALSE(decode_payload<Handoff>(std::string("\x00\x00\x01", 3)).ok());
+}
+
+TEST(MonitorProtocol, LogEventRoundTrips) {
+  auto decoded = round_trip(LogEvent{EventLevel::kWarning, "control connection: TLS refused"});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->level, EventLevel::kWarning);
+  EXPECT_EQ(decoded->text, "control connection: TLS refused");
+  auto longest = round_trip(LogEvent{EventLevel::kDebug, std::string(kMaxReasonLength, 'x')});
+  ASSERT_TRUE(longest.ok());
+  EXPECT_EQ(longest->text.size(), kMaxReasonLength);
+}
+
+TEST(MonitorProtocol, LogEventLevelOutOfRangeIsRejected) {
+  EXPECT_FALSE(decode_payload<LogEvent>(std::string("\x00\x00\x00", 3)).ok());
+  EXPECT_FALSE(decode_payload<LogEvent>(std::string("\x05\x00\x00", 3)).ok());
+  EXPECT_TRUE(decode_payload<LogEvent>(std::string("\x04\x00\x00", 3)).ok());
+}
+
+TEST(MonitorProtocol, LogEventTextOverTheBoundIsRejected) {
+  WireWriter payload;
+  payload.u8(static_cast<std::uint8_t>(EventLevel::kError));
+  payload.bytes(std::string(kMaxReasonLength + 1, 'x'));
+  EXPECT_FALSE(decode_payload<LogEvent>(payload.data()).ok());
+}
+
 TEST(MonitorChannel, DescriptorTravelsWithMessage) {
   auto pair = make_monitor_socketpair();
   ASSERT_TRUE(pair.ok());
