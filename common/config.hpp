@@ -27,8 +27,8 @@ struct Config {
   std::string users_file = "/etc/wardenftpd/users";
   std::uint16_t pasv_min_port = 0;  // 0/0: the kernel picks an ephemeral port
   std::uint16_t pasv_max_port = 0;
-  std::string pasv_address;
-  bool connect_from_port_20 = false;  // active-mode data connections from port 20 (RFC 959)  // IPv4 address announced in 227 replies (behind NAT); empty: local
+  std::string pasv_address;  // IPv4 address announced in 227 replies (behind NAT); empty: local
+  bool connect_from_port_20 = false;  // active-mode data connections from port 20 (RFC 959)
   std::uint32_t login_fail_delay_ms = 1000;
   std::uint32_t max_login_attempts = 3;
   std::uint32_t idle_timeout = 300;             // seconds

@@ -145,7 +145,10 @@ Result<void> use_bundle(SSL_CTX* ctx, std::string_view bundle) {
   }
   const int key_used = SSL_CTX_use_PrivateKey(ctx, private_key);
   EVP_PKEY_free(private_key);
-  if (key_used != 1) return make_error("SSL_CTX_use_PrivateKey: " + openssl_errors());
+  if (key_used != 1) {
+    return make_error("tls_key_file does not match the certificate (or is unusable): " +
+                      openssl_errors());
+  }
   if (SSL_CTX_check_private_key(ctx) != 1) {
     return make_error("tls_key_file does not match the certificate: " + openssl_errors());
   }

@@ -12,8 +12,18 @@ namespace wftpd {
 namespace {
 
 constexpr std::size_t kRelayBuffer = 64u << 10;  // per direction
+constexpr std::size_t kTailBytes = 512;
 
 using Clock = std::chrono::steady_clock;
+
+// True when the last complete reply line in `tail` closes the session (221 or 421), i.e. the
+// post-auth child ended the session itself rather than dying.
+bool ended_with_closing_reply(const std::string& tail) {
+  if (tail.size() < 2 || tail.compare(tail.size() - 2, 2, "\r\n") != 0) return false;
+  const auto start = tail.rfind("\r\n", tail.size() - 3);
+  const std::string_view line = std::string_view(tail).substr(start == std::string::npos ? 0 : start + 2);
+  return line.starts_with("221 ") || line.starts_with("421 ");
+}
 
 }  // namespace
 
@@ -22,6 +32,7 @@ int run_tls_relay(TlsStream& client, int relay_fd, std::chrono::milliseconds wri
   if (flags < 0 || ::fcntl(relay_fd, F_SETFL, flags | O_NONBLOCK) != 0) return 1;
   std::string to_user;    // from the client, for the post-auth child
   std::string to_client;  // from the post-auth child, for the client
+  std::string tail;       // the last bytes the post-auth child sent, to see how it ended
   bool client_open = true;
   bool user_open = true;
   short client_read_wait = POLLIN;   // what the last TLS read waits for
@@ -60,6 +71,8 @@ int run_tls_relay(TlsStream& client, int relay_fd, std::chrono::milliseconds wri
       const ssize_t n = ::read(relay_fd, buffer, room);
       if (n > 0) {
         to_client.append(buffer, static_cast<std::size_t>(n));
+        tail.append(buffer, static_cast<std::size_t>(n));
+        if (tail.size() > kTailBytes) tail.erase(0, tail.size() - kTailBytes);
         progress = true;
       } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
         user_open = false;
@@ -81,6 +94,13 @@ int run_tls_relay(TlsStream& client, int relay_fd, std::chrono::milliseconds wri
 
     if (!client_open) return 0;  // the post-auth child sees its control connection close
     if (!user_open && to_client.empty()) {
+      // A post-auth child that died without a goodbye: the client still gets a proper reply,
+      // inside TLS, not just a cut connection.
+      if (!ended_with_closing_reply(tail)) {
+        (void)client.write_all("421 Service not available, closing control connection.\r\n",
+                               std::chrono::seconds(2));
+        tail = "421 \r\n";
+      }
       client.close_notify(std::chrono::seconds(2));
       return 0;
     }

@@ -380,6 +380,43 @@ class FtpsTest(unittest.TestCase):
             finally:
                 ftp.close()
 
+    def test_post_auth_child_killed_client_gets_421_inside_tls(self):
+        with TlsDaemon() as d:
+            ftp = d.ftps()
+            try:
+                monitor = d.monitor_pid_for(ftp.sock.getsockname()[1])
+                postauth = d.session_child(monitor, "wftpd:postauth")
+                os.kill(postauth, signal.SIGKILL)
+                line = ftp.getline()
+                self.assertTrue(line.startswith("421"), line)
+            finally:
+                ftp.close()
+            self.assertTrue(harness.wait_until(lambda: harness.zombies_among_descendants(d.pid) == []))
+
+    def test_anonymous_session_over_tls(self):
+        anon_root = tempfile.mkdtemp(prefix="wftpd-anon-", dir="/tmp")
+        try:
+            os.chmod(anon_root, 0o755)
+            with open(os.path.join(anon_root, "pub.txt"), "wb") as f:
+                f.write(b"public file\n")
+            config = {"anonymous_enable": "yes", "anon_root": anon_root,
+                      "anon_user": "%d:%d" % (harness.DEMO_UID + 50, harness.DEMO_GID + 50)}
+            with TlsDaemon(config=config) as d:
+                ftp = d.ftps(user="anonymous", password="guest@")
+                try:
+                    chunks = []
+                    ftp.retrbinary("RETR pub.txt", chunks.append)
+                    self.assertEqual(b"".join(chunks), b"public file\n")
+                    with self.assertRaises(ftplib.error_perm):
+                        ftp.storbinary("STOR x", io.BytesIO(b"x"))
+                finally:
+                    ftp.close()
+                # Anonymous in clear is allowed (anon_require_tls=no), local users are not.
+                with d.raw() as c:
+                    self.assertEqual(c.cmd("USER anonymous")[0], 331)
+        finally:
+            shutil.rmtree(anon_root, ignore_errors=True)
+
     # -- where the key is -----------------------------------------------------------------------
 
     def test_post_auth_child_has_no_private_key_in_memory_or_reach(self):
