@@ -6,19 +6,24 @@ Measures, for each server that is available:
   logins/s    connect, USER, PASS, QUIT with the same yescrypt hash for both servers
   RETR MB/s   one curl download of a SIZE MiB file (page cache warm), binary, passive
   STOR MB/s   one curl upload of SIZE MiB
+(MB/s counts from the end of login and TYPE/EPSV, curl's time_pretransfer, to the end.)
 
 With --tls (or --tls-only), also explicit FTPS (AUTH TLS), on fresh instances of both servers
 configured alike: a throwaway EC P-256 CA and server certificate made with the openssl command
 line, logins and data only over TLS (PROT P), data connections required to resume the control
 connection's TLS session (wardenftpd's require_tls_session_reuse, vsftpd's require_ssl_reuse):
-  TLS logins/s  connect, AUTH TLS, USER, PASS, QUIT (python ftplib.FTP_TLS), C clients
+  TLS logins/s  connect, AUTH TLS, USER, PASS, QUIT (python ftplib.FTP_TLS), C clients, the
+                client offering one key exchange group (P-256) so neither server needs a retry
   TLS RETR MB/s one curl --ssl-reqd download of a TLS_SIZE MiB file (page cache warm), PROT P
   TLS STOR MB/s one curl --ssl-reqd upload of TLS_SIZE MiB, PROT P
 and the TLS version and cipher each server negotiated on the control connection (python) and
-on the data connections (curl -v), with whether the data connections resumed the session. When
+on the data connections (curl -v), with whether the data connections resumed the session, and
+what each server picks (version, cipher, group) for openssl s_client's default offer. When
 the two servers negotiate different data-connection parameters, wardenftpd is measured again
 with curl forced to vsftpd's (e.g. --tls-max 1.2 --ciphers ...), so one ratio compares like with
-like; --tls12 also measures both with TLS 1.2 and ECDHE-ECDSA-AES256-GCM-SHA384.
+like; --tls12 also measures both with TLS 1.2 and ECDHE-ECDSA-AES256-GCM-SHA384 (curl's OpenSSL
+backend sends no TLS 1.2 session tickets, so there it can resume only through a server session
+cache by session ID).
 
 Run as root (both daemons start as root):
   tools/bench/ftpbench.py [--seconds 10] [--size 512] [--tls [--tls-size 1024] [--tls12]]
@@ -146,10 +151,13 @@ def session_rate(port, seconds, clients, login):
     return count[0] / elapsed, errors[0]
 
 
-def tls_login_rate(port, seconds, clients, ca):
-    """connect, AUTH TLS, USER, PASS, QUIT with ftplib.FTP_TLS (a full handshake each time).
+def tls_login_rate(port, seconds, clients, ca, group):
+    """connect, AUTH TLS, USER, PASS, QUIT with ftplib.FTP_TLS (a full handshake each time),
+    offering only key exchange GROUP when set, so both servers do the same handshake.
     Returns (logins/s, errors, first error, (version, cipher) of the first login)."""
     context = ssl.create_default_context(cafile=ca)
+    if group:
+        context.set_ecdh_curve(group)
     count = [0]
     errors = [0]
     first_error = [None]
@@ -188,27 +196,43 @@ def tls_login_rate(port, seconds, clients, ca):
     return count[0] / elapsed, errors[0], first_error[0], negotiated[0]
 
 
-def transfer_rates(port, path, size):
-    """One RETR and one STOR with curl (a C client, so the client is not the bottleneck)."""
+# curl's -w for the bytes moved and the time the transfer itself took: from time_pretransfer
+# (connect, login, TYPE, EPSV done) to the end, so a server's slow login is not counted as
+# slow transfer (logins/s measures that).
+def curl_write_out(what):
+    return "\n%{size_" + what + "} %{time_pretransfer} %{time_total}"
+
+
+def curl_rate(stdout, what, expected):
+    """MB/s from the last line curl_write_out(what) printed; checks the byte count."""
+    done, pretransfer, total = stdout.split()[-3:]
+    if int(done) != expected:
+        raise RuntimeError("%s moved %s bytes, expected %d" % (what, done, expected))
+    return expected / max(float(total) - float(pretransfer), 1e-6) / 1e6
+
+
+def transfer_rates(port, path, size, root):
+    """One RETR and one STOR with curl (a C client, so the client is not the bottleneck). The
+    upload target is removed first and dirty pages flushed, so both servers start alike."""
     url = "ftp://%s:%s@127.0.0.1:%d/" % (BENCH_USER, BENCH_PASSWORD, port)
+    if os.path.exists(os.path.join(root, "upload.bin")):
+        os.unlink(os.path.join(root, "upload.bin"))
+    os.sync()
     down = subprocess.run(["curl", "-sS", "--max-time", "120", "-o", "/dev/null",
-                           "-w", "%{size_download} %{speed_download}", url + "bench.bin"],
-                          check=True, capture_output=True, text=True).stdout.split()
-    if int(down[0]) != size:
-        raise RuntimeError("RETR returned %s bytes, expected %d" % (down[0], size))
+                           "-w", curl_write_out("download"), url + "bench.bin"],
+                          check=True, capture_output=True, text=True).stdout
+    os.sync()
     up = subprocess.run(["curl", "-sS", "--max-time", "120", "-T", path, "-o", "/dev/null",
-                         "-w", "%{size_upload} %{speed_upload}", url + "upload.bin"],
-                        check=True, capture_output=True, text=True).stdout.split()
-    if int(up[0]) != size:
-        raise RuntimeError("STOR sent %s bytes, expected %d" % (up[0], size))
-    return float(down[1]) / 1e6, float(up[1]) / 1e6
+                         "-w", curl_write_out("upload"), url + "upload.bin"],
+                        check=True, capture_output=True, text=True).stdout
+    return curl_rate(down, "download", size), curl_rate(up, "upload", size)
 
 
 def tls_curl(args, ca, tls_args, what, expected):
     """One curl FTPS transfer (AUTH TLS, PROT P), verbose so the handshakes can be read.
     Returns (MB/s, [(version, cipher) per handshake], data connection resumed, PROT P seen)."""
     result = subprocess.run(["curl", "-sS", "-v", "--ssl-reqd", "--cacert", ca, "--max-time", "300",
-                             "-o", "/dev/null", "-w", "\n%{size_" + what + "} %{speed_" + what + "}"]
+                             "-o", "/dev/null", "-w", curl_write_out(what)]
                             + tls_args + args, capture_output=True, text=True, timeout=330)
     handshakes = re.findall(r"SSL connection using (\S+) / (\S+)", result.stderr)
     resumed = "SSL re-using session" in result.stderr
@@ -216,10 +240,7 @@ def tls_curl(args, ca, tls_args, what, expected):
     if result.returncode != 0:
         tail = [l for l in result.stderr.splitlines() if l.startswith(("<", "curl:", "* SSL", "* TLS"))]
         raise RuntimeError("curl exit %d: %s" % (result.returncode, " | ".join(tail[-8:])))
-    done, speed = result.stdout.split()[-2:]
-    if int(done) != expected:
-        raise RuntimeError("%s moved %s bytes, expected %d" % (what, done, expected))
-    return float(speed) / 1e6, handshakes, resumed, prot_p
+    return curl_rate(result.stdout, what, expected), handshakes, resumed, prot_p
 
 
 def tls_transfer_rates(port, path, size, ca, root, tls_args):
@@ -240,6 +261,23 @@ def tls_transfer_rates(port, path, size, ca, root, tls_args):
     # The last handshake of each curl run is its data connection's.
     data = sorted(set(h[-1] for h in (handshakes, up_handshakes) if h))
     return retr, stor, data, resumed and up_resumed, prot_p and up_prot_p
+
+
+def tls_probe(port, ca):
+    """The version, cipher and key exchange group a server picks for openssl s_client's default
+    offer (explicit FTPS), e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384 X25519"."""
+    try:
+        result = subprocess.run(["openssl", "s_client", "-brief", "-starttls", "ftp", "-CAfile", ca,
+                                 "-connect", "127.0.0.1:%d" % port], input="QUIT\r\n",
+                                capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        return "? (openssl s_client timed out)"
+    found = dict(re.findall(r"^(Protocol version|Ciphersuite|Server Temp Key): (.*)$",
+                            result.stderr + result.stdout, re.M))
+    if "Protocol version" not in found:
+        return "? (openssl s_client exit %d)" % result.returncode
+    return "%s %s %s" % (found["Protocol version"], found.get("Ciphersuite", "?"),
+                         found.get("Server Temp Key", "?").replace(", ", " "))
 
 
 def log_tail(path, lines=15):
@@ -307,6 +345,7 @@ def start_vsftpd(work, root, pki=None):
         # TLS 1.1 and later are left to OpenSSL's defaults unless this build has switches for them.
         lines += ["ssl_enable=YES", "rsa_cert_file=%s" % pki["cert"], "rsa_private_key_file=%s" % pki["key"],
                   "allow_anon_ssl=NO", "force_local_logins_ssl=YES", "force_local_data_ssl=YES",
+                  "ssl_request_cert=NO",  # wardenftpd asks for no client certificate either
                   "require_ssl_reuse=YES", "ssl_sslv2=NO", "ssl_sslv3=NO", "ssl_tlsv1=NO",
                   "ssl_ciphers=HIGH"]
         lines += ["%s=YES" % o for o in ("ssl_tlsv1_2", "ssl_tlsv1_3") if vsftpd_knows(binary, o)]
@@ -355,7 +394,7 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
         for name, _, port, _ in servers:
             sessions, e1 = session_rate(port, args.seconds, args.clients, login=False)
             logins, e2 = session_rate(port, args.seconds, args.clients, login=True)
-            retr, stor = transfer_rates(port, data, size)
+            retr, stor = transfer_rates(port, data, size, root)
             results[name] = (sessions, logins, retr, stor, e1 + e2)
             print("%-10s sessions/s %7.1f  logins/s %6.1f  RETR %7.1f MB/s  STOR %7.1f MB/s  errors %d"
                   % (name, sessions, logins, retr, stor, e1 + e2), flush=True)
@@ -405,10 +444,7 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
     data = os.path.join(work, "bench-tls-src.bin")
     write_file(data, args.tls_size)
     shutil.copy(data, os.path.join(root, "bench-tls.bin"))
-    os.chown(os.path.join(root, "bench-tls.bin"), uid, gid)
-    with open(data, "rb") as f:  # warm the page cache for both copies
-        while f.read(1 << 24):
-            pass
+    os.chown(os.path.join(root, "bench-tls.bin"), uid, gid)  # both copies now in the page cache
     print("FTPS (AUTH TLS, PROT P, session reuse required): %d MiB RETR/STOR with curl, "
           "TLS logins %d clients x %g s with python ftplib" % (args.tls_size, args.clients, args.seconds),
           flush=True)
@@ -420,16 +456,23 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
                                                  os.path.join(build, "tools", "wardenftpd-passwd"),
                                                  work, root, uid, gid, shadow_hash, pki)
         servers.append(("wardenftpd", w_proc, w_port, w_log))
-        v_proc, v_port, v_log = start_vsftpd(work, root, pki)
+        try:
+            v_proc, v_port, v_log = start_vsftpd(work, root, pki)
+        except RuntimeError as e:  # e.g. a vsftpd build that refuses one of the TLS options
+            print("vsftpd     FTPS not measured: %s" % e, flush=True)
+            v_proc = None
         if v_proc:
             servers.append(("vsftpd", v_proc, v_port, v_log))
         for name, _, port, log_path in servers:
-            logins, errors, first_error, control = tls_login_rate(port, args.seconds, args.clients, pki["ca"])
-            results[(name, "logins")] = logins
-            print("%-10s TLS logins/s %6.1f  errors %d  control %s%s"
-                  % (name, logins, errors, fmt_params(control),
+            print("%-10s handshake for openssl s_client's default offer: %s"
+                  % (name, tls_probe(port, pki["ca"])), flush=True)
+            logins, errors, first_error, control = tls_login_rate(port, args.seconds, args.clients,
+                                                                  pki["ca"], args.tls_login_group)
+            results[(name, "logins")] = (logins,)
+            print("%-10s TLS logins/s %6.1f  errors %d  control %s %s%s"
+                  % (name, logins, errors, fmt_params(control), args.tls_login_group or "(default groups)",
                      "  first error: %s" % first_error if first_error else ""), flush=True)
-            if errors and not logins:
+            if errors:
                 print("  %s log:\n    %s" % (name, log_tail(log_path).replace("\n", "\n    ")), flush=True)
             data_params[name] = measure_tls_transfers("default", name, port, log_path, data, size, pki,
                                                       root, [], results)
@@ -451,10 +494,10 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
 
     def ratio(w_key, v_key, index):
         w, v = results.get(w_key), results.get(v_key)
-        return "%.2f" % (w[index] / v[index]) if w and v else "n/a"
+        return "%.2f" % (w[index] / v[index]) if w and v and v[index] else "n/a"
 
-    print("ratio wardenftpd/vsftpd (FTPS): TLS logins %.2f  RETR %s  STOR %s"
-          % (results[("wardenftpd", "logins")] / results[("vsftpd", "logins")],
+    print("ratio wardenftpd/vsftpd (FTPS): TLS logins %s  RETR %s  STOR %s"
+          % (ratio(("wardenftpd", "logins"), ("vsftpd", "logins"), 0),
              ratio(("wardenftpd", "default"), ("vsftpd", "default"), 0),
              ratio(("wardenftpd", "default"), ("vsftpd", "default"), 1)))
     if matched:
@@ -477,6 +520,9 @@ def main():
     parser.add_argument("--tls-size", type=int, default=1024, help="MiB for FTPS RETR/STOR")
     parser.add_argument("--tls12", action="store_true",
                         help="also measure FTPS transfers with TLS 1.2 and " + TLS12_CIPHER)
+    parser.add_argument("--tls-login-group", default="prime256v1",
+                        help="the one key exchange group the TLS login clients offer ('' for "
+                             "python's default offer)")
     parser.add_argument("--build", default=os.path.join(TOP, "build"))
     args = parser.parse_args()
     if os.geteuid() != 0:
