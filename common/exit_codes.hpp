@@ -8,5 +8,6 @@ inline constexpr int kExitNormal = 0;
 inline constexpr int kExitIdleTimeout = 3;   // the control connection was idle too long
 inline constexpr int kExitDataTimeout = 4;   // a data transfer stalled past data_timeout
 inline constexpr int kExitSandboxFailed = 70;
+inline constexpr int kExitSandboxViolation = 71;  // a forbidden syscall (SIGSYS handler)
 
 }  // namespace wftpd

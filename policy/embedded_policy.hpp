@@ -16,6 +16,8 @@ struct EmbeddedPolicy {
   std::span<const sock_filter> filter;  // BPF program compiled at build time
   std::string_view pfc;                 // libseccomp pseudo-filter code, for auditors
   std::string_view source;              // the policy text with @include expanded, comments kept
+  std::size_t allowed_syscalls;         // distinct syscalls allowed (some only with arguments)
+  std::size_t errno_syscalls;           // distinct syscalls answered with an errno only
 };
 
 // All roles built into this binary, sorted by role name (may be empty).
@@ -23,6 +25,10 @@ std::span<const EmbeddedPolicy> embedded_policies();
 
 // nullptr if no role has that name.
 const EmbeddedPolicy* find_policy(std::string_view role);
+
+// The native architecture's name for a syscall number, or nullptr. Async-signal-safe (a
+// constant table generated at build time from libseccomp).
+const char* syscall_name(long number);
 
 // Installs the filter on the calling thread/process with the seccomp(2) syscall.
 // Requires PR_SET_NO_NEW_PRIVS already set (returns an error otherwise). Never falls back.

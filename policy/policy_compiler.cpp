@@ -871,9 +871,11 @@ Result<ParsedPolicy> parse_file(const std::string& path) {
 
 Result<CompiledPolicy> compile(const ParsedPolicy& policy) {
   const Location top{policy.file, 0};
-  Ctx ctx(seccomp_init(SCMP_ACT_KILL_PROCESS));
+  // A forbidden syscall is not run; the kernel sends SIGSYS (SECCOMP_RET_TRAP). The daemon's
+  // handler reports the syscall's name and ends the process; without a handler SIGSYS kills.
+  Ctx ctx(seccomp_init(SCMP_ACT_TRAP));
   if (!ctx) return error_at(top, "seccomp_init failed");
-  // A syscall made through a foreign ABI (e.g. i386 int 0x80) kills the process too.
+  // A syscall made through a foreign ABI (e.g. i386 int 0x80) kills the process at once.
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc < 0) {
     return error_at(top, std::string("seccomp_attr_set(ACT_BADARCH): ") + std::strerror(-rc));
   }
@@ -974,6 +976,14 @@ Result<CompiledPolicy> compile(const ParsedPolicy& policy) {
   if (!pfc) return error_at(top, pfc.error().message);
   out.pfc = std::move(*pfc);
   out.source = policy.expanded_source;
+  std::set<std::string> allowed, errno_only;
+  for (const Rule& rule : policy.rules) {
+    if (rule.kind == RuleKind::kErrno) errno_only.insert(rule.syscall);
+    else allowed.insert(rule.syscall);
+  }
+  for (const auto& name : allowed) errno_only.erase(name);
+  out.allowed_syscalls = allowed.size();
+  out.errno_syscalls = errno_only.size();
   return out;
 }
 

@@ -78,10 +78,13 @@ struct CompiledPolicy {
   std::vector<sock_filter> bpf;  // seccomp_export_bpf output
   std::string pfc;               // seccomp_export_pfc output
   std::string source;            // ParsedPolicy::expanded_source
+  std::size_t allowed_syscalls = 0;  // distinct syscalls allowed (some with argument conditions)
+  std::size_t errno_syscalls = 0;    // distinct syscalls answered with an errno only
 };
 
 // Compiles a parsed policy for the native architecture. The default action is
-// SECCOMP_RET_KILL_PROCESS, and so is the action for a foreign architecture.
+// SECCOMP_RET_TRAP (the syscall is not run; SIGSYS tells the process which one it was, see
+// policy/violation_report.hpp); a foreign architecture gets SECCOMP_RET_KILL_PROCESS.
 wftpd::Result<CompiledPolicy> compile(const ParsedPolicy& policy);
 
 }  // namespace wftpd::policy

@@ -187,6 +187,12 @@ Result<void> enter_sandbox(const SandboxSpec& spec) {
     if (::dup2(spec.stderr_replacement_fd, STDERR_FILENO) < 0) return system_error("dup2", errno);
     ::close(spec.stderr_replacement_fd);
   }
+  // A forbidden syscall is reported by name (to the monitor, or to the log) before the
+  // process ends; see policy/violation_report.hpp.
+  if (spec.violation_report_fd >= 0 &&
+      !policy::install_violation_reporter(spec.role, spec.violation_report_fd, spec.violation_format)) {
+    return system_error("sigaction(SIGSYS)", errno);
+  }
   // 8. seccomp, last: from here on only the role's policy applies.
   return policy::install_policy(*policy);
 }

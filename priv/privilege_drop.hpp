@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "policy/violation_report.hpp"
+
 #include "common/result.hpp"
 
 namespace wftpd {
@@ -29,6 +31,9 @@ struct SandboxSpec {
   // SECURITY: when set, this descriptor (/dev/null) replaces stderr and is closed just before
   // the filter is applied: set-up errors still reach the log, the confined child cannot.
   int stderr_replacement_fd = -1;
+  // Where a forbidden syscall is reported (SIGSYS handler); -1: nowhere (SIGSYS just kills).
+  int violation_report_fd = -1;
+  policy::ReportFormat violation_format = policy::ReportFormat::kLogEvent;
 };
 
 // groups -> chroot -> gid/uid -> capabilities -> bounding and ambient sets -> rlimits ->

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -119,6 +120,10 @@ std::string describe_exit(int status) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == kExitSandboxFailed) {
     return "could not enter its sandbox (exit status 70)";
   }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kExitSandboxViolation) {
+    return "was stopped by its seccomp filter (exit status 71; the forbidden system call is "
+           "named in the line before)";
+  }
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
     const int signal_number = WTERMSIG(status);
@@ -159,6 +164,7 @@ class SessionMonitor {
   bool promote_standby(const VirtualUser& user, bool read_only);
   bool is_anonymous_login(std::string_view name) const;
   void serve(Phase phase, MonitorChannel& channel, std::chrono::milliseconds timeout);
+  void serve_postauth();
   void end_children();
   void reap(pid_t& pid, const char* role);
 
@@ -317,7 +323,6 @@ bool SessionMonitor::promote_standby(const VirtualUser& user, bool read_only) {
     log_error("pre-auth child during hand-off: " + handoff.error().message);
     return false;
   }
-  preauth_.close();
   if (handoff->tls.control_tls) {
     // TLS: the pre-auth child stays as the control connection's TLS endpoint (it has nothing
     // more to ask the monitor) and relays plaintext to the post-auth child.
@@ -330,6 +335,7 @@ bool SessionMonitor::promote_standby(const VirtualUser& user, bool read_only) {
              std::string(handoff->tls.prot_private ? "private" : "clear"));
   } else {
     // The pre-auth child has nothing left to do; it is stopped whatever it would do next.
+    preauth_.close();
     ::kill(preauth_pid_, SIGKILL);
     reap(preauth_pid_, "pre-auth");
   }
@@ -396,6 +402,46 @@ void SessionMonitor::serve(Phase phase, MonitorChannel& channel, std::chrono::mi
       return;
     }
     if (!dispatch(phase, message)) return;
+  }
+}
+
+// The post-auth phase. With a TLS relay the pre-auth child lives on; its channel stays open so
+// that it can still report (a LogEvent, e.g. its seccomp filter stopping it). Anything else
+// from it now is a protocol violation.
+void SessionMonitor::serve_postauth() {
+  for (;;) {
+    if (preauth_.valid()) {
+      pollfd fds[2] = {{postauth_.fd(), POLLIN, 0}, {preauth_.fd(), POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        log_error(system_error("poll", errno).message);
+        return;
+      }
+      if (fds[1].revents != 0 && fds[0].revents == 0) {
+        ReceivedMessage message;
+        auto status = preauth_.receive(message, std::chrono::milliseconds(0));
+        if (!status || *status == ReceiveStatus::kClosed) {
+          preauth_.close();  // the relay ended; the post-auth child sees its control close
+          continue;
+        }
+        if (*status == ReceiveStatus::kTimeout) continue;
+        if (message.type != static_cast<std::uint16_t>(MessageType::kLogEvent) ||
+            message.attached_fd.valid() || !log_child_event(message, "pre-auth", preauth_log_lines_)) {
+          log_error("protocol violation: " + std::string(message_type_name(message.type)) +
+                    " from the pre-auth child after login; ending session");
+          return;
+        }
+        continue;
+      }
+    }
+    ReceivedMessage message;
+    auto status = postauth_.receive(message, std::chrono::milliseconds(-1));
+    if (!status) {
+      log_error("monitor channel: " + status.error().message + "; ending session");
+      return;
+    }
+    if (*status != ReceiveStatus::kMessage) return;
+    if (!dispatch(Phase::kPostauth, message)) return;
   }
 }
 
@@ -488,7 +534,10 @@ bool SessionMonitor::start_children() {
         return false;
       }
       SandboxSpec spec;
-      spec.role = "preauth";
+      // SECURITY: the filter follows the configuration: what only TLS needs is allowed only
+      // when TLS is on.
+      spec.role = config_.tls_enable ? "preauth-tls" : "preauth";
+      spec.violation_report_fd = kChildMonitorFd;
       spec.uid = config_.nopriv_uid;
       spec.gid = config_.nopriv_gid;
       spec.root = config_.secure_chroot_dir;
@@ -542,6 +591,7 @@ bool SessionMonitor::start_children() {
       spec.role = !become->read_only              ? "postauth"
                   : config_.anon_upload_dir.empty() ? "anonymous"
                                                     : "anonymous-upload";
+      spec.violation_report_fd = kChildMonitorFd;
       spec.uid = become->uid;
       spec.gid = become->gid;
       spec.root = become->root;
@@ -635,6 +685,8 @@ int SessionMonitor::run() {
   SandboxSpec spec;
   spec.role = "monitor";
   spec.change_identity = false;
+  spec.violation_report_fd = STDERR_FILENO;  // the monitor's stderr is the log
+  spec.violation_format = policy::ReportFormat::kLine;
   spec.root = config_.secure_chroot_dir;
   // SECURITY: the monitor keeps only CAP_KILL, to stop children that run under other uids,
   // and CAP_NET_BIND_SERVICE only when active connections must come from port 20.
@@ -652,7 +704,7 @@ int SessionMonitor::run() {
   // gives up on it (an honest one times out the client itself).
   serve(Phase::kPreauth, preauth_,
         std::chrono::seconds(static_cast<long long>(config_.idle_timeout) + 30));
-  if (logged_in_) serve(Phase::kPostauth, postauth_, std::chrono::milliseconds(-1));
+  if (logged_in_) serve_postauth();
   end_children();
   log_info("session ended");
   return 0;

@@ -14,7 +14,10 @@
 #include <functional>
 #include <string>
 
+#include "common/exit_codes.hpp"
+#include "common/monitor_protocol.hpp"
 #include "policy/embedded_policy.hpp"
+#include "policy/violation_report.hpp"
 
 namespace wftpd {
 namespace {
@@ -50,8 +53,8 @@ void expect_outcome(const std::string& role, Expect expect, const char* what,
   }
 }
 
-const char* const kSandboxedRoles[] = {"preauth", "postauth", "anonymous", "anonymous-upload",
-                                       "monitor"};
+const char* const kSandboxedRoles[] = {"preauth",   "preauth-tls",      "postauth",
+                                       "anonymous", "anonymous-upload", "monitor"};
 
 TEST(RolePolicy, EveryRoleHasAnEmbeddedFilter) {
   for (const char* role : kSandboxedRoles) {
@@ -196,6 +199,89 @@ TEST(RolePolicy, MonitorCannotOpenFilesOrUnixSockets) {
     const long fd = ::syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
     if (fd >= 0) ::close(static_cast<int>(fd));
   });
+}
+
+
+
+TEST(RolePolicy, PreauthTlsOnlyAddsNonBlockingSockets) {
+  expect_outcome("preauth-tls", Expect::kSurvives, "fcntl(F_SETFL)",
+                 [] { ::syscall(SYS_fcntl, 0, F_SETFL, O_NONBLOCK); });
+  expect_outcome("preauth", Expect::kKilled, "fcntl(F_SETFL)",
+                 [] { ::syscall(SYS_fcntl, 0, F_SETFL, O_NONBLOCK); });
+  expect_outcome("preauth-tls", Expect::kKilled, "fcntl(F_SETOWN)",
+                 [] { ::syscall(SYS_fcntl, 0, F_SETOWN, 1); });
+  expect_outcome("preauth-tls", Expect::kKilled, "openat",
+                 [] { ::syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY); });
+}
+
+// The SIGSYS reporter: a forbidden syscall becomes one LogEvent naming it, then exit 71.
+TEST(RolePolicy, ForbiddenSyscallIsReportedByNameToTheMonitor) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds), 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    if (!policy::install_violation_reporter("preauth", fds[1], policy::ReportFormat::kLogEvent)) _exit(93);
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(91);
+    if (!policy::install_policy(*policy::find_policy("preauth"))) _exit(92);
+    ::syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+    ::syscall(SYS_exit_group, 0);
+  }
+  ::close(fds[1]);
+  char datagram[1024];
+  const ssize_t n = ::recv(fds[0], datagram, sizeof(datagram), 0);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == kExitSandboxViolation) << status;
+  ASSERT_GT(n, 0);
+  auto header = decode_header(std::string_view(datagram, static_cast<std::size_t>(n)));
+  ASSERT_TRUE(header.ok()) << header.error().message;
+  ASSERT_EQ(header->type, static_cast<std::uint16_t>(MessageType::kLogEvent));
+  auto event = decode_payload<LogEvent>(header->payload);
+  ASSERT_TRUE(event.ok()) << event.error().message;
+  EXPECT_EQ(event->level, EventLevel::kError);
+  EXPECT_NE(event->text.find("system call socket (" + std::to_string(SYS_socket) + ")"),
+            std::string::npos)
+      << event->text;
+  EXPECT_NE(event->text.find("role preauth"), std::string::npos) << event->text;
+}
+
+TEST(RolePolicy, MonitorViolationIsALogLine) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    if (!policy::install_violation_reporter("monitor", fds[1], policy::ReportFormat::kLine)) _exit(93);
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(91);
+    if (!policy::install_policy(*policy::find_policy("monitor"))) _exit(92);
+    ::syscall(SYS_openat, AT_FDCWD, "/etc/shadow", O_RDONLY);
+    ::syscall(SYS_exit_group, 0);
+  }
+  ::close(fds[1]);
+  char text[1024] = {};
+  const ssize_t n = ::read(fds[0], text, sizeof(text) - 1);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == kExitSandboxViolation) << status;
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(text),
+            "wardenftpd: stopped by its seccomp filter: system call openat (" +
+                std::to_string(SYS_openat) + ") is not allowed for role monitor\n");
+}
+
+TEST(RolePolicy, SyscallNamesComeFromTheBuildTimeTable) {
+  EXPECT_STREQ(policy::syscall_name(SYS_read), "read");
+  EXPECT_STREQ(policy::syscall_name(SYS_openat2), "openat2");
+  EXPECT_EQ(policy::syscall_name(-1), nullptr);
+  EXPECT_EQ(policy::syscall_name(100000), nullptr);
+  char text[64];
+  const std::size_t n = policy::format_violation(text, sizeof(text), "postauth", 100000);
+  // Truncated to the buffer (one byte kept free), never overrun.
+  EXPECT_EQ(n, sizeof(text) - 1);
+  EXPECT_EQ(std::string(text, n).rfind("stopped by its seccomp filter: system call (unknown) (100000)", 0), 0u);
 }
 
 }  // namespace
