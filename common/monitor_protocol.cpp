@@ -39,6 +39,7 @@ void encode_tls_state(WireWriter& out, const ControlTlsState& tls) {
   out.u8(tls.control_tls ? 1 : 0);
   out.u8(tls.pbsz_set ? 1 : 0);
   out.u8(tls.prot_private ? 1 : 0);
+  out.bytes(tls.session);
 }
 
 Result<ControlTlsState> decode_tls_state(WireReader& in) {
@@ -48,9 +49,12 @@ Result<ControlTlsState> decode_tls_state(WireReader& in) {
     if (!value) return value.error();
     *field = *value;
   }
-  // PBSZ and PROT exist only inside TLS.
-  if (!tls.control_tls && (tls.pbsz_set || tls.prot_private)) {
-    return make_error("PBSZ/PROT state without TLS");
+  auto session = in.bytes(kMaxTlsSessionLength);
+  if (!session) return session.error();
+  tls.session = std::move(*session);
+  // PBSZ, PROT and a TLS session exist only inside TLS.
+  if (!tls.control_tls && (tls.pbsz_set || tls.prot_private || !tls.session.empty())) {
+    return make_error("PBSZ/PROT/TLS session state without TLS");
   }
   return tls;
 }

@@ -23,6 +23,7 @@ inline constexpr std::size_t kMaxPasswordLength = 1024;
 inline constexpr std::size_t kMaxPendingInput = 8192;
 inline constexpr std::size_t kMaxRootPathLength = 4096;
 inline constexpr std::size_t kMaxReasonLength = 512;
+inline constexpr std::size_t kMaxTlsSessionLength = 4096;
 
 enum class MessageType : std::uint16_t {
   kLoginRequest = 1,    // pre-auth child -> monitor
@@ -70,6 +71,10 @@ struct ControlTlsState {
   bool control_tls = false;   // AUTH TLS (or implicit TLS) done
   bool pbsz_set = false;      // PBSZ 0 seen
   bool prot_private = false;  // PROT P in force
+  // TLS 1.2 only: the control connection's session (DER, i2d_SSL_SESSION), so that data
+  // connections of clients that resume by session ID rather than by ticket (curl's OpenSSL
+  // backend) can resume it. Opaque to the monitor; never holds the private key.
+  std::string session;
 };
 
 struct Handoff {

@@ -94,8 +94,11 @@ Result<SslCtxPtr> base_context(const Config& config, const TicketKeys& keys) {
   // Only used if an administrator adds DHE suites: parameters sized to the certificate.
   SSL_CTX_set_dh_auto(c, 1);
   SSL_CTX_set_session_id_context(c, kSessionIdContext, sizeof(kSessionIdContext) - 1);
-  // Resumption only through tickets sealed with this FTP session's own keys; no server cache.
-  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+  // Resumption through tickets sealed with this FTP session's own keys, or (TLS 1.2 clients
+  // that turn tickets off, like curl) by session ID from a cache that lives in this one
+  // process of this one FTP session.
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_AUTO_CLEAR);
+  SSL_CTX_sess_set_cache_size(c, 16);
   if (SSL_CTX_set_tlsext_ticket_keys(c, const_cast<unsigned char*>(keys.data()),
                                      static_cast<long>(keys.size())) != 1) {
     return make_error("SSL_CTX_set_tlsext_ticket_keys: " + openssl_errors());
@@ -266,6 +269,20 @@ Result<TlsCredentials> load_tls_credentials(const Config& config) {
     }
   }
   return credentials;
+}
+
+Result<void> add_resumable_session(SSL_CTX* data_ctx, std::string_view der) {
+  if (der.empty()) return ok_result();
+  const auto* in = reinterpret_cast<const unsigned char*>(der.data());
+  SSL_SESSION* session = d2i_SSL_SESSION(nullptr, &in, static_cast<long>(der.size()));
+  if (session == nullptr) return make_error("d2i_SSL_SESSION: " + openssl_errors());
+  const bool whole = in == reinterpret_cast<const unsigned char*>(der.data()) + der.size();
+  const bool tls12 = SSL_SESSION_get_protocol_version(session) == TLS1_2_VERSION;
+  const int added = whole && tls12 ? SSL_CTX_add_session(data_ctx, session) : 0;
+  SSL_SESSION_free(session);
+  if (!whole || !tls12) return make_error("not a whole TLS 1.2 session");
+  if (added != 1) return make_error("SSL_CTX_add_session: " + openssl_errors());
+  return ok_result();
 }
 
 Result<SslCtxPtr> make_control_context(const Config& config, std::string_view bundle,

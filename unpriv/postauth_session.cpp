@@ -371,6 +371,11 @@ int run_postauth(const Config& config, const BecomeUser& user, ChildSetup& setup
   } else if (setup.relay_fd >= 0) {
     ::close(setup.relay_fd);
   }
+  if (data_tls && !start->tls.session.empty()) {
+    auto added = add_resumable_session(data_tls.get(), start->tls.session);
+    if (!added) monitor.log(EventLevel::kWarning, "control TLS session not usable on data "
+                                                  "connections: " + added.error().message);
+  }
   auto fs = SessionFilesystem::open_root(user.read_only);
   if (!fs) return 1;
   ControlConnection control(control_fd, std::chrono::seconds(config.idle_timeout));

@@ -360,7 +360,9 @@ int run_preauth(const Config& config, ChildSetup& setup) {
       // Commands pipelined behind PASS go to the post-auth child, bounded by the protocol.
       std::string pending = control.take_pending();
       if (pending.size() > kMaxPendingInput) pending.resize(kMaxPendingInput);
-      if (!monitor.hand_off(std::move(pending), engine.tls_state())) return 1;
+      ControlTlsState tls = engine.tls_state();
+      if (tls.control_tls) tls.session = control.tls()->export_session(kMaxTlsSessionLength);
+      if (!monitor.hand_off(std::move(pending), tls)) return 1;
       if (!engine.tls_state().control_tls) return 0;
       // This child stays as the TLS endpoint of the control connection.
       return run_tls_relay(*control.tls(), setup.relay_fd, std::chrono::seconds(config.idle_timeout));

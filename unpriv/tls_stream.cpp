@@ -170,6 +170,21 @@ void TlsStream::close_notify(std::chrono::milliseconds timeout) {
   ERR_clear_error();
 }
 
+std::string TlsStream::export_session(std::size_t max_bytes) const {
+  if (SSL_version(ssl_) != TLS1_2_VERSION) return {};
+  SSL_SESSION* session = SSL_get1_session(ssl_);
+  if (session == nullptr) return {};
+  std::string der;
+  const int length = i2d_SSL_SESSION(session, nullptr);
+  if (length > 0 && static_cast<std::size_t>(length) <= max_bytes) {
+    der.resize(static_cast<std::size_t>(length));
+    auto* out = reinterpret_cast<unsigned char*>(der.data());
+    if (i2d_SSL_SESSION(session, &out) != length) der.clear();
+  }
+  SSL_SESSION_free(session);
+  return der;
+}
+
 std::string TlsStream::description() const {
   const char* cipher = SSL_get_cipher_name(ssl_);
   return std::string(SSL_get_version(ssl_)) + " " + (cipher != nullptr ? cipher : "?") +

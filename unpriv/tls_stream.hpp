@@ -57,6 +57,9 @@ class TlsStream {
   int fd() const { return fd_; }
   bool resumed() const { return SSL_session_reused(ssl_) == 1; }
   std::string description() const;  // "TLSv1.3 TLS_AES_256_GCM_SHA384"
+  // TLS 1.2: the session in DER form (for resumption by session ID elsewhere); "" for TLS 1.3
+  // (tickets do the job) or when it does not fit `max_bytes`.
+  std::string export_session(std::size_t max_bytes) const;
   const std::string& error() const { return error_; }
 
  private:

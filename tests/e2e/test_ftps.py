@@ -122,6 +122,21 @@ class FtpsTest(unittest.TestCase):
             self.assertTrue(greeting.startswith("220 "), greeting)
             tls.close()
 
+    def test_tls12_resumption_by_session_id_without_tickets(self):
+        with TlsDaemon() as d:
+            context = harness.tls_client_context(d.pki["ca"], maximum=ssl.TLSVersion.TLSv1_2)
+            context.options |= ssl.OP_NO_TICKET
+            ftp = harness.ReusingFTP_TLS(context=context, timeout=harness.TIMEOUT)
+            try:
+                ftp.connect("127.0.0.1", d.port)
+                ftp.login("demo", "demo")
+                ftp.prot_p()
+                self.assertFalse(ftp.sock.session.has_ticket)
+                self.assertEqual(ftp.nlst(), [d.TEST_FILE])
+                self.assertEqual(ftp.nlst(), [d.TEST_FILE])
+            finally:
+                ftp.close()
+
     def test_curl_explicit_and_implicit_ftps(self):
         port = harness.free_port()
         payload = os.urandom(1024 * 1024 + 3)
@@ -148,6 +163,13 @@ class FtpsTest(unittest.TestCase):
             self.assertEqual(_sha(r.stdout), _sha(payload))
             with open(os.path.join(d.root, "curl-implicit.bin"), "rb") as f:
                 self.assertEqual(_sha(f.read()), _sha(payload))
+            # TLS 1.2: curl's OpenSSL backend turns session tickets off and resumes data
+            # connections by session ID.
+            r = _curl(*common, "--tls-max", "1.2", base + "curl-explicit.bin")
+            self.assertEqual(r.returncode, 0, (r.stderr, d.log()[-1500:]))
+            self.assertEqual(_sha(r.stdout), _sha(payload))
+            r = _curl(*common, "--tls-max", "1.2", "-T", src, base + "curl-tls12.bin")
+            self.assertEqual(r.returncode, 0, r.stderr)
             # A client that does not trust the CA refuses the server (the certificate is
             # really checked in these tests).
             r = _curl("--ssl-reqd", "--user", "demo:demo", base)

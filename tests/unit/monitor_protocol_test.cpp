@@ -88,20 +88,21 @@ TEST(MonitorProtocol, BecomeUserRefusesRoot) {
 }
 
 TEST(MonitorProtocol, HandoffCarriesTheControlTlsState) {
-  auto decoded = round_trip(Handoff{"PWD\r\n", {true, true, true}});
+  auto decoded = round_trip(Handoff{"PWD\r\n", {true, true, true, "\x30\x01"}});
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   EXPECT_EQ(decoded->pending_input, "PWD\r\n");
   EXPECT_TRUE(decoded->tls.control_tls);
   EXPECT_TRUE(decoded->tls.pbsz_set);
   EXPECT_TRUE(decoded->tls.prot_private);
-  auto partial = round_trip(Handoff{"", {true, true, false}});
+  EXPECT_EQ(decoded->tls.session, "\x30\x01");
+  auto partial = round_trip(Handoff{"", {true, true, false, ""}});
   ASSERT_TRUE(partial.ok());
   EXPECT_TRUE(partial->tls.pbsz_set);
   EXPECT_FALSE(partial->tls.prot_private);
 }
 
 TEST(MonitorProtocol, StartSessionCarriesTheControlTlsState) {
-  auto decoded = round_trip(StartSession{"LIST\r\n", {true, false, false}});
+  auto decoded = round_trip(StartSession{"LIST\r\n", {true, false, false, ""}});
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   EXPECT_EQ(decoded->pending_input, "LIST\r\n");
   EXPECT_TRUE(decoded->tls.control_tls);
@@ -112,10 +113,24 @@ TEST(MonitorProtocol, StartSessionCarriesTheControlTlsState) {
   EXPECT_FALSE(clear->tls.control_tls);
 }
 
-// Payload of a Handoff or StartSession: empty pending input, then the three TLS flags.
-std::string tls_state_payload(std::uint8_t control_tls, std::uint8_t pbsz, std::uint8_t prot) {
+// Payload of a Handoff or StartSession: empty pending input, the three TLS flags, then the
+// TLS session (u16 length + bytes).
+std::string tls_state_payload(std::uint8_t control_tls, std::uint8_t pbsz, std::uint8_t prot,
+                              std::string_view session = {}) {
   return std::string("\x00\x00", 2) + static_cast<char>(control_tls) + static_cast<char>(pbsz) +
-         static_cast<char>(prot);
+         static_cast<char>(prot) + static_cast<char>(session.size() >> 8) +
+         static_cast<char>(session.size() & 0xff) + std::string(session);
+}
+
+TEST(MonitorProtocol, TlsSessionOnlyWithControlTlsAndBounded) {
+  EXPECT_TRUE(decode_payload<Handoff>(tls_state_payload(1, 0, 0, "abc")).ok());
+  EXPECT_FALSE(decode_payload<Handoff>(tls_state_payload(0, 0, 0, "abc")).ok());
+  EXPECT_TRUE(decode_payload<StartSession>(
+                  tls_state_payload(1, 0, 0, std::string(kMaxTlsSessionLength, 'x')))
+                  .ok());
+  EXPECT_FALSE(decode_payload<StartSession>(
+                   tls_state_payload(1, 0, 0, std::string(kMaxTlsSessionLength + 1, 'x')))
+                   .ok());
 }
 
 TEST(MonitorProtocol, PbszOrProtWithoutControlTlsIsRejected) {
