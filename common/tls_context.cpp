@@ -185,7 +185,7 @@ int refuse_full_handshake(SSL* ssl, void*) {
 // resumption that never uses one. A throwaway self-signed certificate with a fresh random key
 // fills that slot; it is never sent (full handshakes are refused before the certificate goes
 // out) and says nothing about the server's real key.
-Result<void> use_placeholder_certificate(SSL_CTX* ctx) {
+Result<void> use_placeholder_certificate(SSL_CTX* ctx, bool refuse_full_handshakes) {
   EVP_PKEY* key = EVP_EC_gen("P-256");
   if (key == nullptr) return make_error("EVP_EC_gen: " + openssl_errors());
   X509* certificate = X509_new();
@@ -206,7 +206,7 @@ Result<void> use_placeholder_certificate(SSL_CTX* ctx) {
   X509_free(certificate);
   EVP_PKEY_free(key);
   if (!made) return make_error("placeholder certificate: " + openssl_errors());
-  SSL_CTX_set_cert_cb(ctx, refuse_full_handshake, nullptr);
+  if (refuse_full_handshakes) SSL_CTX_set_cert_cb(ctx, refuse_full_handshake, nullptr);
   return ok_result();
 }
 
@@ -271,6 +271,14 @@ Result<TlsCredentials> load_tls_credentials(const Config& config) {
   return credentials;
 }
 
+Result<SslCtxPtr> make_selftest_context(const Config& config, const TicketKeys& keys) {
+  auto ctx = base_context(config, keys);
+  if (!ctx) return ctx;
+  auto used = use_placeholder_certificate(ctx->get(), false);
+  if (!used) return used.error();
+  return ctx;
+}
+
 Result<void> add_resumable_session(SSL_CTX* data_ctx, std::string_view der) {
   if (der.empty()) return ok_result();
   const auto* in = reinterpret_cast<const unsigned char*>(der.data());
@@ -299,7 +307,7 @@ Result<SslCtxPtr> make_data_context(const Config& config, std::string_view bundl
                                     const TicketKeys& keys) {
   auto ctx = base_context(config, keys);
   if (!ctx) return ctx;
-  auto used = bundle.empty() ? use_placeholder_certificate(ctx->get()) : use_bundle(ctx->get(), bundle);
+  auto used = bundle.empty() ? use_placeholder_certificate(ctx->get(), true) : use_bundle(ctx->get(), bundle);
   if (!used) return used.error();
   // Clients keep resuming the control connection's session; no new tickets on data.
   SSL_CTX_set_num_tickets(ctx->get(), 0);

@@ -54,6 +54,10 @@ Result<SslCtxPtr> make_control_context(const Config& config, std::string_view bu
 Result<SslCtxPtr> make_data_context(const Config& config, std::string_view bundle,
                                     const TicketKeys& keys);
 
+// A server context with a throwaway self-signed certificate that accepts full handshakes: for
+// wardenftpd --sandbox-selftest only (never serves clients).
+Result<SslCtxPtr> make_selftest_context(const Config& config, const TicketKeys& keys);
+
 // Lets data connections resume the control connection's TLS 1.2 session by session ID: adds
 // the DER session (from the pre-auth child) to the data context's session cache.
 Result<void> add_resumable_session(SSL_CTX* data_ctx, std::string_view der);

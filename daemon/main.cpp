@@ -10,6 +10,7 @@
 #include "common/config.hpp"
 #include "common/log.hpp"
 #include "common/tls_context.hpp"
+#include "daemon/sandbox_selftest.hpp"
 #include "policy/embedded_policy.hpp"
 #include "priv/listener.hpp"
 #include "priv/session_monitor.hpp"
@@ -25,9 +26,14 @@ void usage(std::FILE* out) {
                "usage: wardenftpd [-c FILE]            run the daemon (foreground)\n"
                "       wardenftpd --check-config FILE  validate a configuration file\n"
                "       wardenftpd --print-config [FILE] show the effective configuration\n"
-               "       wardenftpd --print-policy ROLE  show a role's compiled seccomp filter\n"
-               "       wardenftpd --print-policy-source ROLE  show the policy it was compiled from\n"
-               "       wardenftpd --list-roles         list the sandboxed roles\n"
+               "       wardenftpd --print-policy ROLE [--config FILE]  a role's compiled seccomp\n"
+               "                                       filter (libseccomp PFC); with a configuration,\n"
+               "                                       the filter that configuration uses for ROLE\n"
+               "       wardenftpd --print-policy-source ROLE [--config FILE]  the policy text\n"
+               "       wardenftpd --list-roles [--verbose]  the sandboxed roles (with BPF length and\n"
+               "                                       syscall counts)\n"
+               "       wardenftpd --sandbox-selftest   check that every role works under its filter\n"
+               "                                       on this kernel and libc\n"
                "       wardenftpd --version\n"
                "default configuration file: %s\n",
                kDefaultConfig);
@@ -66,7 +72,26 @@ int print_config(const std::string& path) {
   return 0;
 }
 
-int print_policy(std::string_view role, bool source) {
+// The filter a configuration uses for a role name: some roles have variants chosen by the
+// configuration (TLS, the anonymous drop box).
+std::string effective_role(std::string_view role, const wftpd::Config& config) {
+  if (role == "preauth" && config.tls_enable) return "preauth-tls";
+  if (role == "anonymous" && !config.anon_upload_dir.empty()) return "anonymous-upload";
+  return std::string(role);
+}
+
+int print_policy(std::string_view requested, bool source, const std::string& config_path) {
+  std::string role(requested);
+  if (!config_path.empty()) {
+    auto config = wftpd::load_config_file(config_path);
+    if (!config) {
+      std::fprintf(stderr, "%s\n", config.error().message.c_str());
+      return 1;
+    }
+    role = effective_role(requested, *config);
+    std::printf("# role %s with %s: filter \"%s\"\n", std::string(requested).c_str(),
+                config_path.c_str(), role.c_str());
+  }
   const auto* policy = wftpd::policy::find_policy(role);
   if (policy == nullptr) {
     std::fprintf(stderr, "unknown role '%.*s'; try --list-roles\n", static_cast<int>(role.size()),
@@ -88,14 +113,22 @@ int main(int argc, char** argv) {
   }
   if (command == "--check-config" && argc == 3) return check_config(argv[2]);
   if (command == "--print-config" && argc <= 3) return print_config(argc == 3 ? argv[2] : "");
-  if (command == "--print-policy" && argc == 3) return print_policy(argv[2], false);
-  if (command == "--print-policy-source" && argc == 3) return print_policy(argv[2], true);
-  if (command == "--list-roles" && argc == 2) {
+  if ((command == "--print-policy" || command == "--print-policy-source") &&
+      (argc == 3 || (argc == 5 && std::string_view(argv[3]) == "--config"))) {
+    return print_policy(argv[2], command == "--print-policy-source", argc == 5 ? argv[4] : "");
+  }
+  if (command == "--list-roles" && (argc == 2 || (argc == 3 && std::string_view(argv[2]) == "--verbose"))) {
     for (const auto& policy : wftpd::policy::embedded_policies()) {
-      std::printf("%.*s\n", static_cast<int>(policy.role.size()), policy.role.data());
+      if (argc == 3) {
+        std::printf("%.*s %zu %zu %zu\n", static_cast<int>(policy.role.size()), policy.role.data(),
+                    policy.filter.size(), policy.allowed_syscalls, policy.errno_syscalls);
+      } else {
+        std::printf("%.*s\n", static_cast<int>(policy.role.size()), policy.role.data());
+      }
     }
     return 0;
   }
+  if (command == "--sandbox-selftest" && argc == 2) return wftpd::run_sandbox_selftest();
   if (command == "--version") {
     std::printf("wardenftpd 0.1.0\n");
     return 0;

@@ -1,0 +1,60 @@
+"""The auditor's tools on the real binary: --sandbox-selftest, --list-roles --verbose and
+--print-policy ROLE --config FILE (the filter a configuration really uses)."""
+
+import subprocess
+import unittest
+
+import harness
+from harness import Daemon, TlsDaemon
+
+
+def _run(*args):
+    return subprocess.run([harness.BINARY] + list(args), capture_output=True, text=True, timeout=60)
+
+
+class AuditToolsTest(unittest.TestCase):
+    def test_sandbox_selftest_passes_for_every_role(self):
+        result = _run("--sandbox-selftest")
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        roles = [line.split()[0] for line in result.stdout.splitlines() if line.startswith("  ")]
+        self.assertEqual(sorted(roles), ["anonymous", "anonymous-upload", "monitor", "postauth",
+                                         "preauth", "preauth-tls"])
+        for line in result.stdout.splitlines():
+            if line.startswith("  "):
+                self.assertEqual(line.split()[1], "ok", line)
+
+    def test_list_roles_verbose_gives_filter_sizes(self):
+        result = _run("--list-roles", "--verbose")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        table = {fields[0]: [int(x) for x in fields[1:]]
+                 for fields in (line.split() for line in result.stdout.splitlines())}
+        self.assertIn("preauth", table)
+        # preauth-tls is preauth plus exactly one syscall (fcntl with named commands).
+        self.assertEqual(table["preauth-tls"][1], table["preauth"][1] + 1)
+        self.assertLess(table["preauth"][1], table["postauth"][1])
+
+    def test_print_policy_follows_the_configuration(self):
+        with TlsDaemon(start=False) as d:
+            tls = _run("--print-policy-source", "preauth", "--config", d.config_file)
+            self.assertEqual(tls.returncode, 0, tls.stderr)
+            self.assertIn('filter "preauth-tls"', tls.stdout)
+            self.assertIn("fcntl:", tls.stdout)
+        with Daemon(start=False) as d:
+            plain = _run("--print-policy-source", "preauth", "--config", d.config_file)
+            self.assertEqual(plain.returncode, 0, plain.stderr)
+            self.assertIn('filter "preauth"', plain.stdout)
+            self.assertNotIn("fcntl:", plain.stdout)
+            pfc = _run("--print-policy", "preauth", "--config", d.config_file)
+            # The compiled filter: forbidden syscalls trap (reported by name), and a foreign
+            # architecture is killed.
+            self.assertIn("action TRAP;", pfc.stdout)
+            self.assertIn("action KILL_PROCESS;", pfc.stdout)
+
+    def test_unknown_role_is_an_error(self):
+        result = _run("--print-policy", "nosuchrole")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("--list-roles", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,83 @@
+// The deny-list lint: no sandboxed role may allow a syscall from this list, whatever its
+// policy file says. It runs in CI with the unit tests, on the filters built into the binary.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "policy/embedded_policy.hpp"
+#include "policy/policy_compiler.hpp"
+
+namespace wftpd {
+namespace {
+
+// Never in any sandboxed role: code execution, debugging other processes, kernel attack
+// surface reached only by exotic calls, namespace and mount changes, identity changes.
+const std::set<std::string> kDenied = {
+    "execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev", "kexec_load",
+    "kexec_file_load", "bpf", "mount", "umount2", "move_mount", "fsopen", "fsmount", "fsconfig",
+    "open_tree", "pivot_root", "chroot", "init_module", "finit_module", "delete_module",
+    "keyctl", "add_key", "request_key", "userfaultfd", "perf_event_open", "fork", "vfork",
+    "clone", "clone3", "unshare", "setns", "setuid", "setgid", "setreuid", "setregid",
+    "setresuid", "setresgid", "setgroups", "capset", "personality", "io_uring_setup",
+    "io_uring_enter", "io_uring_register", "open_by_handle_at", "name_to_handle_at",
+    "swapon", "swapoff", "reboot", "iopl", "ioperm", "acct", "quotactl", "syslog",
+    "lookup_dcookie", "fanotify_init", "mknod", "mknodat", "pidfd_getfd", "seccomp",
+    "prctl", "rt_sigaction", "sigaltstack", "uselib", "vmsplice", "modify_ldt"};
+
+// Roles that never hold a network socket of their own: no socket creation at all.
+const std::set<std::string> kNoSockets = {"socket", "socketpair", "bind", "listen", "connect",
+                                          "accept", "accept4"};
+
+std::set<std::string> allowed_syscalls(const policy::EmbeddedPolicy& embedded) {
+  const auto no_includes = [](const std::string& path) -> Result<std::string> {
+    return make_error("unexpected @include " + path + " in an expanded source");
+  };
+  auto parsed = policy::parse(std::string(embedded.role) + ".policy", embedded.source, no_includes);
+  EXPECT_TRUE(parsed.ok()) << (parsed ? "" : parsed.error().message);
+  std::set<std::string> names;
+  if (!parsed) return names;
+  for (const auto& rule : parsed->rules) {
+    if (rule.kind != policy::RuleKind::kErrno) names.insert(rule.syscall);
+  }
+  return names;
+}
+
+TEST(PolicyLint, EveryRoleIsLinted) {
+  std::set<std::string> roles;
+  for (const auto& embedded : policy::embedded_policies()) roles.insert(std::string(embedded.role));
+  EXPECT_EQ(roles, (std::set<std::string>{"anonymous", "anonymous-upload", "monitor", "postauth",
+                                          "preauth", "preauth-tls"}))
+      << "a new role: decide which deny lists apply to it below";
+}
+
+TEST(PolicyLint, NoRoleAllowsADeniedSyscall) {
+  for (const auto& embedded : policy::embedded_policies()) {
+    for (const auto& name : allowed_syscalls(embedded)) {
+      EXPECT_EQ(kDenied.count(name), 0u) << embedded.role << " allows " << name;
+    }
+  }
+}
+
+TEST(PolicyLint, OnlyTheMonitorHasSockets) {
+  for (const auto& embedded : policy::embedded_policies()) {
+    if (embedded.role == "monitor") continue;
+    for (const auto& name : allowed_syscalls(embedded)) {
+      EXPECT_EQ(kNoSockets.count(name), 0u) << embedded.role << " allows " << name;
+    }
+  }
+}
+
+TEST(PolicyLint, TheLintSeesWhatAPolicyAllows) {
+  // The check itself must be able to fail: a policy allowing execve is caught.
+  const auto no_includes = [](const std::string&) -> Result<std::string> { return make_error("none"); };
+  auto parsed = policy::parse("bad.policy", "read: 1\nexecve: 1\n", no_includes);
+  ASSERT_TRUE(parsed.ok());
+  std::set<std::string> names;
+  for (const auto& rule : parsed->rules) names.insert(rule.syscall);
+  EXPECT_EQ(names.count("execve"), 1u);
+  EXPECT_EQ(kDenied.count("execve"), 1u);
+}
+
+}  // namespace
+}  // namespace wftpd
