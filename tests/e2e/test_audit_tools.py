@@ -1,7 +1,9 @@
 """The auditor's tools on the real binary: --sandbox-selftest, --list-roles --verbose and
 --print-policy ROLE --config FILE (the filter a configuration really uses)."""
 
+import os
 import subprocess
+import sys
 import unittest
 
 import harness
@@ -49,6 +51,13 @@ class AuditToolsTest(unittest.TestCase):
             # architecture is killed.
             self.assertIn("action TRAP;", pfc.stdout)
             self.assertIn("action KILL_PROCESS;", pfc.stdout)
+
+    def test_security_md_figures_match_the_binary(self):
+        script = os.path.join(harness._REPO, "tools", "security-figures")
+        result = subprocess.run([sys.executable, script, "--check",
+                                 os.path.join(harness._REPO, "SECURITY.md")],
+                                capture_output=True, text=True, timeout=120)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
     def test_unknown_role_is_an_error(self):
         result = _run("--print-policy", "nosuchrole")
