@@ -25,7 +25,7 @@ FUZZ_DIR=$ROOT/fuzz
 
 TARGETS=(fuzz_control_line_reader fuzz_ftp_command fuzz_active_argument fuzz_ftp_path
          fuzz_listing fuzz_config fuzz_users_file fuzz_policy_parser fuzz_monitor_messages
-         fuzz_preauth_engine)
+         fuzz_preauth_engine fuzz_wildcard)
 
 usage() {
   echo "usage: $0 TARGET|all|list [SECONDS]" >&2
@@ -45,6 +45,7 @@ max_len_for() {
     fuzz_policy_parser) echo 8192 ;;        # 4096-byte lines
     fuzz_monitor_messages) echo 9000 ;;     # a full 8192-byte Handoff plus framing
     fuzz_preauth_engine) echo 8192 ;;
+    fuzz_wildcard) echo 600 ;;              # past the 255-byte pattern limit
     *) echo 4096 ;;
   esac
 }
