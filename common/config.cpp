@@ -235,6 +235,10 @@ const std::vector<KeyHandler>& handlers() {
                  &Config::max_login_attempts, 1, 100),
       number_key("idle_timeout", "Seconds a control connection may stay idle.",
                  &Config::idle_timeout, 1, 86400),
+      number_key("login_timeout",
+                 "Seconds from connecting to a completed login (TLS handshake included); then "
+                 "421 and close, however busy the client keeps the connection.",
+                 &Config::login_timeout, 1, 3600),
       number_key("data_connection_timeout",
                  "Seconds to wait for the client to open a passive data connection.",
                  &Config::data_connection_timeout, 1, 3600),

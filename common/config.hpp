@@ -32,6 +32,7 @@ struct Config {
   std::uint32_t login_fail_delay_ms = 1000;
   std::uint32_t max_login_attempts = 3;
   std::uint32_t idle_timeout = 300;             // seconds
+  std::uint32_t login_timeout = 60;             // seconds from connect to a completed login
   std::uint32_t data_connection_timeout = 60;   // seconds to wait for a PASV connection
   std::uint32_t data_timeout = 300;             // seconds a transfer may stall
   std::uint32_t local_umask = 022;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -107,9 +108,22 @@ int print_policy(std::string_view requested, bool source, const std::string& con
 
 int main(int argc, char** argv) {
   const std::string_view command = argc > 1 ? argv[1] : "";
-  if (command == "--session" && (argc == 3 || (argc == 4 && std::string_view(argv[3]) == "--implicit-tls"))) {
+  if (command == "--session" && argc >= 3) {
+    // Only the listener execs this: --session ID [--implicit-tls] [--prior-failures N]
+    wftpd::SessionOptions options;
+    for (int i = 3; i < argc; ++i) {
+      const std::string_view arg = argv[i];
+      if (arg == "--implicit-tls") {
+        options.implicit_tls = true;
+      } else if (arg == "--prior-failures" && i + 1 < argc) {
+        options.prior_failures = static_cast<std::uint32_t>(std::strtoul(argv[++i], nullptr, 10));
+      } else {
+        std::fprintf(stderr, "wardenftpd: bad session argument\n");
+        return 2;
+      }
+    }
     const wftpd::SessionEngines engines{wftpd::run_preauth, wftpd::run_postauth};
-    return wftpd::run_session_monitor(engines, argv[2], argc == 4);
+    return wftpd::run_session_monitor(engines, argv[2], options);
   }
   if (command == "--check-config" && argc == 3) return check_config(argv[2]);
   if (command == "--print-config" && argc <= 3) return print_config(argc == 3 ? argv[2] : "");
@@ -130,7 +144,11 @@ int main(int argc, char** argv) {
   }
   if (command == "--sandbox-selftest" && argc == 2) return wftpd::run_sandbox_selftest();
   if (command == "--version") {
+#if defined(WFTPD_SANITIZE)
+    std::printf("wardenftpd 0.1.0 (ASan+UBSan build)\n");
+#else
     std::printf("wardenftpd 0.1.0\n");
+#endif
     return 0;
   }
   if (command == "--help" || command == "-h") {

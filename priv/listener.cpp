@@ -26,6 +26,7 @@
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
 #include "priv/client_limits.hpp"
+#include "priv/login_throttle.hpp"
 #include "priv/secure_directory.hpp"
 #include "priv/session_monitor.hpp"
 
@@ -186,8 +187,12 @@ class Listener {
   struct Session {
     std::uint64_t id;
     std::string client_key;
+    UniqueFd report;               // the monitor's login results ('F' failure, 'S' success)
+    std::uint32_t reported = 0;    // bytes taken from it (bounded per session)
   };
   std::map<pid_t, Session> sessions_;  // by monitor pid
+  LoginThrottle throttle_;
+  void read_report(Session& session);
   ClientLimits limits_{0, 0};
   std::uint64_t next_session_id_ = 1;
 };
@@ -232,6 +237,24 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool imp
   auto peer = SocketAddress::peer_of(client.get());
   const std::string peer_text = peer ? peer->to_string() : "unknown";
 
+  // The monitor reports each login attempt's result on this pipe (throttling across sessions).
+  int report_pipe[2];
+  if (::pipe2(report_pipe, O_CLOEXEC) != 0) {
+    log_error(system_error("pipe2", errno).message);
+    return;
+  }
+  UniqueFd report_read(report_pipe[0]);
+  UniqueFd report_write(report_pipe[1]);
+  ::fcntl(report_read.get(), F_SETFL, O_NONBLOCK);
+  ::fcntl(report_write.get(), F_SETFL, O_NONBLOCK);
+  auto report_high = move_high(std::move(report_write));
+  if (!report_high) {
+    log_error(report_high.error().message);
+    return;
+  }
+  report_write = std::move(*report_high);
+  const std::uint32_t prior_failures = throttle_.recent_failures(key, std::chrono::steady_clock::now());
+
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attributes;
   posix_spawn_file_actions_init(&actions);
@@ -243,8 +266,11 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool imp
   posix_spawn_file_actions_adddup2(&actions, client.get(), kSessionClientFd);
   posix_spawn_file_actions_adddup2(&actions, config_memfd_.get(), kSessionConfigFd);
   posix_spawn_file_actions_adddup2(&actions, empty_netns_.get(), kSessionNetnsFd);
-  if (tls_memfd_) posix_spawn_file_actions_adddup2(&actions, tls_memfd_.get(), kSessionTlsFd);
-  posix_spawn_file_actions_addclosefrom_np(&actions, tls_memfd_ ? kSessionTlsFd + 1 : kSessionNetnsFd + 1);
+  // 6 is /dev/null without TLS, so that 7 lands where the monitor expects it.
+  posix_spawn_file_actions_adddup2(&actions, tls_memfd_ ? tls_memfd_.get() : devnull_.get(),
+                                   kSessionTlsFd);
+  posix_spawn_file_actions_adddup2(&actions, report_write.get(), kSessionReportFd);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kSessionReportFd + 1);
   sigset_t defaults;
   sigemptyset(&defaults);
   for (const int signal_number : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE}) {
@@ -259,14 +285,18 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool imp
   const std::string id_text = std::to_string(session_id);
   char arg0[] = "wardenftpd";
   char arg1[] = "--session";
-  char arg3[] = "--implicit-tls";
+  char arg_implicit[] = "--implicit-tls";
+  char arg_failures[] = "--prior-failures";
   std::string id_copy = id_text;
-  char* argv[] = {arg0, arg1, id_copy.data(), implicit_tls ? arg3 : nullptr, nullptr};
+  std::string failures_text = std::to_string(prior_failures);
+  std::vector<char*> argv = {arg0, arg1, id_copy.data(), arg_failures, failures_text.data()};
+  if (implicit_tls) argv.push_back(arg_implicit);
+  argv.push_back(nullptr);
   char* envp[] = {nullptr};
   pid_t pid = 0;
   // SECURITY: exec, not just fork: every session gets a fresh address-space layout and stack
   // canary, so one connection cannot learn another's by brute force.
-  const int rc = ::posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, argv, envp);
+  const int rc = ::posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, argv.data(), envp);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (rc != 0) {
@@ -276,7 +306,7 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool imp
     }
     return;
   }
-  sessions_[pid] = Session{session_id, key};
+  sessions_[pid] = Session{session_id, key, std::move(report_read), 0};
   limits_.session_started(key);
   log_info("session " + id_text + " from " + peer_text + " (monitor pid " + std::to_string(pid) + ")");
 }
@@ -332,6 +362,25 @@ Result<void> Listener::bind_all(const Config& config) {
   return ok_result();
 }
 
+void Listener::read_report(Session& session) {
+  if (!session.report) return;
+  // At most max_login_attempts + 1 results per session count; more is a misbehaving monitor.
+  const std::uint32_t limit = config_.max_login_attempts + 1;
+  char buffer[64];
+  for (;;) {
+    const ssize_t n = ::read(session.report.get(), buffer, sizeof(buffer));
+    if (n <= 0) {
+      if (n == 0 || (errno != EAGAIN && errno != EINTR)) session.report.reset();
+      return;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (ssize_t i = 0; i < n && session.reported < limit; ++i, ++session.reported) {
+      if (buffer[i] == 'F') throttle_.record_failure(session.client_key, now);
+      if (buffer[i] == 'S') throttle_.record_success(session.client_key);
+    }
+  }
+}
+
 void Listener::reap_children() {
   // SIGCHLD coalesces: reap until nothing is left.
   int status = 0;
@@ -346,6 +395,7 @@ void Listener::reap_children() {
                             : "was killed by signal " + std::to_string(WTERMSIG(status));
       log_warning("session " + std::to_string(it->second.id) + " monitor " + how);
     }
+    read_report(it->second);  // what the monitor wrote before it ended
     limits_.session_ended(it->second.client_key);
     sessions_.erase(it);
   }
@@ -457,6 +507,13 @@ int Listener::run() {
     std::vector<pollfd> fds;
     fds.push_back({signal_read.get(), POLLIN, 0});
     for (const auto& socket : listen_sockets_) fds.push_back({socket.fd.get(), POLLIN, 0});
+    const std::size_t first_report = fds.size();
+    std::vector<pid_t> report_owner;
+    for (const auto& [pid, session] : sessions_) {
+      if (!session.report) continue;
+      fds.push_back({session.report.get(), POLLIN, 0});
+      report_owner.push_back(pid);
+    }
     const int n = ::poll(fds.data(), fds.size(), -1);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -482,7 +539,12 @@ int Listener::run() {
       }
       if (reload_requested) reload();
     }
-    for (std::size_t i = 1; i < fds.size(); ++i) {
+    for (std::size_t i = first_report; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      auto it = sessions_.find(report_owner[i - first_report]);
+      if (it != sessions_.end()) read_report(it->second);
+    }
+    for (std::size_t i = 1; i < first_report; ++i) {
       if (fds[i].revents & POLLIN) accept_clients(fds[i].fd, listen_sockets_[i - 1].implicit_tls);
     }
   }

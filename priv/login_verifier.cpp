@@ -28,9 +28,7 @@ void sleep_until(std::chrono::steady_clock::time_point deadline) {
 
 }  // namespace
 
-LoginVerifier::LoginVerifier(std::vector<VirtualUser> users,
-                             std::chrono::milliseconds failure_delay)
-    : users_(std::move(users)), failure_delay_(failure_delay) {
+LoginVerifier::LoginVerifier(std::vector<VirtualUser> users) : users_(std::move(users)) {
   // The decoy shares the method and cost of a real entry, so checking it costs the same.
   decoy_hash_ = std::string(kFallbackDecoy);
   for (const auto& user : users_) {
@@ -41,7 +39,8 @@ LoginVerifier::LoginVerifier(std::vector<VirtualUser> users,
   }
 }
 
-LoginDecision LoginVerifier::verify(std::string_view name, std::string_view password) const {
+LoginDecision LoginVerifier::verify(std::string_view name, std::string_view password,
+                                   std::chrono::milliseconds failure_delay) const {
   const auto started = std::chrono::steady_clock::now();
   LoginDecision decision;
   const VirtualUser* user = find_user(users_, name);
@@ -57,7 +56,7 @@ LoginDecision LoginVerifier::verify(std::string_view name, std::string_view pass
     [[maybe_unused]] const bool ignored = verify_password(password, decoy_hash_);
     decision.log_reason = "unknown user";
   }
-  sleep_until(started + failure_delay_);
+  sleep_until(started + failure_delay);
   return decision;
 }
 

@@ -18,16 +18,16 @@ struct LoginDecision {
 
 class LoginVerifier {
  public:
-  LoginVerifier(std::vector<VirtualUser> users, std::chrono::milliseconds failure_delay);
+  explicit LoginVerifier(std::vector<VirtualUser> users);
 
   // Checks `password` for `name`. SECURITY: an unknown user costs one crypt(3) of the same
   // method and parameters as a known one, and every failure is answered at the same moment
   // (attempt start + failure_delay), so reply and timing do not tell the two apart.
-  LoginDecision verify(std::string_view name, std::string_view password) const;
+  LoginDecision verify(std::string_view name, std::string_view password,
+                       std::chrono::milliseconds failure_delay) const;
 
  private:
   std::vector<VirtualUser> users_;
-  std::chrono::milliseconds failure_delay_;
   std::string decoy_hash_;
 };
 

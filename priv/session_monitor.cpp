@@ -25,6 +25,7 @@
 #include "common/unique_fd.hpp"
 #include "common/users_file.hpp"
 #include "priv/active_connector.hpp"
+#include "priv/login_throttle.hpp"
 #include "priv/login_verifier.hpp"
 #include "priv/passive_listener.hpp"
 #include "priv/privilege_drop.hpp"
@@ -112,7 +113,8 @@ struct ChildFds {
 
 std::string describe_exit(int status) {
   if (WIFEXITED(status) && WEXITSTATUS(status) == kExitIdleTimeout) {
-    return "ended the session: control connection idle past idle_timeout (421 sent)";
+    return "ended the session: control connection idle past idle_timeout, or no login within "
+           "login_timeout (421 sent)";
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == kExitDataTimeout) {
     return "ended the session: data transfer stalled past data_timeout (421 sent)";
@@ -135,8 +137,11 @@ std::string describe_exit(int status) {
 
 class SessionMonitor {
  public:
-  SessionMonitor(const SessionEngines& engines, Config config, bool implicit_tls)
-      : engines_(engines), config_(std::move(config)), implicit_tls_(implicit_tls) {}
+  SessionMonitor(const SessionEngines& engines, Config config, const SessionOptions& options)
+      : engines_(engines),
+        config_(std::move(config)),
+        implicit_tls_(options.implicit_tls),
+        prior_failures_(options.prior_failures) {}
 
   int run();
 
@@ -163,6 +168,10 @@ class SessionMonitor {
   bool log_child_event(ReceivedMessage& message, const char* role, std::uint32_t& count);
   bool promote_standby(const VirtualUser& user, bool read_only);
   bool is_anonymous_login(std::string_view name) const;
+  void report(char event) {
+    // Best effort: the listener's pipe is non-blocking for it, one byte per login attempt.
+    if (report_) [[maybe_unused]] const ssize_t n = ::write(report_.get(), &event, 1);
+  }
   void serve(Phase phase, MonitorChannel& channel, std::chrono::milliseconds timeout);
   void serve_postauth();
   void end_children();
@@ -171,6 +180,8 @@ class SessionMonitor {
   const SessionEngines& engines_;
   Config config_;
   const bool implicit_tls_;
+  const std::uint32_t prior_failures_;  // of the client's address, in earlier sessions
+  UniqueFd report_;  // to the listener's login throttle
   UniqueFd tls_bundle_;  // sealed memfd; never read by the monitor itself
   TicketKeys ticket_keys_{};
   UniqueFd client_;
@@ -265,15 +276,22 @@ bool SessionMonitor::handle_login(ReceivedMessage& message) {
                                 config_.anon_root};
     return promote_standby(anonymous, true);
   }
-  const auto decision = verifier_->verify(request->user, request->password);
+  // Each failure of this address waits longer, across sessions (the listener keeps count).
+  const auto delay = failure_delay(std::chrono::milliseconds(config_.login_fail_delay_ms),
+                                   prior_failures_ + failed_logins_);
+  const auto decision = verifier_->verify(request->user, request->password, delay);
   if (decision.accepted) {
     log_info("login accepted for user '" + escape_for_log(request->user) + "'");
+    report('S');
     return promote_standby(*decision.user, false);
   }
+  report('F');
   ++failed_logins_;
   log_warning("login refused for user '" + escape_for_log(request->user) + "': " +
               decision.log_reason + " (attempt " + std::to_string(failed_logins_) + " of " +
-              std::to_string(config_.max_login_attempts) + ")");
+              std::to_string(config_.max_login_attempts) + "; answered after " +
+              std::to_string(delay.count()) + " ms, " + std::to_string(prior_failures_) +
+              " earlier failures from this address)");
   const bool final_attempt = failed_logins_ >= config_.max_login_attempts;
   auto sent = preauth_.send(
       LoginResult{final_attempt ? LoginStatus::kRejectedFinal : LoginStatus::kRejected});
@@ -620,6 +638,10 @@ bool SessionMonitor::start_children() {
 
 int SessionMonitor::run() {
   client_ = UniqueFd(kSessionClientFd);
+  // Above the children's descriptor range, so no child inherits it.
+  report_ = UniqueFd(::fcntl(kSessionReportFd, F_DUPFD_CLOEXEC, 10));
+  ::close(kSessionReportFd);
+  if (!config_.tls_enable) ::close(kSessionTlsFd);  // /dev/null in that slot
   if (config_.tls_enable) {
     // The bundle stays unread here: the monitor's memory (which the standby child inherits)
     // never holds the private key.
@@ -658,7 +680,7 @@ int SessionMonitor::run() {
   const int on = 1;
   ::setsockopt(client_.get(), SOL_SOCKET, SO_OOBINLINE, &on, sizeof(on));
 
-  verifier_.emplace(load_users(config_), std::chrono::milliseconds(config_.login_fail_delay_ms));
+  verifier_.emplace(load_users(config_));
   PassiveAnnouncement announcement;
   if (!config_.pasv_address.empty() &&
       ::inet_pton(AF_INET, config_.pasv_address.c_str(), announcement.ipv4.data()) == 1) {
@@ -713,7 +735,7 @@ int SessionMonitor::run() {
 }  // namespace
 
 int run_session_monitor(const SessionEngines& engines, const std::string& session_id,
-                        bool implicit_tls) {
+                        const SessionOptions& options) {
   ::signal(SIGPIPE, SIG_IGN);
   set_process_name("wftpd:monitor");
   // glibc reads the time zone file on the first gmtime_r; do it now, while files can still be
@@ -736,11 +758,11 @@ int run_session_monitor(const SessionEngines& engines, const std::string& sessio
     context += " client=" + peer->host_string();
   }
   set_log_context(std::move(context));
-  if (implicit_tls && !config->tls_enable) {
+  if (options.implicit_tls && !config->tls_enable) {
     log_error("monitor: implicit TLS connection but tls_enable=no");
     return 1;
   }
-  SessionMonitor monitor(engines, std::move(*config), implicit_tls);
+  SessionMonitor monitor(engines, std::move(*config), options);
   return monitor.run();
 }
 

@@ -16,6 +16,7 @@ inline constexpr int kSessionClientFd = 3;     // the accepted control connectio
 inline constexpr int kSessionConfigFd = 4;     // sealed memfd with the canonical configuration
 inline constexpr int kSessionNetnsFd = 5;      // the empty network namespace for sandboxed children
 inline constexpr int kSessionTlsFd = 6;        // sealed memfd with the TLS bundle (tls_enable only)
+inline constexpr int kSessionReportFd = 7;     // pipe to the listener: 'F' per failed login, 'S' on success
 
 // The descriptor layout of the sandboxed children.
 inline constexpr int kChildControlFd = 3;
@@ -31,9 +32,13 @@ struct SessionEngines {
   int (*run_postauth)(const Config& config, const BecomeUser& user, ChildSetup& setup) = nullptr;
 };
 
-// Runs one session to its end; returns the monitor's exit code. `implicit_tls`: the connection
-// came to tls_implicit_port.
+struct SessionOptions {
+  bool implicit_tls = false;          // the connection came to tls_implicit_port
+  std::uint32_t prior_failures = 0;   // recent failed logins of the client's address
+};
+
+// Runs one session to its end; returns the monitor's exit code.
 int run_session_monitor(const SessionEngines& engines, const std::string& session_id,
-                        bool implicit_tls);
+                        const SessionOptions& options);
 
 }  // namespace wftpd

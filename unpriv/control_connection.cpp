@@ -66,9 +66,16 @@ Result<ControlConnection::Input> ControlConnection::next_line() {
     }
     if (event.status == ControlLineReader::Status::kTooLong) return Input{Status::kTooLong, {}};
     if (closed_) return Input{Status::kClosed, {}};
+    std::chrono::milliseconds wait = idle_timeout_;
+    if (deadline_) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          *deadline_ - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return Input{Status::kTimeout, {}};
+      wait = std::min(wait, left);
+    }
     char buffer[4096];
     bool timed_out = false;
-    auto n = read_input(buffer, idle_timeout_, timed_out);
+    auto n = read_input(buffer, wait, timed_out);
     if (!n) return Input{Status::kClosed, {}};
     if (timed_out) return Input{Status::kTimeout, {}};
     if (*n == 0) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,8 +25,11 @@ class ControlConnection {
     std::string line;
   };
 
-  // Next command line; waits at most the idle timeout for the client.
+  // Next command line; waits at most the idle timeout for the client (and never past the
+  // deadline, if one is set: then kTimeout even while bytes keep coming).
   Result<Input> next_line();
+  void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
+  void clear_deadline() { deadline_.reset(); }
   Result<void> send(std::string_view reply_bytes);
 
   // During a transfer: reads what the client sent without waiting, and reports whether it
@@ -54,6 +58,7 @@ class ControlConnection {
   int fd_;
   std::chrono::seconds idle_timeout_;
   std::unique_ptr<TlsStream> tls_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
   static constexpr std::size_t kMaxQueuedLines = 64;
   ControlLineReader reader_;
   std::deque<Input> queued_;

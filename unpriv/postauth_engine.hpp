@@ -79,6 +79,8 @@ class PostauthSession {
   // resolve_path() for a command that reads: 553 for a bad name, 550 inside the drop box.
   bool resolve_readable(std::string_view argument, std::string& path);
   bool open_data_connection(UniqueFd& data);
+  // 521 (TLS required) or 425 (no PASV/PORT yet) is answered when false; consumes nothing.
+  bool data_connection_possible();
   enum class Start { kReady, kFailed, kControlLost };
   // Opens the data connection, announces the transfer with 150 `mark`, and under PROT P runs
   // the TLS handshake (after the 150: clients start TLS when they see it).

@@ -129,7 +129,7 @@ void DataConnection::close() {
   socket.reset();
 }
 
-bool PostauthSession::open_data_connection(UniqueFd& data) {
+bool PostauthSession::data_connection_possible() {
   if (require_private_data_ && !tls_.prot_private) {
     reply(521, "Data connections must be encrypted: use PBSZ 0 and PROT P.");
     return false;
@@ -138,6 +138,11 @@ bool PostauthSession::open_data_connection(UniqueFd& data) {
     reply(425, "Use PORT, EPRT, PASV or EPSV first.");
     return false;
   }
+  return true;
+}
+
+bool PostauthSession::open_data_connection(UniqueFd& data) {
+  if (!data_connection_possible()) return false;
   passive_ready_ = false;  // one connection per PASV/EPSV
   // Replies so far must reach the client before we block waiting for its connection.
   if (!pending_.empty()) {
@@ -311,6 +316,11 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
                                              std::string_view unique_name) {
   std::string path;
   if (!resolve(command, path)) return Next::kContinue;
+  // Before any file is created or truncated: no upload without a way to receive it.
+  if (!data_connection_possible()) {
+    restart_offset_ = 0;
+    return Next::kContinue;
+  }
   const unsigned long long offset = std::exchange(restart_offset_, 0);
   FileError error;
   struct stat existing{};

@@ -296,8 +296,8 @@ Result<SslCtxPtr> control_context(const Config& config, const ChildSetup& setup)
 
 bool start_tls(SSL_CTX* ctx, ControlConnection& control, MonitorClient& monitor,
                const Config& config) {
-  const auto timeout = std::min<std::chrono::seconds>(kHandshakeTimeout,
-                                                      std::chrono::seconds(config.idle_timeout));
+  const auto timeout = std::min({kHandshakeTimeout, std::chrono::seconds(config.idle_timeout),
+                                 std::chrono::seconds(config.login_timeout)});
   auto stream = TlsStream::accept(ctx, control.fd(), timeout);
   if (!stream) {
     monitor.log(EventLevel::kWarning, "control connection: " + stream.error().message);
@@ -327,6 +327,9 @@ int run_preauth(const Config& config, ChildSetup& setup) {
   policy.tls_available = tls_ctx != nullptr;
   PreauthEngine engine(broker, policy);
   ControlConnection control(setup.control_fd, std::chrono::seconds(config.idle_timeout));
+  // SECURITY: an unauthenticated client gets login_timeout in all, not idle_timeout per line:
+  // a slow or endless stream of bytes cannot hold a session open.
+  control.set_deadline(std::chrono::steady_clock::now() + std::chrono::seconds(config.login_timeout));
   if (setup.implicit_tls) {
     if (!tls_ctx || !start_tls(tls_ctx.get(), control, monitor, config)) return 0;
     engine.tls_started();
@@ -339,7 +342,7 @@ int run_preauth(const Config& config, ChildSetup& setup) {
     PreauthEngine::Outcome outcome;
     if (input->status == ControlConnection::Status::kTimeout) {
       (void)control.send(format_reply(421, "Timeout, closing control connection."));
-      return kExitIdleTimeout;
+      return kExitIdleTimeout;  // the monitor logs it (idle or login timeout)
     }
     if (input->status == ControlConnection::Status::kTooLong) {
       outcome = engine.on_overlong_line(replies);

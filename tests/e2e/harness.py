@@ -578,6 +578,12 @@ def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
+def is_sanitizer_build():
+    """True for a daemon built with WFTPD_SANITIZE (its --version says so)."""
+    out = subprocess.run([BINARY, "--version"], capture_output=True, text=True, timeout=30).stdout
+    return "ASan" in out
+
+
 # -- TLS ----------------------------------------------------------------------------------------
 
 def make_test_pki(directory, key_type="ec"):

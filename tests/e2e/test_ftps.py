@@ -45,22 +45,31 @@ def _private_scalar(key_file):
 
 
 def _memory_contains(pid, needles):
-    """Which of `needles` occur anywhere in the readable memory of process pid."""
+    """Which of `needles` occur anywhere in the readable memory of process pid (read in
+    chunks that overlap by the longest needle; the sanitizer build's terabyte-sized shadow
+    mappings are skipped, they hold no data)."""
     found = set()
+    chunk_size = 16 << 20
+    overlap = max(len(n) for n in needles)
     with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
         for line in maps:
             fields = line.split()
             start, end = (int(x, 16) for x in fields[0].split("-"))
             if "r" not in fields[1] or (len(fields) > 5 and fields[5] in ("[vvar]", "[vsyscall]")):
                 continue
-            try:
-                mem.seek(start)
-                chunk = mem.read(end - start)
-            except (OSError, ValueError):
+            if end - start > (4 << 30):
                 continue
-            for needle in needles:
-                if needle in chunk:
-                    found.add(needle)
+            offset = start
+            while offset < end:
+                try:
+                    mem.seek(offset)
+                    chunk = mem.read(min(chunk_size + overlap, end - offset))
+                except (OSError, ValueError):
+                    break
+                for needle in needles:
+                    if needle in chunk:
+                        found.add(needle)
+                offset += chunk_size
     return found
 
 
