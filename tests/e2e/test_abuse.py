@@ -194,6 +194,55 @@ class ResourceTest(unittest.TestCase):
             _assert_served(self, d)
 
 
+class SlowClientTest(unittest.TestCase):
+    def setUp(self):
+        harness.require_root(self)
+
+    def test_500_slow_loris_connections_do_not_stop_an_honest_client(self):
+        with Daemon(config={"login_timeout": "4", "max_clients": "700"}) as d:
+            loris = []
+            try:
+                for i in range(500):
+                    s = socket.socket()
+                    s.settimeout(10)
+                    s.bind(("127.0.0.%d" % (2 + i % 100), 0))
+                    s.connect(("127.0.0.1", d.port))
+                    s.sendall(b"USER ")  # half a command, never finished
+                    loris.append(s)
+                started = time.monotonic()
+                _assert_served(self, d)
+                self.assertLess(time.monotonic() - started, 20.0)
+                # login_timeout ends every one of them, however patient.
+                deadline = time.monotonic() + 30
+                open_count = len(loris)
+                while open_count and time.monotonic() < deadline:
+                    open_count = 0
+                    for s in loris:
+                        if s.fileno() < 0:
+                            continue
+                        s.settimeout(0.01)
+                        try:
+                            data = s.recv(4096)
+                            if not data:
+                                s.close()
+                                continue
+                        except socket.timeout:
+                            pass
+                        except OSError:
+                            s.close()
+                            continue
+                        open_count += 1
+                    time.sleep(0.2)
+                self.assertEqual(open_count, 0, "slow-loris connections still open")
+            finally:
+                for s in loris:
+                    s.close()
+            self.assertTrue(harness.wait_until(
+                lambda: len(harness.descendants(d.pid)) == 0 and
+                harness.zombies_among_descendants(d.pid) == [], 30))
+            _assert_served(self, d)
+
+
 class FaultTest(unittest.TestCase):
     def setUp(self):
         harness.require_root(self)
