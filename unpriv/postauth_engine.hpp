@@ -87,6 +87,7 @@ class PostauthSession {
   Start begin_transfer(const std::string& mark, DataConnection& data);
   Next finish_transfer(const TransferOutcome& outcome, std::string_view what);
   void log_truncated_upload(const TransferOutcome& outcome, const std::string& path);
+  void sweep_stale_uploads(int directory);
   TransferWatch transfer_watch() {
     return TransferWatch{control_.fd(), [this] { return control_.abort_requested(); },
                          [this] { return control_.input_backlogged(); },

@@ -1,5 +1,6 @@
 // PostauthSession: data connections (PASV, EPSV, PORT, EPRT) and transfers (LIST, NLST, RETR,
 // STOR, APPE, STOU).
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -363,6 +364,7 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
       reply(553, "Could not create file: " + error.reply_text);
       return Next::kContinue;
     }
+    sweep_stale_uploads(parent.get());
     std::uint64_t random = 0;
     if (::getrandom(&random, sizeof(random), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(random))) {
       random = static_cast<std::uint64_t>(now());
@@ -422,6 +424,38 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
   }
   if (outcome.result != TransferResult::kComplete) discard_temp();
   return finish_transfer(outcome, "Transfer");
+}
+
+// A session killed during an atomic upload (kill -9, a crash) leaves its temporary file behind;
+// nothing in a sandbox can clean up after SIGKILL. The next atomic upload into the same
+// directory removes temporary files that no upload has written to for data_timeout + 5 s (a
+// live upload writes all the time; a stalled one has been ended by then). Bounded: at most
+// kSweepEntries directory entries are looked at.
+void PostauthSession::sweep_stale_uploads(int directory) {
+  constexpr int kSweepEntries = 4096;
+  const int fd = ::openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    ::close(fd);
+    return;
+  }
+  const std::time_t stale_before = now() - static_cast<std::time_t>(config_.data_timeout) - 5;
+  int seen = 0;
+  while (const dirent* entry = ::readdir(dir)) {
+    if (++seen > kSweepEntries) break;
+    const std::string_view name = entry->d_name;
+    if (!name.starts_with(".wftpd-upload-")) continue;
+    struct stat st{};
+    if (::fstatat(directory, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+      continue;
+    }
+    if (st.st_mtime < stale_before && ::unlinkat(directory, entry->d_name, 0) == 0) {
+      monitor_.log(EventLevel::kInfo, "removed the temporary file of an upload that was cut off: " +
+                                          std::string(name));
+    }
+  }
+  ::closedir(dir);
 }
 
 namespace {

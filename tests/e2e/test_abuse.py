@@ -256,7 +256,7 @@ class FaultTest(unittest.TestCase):
         return ftp, conn
 
     def test_kill_9_of_post_auth_child_mid_upload(self):
-        with Daemon() as d:
+        with Daemon(config={"data_timeout": "1"}) as d:
             with open(os.path.join(d.root, "keep.bin"), "wb") as f:
                 f.write(b"old")
             other = d.ftp()  # another session that must keep working
@@ -271,6 +271,18 @@ class FaultTest(unittest.TestCase):
                 self.assertEqual(f.read(), b"old", "destination half-written")
             self.assertIn("keep.bin", other.nlst())  # the other session was not disturbed
             other.close()
+            # The killed upload's temporary file is swept by the next upload into that
+            # directory, once nothing has written to it for data_timeout + 5 s.
+            leftovers = [n for n in os.listdir(d.root) if n.startswith(".wftpd-upload")]
+            self.assertEqual(len(leftovers), 1, os.listdir(d.root))
+            time.sleep(6.5)
+            ftp = d.ftp()
+            try:
+                ftp.storbinary("STOR new.bin", io.BytesIO(b"new"))
+            finally:
+                ftp.close()
+            self.assertEqual([n for n in os.listdir(d.root) if n.startswith(".wftpd-upload")], [])
+            self.assertTrue(harness.wait_until(lambda: "removed the temporary file" in d.log()))
             self.assertTrue(harness.wait_until(lambda: harness.zombies_among_descendants(d.pid) == []))
             _assert_served(self, d)
 
