@@ -115,10 +115,11 @@ def main():
     os.environ.setdefault("WFTPD_BINARY", os.path.join(args.build, "daemon", "wardenftpd"))
     os.environ.setdefault("WFTPD_PASSWD", os.path.join(args.build, "tools", "wardenftpd-passwd"))
     import resource
-    resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # one descriptor per client
     import harness
     config = {"max_clients": str(args.sessions + 1000), "max_per_ip": "0",
-              "login_timeout": "20", "login_fail_delay_ms": "500", "log_level": "warning"}
+              "login_timeout": "20", "login_fail_delay_ms": "500"}
     stats = collections.Counter()
     with harness.Daemon(config=config) as d:
         deadline = time.monotonic() + args.seconds
