@@ -172,6 +172,16 @@ Result<void> enter_sandbox(const SandboxSpec& spec) {
     limit = set_limit(RLIMIT_NPROC, 0, "RLIMIT_NPROC");
     if (!limit) return limit;
   }
+#if !defined(WFTPD_SANITIZE)
+  if (spec.max_address_space != RLIM_INFINITY) {
+    limit = set_limit(RLIMIT_AS, spec.max_address_space, "RLIMIT_AS");
+    if (!limit) return limit;
+  }
+#endif
+  if (spec.max_cpu_seconds != RLIM_INFINITY) {
+    limit = set_limit(RLIMIT_CPU, spec.max_cpu_seconds, "RLIMIT_CPU");
+    if (!limit) return limit;
+  }
   // Credential changes reset the parent-death signal, so it is set only now.
   if (spec.expected_parent != 0) {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return system_error("prctl(PR_SET_PDEATHSIG)", errno);

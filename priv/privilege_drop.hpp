@@ -26,6 +26,11 @@ struct SandboxSpec {
   int network_namespace_fd = -1;  // joined first (setns) and closed, when set
   std::vector<cap_value_t> retained_capabilities;  // kept in permitted+effective and bounding
   rlim_t max_open_files = 32;
+  // Backstops against a runaway (or compromised) process: address space and CPU seconds.
+  // RLIM_INFINITY: not limited. (Sanitizer builds ignore the address space limit: their shadow
+  // memory alone is terabytes of reservations.)
+  rlim_t max_address_space = RLIM_INFINITY;
+  rlim_t max_cpu_seconds = RLIM_INFINITY;
   bool allow_fork = false;     // RLIMIT_NPROC 0 unless set
   pid_t expected_parent = 0;   // PR_SET_PDEATHSIG is set when nonzero, then the parent checked
   // SECURITY: when set, this descriptor (/dev/null) replaces stderr and is closed just before

@@ -561,6 +561,10 @@ bool SessionMonitor::start_children() {
       spec.root = config_.secure_chroot_dir;
       spec.network_namespace_fd = kChildNetnsFd;
       spec.max_open_files = 16;
+      // Pre-auth work is bounded by login_timeout; as the TLS relay it only encrypts control
+      // traffic. Ten minutes of CPU and 1 GiB of address space are far beyond either.
+      spec.max_address_space = rlim_t{1} << 30;
+      spec.max_cpu_seconds = 600;
       spec.expected_parent = monitor_pid;
       spec.stderr_replacement_fd = kChildDevNullFd;
       auto sandboxed = enter_sandbox(spec);
@@ -615,6 +619,8 @@ bool SessionMonitor::start_children() {
       spec.root = become->root;
       spec.network_namespace_fd = kChildNetnsFd;
       spec.max_open_files = 64;
+      // Long transfers are legitimate: no CPU limit; address space bounds a runaway listing.
+      spec.max_address_space = rlim_t{4} << 30;
       spec.expected_parent = monitor_pid;
       spec.stderr_replacement_fd = kChildDevNullFd;
       ::umask(static_cast<mode_t>(config_.local_umask));
@@ -715,6 +721,7 @@ int SessionMonitor::run() {
   spec.retained_capabilities = {CAP_KILL};
   if (config_.connect_from_port_20) spec.retained_capabilities.push_back(CAP_NET_BIND_SERVICE);
   spec.max_open_files = 64;
+  spec.max_address_space = rlim_t{1} << 30;
   auto sandboxed = enter_sandbox(spec);
   if (!sandboxed) {
     log_error("monitor sandbox: " + sandboxed.error().message);

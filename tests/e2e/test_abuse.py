@@ -286,6 +286,24 @@ class FaultTest(unittest.TestCase):
             self.assertTrue(harness.wait_until(lambda: harness.zombies_among_descendants(d.pid) == []))
             _assert_served(self, d)
 
+    def test_kill_9_of_listener_leaves_running_sessions_working(self):
+        with Daemon() as d:
+            ftp = d.ftp()
+            try:
+                monitor = d.monitor_pid_for(ftp.sock.getsockname()[1])
+                os.kill(d.pid, signal.SIGKILL)
+                d.proc.wait(10)
+                # Documented: a session runs to its end without the listener; only new
+                # connections are refused until it is restarted.
+                self.assertTrue(harness.pid_alive(monitor))
+                self.assertIn(d.TEST_FILE, ftp.nlst())
+                self.assertTrue(ftp.quit().startswith("221"))
+            finally:
+                ftp.close()
+            self.assertTrue(harness.wait_until(lambda: not harness.pid_alive(monitor)))
+            with self.assertRaises(OSError):
+                socket.create_connection(("127.0.0.1", d.port), timeout=2).recv(10)
+
     def test_kill_9_of_monitor_and_pre_auth_child(self):
         with Daemon() as d:
             with d.raw() as waiting:
