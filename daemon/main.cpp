@@ -27,6 +27,7 @@ void usage(std::FILE* out) {
                "usage: wardenftpd [-c FILE]            run the daemon (foreground)\n"
                "       wardenftpd --check-config FILE  validate a configuration file\n"
                "       wardenftpd --print-config [FILE] show the effective configuration\n"
+               "       wardenftpd --describe-config    every key: name, default, meaning\n"
                "       wardenftpd --print-policy ROLE [--config FILE]  a role's compiled seccomp\n"
                "                                       filter (libseccomp PFC); with a configuration,\n"
                "                                       the filter that configuration uses for ROLE\n"
@@ -81,6 +82,24 @@ std::string effective_role(std::string_view role, const wftpd::Config& config) {
   return std::string(role);
 }
 
+// One line per configuration key: name, default value, description (tab-separated), from the
+// code's own table; tools/gen-config-docs turns it into the man page and the sample file.
+int describe_config() {
+  const std::string defaults = wftpd::serialize_config(wftpd::Config{});
+  for (const auto& key : wftpd::config_keys()) {
+    std::string value;
+    const std::string prefix = std::string(key.name) + "=";
+    const auto at = defaults.find("\n" + prefix);
+    const auto start = defaults.rfind(prefix, 0) == 0 ? prefix.size()
+                       : at == std::string::npos  ? std::string::npos
+                                                  : at + 1 + prefix.size();
+    if (start != std::string::npos) value = defaults.substr(start, defaults.find('\n', start) - start);
+    std::printf("%.*s\t%s\t%.*s\n", static_cast<int>(key.name.size()), key.name.data(),
+                value.c_str(), static_cast<int>(key.description.size()), key.description.data());
+  }
+  return 0;
+}
+
 int print_policy(std::string_view requested, bool source, const std::string& config_path) {
   std::string role(requested);
   if (!config_path.empty()) {
@@ -126,6 +145,7 @@ int main(int argc, char** argv) {
     return wftpd::run_session_monitor(engines, argv[2], options);
   }
   if (command == "--check-config" && argc == 3) return check_config(argv[2]);
+  if (command == "--describe-config" && argc == 2) return describe_config();
   if (command == "--print-config" && argc <= 3) return print_config(argc == 3 ? argv[2] : "");
   if ((command == "--print-policy" || command == "--print-policy-source") &&
       (argc == 3 || (argc == 5 && std::string_view(argv[3]) == "--config"))) {

@@ -62,6 +62,31 @@ class AuditToolsTest(unittest.TestCase):
                                 capture_output=True, text=True, timeout=120)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
+    def test_man_page_and_sample_config_document_every_key(self):
+        script = os.path.join(harness._REPO, "tools", "gen-config-docs")
+        result = subprocess.run([sys.executable, script, "--check"], capture_output=True,
+                                text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        keys = [line.split("\t")[0] for line in _run("--describe-config").stdout.splitlines()]
+        self.assertIn("tls_enable", keys)
+        with open(os.path.join(harness._REPO, "man", "wardenftpd.conf.5")) as f:
+            man = f.read()
+        with open(os.path.join(harness._REPO, "wardenftpd.conf.sample")) as f:
+            sample = f.read()
+        for key in keys:
+            self.assertIn("\\fB%s\\fR" % key.replace("-", "\\-"), man)
+            self.assertIn("\n#%s=" % key, sample)
+        # The sample's values are valid: uncommented, the file passes --check-config.
+        with Daemon(start=False) as d:
+            uncommented = "\n".join(line[1:] if line.startswith("#") and "=" in line else line
+                                     for line in sample.splitlines()
+                                     if not line.startswith("# "))
+            path = os.path.join(d.tmp, "sample.conf")
+            with open(path, "w") as f:
+                f.write(uncommented + "\n")
+            result = _run("--check-config", path)
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
     def test_unknown_role_is_an_error(self):
         result = _run("--print-policy", "nosuchrole")
         self.assertEqual(result.returncode, 1)
