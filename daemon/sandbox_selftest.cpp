@@ -288,7 +288,10 @@ std::string run_role(const RoleTest& test, SSL_CTX* server_ctx, SSL_CTX* client_
       // A child of the confined process, as the monitor's children are, for it to stop.
       fixture.sleeper = ::fork();
       if (fixture.sleeper == 0) {
-        ::close_range(3, ~0U, 0);  // it must not hold the result pipe open
+        // It must not outlive the confined child (which may be stopped before it kills it),
+        // nor hold any pipe of ours open, stdout included.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        ::close_range(0, ~0U, 0);
         ::pause();
         ::_exit(0);
       }
