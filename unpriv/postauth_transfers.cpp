@@ -440,7 +440,11 @@ void PostauthSession::sweep_stale_uploads(int directory) {
     ::close(fd);
     return;
   }
-  const std::time_t stale_before = now() - static_cast<std::time_t>(config_.data_timeout) - 5;
+  timespec clock{};
+  ::clock_gettime(CLOCK_REALTIME, &clock);
+  // Nanoseconds matter: whole seconds would make a file look up to a second younger.
+  const long double stale_before = static_cast<long double>(clock.tv_sec) + clock.tv_nsec / 1e9L -
+                                   static_cast<long double>(config_.data_timeout) - 5.0L;
   int seen = 0;
   while (const dirent* entry = ::readdir(dir)) {
     if (++seen > kSweepEntries) break;
@@ -450,7 +454,8 @@ void PostauthSession::sweep_stale_uploads(int directory) {
     if (::fstatat(directory, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
       continue;
     }
-    if (st.st_mtime < stale_before && ::unlinkat(directory, entry->d_name, 0) == 0) {
+    const long double modified = static_cast<long double>(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1e9L;
+    if (modified < stale_before && ::unlinkat(directory, entry->d_name, 0) == 0) {
       monitor_.log(EventLevel::kInfo, "removed the temporary file of an upload that was cut off: " +
                                           std::string(name));
     }

@@ -278,7 +278,7 @@ class FaultTest(unittest.TestCase):
             # directory, once nothing has written to it for data_timeout + 5 s.
             leftovers = [n for n in os.listdir(d.root) if n.startswith(".wftpd-upload")]
             self.assertEqual(len(leftovers), 1, os.listdir(d.root))
-            time.sleep(6.5)
+            time.sleep(7.0)
             ftp = d.ftp()
             try:
                 ftp.storbinary("STOR new.bin", io.BytesIO(b"new"))
