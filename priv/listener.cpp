@@ -30,6 +30,10 @@
 #include "priv/secure_directory.hpp"
 #include "priv/session_monitor.hpp"
 
+#if defined(WFTPD_SANITIZE)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 namespace wftpd {
 namespace {
 
@@ -535,6 +539,14 @@ int Listener::run() {
       if (stop) {
         shut_down();
         log_info("stopped");
+#if defined(WFTPD_SANITIZE)
+        // Sanitizer builds: a leak in the long-lived listener fails its SIGTERM exit status,
+        // which every end-to-end test checks.
+        if (__lsan_do_recoverable_leak_check() != 0) {
+          log_error("LeakSanitizer found leaks in the listener");
+          return 23;
+        }
+#endif
         return 0;
       }
       if (reload_requested) reload();
