@@ -12,6 +12,7 @@ packages=(
   libgtest-dev googletest                   # unit tests
   python3 curl lftp                         # end-to-end tests drive real clients
   strace iproute2 procps                    # policy tracing, namespaces, process checks
+  groff-base                                # the man pages are checked to render cleanly
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -2,6 +2,7 @@
 --print-policy ROLE --config FILE (the filter a configuration really uses)."""
 
 import os
+import re
 import subprocess
 import sys
 import unittest
@@ -61,6 +62,20 @@ class AuditToolsTest(unittest.TestCase):
                                  os.path.join(harness._REPO, "SECURITY.md")],
                                 capture_output=True, text=True, timeout=120)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+    def test_man_pages_document_every_command_line_option(self):
+        # Every option the programs' own usage text offers is described in their man page.
+        pages = {harness.BINARY: "wardenftpd.8", harness.PASSWD: "wardenftpd-passwd.1"}
+        for binary, page in pages.items():
+            usage = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=30)
+            self.assertEqual(usage.returncode, 0, usage.stderr)
+            options = set(re.findall(r"(?<![\w-])(--?[a-z][a-z0-9-]*)", usage.stdout))
+            self.assertGreater(len(options), 3, usage.stdout)
+            with open(os.path.join(harness._REPO, "man", page)) as f:
+                man = f.read().replace("\\-", "-")
+            for option in sorted(options):
+                self.assertRegex(man, r"(?<![\w-])%s(?![\w-])" % re.escape(option),
+                                 "%s: %s is not documented" % (page, option))
 
     def test_man_page_and_sample_config_document_every_key(self):
         script = os.path.join(harness._REPO, "tools", "gen-config-docs")
