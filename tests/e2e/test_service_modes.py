@@ -242,6 +242,36 @@ class SocketActivationTest(unittest.TestCase):
             implicit.close()
             shutil.rmtree(pki_dir, ignore_errors=True)
 
+    def test_dual_stack_socket_as_systemd_makes_it(self):
+        # ListenStream=PORT gives one [::]:PORT socket that also takes IPv4 (BindIPv6Only=both):
+        # IPv4 clients then arrive with IPv4-mapped addresses, and PASV must still work.
+        dual = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        try:
+            dual.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            dual.bind(("::", 0))
+            dual.listen(16)
+            port = dual.getsockname()[1]
+            with Daemon(start=False) as d:
+                start_listener(d, [dual], env={"LISTEN_FDS": "1", "LISTEN_FDNAMES": "wardenftpd.socket"})
+                self.assertIn("listening on [::]:%d (inherited" % port, d.log())
+                dual.close()
+                for host in ("127.0.0.1", "::1"):
+                    client = ftplib.FTP(timeout=harness.TIMEOUT)
+                    client.connect(host, port)
+                    client.login("demo", "demo")
+                    client.set_pasv(True)
+                    self.assertEqual(retr(client, Daemon.TEST_FILE), Daemon.TEST_CONTENT, host)
+                    if host == "127.0.0.1":
+                        # PASV (IPv4 only) as well as EPSV.
+                        client.af = socket.AF_INET
+                        client.sendcmd("TYPE I")
+                        host_port = ftplib.parse227(client.sendcmd("PASV"))
+                        self.assertEqual(host_port[0], "127.0.0.1")
+                    client.quit()
+                d.stop()
+        finally:
+            dual.close()
+
     def test_listen_fds_for_another_pid_are_ignored(self):
         stray = listening_socket()
         try:
