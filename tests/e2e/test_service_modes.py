@@ -541,6 +541,17 @@ class InetdModeTest(unittest.TestCase):
                     self.assertIn("(implicit TLS) (inetd mode)", d.log())
                 finally:
                     inetd.close()
+                # Without the flag: a connection to tls_implicit_port is implicit TLS too.
+                inetd = InetdSession(d)
+                try:
+                    d.write_config(tls_implicit_port=str(inetd.port))
+                    tls = implicit_ftps(pki["ca"], inetd.port)
+                    self.assertEqual(tls.nlst(), [Daemon.TEST_FILE])
+                    tls.quit()
+                    self.assertEqual(inetd.wait_spawned().wait(harness.TIMEOUT), 0, d.log())
+                    self.assertEqual(d.log().count("(implicit TLS) (inetd mode)"), 2, d.log())
+                finally:
+                    inetd.close()
         finally:
             shutil.rmtree(pki_dir, ignore_errors=True)
 
