@@ -7,7 +7,6 @@
 
 #include <cerrno>
 
-#include "common/io.hpp"
 #include "common/log.hpp"
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
