@@ -1,7 +1,6 @@
 #include "priv/session_spawn.hpp"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -34,6 +33,9 @@ class SessionArguments {
     if (launch.implicit_tls) argv_.push_back(implicit_);
     argv_.push_back(nullptr);
   }
+  // argv_ points into this object.
+  SessionArguments(const SessionArguments&) = delete;
+  SessionArguments& operator=(const SessionArguments&) = delete;
   char* const* argv() { return argv_.data(); }
 
  private:
