@@ -13,6 +13,7 @@
 #include "common/tls_context.hpp"
 #include "daemon/sandbox_selftest.hpp"
 #include "policy/embedded_policy.hpp"
+#include "priv/inetd_session.hpp"
 #include "priv/listener.hpp"
 #include "priv/session_monitor.hpp"
 #include "unpriv/postauth_session.hpp"
@@ -24,7 +25,12 @@ constexpr const char* kDefaultConfig = "/etc/wardenftpd/wardenftpd.conf";
 
 void usage(std::FILE* out) {
   std::fprintf(out,
-               "usage: wardenftpd [-c FILE]            run the daemon (foreground)\n"
+               "usage: wardenftpd [-c FILE]            run the daemon (foreground); under systemd,\n"
+               "                                       sockets passed with LISTEN_FDS are used instead\n"
+               "                                       of binding, and NOTIFY_SOCKET gets READY=1\n"
+               "       wardenftpd --inetd [--implicit-tls] [-c FILE]  serve the one connection on\n"
+               "                                       stdin (inetd, or systemd Accept=yes); implicit\n"
+               "                                       TLS also when its local port is tls_implicit_port\n"
                "       wardenftpd --check-config FILE  validate a configuration file\n"
                "       wardenftpd --print-config [FILE] show the effective configuration\n"
                "       wardenftpd --describe-config    every key: name, default, meaning\n"
@@ -176,15 +182,32 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::string config_path = kDefaultConfig;
-  if ((command == "-c" || command == "--config") && argc == 3) {
-    config_path = argv[2];
-  } else if (argc != 1) {
+  bool inetd = false;
+  wftpd::InetdOptions inetd_options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if ((arg == "-c" || arg == "--config") && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "--inetd") {
+      inetd = true;
+    } else if (arg == "--implicit-tls") {
+      inetd_options.implicit_tls = true;
+    } else {
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (inetd_options.implicit_tls && !inetd) {
     usage(stderr);
     return 2;
   }
   if (::geteuid() != 0) {
     std::fprintf(stderr, "wardenftpd: must be started as root (it drops privileges per role)\n");
     return 1;
+  }
+  if (inetd) {
+    inetd_options.config_path = config_path;
+    return wftpd::run_inetd_session(inetd_options);
   }
   return wftpd::run_listener(config_path);
 }

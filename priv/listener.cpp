@@ -3,11 +3,8 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,7 +25,10 @@
 #include "priv/client_limits.hpp"
 #include "priv/login_throttle.hpp"
 #include "priv/secure_directory.hpp"
+#include "priv/service_notify.hpp"
 #include "priv/session_monitor.hpp"
+#include "priv/session_spawn.hpp"
+#include "priv/socket_activation.hpp"
 
 #if defined(WFTPD_SANITIZE)
 #include <sanitizer/lsan_interface.h>
@@ -38,15 +38,6 @@ namespace wftpd {
 namespace {
 
 constexpr int kListenBacklog = 256;
-// Descriptors handed to a session are first moved to this number or above, so the dup2 calls
-// that build the fixed layout (targets 0..4) can never overwrite one of their sources.
-constexpr int kFirstHighFd = 64;
-
-Result<UniqueFd> move_high(UniqueFd fd) {
-  UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, kFirstHighFd));
-  if (!high) return system_error("fcntl(F_DUPFD_CLOEXEC)", errno);
-  return high;
-}
 constexpr int kMaxAcceptsPerWakeup = 64;
 constexpr std::string_view kTooManyClients = "421 Too many connections, try again later.\r\n";
 constexpr std::string_view kTooManyFromAddress =
@@ -104,68 +95,13 @@ Result<UniqueFd> bind_listen_socket(const std::string& host, std::uint16_t port)
   return fd;
 }
 
-// A sealed memfd holding bytes every monitor reads: the canonical configuration, or the TLS
-// credential bundle.
-Result<UniqueFd> make_sealed_memfd(const char* name, std::string_view bytes) {
-  UniqueFd fd(::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!fd) return system_error("memfd_create", errno);
-  auto written = write_all(fd.get(), bytes);
-  if (!written) return written.error();
-  // SECURITY: sealed, so no process holding the descriptor can change what later sessions read.
-  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
-    return system_error("fcntl(F_ADD_SEALS)", errno);
-  }
-  return fd;
-}
-
-// Creates one empty network namespace and returns a descriptor of it. Every sandboxed child of
-// every session joins it (setns), which costs far less per session than creating and tearing
-// down a namespace each time. It has only a loopback interface that is down, and the children
-// that join it cannot create sockets at all (seccomp); the namespace is their second wall.
-Result<UniqueFd> create_empty_network_namespace() {
-  // Two pipes: the helper child says when it is in its new namespace; the parent says when it
-  // has opened that namespace (so the child must stay alive until then).
-  int ready_pipe[2], done_pipe[2];
-  if (::pipe2(ready_pipe, O_CLOEXEC) != 0) return system_error("pipe2", errno);
-  UniqueFd ready_read(ready_pipe[0]), ready_write(ready_pipe[1]);
-  if (::pipe2(done_pipe, O_CLOEXEC) != 0) return system_error("pipe2", errno);
-  UniqueFd done_read(done_pipe[0]), done_write(done_pipe[1]);
-  const pid_t child = ::fork();
-  if (child < 0) return system_error("fork", errno);
-  if (child == 0) {
-    done_write.reset();
-    ready_read.reset();
-    char byte = ::unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
-    [[maybe_unused]] const ssize_t sent = ::write(ready_write.get(), &byte, 1);
-    [[maybe_unused]] const ssize_t got = ::read(done_read.get(), &byte, 1);  // EOF: parent done
-    _exit(0);
-  }
-  ready_write.reset();
-  done_read.reset();
-  char answer = 'n';
-  ssize_t got;
-  do {
-    got = ::read(ready_read.get(), &answer, 1);
-  } while (got < 0 && errno == EINTR);
-  UniqueFd netns;
-  int open_errno = 0;
-  if (got == 1 && answer == 'y') {
-    netns.reset(::open(("/proc/" + std::to_string(child) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
-    open_errno = errno;
-  }
-  done_write.reset();
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (got != 1) return make_error("namespace helper child ended early (status " + std::to_string(status) + ")");
-  if (answer != 'y') return make_error("unshare(CLONE_NEWNET) failed in the namespace helper child");
-  if (!netns) return system_error("open(/proc/PID/ns/net)", open_errno);
-  return netns;
-}
-
 class Listener {
  public:
-  explicit Listener(std::string config_path) : config_path_(std::move(config_path)) {}
+  Listener(std::string config_path, std::vector<InheritedSocket> inherited, ServiceNotifier notifier)
+      : config_path_(std::move(config_path)),
+        inherited_(std::move(inherited)),
+        socket_activated_(!inherited_.empty()),
+        notifier_(std::move(notifier)) {}
   int run();
 
  private:
@@ -173,11 +109,17 @@ class Listener {
   void accept_clients(int listen_fd, bool implicit_tls);
   void spawn_session(UniqueFd client, const std::string& key, bool implicit_tls);
   Result<void> bind_all(const Config& config);
+  Result<void> use_inherited_sockets(const Config& config);
+  std::string status_text() const;
   void reap_children();
   void reload();
   void shut_down();
 
   std::string config_path_;
+  std::vector<InheritedSocket> inherited_;  // socket activation: taken by use_inherited_sockets
+  bool socket_activated_;
+  ServiceNotifier notifier_;
+  std::size_t status_sessions_ = 0;  // the session count last reported to the service manager
   Config config_;
   UniqueFd config_memfd_;
   UniqueFd tls_memfd_;  // certificate chain and key, validated; only with tls_enable
@@ -208,15 +150,9 @@ Result<void> Listener::apply_config(Config config) {
   if (config.tls_enable) {
     // Certificate and key are read and checked here, at start and on SIGHUP: a bad file is
     // reported now and the sessions keep the last good pair.
-    auto credentials = load_tls_credentials(config);
-    if (!credentials) return credentials.error();
-    if (!credentials->warning.empty()) log_warning(credentials->warning);
-    auto sealed = make_sealed_memfd("wardenftpd-tls", credentials->bundle);
-    wipe(credentials->bundle);
+    auto sealed = seal_tls_credentials(config);
     if (!sealed) return sealed.error();
-    auto tls_high = move_high(std::move(*sealed));
-    if (!tls_high) return tls_high.error();
-    tls_memfd = std::move(*tls_high);
+    tls_memfd = std::move(*sealed);
   }
   auto memfd = make_sealed_memfd("wardenftpd-config", serialize_config(config));
   if (!memfd) return memfd.error();
@@ -259,57 +195,26 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool imp
   report_write = std::move(*report_high);
   const std::uint32_t prior_failures = throttle_.recent_failures(key, std::chrono::steady_clock::now());
 
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attributes;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attributes);
-  // The fixed layout: 0,1 /dev/null, 2 the log (our stderr), 3 client, 4 configuration,
-  // 5 the empty network namespace, 6 the TLS bundle (tls_enable only).
-  posix_spawn_file_actions_adddup2(&actions, devnull_.get(), 0);
-  posix_spawn_file_actions_adddup2(&actions, devnull_.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, client.get(), kSessionClientFd);
-  posix_spawn_file_actions_adddup2(&actions, config_memfd_.get(), kSessionConfigFd);
-  posix_spawn_file_actions_adddup2(&actions, empty_netns_.get(), kSessionNetnsFd);
-  // 6 is /dev/null without TLS, so that 7 lands where the monitor expects it.
-  posix_spawn_file_actions_adddup2(&actions, tls_memfd_ ? tls_memfd_.get() : devnull_.get(),
-                                   kSessionTlsFd);
-  posix_spawn_file_actions_adddup2(&actions, report_write.get(), kSessionReportFd);
-  posix_spawn_file_actions_addclosefrom_np(&actions, kSessionReportFd + 1);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (const int signal_number : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE}) {
-    sigaddset(&defaults, signal_number);
-  }
-  sigset_t empty;
-  sigemptyset(&empty);
-  posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setsigmask(&attributes, &empty);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
-  const std::string id_text = std::to_string(session_id);
-  char arg0[] = "wardenftpd";
-  char arg1[] = "--session";
-  char arg_implicit[] = "--implicit-tls";
-  char arg_failures[] = "--prior-failures";
-  std::string id_copy = id_text;
-  std::string failures_text = std::to_string(prior_failures);
-  std::vector<char*> argv = {arg0, arg1, id_copy.data(), arg_failures, failures_text.data()};
-  if (implicit_tls) argv.push_back(arg_implicit);
-  argv.push_back(nullptr);
-  char* envp[] = {nullptr};
-  pid_t pid = 0;
-  // SECURITY: exec, not just fork: every session gets a fresh address-space layout and stack
-  // canary, so one connection cannot learn another's by brute force.
-  const int rc = ::posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, argv.data(), envp);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
-  if (rc != 0) {
-    log_error(system_error("posix_spawn(session monitor)", rc).message);
+  SessionLaunch launch;
+  launch.devnull = devnull_.get();
+  launch.client = client.get();
+  launch.config = config_memfd_.get();
+  launch.netns = empty_netns_.get();
+  launch.tls_bundle = tls_memfd_ ? tls_memfd_.get() : -1;
+  launch.report = report_write.get();
+  launch.session_id = std::to_string(session_id);
+  launch.prior_failures = prior_failures;
+  launch.implicit_tls = implicit_tls;
+  auto spawned = spawn_session_monitor(launch);
+  if (!spawned) {
+    log_error(spawned.error().message);
     if (!implicit_tls) {
       (void)write_all(client.get(), "421 Service not available, closing control connection.\r\n");
     }
     return;
   }
+  const pid_t pid = *spawned;
+  const std::string id_text = launch.session_id;
   sessions_[pid] = Session{session_id, key, std::move(report_read), 0};
   limits_.session_started(key);
   log_info("session " + id_text + " from " + peer_text + " (monitor pid " + std::to_string(pid) + ")");
@@ -354,6 +259,7 @@ void Listener::accept_clients(int listen_fd, bool implicit_tls) {
 }
 
 Result<void> Listener::bind_all(const Config& config) {
+  if (socket_activated_) return use_inherited_sockets(config);
   for (const bool implicit_tls : {false, true}) {
     const std::uint16_t port = implicit_tls ? config.tls_implicit_port : config.listen_port;
     if (port == 0) continue;
@@ -364,6 +270,24 @@ Result<void> Listener::bind_all(const Config& config) {
     }
   }
   return ok_result();
+}
+
+// Socket activation: the service manager's sockets instead of listen_address/listen_port.
+Result<void> Listener::use_inherited_sockets(const Config& config) {
+  for (auto& socket : inherited_) {
+    const bool implicit_tls = serves_implicit_tls(socket, config.tls_implicit_port);
+    if (implicit_tls && !config.tls_enable) {
+      return make_error("inherited socket " + socket.local_address +
+                        " is for implicit TLS (named ftps, or on tls_implicit_port) but tls_enable=no");
+    }
+    listen_sockets_.push_back(ListenSocket{std::move(socket.fd), implicit_tls});
+  }
+  return ok_result();
+}
+
+std::string Listener::status_text() const {
+  return std::to_string(sessions_.size()) + (sessions_.size() == 1 ? " session" : " sessions") +
+         (socket_activated_ ? " (socket-activated)" : "");
 }
 
 void Listener::read_report(Session& session) {
@@ -411,8 +335,18 @@ void Listener::reload() {
     log_error("reload refused, keeping the current configuration: " + config.error().message);
     return;
   }
-  if (config->listen_addresses != config_.listen_addresses || config->listen_port != config_.listen_port ||
-      config->tls_implicit_port != config_.tls_implicit_port) {
+  if (socket_activated_) {
+    // The sockets stay the service manager's: listen_address and listen_port do not apply, and
+    // which socket is for implicit TLS was decided at start.
+    for (const auto& socket : listen_sockets_) {
+      if (socket.implicit_tls && !config->tls_enable) {
+        log_error("reload refused, keeping the current configuration: an inherited socket is "
+                  "for implicit TLS, so tls_enable must stay yes");
+        return;
+      }
+    }
+  } else if (config->listen_addresses != config_.listen_addresses || config->listen_port != config_.listen_port ||
+             config->tls_implicit_port != config_.tls_implicit_port) {
     log_warning("reload: listen_address, listen_port and tls_implicit_port changes need a "
                 "restart; kept the old ones");
     config->listen_addresses = config_.listen_addresses;
@@ -497,8 +431,14 @@ int Listener::run() {
     return 1;
   }
   std::string where;
+  for (const auto& socket : inherited_) {
+    where += (where.empty() ? "" : ", ") + socket.local_address +
+             (serves_implicit_tls(socket, config_.tls_implicit_port) ? " (implicit TLS)" : "");
+  }
+  if (socket_activated_) where += " (inherited from the service manager)";
+  inherited_.clear();  // their descriptors now belong to listen_sockets_
   for (const std::uint16_t port : {config_.listen_port, config_.tls_implicit_port}) {
-    if (port == 0) continue;
+    if (port == 0 || socket_activated_) continue;
     for (const auto& host : config_.listen_addresses) {
       where += (where.empty() ? "" : ", ") +
                (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
@@ -506,6 +446,7 @@ int Listener::run() {
     }
   }
   log_info("listening on " + where + (config_.tls_enable ? "; AUTH TLS offered" : ""));
+  notifier_.ready(status_text());
 
   for (;;) {
     std::vector<pollfd> fds;
@@ -522,6 +463,7 @@ int Listener::run() {
     if (n < 0) {
       if (errno == EINTR) continue;
       log_error(system_error("poll", errno).message);
+      notifier_.stopping();
       shut_down();
       return 1;
     }
@@ -537,6 +479,7 @@ int Listener::run() {
       }
       reap_children();
       if (stop) {
+        notifier_.stopping();
         shut_down();
         log_info("stopped");
 #if defined(WFTPD_SANITIZE)
@@ -549,7 +492,11 @@ int Listener::run() {
 #endif
         return 0;
       }
-      if (reload_requested) reload();
+      if (reload_requested) {
+        notifier_.reloading();
+        reload();
+        notifier_.ready(status_text());  // reloaded, or kept the old configuration
+      }
     }
     for (std::size_t i = first_report; i < fds.size(); ++i) {
       if (fds[i].revents == 0) continue;
@@ -558,6 +505,10 @@ int Listener::run() {
     }
     for (std::size_t i = 1; i < first_report; ++i) {
       if (fds[i].revents & POLLIN) accept_clients(fds[i].fd, listen_sockets_[i - 1].implicit_tls);
+    }
+    if (notifier_.active() && sessions_.size() != status_sessions_) {
+      status_sessions_ = sessions_.size();
+      notifier_.status(status_text());
     }
   }
 }
@@ -589,7 +540,19 @@ Result<Config> load_config_file(const std::string& path) {
 
 int run_listener(const std::string& config_path) {
   set_log_context("listener");
-  Listener listener(config_path);
+  // First, before this process opens anything: inherited sockets sit at descriptors 3.., where
+  // they are checked and moved out of the way.
+  auto inherited = take_inherited_sockets();
+  if (!inherited) {
+    log_error("socket activation: " + inherited.error().message);
+    return 1;
+  }
+  auto notifier = ServiceNotifier::from_environment();
+  if (!notifier) {
+    log_error("readiness notification: " + notifier.error().message);
+    return 1;
+  }
+  Listener listener(config_path, std::move(*inherited), std::move(*notifier));
   return listener.run();
 }
 

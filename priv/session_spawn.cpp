@@ -1,0 +1,185 @@
+#include "priv/session_spawn.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <initializer_list>
+#include <vector>
+
+#include "common/io.hpp"
+#include "common/log.hpp"
+#include "common/tls_context.hpp"
+#include "priv/session_monitor.hpp"
+
+namespace wftpd {
+namespace {
+
+// The signals the listener handles or ignores; a monitor starts with all of them at default.
+constexpr std::initializer_list<int> kSignalsReset = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE};
+
+// The arguments of `wardenftpd --session ID --prior-failures N [--implicit-tls]`.
+class SessionArguments {
+ public:
+  explicit SessionArguments(const SessionLaunch& launch)
+      : id_(launch.session_id), failures_(std::to_string(launch.prior_failures)) {
+    argv_ = {arg0_, session_, id_.data(), prior_failures_, failures_.data()};
+    if (launch.implicit_tls) argv_.push_back(implicit_);
+    argv_.push_back(nullptr);
+  }
+  // argv_ points into this object.
+  SessionArguments(const SessionArguments&) = delete;
+  SessionArguments& operator=(const SessionArguments&) = delete;
+  char* const* argv() { return argv_.data(); }
+
+ private:
+  char arg0_[11] = "wardenftpd";
+  char session_[10] = "--session";
+  char prior_failures_[17] = "--prior-failures";
+  char implicit_[15] = "--implicit-tls";
+  std::string id_;
+  std::string failures_;
+  std::vector<char*> argv_;
+};
+
+// The fixed layout as (source, target) pairs: 0,1 /dev/null, (2 stays: the log), 3 client,
+// 4 configuration, 5 the empty network namespace, 6 the TLS bundle (tls_enable only; /dev/null
+// otherwise, so that 7 lands where the monitor expects it), 7 the report pipe.
+std::vector<std::pair<int, int>> fixed_layout(const SessionLaunch& launch) {
+  return {{launch.devnull, 0},
+          {launch.devnull, 1},
+          {launch.client, kSessionClientFd},
+          {launch.config, kSessionConfigFd},
+          {launch.netns, kSessionNetnsFd},
+          {launch.tls_bundle >= 0 ? launch.tls_bundle : launch.devnull, kSessionTlsFd},
+          {launch.report, kSessionReportFd}};
+}
+
+}  // namespace
+
+Result<UniqueFd> move_high(UniqueFd fd) {
+  UniqueFd high(::fcntl(fd.get(), F_DUPFD_CLOEXEC, kFirstHighFd));
+  if (!high) return system_error("fcntl(F_DUPFD_CLOEXEC)", errno);
+  return high;
+}
+
+Result<UniqueFd> make_sealed_memfd(const char* name, std::string_view bytes) {
+  UniqueFd fd(::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd) return system_error("memfd_create", errno);
+  auto written = write_all(fd.get(), bytes);
+  if (!written) return written.error();
+  // SECURITY: sealed, so no process holding the descriptor can change what later sessions read.
+  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    return system_error("fcntl(F_ADD_SEALS)", errno);
+  }
+  return fd;
+}
+
+Result<UniqueFd> seal_tls_credentials(const Config& config) {
+  auto credentials = load_tls_credentials(config);
+  if (!credentials) return credentials.error();
+  if (!credentials->warning.empty()) log_warning(credentials->warning);
+  auto sealed = make_sealed_memfd("wardenftpd-tls", credentials->bundle);
+  wipe(credentials->bundle);
+  if (!sealed) return sealed.error();
+  return move_high(std::move(*sealed));
+}
+
+// The listener creates one namespace and every sandboxed child of every session joins it
+// (setns), which costs far less per session than creating and tearing down a namespace each
+// time (inetd mode creates one per connection). It has only a loopback interface that is down,
+// and the children that join it cannot create sockets at all (seccomp); the namespace is their
+// second wall.
+Result<UniqueFd> create_empty_network_namespace() {
+  // Two pipes: the helper child says when it is in its new namespace; the parent says when it
+  // has opened that namespace (so the child must stay alive until then).
+  int ready_pipe[2], done_pipe[2];
+  if (::pipe2(ready_pipe, O_CLOEXEC) != 0) return system_error("pipe2", errno);
+  UniqueFd ready_read(ready_pipe[0]), ready_write(ready_pipe[1]);
+  if (::pipe2(done_pipe, O_CLOEXEC) != 0) return system_error("pipe2", errno);
+  UniqueFd done_read(done_pipe[0]), done_write(done_pipe[1]);
+  const pid_t child = ::fork();
+  if (child < 0) return system_error("fork", errno);
+  if (child == 0) {
+    done_write.reset();
+    ready_read.reset();
+    char byte = ::unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+    [[maybe_unused]] const ssize_t sent = ::write(ready_write.get(), &byte, 1);
+    [[maybe_unused]] const ssize_t got = ::read(done_read.get(), &byte, 1);  // EOF: parent done
+    _exit(0);
+  }
+  ready_write.reset();
+  done_read.reset();
+  char answer = 'n';
+  ssize_t got;
+  do {
+    got = ::read(ready_read.get(), &answer, 1);
+  } while (got < 0 && errno == EINTR);
+  UniqueFd netns;
+  int open_errno = 0;
+  if (got == 1 && answer == 'y') {
+    netns.reset(::open(("/proc/" + std::to_string(child) + "/ns/net").c_str(), O_RDONLY | O_CLOEXEC));
+    open_errno = errno;
+  }
+  done_write.reset();
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (got != 1) return make_error("namespace helper child ended early (status " + std::to_string(status) + ")");
+  if (answer != 'y') return make_error("unshare(CLONE_NEWNET) failed in the namespace helper child");
+  if (!netns) return system_error("open(/proc/PID/ns/net)", open_errno);
+  return netns;
+}
+
+Result<pid_t> spawn_session_monitor(const SessionLaunch& launch) {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attributes);
+  for (const auto& [source, target] : fixed_layout(launch)) {
+    posix_spawn_file_actions_adddup2(&actions, source, target);
+  }
+  posix_spawn_file_actions_addclosefrom_np(&actions, kSessionReportFd + 1);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (const int signal_number : kSignalsReset) sigaddset(&defaults, signal_number);
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setsigmask(&attributes, &empty);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+  SessionArguments arguments(launch);
+  char* envp[] = {nullptr};
+  pid_t pid = 0;
+  // SECURITY: exec, not just fork: every session gets a fresh address-space layout and stack
+  // canary, so one connection cannot learn another's by brute force.
+  const int rc = ::posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, arguments.argv(), envp);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (rc != 0) return system_error("posix_spawn(session monitor)", rc);
+  return pid;
+}
+
+Error exec_session_monitor(const SessionLaunch& launch) {
+  for (const auto& [source, target] : fixed_layout(launch)) {
+    if (::dup2(source, target) < 0) return system_error("dup2", errno);  // clears close-on-exec
+  }
+  if (::syscall(SYS_close_range, kSessionReportFd + 1, ~0U, 0) != 0) return system_error("close_range", errno);
+  for (const int signal_number : kSignalsReset) ::signal(signal_number, SIG_DFL);
+  sigset_t empty;
+  sigemptyset(&empty);
+  if (::sigprocmask(SIG_SETMASK, &empty, nullptr) != 0) return system_error("sigprocmask", errno);
+  SessionArguments arguments(launch);
+  char* envp[] = {nullptr};
+  ::execve("/proc/self/exe", arguments.argv(), envp);
+  return system_error("execve(/proc/self/exe)", errno);
+}
+
+}  // namespace wftpd
