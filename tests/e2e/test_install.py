@@ -21,6 +21,10 @@ EXPECTED = [
     "share/doc/wardenftpd/wardenftpd.conf.sample",
     "share/doc/wardenftpd/README.md",
     "share/doc/wardenftpd/SECURITY.md",
+    "lib/systemd/system/wardenftpd.service",
+    "lib/systemd/system/wardenftpd.socket",
+    "lib/systemd/system/wardenftpd-inetd.socket",
+    "lib/systemd/system/wardenftpd-inetd@.service",
 ]
 
 
