@@ -24,7 +24,8 @@ constexpr const char* kDefaultConfig = "/etc/wardenftpd/wardenftpd.conf";
 
 void usage(std::FILE* out) {
   std::fprintf(out,
-               "usage: wardenftpd [-c FILE]            run the daemon (foreground)\n"
+               "usage: wardenftpd [-c FILE] [--stderr] run the daemon (foreground); --stderr logs\n"
+               "                                       to stderr whatever log_output says\n"
                "       wardenftpd --check-config FILE  validate a configuration file\n"
                "       wardenftpd --print-config [FILE] show the effective configuration\n"
                "       wardenftpd --describe-config    every key: name, default, meaning\n"
@@ -176,17 +177,23 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::string config_path = kDefaultConfig;
-  if ((command == "-c" || command == "--config") && argc == 3) {
-    config_path = argv[2];
-  } else if (argc != 1) {
-    usage(stderr);
-    return 2;
+  bool force_stderr = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if ((arg == "-c" || arg == "--config") && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "--stderr") {
+      force_stderr = true;
+    } else {
+      usage(stderr);
+      return 2;
+    }
   }
   if (::geteuid() != 0) {
     std::fprintf(stderr, "wardenftpd: must be started as root (it drops privileges per role)\n");
     return 1;
   }
-  return wftpd::run_listener(config_path);
+  return wftpd::run_listener(config_path, force_stderr);
 }
 
 #if defined(WFTPD_SANITIZE)

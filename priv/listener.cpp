@@ -29,6 +29,7 @@
 #include "priv/login_throttle.hpp"
 #include "priv/secure_directory.hpp"
 #include "priv/session_monitor.hpp"
+#include "priv/transfer_log.hpp"
 
 #if defined(WFTPD_SANITIZE)
 #include <sanitizer/lsan_interface.h>
@@ -165,20 +166,24 @@ Result<UniqueFd> create_empty_network_namespace() {
 
 class Listener {
  public:
-  explicit Listener(std::string config_path) : config_path_(std::move(config_path)) {}
+  Listener(std::string config_path, bool force_stderr)
+      : config_path_(std::move(config_path)), force_stderr_(force_stderr) {}
   int run();
 
  private:
   Result<void> apply_config(Config config);
   void accept_clients(int listen_fd, bool implicit_tls);
-  void spawn_session(UniqueFd client, const std::string& key, bool implicit_tls);
+  void spawn_session(UniqueFd client, std::uint64_t session_id, const SocketAddress& peer,
+                     const std::string& key, bool implicit_tls);
   Result<void> bind_all(const Config& config);
   void reap_children();
   void reload();
   void shut_down();
 
   std::string config_path_;
+  const bool force_stderr_;  // --stderr: log to stderr whatever log_output says
   Config config_;
+  UniqueFd xferlog_;  // the transfer log (xferlog_enable), handed to every monitor
   UniqueFd config_memfd_;
   UniqueFd tls_memfd_;  // certificate chain and key, validated; only with tls_enable
   UniqueFd devnull_;
@@ -190,6 +195,7 @@ class Listener {
   std::vector<ListenSocket> listen_sockets_;
   struct Session {
     std::uint64_t id;
+    std::string client;  // the address, for log lines about this session
     std::string client_key;
     UniqueFd report;               // the monitor's login results ('F' failure, 'S' success)
     std::uint32_t reported = 0;    // bytes taken from it (bounded per session)
@@ -202,8 +208,18 @@ class Listener {
 };
 
 Result<void> Listener::apply_config(Config config) {
+  if (force_stderr_) config.log_output = "stderr";  // the monitors read it from the memfd
   auto chroot_dir = prepare_empty_directory(config.secure_chroot_dir);
   if (!chroot_dir) return chroot_dir;
+  // Opened anew on every reload (SIGHUP), which is how log rotation hands over a fresh file.
+  UniqueFd xferlog;
+  if (config.xferlog_enable) {
+    auto opened = open_transfer_log(config.xferlog_file);
+    if (!opened) return opened.error();
+    auto high = move_high(std::move(*opened));
+    if (!high) return high.error();
+    xferlog = std::move(*high);
+  }
   UniqueFd tls_memfd;
   if (config.tls_enable) {
     // Certificate and key are read and checked here, at start and on SIGHUP: a bad file is
@@ -222,7 +238,14 @@ Result<void> Listener::apply_config(Config config) {
   if (!memfd) return memfd.error();
   auto high = move_high(std::move(*memfd));
   if (!high) return high.error();
+  // Last, as the only step that changes process state: nothing can fail after it.
+  auto log = open_log(framing_of(config), config.syslog_socket);
+  if (!log) {
+    return make_error("cannot log to syslog (" + log.error().message +
+                      "); set log_output=stderr or start wardenftpd with --stderr");
+  }
   config_memfd_ = std::move(*high);
+  xferlog_ = std::move(xferlog);
   tls_memfd_ = std::move(tls_memfd);
   config_ = std::move(config);
   limits_.set_limits(config_.max_per_ip, config_.connect_rate_per_ip);
@@ -230,21 +253,25 @@ Result<void> Listener::apply_config(Config config) {
   return ok_result();
 }
 
-void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool implicit_tls) {
-  const std::uint64_t session_id = next_session_id_++;
+void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id,
+                             const SocketAddress& peer, const std::string& key,
+                             bool implicit_tls) {
+  const std::string client_host = peer.host_string();
+  const std::string peer_text = peer.to_string();
+  const auto log_here = [&](LogLevel level, const std::string& message) {
+    log_connection(level, session_id, client_host, message);
+  };
   auto moved = move_high(std::move(accepted));
   if (!moved) {
-    log_error(moved.error().message);
+    log_here(LogLevel::kError, moved.error().message);
     return;
   }
   UniqueFd client = std::move(*moved);
-  auto peer = SocketAddress::peer_of(client.get());
-  const std::string peer_text = peer ? peer->to_string() : "unknown";
 
   // The monitor reports each login attempt's result on this pipe (throttling across sessions).
   int report_pipe[2];
   if (::pipe2(report_pipe, O_CLOEXEC) != 0) {
-    log_error(system_error("pipe2", errno).message);
+    log_here(LogLevel::kError, system_error("pipe2", errno).message);
     return;
   }
   UniqueFd report_read(report_pipe[0]);
@@ -253,7 +280,7 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool imp
   ::fcntl(report_write.get(), F_SETFL, O_NONBLOCK);
   auto report_high = move_high(std::move(report_write));
   if (!report_high) {
-    log_error(report_high.error().message);
+    log_here(LogLevel::kError, report_high.error().message);
     return;
   }
   report_write = std::move(*report_high);
@@ -263,8 +290,10 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool imp
   posix_spawnattr_t attributes;
   posix_spawn_file_actions_init(&actions);
   posix_spawnattr_init(&attributes);
-  // The fixed layout: 0,1 /dev/null, 2 the log (our stderr), 3 client, 4 configuration,
-  // 5 the empty network namespace, 6 the TLS bundle (tls_enable only).
+  // The fixed layout: 0,1 /dev/null, 2 the log (our stderr or syslog socket), 3 client,
+  // 4 configuration, 5 the empty network namespace, 6 the TLS bundle (tls_enable only),
+  // 7 the report pipe, 8 the transfer log (xferlog_enable only).
+  posix_spawn_file_actions_adddup2(&actions, log_descriptor(), 2);
   posix_spawn_file_actions_adddup2(&actions, devnull_.get(), 0);
   posix_spawn_file_actions_adddup2(&actions, devnull_.get(), 1);
   posix_spawn_file_actions_adddup2(&actions, client.get(), kSessionClientFd);
@@ -274,7 +303,8 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool imp
   posix_spawn_file_actions_adddup2(&actions, tls_memfd_ ? tls_memfd_.get() : devnull_.get(),
                                    kSessionTlsFd);
   posix_spawn_file_actions_adddup2(&actions, report_write.get(), kSessionReportFd);
-  posix_spawn_file_actions_addclosefrom_np(&actions, kSessionReportFd + 1);
+  if (xferlog_) posix_spawn_file_actions_adddup2(&actions, xferlog_.get(), kSessionXferlogFd);
+  posix_spawn_file_actions_addclosefrom_np(&actions, (xferlog_ ? kSessionXferlogFd : kSessionReportFd) + 1);
   sigset_t defaults;
   sigemptyset(&defaults);
   for (const int signal_number : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE}) {
@@ -304,15 +334,16 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool imp
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (rc != 0) {
-    log_error(system_error("posix_spawn(session monitor)", rc).message);
+    log_here(LogLevel::kError, system_error("posix_spawn(session monitor)", rc).message);
     if (!implicit_tls) {
       (void)write_all(client.get(), "421 Service not available, closing control connection.\r\n");
     }
     return;
   }
-  sessions_[pid] = Session{session_id, key, std::move(report_read), 0};
+  sessions_[pid] = Session{session_id, client_host, key, std::move(report_read), 0};
   limits_.session_started(key);
-  log_info("session " + id_text + " from " + peer_text + " (monitor pid " + std::to_string(pid) + ")");
+  log_here(LogLevel::kInfo, "session " + id_text + " from " + peer_text + " (monitor pid " +
+                                std::to_string(pid) + ")");
 }
 
 void Listener::accept_clients(int listen_fd, bool implicit_tls) {
@@ -327,9 +358,15 @@ void Listener::accept_clients(int listen_fd, bool implicit_tls) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       return;
     }
+    // Every accepted connection gets a session id, refused ones too, so that every log line
+    // about a connection names one.
+    const std::uint64_t session_id = next_session_id_++;
+    const std::string peer_text = peer.to_string();
+    const std::string client_host = peer.host_string();
     if (sessions_.size() >= config_.max_clients) {
-      log_warning("refusing " + peer.to_string() + ": max_clients (" +
-                  std::to_string(config_.max_clients) + ") reached");
+      log_connection(LogLevel::kWarning, session_id, client_host,
+                     "refusing " + peer_text + ": max_clients (" +
+                         std::to_string(config_.max_clients) + ") reached");
       // Non-blocking best effort: a client that does not read does not stall the listener.
       // (A client of the implicit TLS port expects TLS, not a clear reply: it is just closed.)
       if (!implicit_tls) {
@@ -341,15 +378,17 @@ void Listener::accept_clients(int listen_fd, bool implicit_tls) {
     const auto decision = limits_.admit(key, std::chrono::steady_clock::now());
     if (decision != ClientLimits::Decision::kAllow) {
       const bool too_many = decision == ClientLimits::Decision::kTooManySessions;
-      log_warning("refusing " + peer.to_string() + ": " +
-                  (too_many ? "max_per_ip (" + std::to_string(config_.max_per_ip) + ") reached"
-                            : "connect_rate_per_ip (" + std::to_string(config_.connect_rate_per_ip) +
-                                  "/s) exceeded"));
+      log_connection(LogLevel::kWarning, session_id, client_host,
+                     "refusing " + peer_text + ": " +
+                         (too_many ? "max_per_ip (" + std::to_string(config_.max_per_ip) + ") reached"
+                                   : "connect_rate_per_ip (" +
+                                         std::to_string(config_.connect_rate_per_ip) +
+                                         "/s) exceeded"));
       const std::string_view text = too_many ? kTooManyFromAddress : kTooFast;
       if (!implicit_tls) ::send(client.get(), text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
       continue;
     }
-    spawn_session(std::move(client), key, implicit_tls);
+    spawn_session(std::move(client), session_id, peer, key, implicit_tls);
   }
 }
 
@@ -397,7 +436,8 @@ void Listener::reap_children() {
                         : WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS
                             ? std::string("was killed by its seccomp filter (SIGSYS)")
                             : "was killed by signal " + std::to_string(WTERMSIG(status));
-      log_warning("session " + std::to_string(it->second.id) + " monitor " + how);
+      log_connection(LogLevel::kWarning, it->second.id, it->second.client,
+                     "session " + std::to_string(it->second.id) + " monitor " + how);
     }
     read_report(it->second);  // what the monitor wrote before it ended
     limits_.session_ended(it->second.client_key);
@@ -587,9 +627,9 @@ Result<Config> load_config_file(const std::string& path) {
   return config;
 }
 
-int run_listener(const std::string& config_path) {
-  set_log_context("listener");
-  Listener listener(config_path);
+int run_listener(const std::string& config_path, bool force_stderr) {
+  set_log_role("listener");
+  Listener listener(config_path, force_stderr);
   return listener.run();
 }
 
