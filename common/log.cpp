@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -29,11 +30,23 @@ struct LogState {
   LogFraming framing;
   int fd = STDERR_FILENO;
   std::string syslog_path;  // set in the listener only: it may reconnect
+  dev_t syslog_device = 0;  // the socket file connected to, to notice when it is replaced
+  ino_t syslog_inode = 0;
+  timespec syslog_changed{};  // with the inode: inode numbers of deleted files are reused
 };
 
 LogState& state() {
   static LogState instance;
   return instance;
+}
+
+void remember_socket_file() {
+  LogState& s = state();
+  struct stat st{};
+  if (::stat(s.syslog_path.c_str(), &st) != 0) return;
+  s.syslog_device = st.st_dev;
+  s.syslog_inode = st.st_ino;
+  s.syslog_changed = st.st_ctim;
 }
 
 Result<int> open_syslog_socket(const std::string& path) {
@@ -70,6 +83,7 @@ bool reconnect_syslog() {
   if (!fresh) return false;
   const bool replaced = ::dup3(*fresh, s.fd, O_CLOEXEC) == s.fd;
   ::close(*fresh);
+  remember_socket_file();
   return replaced;
 }
 
@@ -157,7 +171,20 @@ Result<void> open_log(const LogFraming& framing, const std::string& syslog_path)
   s.fd = high;
   s.syslog_path = syslog_path;
   s.framing = framing;
+  remember_socket_file();
   return ok_result();
+}
+
+void refresh_syslog_connection() {
+  LogState& s = state();
+  if (s.syslog_path.empty()) return;
+  struct stat st{};
+  if (::stat(s.syslog_path.c_str(), &st) == 0 && st.st_dev == s.syslog_device &&
+      st.st_ino == s.syslog_inode && st.st_ctim.tv_sec == s.syslog_changed.tv_sec &&
+      st.st_ctim.tv_nsec == s.syslog_changed.tv_nsec) {
+    return;
+  }
+  (void)reconnect_syslog();
 }
 
 int log_descriptor() { return state().fd; }

@@ -34,6 +34,10 @@ const LogFraming& log_framing();
 // ECONNREFUSED, ENOTCONN) reconnects once and retries; a line that still cannot be sent goes to
 // the listener's stderr.
 Result<void> open_log(const LogFraming& framing, const std::string& syslog_path);
+// Listener only, before it hands the log descriptor to a new session: if the syslog daemon's
+// socket file was replaced (the daemon restarted), reconnects, so the session's monitor (which
+// cannot reconnect) gets a working socket.
+void refresh_syslog_connection();
 // The descriptor lines go to (the listener hands it to each monitor as fd 2).
 int log_descriptor();
 

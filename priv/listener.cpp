@@ -286,6 +286,7 @@ void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id,
   report_write = std::move(*report_high);
   const std::uint32_t prior_failures = throttle_.recent_failures(key, std::chrono::steady_clock::now());
 
+  refresh_syslog_connection();
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attributes;
   posix_spawn_file_actions_init(&actions);
