@@ -189,6 +189,23 @@ void refresh_syslog_connection() {
 
 int log_descriptor() { return state().fd; }
 
+std::pair<std::string, std::string> log_line_frame(LogLevel level) {
+  static constexpr std::string_view kMark = "MESSAGE-GOES-HERE";
+  LogState& s = state();
+  LogRecord record;
+  record.level = level;
+  ::clock_gettime(CLOCK_REALTIME, &record.time);
+  record.role = s.role;
+  record.pid = ::getpid();
+  record.session = s.session;
+  record.client = s.client;
+  record.message = kMark;
+  const std::string line = format_log_record(record, s.framing);
+  const auto at = line.find(kMark);
+  if (at == std::string::npos) return {line, "\n"};
+  return {line.substr(0, at), line.substr(at + kMark.size())};
+}
+
 void log_line(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
   log_record(level, state().session, state().client, message, fields);
 }

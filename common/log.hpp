@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/config.hpp"
 #include "common/log_format.hpp"
@@ -48,6 +49,10 @@ void log_line(LogLevel level, std::string_view message, std::initializer_list<Lo
 // A listener line about one connection: carries that connection's session id and address.
 void log_connection(LogLevel level, std::uint64_t session, std::string_view client,
                     std::string_view message, std::initializer_list<LogField> fields = {});
+
+// What goes before and after a message in a line logged now at `level` (for a line that must be
+// written where no formatting can run: the monitor's seccomp violation report).
+std::pair<std::string, std::string> log_line_frame(LogLevel level);
 
 inline void log_error(std::string_view message) { log_line(LogLevel::kError, message); }
 inline void log_warning(std::string_view message) { log_line(LogLevel::kWarning, message); }

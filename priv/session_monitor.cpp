@@ -788,6 +788,11 @@ int SessionMonitor::run() {
   spec.change_identity = false;
   spec.violation_report_fd = STDERR_FILENO;  // the monitor's stderr is the log
   spec.violation_format = policy::ReportFormat::kLine;
+  // The report is written from the SIGSYS handler, which cannot format: it gets the framing of
+  // this session's log lines now (with a syslog datagram or a JSON line, a bare text line would
+  // be malformed). Its timestamp is therefore the sandbox's start.
+  const auto [violation_prefix, violation_suffix] = log_line_frame(LogLevel::kError);
+  policy::set_violation_line_frame(violation_prefix, violation_suffix);
   spec.root = config_.secure_chroot_dir;
   // SECURITY: the monitor keeps only CAP_KILL, to stop children that run under other uids,
   // and CAP_NET_BIND_SERVICE only when active connections must come from port 20.
