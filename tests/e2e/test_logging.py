@@ -158,6 +158,34 @@ class SyslogTest(unittest.TestCase):
             finally:
                 receiver.close()
 
+    def test_json_over_syslog_is_one_object_per_datagram(self):
+        with Daemon(start=False) as d:
+            receiver = SyslogReceiver(os.path.join(d.tmp, "log.sock"))
+            try:
+                d.write_config(log_output="syslog", syslog_socket=receiver.path, log_format="json")
+                header = re.compile(rb"^<(\d+)>[A-Z][a-z]{2} [ 1-3]\d \d\d:\d\d:\d\d wardenftpd\[(\d+)\]: ")
+                datagrams = lambda: [header.match(x) and json.loads(x[header.match(x).end():])
+                                     for x in receiver.drain()]
+                d.start(listening=lambda: any(o and o["msg"].startswith("listening on")
+                                              for o in datagrams()))
+                ftp = d.ftp()
+                ftp.quit()
+                self.assertTrue(wait_until(lambda: any(o and o["msg"] == "session ended"
+                                                       for o in datagrams())))
+                for raw in receiver.drain():
+                    match = header.match(raw)
+                    self.assertIsNotNone(match, raw)
+                    obj = json.loads(raw[match.end():])
+                    self.assertEqual(int(match.group(2)), obj["pid"])
+                    self.assertEqual(int(match.group(1)), 24 + SEVERITY[obj["level"]])
+                    if obj["role"] == "monitor":
+                        self.assertEqual(obj["client"], "127.0.0.1")
+                        self.assertIsInstance(obj["session"], int)
+                logins = [json.loads(x[header.match(x).end():]) for x in receiver.drain()]
+                self.assertEqual([o["user"] for o in logins if o.get("event") == "login"], ["demo"])
+            finally:
+                receiver.close()
+
     def test_listener_reconnects_when_the_syslog_daemon_restarts(self):
         with Daemon(start=False) as d:
             receiver = SyslogReceiver(os.path.join(d.tmp, "log.sock"))
