@@ -210,6 +210,21 @@ void log_line(LogLevel level, std::string_view message, std::initializer_list<Lo
   log_record(level, state().session, state().client, message, fields);
 }
 
+void log_start_error(std::string_view message) {
+  log_line(LogLevel::kError, message);
+  LogState& s = state();
+  if (s.fd == STDERR_FILENO) return;
+  LogFraming framing = s.framing;
+  framing.output = LogOutput::kStderr;
+  LogRecord record;
+  record.level = LogLevel::kError;
+  ::clock_gettime(CLOCK_REALTIME, &record.time);
+  record.role = s.role;
+  record.pid = ::getpid();
+  record.message = message;
+  (void)write_once(STDERR_FILENO, format_log_record(record, framing));
+}
+
 void log_connection(LogLevel level, std::uint64_t session, std::string_view client,
                     std::string_view message, std::initializer_list<LogField> fields) {
   log_record(level, session, client, message, fields);

@@ -54,6 +54,10 @@ void log_connection(LogLevel level, std::uint64_t session, std::string_view clie
 // written where no formatting can run: the monitor's seccomp violation report).
 std::pair<std::string, std::string> log_line_frame(LogLevel level);
 
+// An error that stops the daemon from starting: logged, and with syslog output also written to
+// stderr, so that whoever started the daemon sees why it did not start.
+void log_start_error(std::string_view message);
+
 inline void log_error(std::string_view message) { log_line(LogLevel::kError, message); }
 inline void log_warning(std::string_view message) { log_line(LogLevel::kWarning, message); }
 inline void log_info(std::string_view message) { log_line(LogLevel::kInfo, message); }

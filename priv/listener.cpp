@@ -495,46 +495,46 @@ void Listener::shut_down() {
 int Listener::run() {
   auto config = load_config_file(config_path_);
   if (!config) {
-    log_error(config.error().message);
+    log_start_error(config.error().message);
     return 1;
   }
   auto applied = apply_config(std::move(*config));
   if (!applied) {
-    log_error(applied.error().message);
+    log_start_error(applied.error().message);
     return 1;
   }
   auto devnull = move_high(UniqueFd(::open("/dev/null", O_RDWR | O_CLOEXEC)));
   if (!devnull) {
-    log_error("/dev/null: " + devnull.error().message);
+    log_start_error("/dev/null: " + devnull.error().message);
     return 1;
   }
   devnull_ = std::move(*devnull);
   auto netns = create_empty_network_namespace();
   if (!netns) {
-    log_error("empty network namespace for sessions: " + netns.error().message);
+    log_start_error("empty network namespace for sessions: " + netns.error().message);
     return 1;
   }
   auto netns_high = move_high(std::move(*netns));
   if (!netns_high) {
-    log_error(netns_high.error().message);
+    log_start_error(netns_high.error().message);
     return 1;
   }
   empty_netns_ = std::move(*netns_high);
   auto bound = bind_all(config_);
   if (!bound) {
-    log_error(bound.error().message);
+    log_start_error(bound.error().message);
     return 1;
   }
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-    log_error(system_error("pipe2", errno).message);
+    log_start_error(system_error("pipe2", errno).message);
     return 1;
   }
   UniqueFd signal_read(pipe_fds[0]);
   UniqueFd signal_write(pipe_fds[1]);
   auto handlers = install_signal_handlers(signal_write.get());
   if (!handlers) {
-    log_error(handlers.error().message);
+    log_start_error(handlers.error().message);
     return 1;
   }
   std::string where;

@@ -203,6 +203,24 @@ class SyslogTest(unittest.TestCase):
             finally:
                 receiver.close()
 
+    def test_start_failure_is_also_on_stderr_with_syslog_output(self):
+        with Daemon(start=False) as d:
+            receiver = SyslogReceiver(os.path.join(d.tmp, "log.sock"))
+            blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                blocker.bind(("127.0.0.1", 0))
+                blocker.listen(1)
+                d.write_config(log_output="syslog", syslog_socket=receiver.path,
+                               listen_address="127.0.0.1", listen_port=blocker.getsockname()[1])
+                result = subprocess.run([harness.BINARY, "-c", d.config_file],
+                                        capture_output=True, timeout=30)
+                self.assertEqual(result.returncode, 1)
+                self.assertIn(b"Address already in use", result.stderr)
+                self.assertTrue(receiver.wait_for("Address already in use"))
+            finally:
+                blocker.close()
+                receiver.close()
+
     def test_unreachable_syslog_fails_at_start_unless_stderr_is_forced(self):
         with Daemon(start=False) as d:
             missing = os.path.join(d.tmp, "no-such.sock")
