@@ -19,9 +19,9 @@ SYSLOG_LINE = re.compile(
 SEVERITY = {"error": 3, "warning": 4, "info": 6, "debug": 7}
 
 # A file name with what a client should not be able to smuggle into a log: quotes, backslashes,
-# control bytes (ESC, BEL), DEL, a space and UTF-8 (the server drops invalid UTF-8 from paths,
-# so invalid UTF-8 is tried in the user name instead).
-HOSTILE_NAME = b'q"uo\\te \x01\x07\x1b[31m\x7f\xc3\xa9 end.txt'
+# control bytes (ESC, BEL), DEL, a space, UTF-8 and invalid UTF-8. (No 0xff: that is Telnet IAC,
+# which the control connection interprets, as RFC 854 says.)
+HOSTILE_NAME = b'q"uo\\te \x01\x07\x1b[31m\x7f\xc3\xa9\xfe\x80 end.txt'
 
 
 class SyslogReceiver:
@@ -243,7 +243,7 @@ class JsonLogTest(unittest.TestCase):
 
     def test_every_line_is_json_and_hostile_bytes_stay_escaped(self):
         with Daemon(config={"log_format": "json"}) as d:
-            replies = raw_login(d.port, b'ev"il\\' + b"\x01\x1b[2J\x7f\xff\xfe\xc3{\"forged\":1}",
+            replies = raw_login(d.port, b'ev"il\\' + b"\x01\x1b[2J\x7f\xc3\x28\xfe\x80{\"forged\":1}",
                                 b"wrong")
             self.assertTrue(replies[2].startswith(b"530"), replies)
             ftp = d.ftp()
@@ -279,9 +279,8 @@ class JsonLogTest(unittest.TestCase):
                     self.assertIsInstance(r["session"], int)
             failed = [r for r in records if r.get("event") == "login-failed"]
             self.assertEqual(len(failed), 1, records)
-            # (The control connection drops bytes >= 0x80 before anything sees them; invalid
-            # UTF-8 in JSON is covered by the unit tests.)
-            self.assertEqual(failed[0]["user"], 'ev"il\\x5c\\x01\\x1b[2J\\x7f{"forged":1}')
+            self.assertEqual(failed[0]["user"],
+                             'ev"il\\x5c\\x01\\x1b[2J\\x7f\\xc3(\\xfe\\x80{"forged":1}')
             self.assertNotIn("forged", [k for r in records for k in r])
             logins = [r for r in records if r.get("event") == "login"]
             self.assertEqual([r["user"] for r in logins], ["demo"])
@@ -290,7 +289,7 @@ class JsonLogTest(unittest.TestCase):
             t = transfers[0]
             self.assertEqual((t["direction"], t["bytes"], t["status"], t["type"], t["user"]),
                              ("in", "1000", "complete", "binary", "demo"))
-            self.assertIn('q"uo\\x5cte \\x01\\x07\\x1b[31m\\x7f\\xc3\\xa9 end.txt', t["path"])
+            self.assertIn('q"uo\\x5cte \\x01\\x07\\x1b[31m\\x7f\\xc3\\xa9\\xfe\\x80 end.txt', t["path"])
             # Both sessions' lines carry different session ids.
             self.assertEqual(len({r["session"] for r in records if r["role"] == "monitor"}), 2)
 
