@@ -157,6 +157,26 @@ KeyHandler bool_key(std::string_view name, std::string_view description, bool Co
                     }};
 }
 
+// A key whose value is one of a fixed set of words.
+KeyHandler choice_key(std::string_view name, std::string_view description,
+                      std::string Config::*field, std::vector<std::string_view> choices) {
+  return KeyHandler{{name, description},
+                    [field, choices](Config& config, std::string_view value) -> Result<void> {
+                      for (const auto choice : choices) {
+                        if (value == choice) {
+                          config.*field = std::string(value);
+                          return ok_result();
+                        }
+                      }
+                      std::string expected;
+                      for (const auto choice : choices) {
+                        expected += (expected.empty() ? "" : ", ") + std::string(choice);
+                      }
+                      return make_error("expected one of " + expected);
+                    },
+                    [field](const Config& config) { return config.*field; }};
+}
+
 // An OpenSSL list (ciphers, suites, groups): names, ':', '+', '-', '!', '@', '=' only. OpenSSL
 // itself checks the names when the listener builds its contexts.
 KeyHandler cipher_key(std::string_view name, std::string_view description,
@@ -363,6 +383,32 @@ const std::vector<KeyHandler>& handlers() {
          return ok_result();
        },
        [](const Config& c) { return c.log_level; }},
+      choice_key("log_output",
+                 "Where log lines go: syslog (a datagram socket connected to syslog_socket; "
+                 "the listener opens it and hands it to every session) or stderr. "
+                 "wardenftpd --stderr overrides it for a run in the foreground.",
+                 &Config::log_output, {"syslog", "stderr"}),
+      choice_key("log_format",
+                 "text (one line per event) or json (one JSON object per line: ts, level, "
+                 "role, pid, session, client, msg and, for logins and transfers, event fields). "
+                 "With syslog output the JSON object is the syslog message.",
+                 &Config::log_format, {"text", "json"}),
+      path_key("syslog_socket",
+               "The syslog daemon's local datagram socket (log_output=syslog).",
+               &Config::syslog_socket),
+      choice_key("syslog_facility", "Syslog facility: daemon, ftp, user or local0..local7.",
+                 &Config::syslog_facility,
+                 {"daemon", "ftp", "user", "local0", "local1", "local2", "local3", "local4",
+                  "local5", "local6", "local7"}),
+      bool_key("xferlog_enable",
+               "yes: one line per file transfer (RETR, STOR, APPE, STOU; complete or not) in "
+               "xferlog_file, in the wu-ftpd xferlog format that log analysers read.",
+               &Config::xferlog_enable),
+      path_key("xferlog_file",
+               "The transfer log (xferlog_enable). Opened by the listener (append, created mode "
+               "0640) at start and reopened on SIGHUP (log rotation); its directory must be "
+               "root's and not writable by others.",
+               &Config::xferlog_file),
   };
   return table;
 }

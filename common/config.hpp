@@ -44,6 +44,12 @@ struct Config {
   std::string anon_root = "/srv/ftp";
   std::string anon_upload_dir;          // drop box inside anon_root ("/incoming"); empty: none
   std::string log_level = "info";
+  std::string log_output = "syslog";       // syslog or stderr (wardenftpd --stderr forces stderr)
+  std::string log_format = "text";         // text or json (one JSON object per line)
+  std::string syslog_socket = "/dev/log";  // the syslog daemon's datagram socket
+  std::string syslog_facility = "daemon";  // daemon, ftp, user, local0..local7
+  bool xferlog_enable = false;             // a wu-ftpd format transfer log
+  std::string xferlog_file = "/var/log/xferlog";
   // FTPS (RFC 4217). TLS is offered only with tls_enable; the key never reaches a post-auth child
   // while require_tls_session_reuse is on.
   bool tls_enable = false;

@@ -59,6 +59,19 @@ Result<ControlTlsState> decode_tls_state(WireReader& in) {
   return tls;
 }
 
+void encode_u64(WireWriter& out, std::uint64_t value) {
+  out.u32(static_cast<std::uint32_t>(value >> 32));
+  out.u32(static_cast<std::uint32_t>(value));
+}
+
+Result<std::uint64_t> decode_u64(WireReader& in) {
+  auto high = in.u32();
+  if (!high) return high.error();
+  auto low = in.u32();
+  if (!low) return low.error();
+  return (std::uint64_t{*high} << 32) | *low;
+}
+
 }  // namespace
 
 std::string_view message_type_name(std::uint16_t type) {
@@ -76,6 +89,7 @@ std::string_view message_type_name(std::uint16_t type) {
     case MessageType::kActiveTarget: return "ActiveTarget";
     case MessageType::kActiveReady: return "ActiveReady";
     case MessageType::kLogEvent: return "LogEvent";
+    case MessageType::kTransferDone: return "TransferDone";
   }
   return "unknown";
 }
@@ -197,6 +211,44 @@ Result<LogEvent> LogEvent::decode(WireReader& in) {
   auto text = in.bytes(kMaxReasonLength);
   if (!text) return text.error();
   return LogEvent{static_cast<EventLevel>(*level), std::move(*text)};
+}
+
+void TransferDone::encode(WireWriter& out) const {
+  out.u8(static_cast<std::uint8_t>(direction));
+  out.u8(ascii ? 1 : 0);
+  out.u8(complete ? 1 : 0);
+  encode_u64(out, bytes);
+  encode_u64(out, milliseconds);
+  out.bytes(path);
+}
+
+Result<TransferDone> TransferDone::decode(WireReader& in) {
+  TransferDone message;
+  auto direction = in.u8();
+  if (!direction) return direction.error();
+  if (*direction < 1 || *direction > 2) return make_error("transfer direction out of range");
+  message.direction = static_cast<TransferDirection>(*direction);
+  auto ascii = decode_bool(in);
+  if (!ascii) return ascii.error();
+  auto complete = decode_bool(in);
+  if (!complete) return complete.error();
+  auto bytes = decode_u64(in);
+  if (!bytes) return bytes.error();
+  auto milliseconds = decode_u64(in);
+  if (!milliseconds) return milliseconds.error();
+  // Signed 64-bit limits: what any file size or duration can be, and what the log prints.
+  if (*bytes > 0x7fffffffffffffffull || *milliseconds > 0x7fffffffffffffffull) {
+    return make_error("transfer size or duration out of range");
+  }
+  auto path = in.bytes(kMaxTransferPathLength);
+  if (!path) return path.error();
+  if (path->empty() || path->front() != '/') return make_error("transfer path is not absolute");
+  message.ascii = *ascii;
+  message.complete = *complete;
+  message.bytes = *bytes;
+  message.milliseconds = *milliseconds;
+  message.path = std::move(*path);
+  return message;
 }
 
 void PassiveListen::encode(WireWriter& out) const { out.u8(extended ? 1 : 0); }

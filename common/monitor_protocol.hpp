@@ -24,6 +24,7 @@ inline constexpr std::size_t kMaxPendingInput = 8192;
 inline constexpr std::size_t kMaxRootPathLength = 4096;
 inline constexpr std::size_t kMaxReasonLength = 512;
 inline constexpr std::size_t kMaxTlsSessionLength = 4096;
+inline constexpr std::size_t kMaxTransferPathLength = 4096;
 
 enum class MessageType : std::uint16_t {
   kLoginRequest = 1,    // pre-auth child -> monitor
@@ -39,6 +40,7 @@ enum class MessageType : std::uint16_t {
   kActiveTarget = 11,   // post-auth child -> monitor (PORT/EPRT)
   kActiveReady = 12,    // monitor -> post-auth child
   kLogEvent = 13,       // pre-auth or post-auth child -> monitor (a line for the log)
+  kTransferDone = 14,   // post-auth child -> monitor (a line for the transfer log)
 };
 
 std::string_view message_type_name(std::uint16_t type);
@@ -192,6 +194,23 @@ struct LogEvent {
   std::string text;  // at most kMaxReasonLength bytes
   void encode(WireWriter& out) const;
   static Result<LogEvent> decode(WireReader& in);
+};
+
+enum class TransferDirection : std::uint8_t { kIncoming = 1, kOutgoing = 2 };  // STOR / RETR
+
+// A file transfer (RETR, STOR, APPE, STOU) ended, complete or not, after its data connection was
+// opened: the post-auth child reports it for the transfer log. SECURITY: the monitor accepts at
+// most one report per data connection it handed out, and escapes the path when it writes it.
+struct TransferDone {
+  static constexpr MessageType kType = MessageType::kTransferDone;
+  TransferDirection direction = TransferDirection::kOutgoing;
+  bool ascii = false;     // TYPE A (else binary)
+  bool complete = false;  // 226 sent (else aborted, cut off or failed)
+  std::uint64_t bytes = 0;          // data-connection bytes moved (at most 2^63 - 1)
+  std::uint64_t milliseconds = 0;   // from the data connection's start to the transfer's end
+  std::string path;  // the file as the user sees it (absolute in the user's root)
+  void encode(WireWriter& out) const;
+  static Result<TransferDone> decode(WireReader& in);
 };
 
 struct DecodedHeader {

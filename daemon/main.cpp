@@ -25,12 +25,15 @@ constexpr const char* kDefaultConfig = "/etc/wardenftpd/wardenftpd.conf";
 
 void usage(std::FILE* out) {
   std::fprintf(out,
-               "usage: wardenftpd [-c FILE]            run the daemon (foreground); under systemd,\n"
-               "                                       sockets passed with LISTEN_FDS are used instead\n"
-               "                                       of binding, and NOTIFY_SOCKET gets READY=1\n"
-               "       wardenftpd --inetd [--implicit-tls] [-c FILE]  serve the one connection on\n"
-               "                                       stdin (inetd, or systemd Accept=yes); implicit\n"
-               "                                       TLS also when its local port is tls_implicit_port\n"
+               "usage: wardenftpd [-c FILE] [--stderr] run the daemon (foreground); --stderr logs\n"
+               "                                       to stderr whatever log_output says; under\n"
+               "                                       systemd, sockets passed with LISTEN_FDS are\n"
+               "                                       used instead of binding, and NOTIFY_SOCKET\n"
+               "                                       gets READY=1\n"
+               "       wardenftpd --inetd [--implicit-tls] [--stderr] [-c FILE]\n"
+               "                                       serve the one connection on stdin (inetd, or\n"
+               "                                       systemd Accept=yes); implicit TLS also when its\n"
+               "                                       local port is tls_implicit_port\n"
                "       wardenftpd --check-config FILE  validate a configuration file\n"
                "       wardenftpd --print-config [FILE] show the effective configuration\n"
                "       wardenftpd --describe-config    every key: name, default, meaning\n"
@@ -184,6 +187,7 @@ int main(int argc, char** argv) {
   std::string config_path = kDefaultConfig;
   bool inetd = false;
   wftpd::InetdOptions inetd_options;
+  bool force_stderr = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if ((arg == "-c" || arg == "--config") && i + 1 < argc) {
@@ -192,6 +196,8 @@ int main(int argc, char** argv) {
       inetd = true;
     } else if (arg == "--implicit-tls") {
       inetd_options.implicit_tls = true;
+    } else if (arg == "--stderr") {
+      force_stderr = true;
     } else {
       usage(stderr);
       return 2;
@@ -207,9 +213,10 @@ int main(int argc, char** argv) {
   }
   if (inetd) {
     inetd_options.config_path = config_path;
+    inetd_options.force_stderr = force_stderr;
     return wftpd::run_inetd_session(inetd_options);
   }
-  return wftpd::run_listener(config_path);
+  return wftpd::run_listener(config_path, force_stderr);
 }
 
 #if defined(WFTPD_SANITIZE)

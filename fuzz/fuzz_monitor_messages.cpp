@@ -48,6 +48,12 @@ void check_fields(const LogEvent& m) {
   const auto v = static_cast<unsigned>(m.level);
   FUZZ_CHECK(v >= 1 && v <= 4 && m.text.size() <= kMaxReasonLength);
 }
+void check_fields(const TransferDone& m) {
+  const auto v = static_cast<unsigned>(m.direction);
+  FUZZ_CHECK(v >= 1 && v <= 2 && m.path.size() <= kMaxTransferPathLength && !m.path.empty() &&
+             m.path.front() == '/' && m.bytes <= 0x7fffffffffffffffull &&
+             m.milliseconds <= 0x7fffffffffffffffull);
+}
 void check_fields(const PassiveReady& m) {
   const auto s = static_cast<unsigned>(m.status);
   const auto f = static_cast<unsigned>(m.family);
@@ -103,7 +109,8 @@ void try_all(std::string_view payload, std::uint16_t header_type, const std::str
 void decode_everything(std::string_view payload, std::uint16_t header_type,
                        const std::string_view* datagram) {
   try_all<LoginRequest, LoginResult, Handoff, BecomeUser, StandbyReady, StartSession,
-          PassiveListen, PassiveReady, DataConnect, DataReady, ActiveTarget, ActiveReady, LogEvent>(
+          PassiveListen, PassiveReady, DataConnect, DataReady, ActiveTarget, ActiveReady, LogEvent,
+          TransferDone>(
       payload, header_type, datagram);
 }
 

@@ -17,6 +17,8 @@ namespace {
 char g_role[32];
 int g_fd = -1;
 ReportFormat g_format = ReportFormat::kLine;
+char g_line_prefix[384] = "wardenftpd: ";
+char g_line_suffix[384] = "\n";
 
 // LogEvent framing (common/monitor_protocol.hpp), written by hand here: the handler may not
 // allocate. Type 13, reserved 0, payload length; payload: level (1 = error), u16 text length.
@@ -65,11 +67,11 @@ void on_sigsys(int, siginfo_t* info, void*) {
     std::memcpy(datagram + 11, text, length);
     [[maybe_unused]] const ssize_t sent = ::write(g_fd, datagram, 11 + length);
   } else {
-    char line[sizeof(text) + 32];
+    char line[sizeof(g_line_prefix) + sizeof(text) + sizeof(g_line_suffix)];
     std::size_t used = 0;
-    append(line, sizeof(line), used, "wardenftpd: ");
+    append(line, sizeof(line), used, g_line_prefix);
     append(line, sizeof(line), used, std::string_view(text, length));
-    append(line, sizeof(line), used, "\n");
+    append(line, sizeof(line), used, g_line_suffix);
     [[maybe_unused]] const ssize_t sent = ::write(g_fd, line, used);
   }
   ::_exit(kExitSandboxViolation);
@@ -87,6 +89,14 @@ std::size_t format_violation(char* out, std::size_t size, std::string_view role,
   append(out, size, used, ") is not allowed for role ");
   append(out, size, used, role);
   return used;
+}
+
+void set_violation_line_frame(std::string_view prefix, std::string_view suffix) {
+  for (auto [text, buffer] : {std::pair{prefix, g_line_prefix}, std::pair{suffix, g_line_suffix}}) {
+    const std::size_t n = std::min(text.size(), sizeof(g_line_prefix) - 1);
+    std::memcpy(buffer, text.data(), n);
+    buffer[n] = '\0';
+  }
 }
 
 bool install_violation_reporter(std::string_view role, int fd, ReportFormat format) {

@@ -18,6 +18,11 @@ enum class ReportFormat {
 // stays open for the life of the process. Returns false if sigaction failed.
 bool install_violation_reporter(std::string_view role, int fd, ReportFormat format);
 
+// kLine only: what goes before and after the report text, so that the line has the framing of
+// the process's other log lines (syslog priority and tag, or a JSON object). Copied (at most
+// 384 bytes each); call before install_violation_reporter. Default: "wardenftpd: " and "\n".
+void set_violation_line_frame(std::string_view prefix, std::string_view suffix);
+
 // Formats the report text into `out` (async-signal-safe); returns its length. For tests.
 std::size_t format_violation(char* out, std::size_t size, std::string_view role, long syscall);
 

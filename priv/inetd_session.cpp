@@ -13,6 +13,7 @@
 #include "priv/listener.hpp"
 #include "priv/secure_directory.hpp"
 #include "priv/session_spawn.hpp"
+#include "priv/transfer_log.hpp"
 
 namespace wftpd {
 namespace {
@@ -53,6 +54,11 @@ Result<void> start_session(const InetdOptions& options, bool& implicit_tls) {
   auto config = load_config_file(options.config_path);
   if (!config) return config.error();
   set_log_level(parse_log_level(config->log_level));
+  if (options.force_stderr) config->log_output = "stderr";  // the monitor reads it from the memfd
+  auto log = open_log(framing_of(*config), config->syslog_socket);
+  if (!log) {
+    return make_error("cannot log to syslog (" + log.error().message + "); set log_output=stderr or use --stderr");
+  }
   implicit_tls = options.implicit_tls ||
                  (config->tls_implicit_port != 0 && local->port() == config->tls_implicit_port);
   if (implicit_tls && !config->tls_enable) {
@@ -80,6 +86,14 @@ Result<void> start_session(const InetdOptions& options, bool& implicit_tls) {
   if (!netns_high) return netns_high.error();
   auto client = move_high(UniqueFd(::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0)));
   if (!client) return client.error();
+  UniqueFd xferlog;
+  if (config->xferlog_enable) {
+    auto opened = open_transfer_log(config->xferlog_file);
+    if (!opened) return opened.error();
+    auto high = move_high(std::move(*opened));
+    if (!high) return high.error();
+    xferlog = std::move(*high);
+  }
 
   SessionLaunch launch;
   launch.devnull = devnull->get();
@@ -89,7 +103,10 @@ Result<void> start_session(const InetdOptions& options, bool& implicit_tls) {
   launch.tls_bundle = tls_memfd ? tls_memfd.get() : -1;
   // No listener counts failed logins across sessions here: the monitor's reports go nowhere.
   launch.report = devnull->get();
-  launch.session_id = "inetd-" + std::to_string(::getpid());
+  launch.log = log_descriptor();
+  launch.xferlog = xferlog ? xferlog.get() : -1;
+  // Session ids are numbers; the pid is unique among the sessions running at one time.
+  launch.session_id = std::to_string(::getpid());
   launch.implicit_tls = implicit_tls;
   auto peer = SocketAddress::peer_of(STDIN_FILENO);
   log_info("session " + launch.session_id + " from " + (peer ? peer->to_string() : "unknown") + " to " +
@@ -100,7 +117,7 @@ Result<void> start_session(const InetdOptions& options, bool& implicit_tls) {
 }  // namespace
 
 int run_inetd_session(const InetdOptions& options) {
-  set_log_context("inetd");
+  set_log_role("inetd");
   // SECURITY: a classic inetd hands the connection out as stderr too; log lines (file names,
   // addresses, reasons) must not go to the client, so the log is dropped instead.
   if (same_file(STDERR_FILENO, STDIN_FILENO)) {

@@ -10,6 +10,7 @@ namespace wftpd {
 struct InetdOptions {
   std::string config_path;
   bool implicit_tls = false;  // --implicit-tls; also implied by a local port equal to tls_implicit_port
+  bool force_stderr = false;  // --stderr: log to stderr whatever log_output says
 };
 
 // Returns an exit code only if the session could not be started.

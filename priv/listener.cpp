@@ -29,6 +29,7 @@
 #include "priv/session_monitor.hpp"
 #include "priv/session_spawn.hpp"
 #include "priv/socket_activation.hpp"
+#include "priv/transfer_log.hpp"
 
 #if defined(WFTPD_SANITIZE)
 #include <sanitizer/lsan_interface.h>
@@ -97,8 +98,10 @@ Result<UniqueFd> bind_listen_socket(const std::string& host, std::uint16_t port)
 
 class Listener {
  public:
-  Listener(std::string config_path, std::vector<InheritedSocket> inherited, ServiceNotifier notifier)
+  Listener(std::string config_path, bool force_stderr, std::vector<InheritedSocket> inherited,
+           ServiceNotifier notifier)
       : config_path_(std::move(config_path)),
+        force_stderr_(force_stderr),
         inherited_(std::move(inherited)),
         socket_activated_(!inherited_.empty()),
         notifier_(std::move(notifier)) {}
@@ -107,7 +110,8 @@ class Listener {
  private:
   Result<void> apply_config(Config config);
   void accept_clients(int listen_fd, bool implicit_tls);
-  void spawn_session(UniqueFd client, const std::string& key, bool implicit_tls);
+  void spawn_session(UniqueFd client, std::uint64_t session_id, const SocketAddress& peer,
+                     const std::string& key, bool implicit_tls);
   Result<void> bind_all(const Config& config);
   Result<void> use_inherited_sockets(const Config& config);
   std::string status_text() const;
@@ -116,11 +120,13 @@ class Listener {
   void shut_down();
 
   std::string config_path_;
+  const bool force_stderr_;  // --stderr: log to stderr whatever log_output says
   std::vector<InheritedSocket> inherited_;  // socket activation: taken by use_inherited_sockets
   bool socket_activated_;
   ServiceNotifier notifier_;
   std::size_t status_sessions_ = 0;  // the session count last reported to the service manager
   Config config_;
+  UniqueFd xferlog_;  // the transfer log (xferlog_enable), handed to every monitor
   UniqueFd config_memfd_;
   UniqueFd tls_memfd_;  // certificate chain and key, validated; only with tls_enable
   UniqueFd devnull_;
@@ -132,6 +138,7 @@ class Listener {
   std::vector<ListenSocket> listen_sockets_;
   struct Session {
     std::uint64_t id;
+    std::string client;  // the address, for log lines about this session
     std::string client_key;
     UniqueFd report;               // the monitor's login results ('F' failure, 'S' success)
     std::uint32_t reported = 0;    // bytes taken from it (bounded per session)
@@ -144,8 +151,18 @@ class Listener {
 };
 
 Result<void> Listener::apply_config(Config config) {
+  if (force_stderr_) config.log_output = "stderr";  // the monitors read it from the memfd
   auto chroot_dir = prepare_empty_directory(config.secure_chroot_dir);
   if (!chroot_dir) return chroot_dir;
+  // Opened anew on every reload (SIGHUP), which is how log rotation hands over a fresh file.
+  UniqueFd xferlog;
+  if (config.xferlog_enable) {
+    auto opened = open_transfer_log(config.xferlog_file);
+    if (!opened) return opened.error();
+    auto high = move_high(std::move(*opened));
+    if (!high) return high.error();
+    xferlog = std::move(*high);
+  }
   UniqueFd tls_memfd;
   if (config.tls_enable) {
     // Certificate and key are read and checked here, at start and on SIGHUP: a bad file is
@@ -158,7 +175,14 @@ Result<void> Listener::apply_config(Config config) {
   if (!memfd) return memfd.error();
   auto high = move_high(std::move(*memfd));
   if (!high) return high.error();
+  // Last, as the only step that changes process state: nothing can fail after it.
+  auto log = open_log(framing_of(config), config.syslog_socket);
+  if (!log) {
+    return make_error("cannot log to syslog (" + log.error().message +
+                      "); set log_output=stderr or start wardenftpd with --stderr");
+  }
   config_memfd_ = std::move(*high);
+  xferlog_ = std::move(xferlog);
   tls_memfd_ = std::move(tls_memfd);
   config_ = std::move(config);
   limits_.set_limits(config_.max_per_ip, config_.connect_rate_per_ip);
@@ -166,21 +190,25 @@ Result<void> Listener::apply_config(Config config) {
   return ok_result();
 }
 
-void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool implicit_tls) {
-  const std::uint64_t session_id = next_session_id_++;
+void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id,
+                             const SocketAddress& peer, const std::string& key,
+                             bool implicit_tls) {
+  const std::string client_host = peer.host_string();
+  const std::string peer_text = peer.to_string();
+  const auto log_here = [&](LogLevel level, const std::string& message) {
+    log_connection(level, session_id, client_host, message);
+  };
   auto moved = move_high(std::move(accepted));
   if (!moved) {
-    log_error(moved.error().message);
+    log_here(LogLevel::kError, moved.error().message);
     return;
   }
   UniqueFd client = std::move(*moved);
-  auto peer = SocketAddress::peer_of(client.get());
-  const std::string peer_text = peer ? peer->to_string() : "unknown";
 
   // The monitor reports each login attempt's result on this pipe (throttling across sessions).
   int report_pipe[2];
   if (::pipe2(report_pipe, O_CLOEXEC) != 0) {
-    log_error(system_error("pipe2", errno).message);
+    log_here(LogLevel::kError, system_error("pipe2", errno).message);
     return;
   }
   UniqueFd report_read(report_pipe[0]);
@@ -189,25 +217,28 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool imp
   ::fcntl(report_write.get(), F_SETFL, O_NONBLOCK);
   auto report_high = move_high(std::move(report_write));
   if (!report_high) {
-    log_error(report_high.error().message);
+    log_here(LogLevel::kError, report_high.error().message);
     return;
   }
   report_write = std::move(*report_high);
   const std::uint32_t prior_failures = throttle_.recent_failures(key, std::chrono::steady_clock::now());
 
+  refresh_syslog_connection();
   SessionLaunch launch;
+  launch.log = log_descriptor();
   launch.devnull = devnull_.get();
   launch.client = client.get();
   launch.config = config_memfd_.get();
   launch.netns = empty_netns_.get();
   launch.tls_bundle = tls_memfd_ ? tls_memfd_.get() : -1;
   launch.report = report_write.get();
+  launch.xferlog = xferlog_ ? xferlog_.get() : -1;
   launch.session_id = std::to_string(session_id);
   launch.prior_failures = prior_failures;
   launch.implicit_tls = implicit_tls;
   auto spawned = spawn_session_monitor(launch);
   if (!spawned) {
-    log_error(spawned.error().message);
+    log_here(LogLevel::kError, spawned.error().message);
     if (!implicit_tls) {
       (void)write_all(client.get(), "421 Service not available, closing control connection.\r\n");
     }
@@ -215,9 +246,10 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool imp
   }
   const pid_t pid = *spawned;
   const std::string id_text = launch.session_id;
-  sessions_[pid] = Session{session_id, key, std::move(report_read), 0};
+  sessions_[pid] = Session{session_id, client_host, key, std::move(report_read), 0};
   limits_.session_started(key);
-  log_info("session " + id_text + " from " + peer_text + " (monitor pid " + std::to_string(pid) + ")");
+  log_here(LogLevel::kInfo, "session " + id_text + " from " + peer_text + " (monitor pid " +
+                                std::to_string(pid) + ")");
 }
 
 void Listener::accept_clients(int listen_fd, bool implicit_tls) {
@@ -232,9 +264,15 @@ void Listener::accept_clients(int listen_fd, bool implicit_tls) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       return;
     }
+    // Every accepted connection gets a session id, refused ones too, so that every log line
+    // about a connection names one.
+    const std::uint64_t session_id = next_session_id_++;
+    const std::string peer_text = peer.to_string();
+    const std::string client_host = peer.host_string();
     if (sessions_.size() >= config_.max_clients) {
-      log_warning("refusing " + peer.to_string() + ": max_clients (" +
-                  std::to_string(config_.max_clients) + ") reached");
+      log_connection(LogLevel::kWarning, session_id, client_host,
+                     "refusing " + peer_text + ": max_clients (" +
+                         std::to_string(config_.max_clients) + ") reached");
       // Non-blocking best effort: a client that does not read does not stall the listener.
       // (A client of the implicit TLS port expects TLS, not a clear reply: it is just closed.)
       if (!implicit_tls) {
@@ -246,15 +284,17 @@ void Listener::accept_clients(int listen_fd, bool implicit_tls) {
     const auto decision = limits_.admit(key, std::chrono::steady_clock::now());
     if (decision != ClientLimits::Decision::kAllow) {
       const bool too_many = decision == ClientLimits::Decision::kTooManySessions;
-      log_warning("refusing " + peer.to_string() + ": " +
-                  (too_many ? "max_per_ip (" + std::to_string(config_.max_per_ip) + ") reached"
-                            : "connect_rate_per_ip (" + std::to_string(config_.connect_rate_per_ip) +
-                                  "/s) exceeded"));
+      log_connection(LogLevel::kWarning, session_id, client_host,
+                     "refusing " + peer_text + ": " +
+                         (too_many ? "max_per_ip (" + std::to_string(config_.max_per_ip) + ") reached"
+                                   : "connect_rate_per_ip (" +
+                                         std::to_string(config_.connect_rate_per_ip) +
+                                         "/s) exceeded"));
       const std::string_view text = too_many ? kTooManyFromAddress : kTooFast;
       if (!implicit_tls) ::send(client.get(), text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
       continue;
     }
-    spawn_session(std::move(client), key, implicit_tls);
+    spawn_session(std::move(client), session_id, peer, key, implicit_tls);
   }
 }
 
@@ -321,7 +361,8 @@ void Listener::reap_children() {
                         : WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS
                             ? std::string("was killed by its seccomp filter (SIGSYS)")
                             : "was killed by signal " + std::to_string(WTERMSIG(status));
-      log_warning("session " + std::to_string(it->second.id) + " monitor " + how);
+      log_connection(LogLevel::kWarning, it->second.id, it->second.client,
+                     "session " + std::to_string(it->second.id) + " monitor " + how);
     }
     read_report(it->second);  // what the monitor wrote before it ended
     limits_.session_ended(it->second.client_key);
@@ -388,46 +429,46 @@ void Listener::shut_down() {
 int Listener::run() {
   auto config = load_config_file(config_path_);
   if (!config) {
-    log_error(config.error().message);
+    log_start_error(config.error().message);
     return 1;
   }
   auto applied = apply_config(std::move(*config));
   if (!applied) {
-    log_error(applied.error().message);
+    log_start_error(applied.error().message);
     return 1;
   }
   auto devnull = move_high(UniqueFd(::open("/dev/null", O_RDWR | O_CLOEXEC)));
   if (!devnull) {
-    log_error("/dev/null: " + devnull.error().message);
+    log_start_error("/dev/null: " + devnull.error().message);
     return 1;
   }
   devnull_ = std::move(*devnull);
   auto netns = create_empty_network_namespace();
   if (!netns) {
-    log_error("empty network namespace for sessions: " + netns.error().message);
+    log_start_error("empty network namespace for sessions: " + netns.error().message);
     return 1;
   }
   auto netns_high = move_high(std::move(*netns));
   if (!netns_high) {
-    log_error(netns_high.error().message);
+    log_start_error(netns_high.error().message);
     return 1;
   }
   empty_netns_ = std::move(*netns_high);
   auto bound = bind_all(config_);
   if (!bound) {
-    log_error(bound.error().message);
+    log_start_error(bound.error().message);
     return 1;
   }
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
-    log_error(system_error("pipe2", errno).message);
+    log_start_error(system_error("pipe2", errno).message);
     return 1;
   }
   UniqueFd signal_read(pipe_fds[0]);
   UniqueFd signal_write(pipe_fds[1]);
   auto handlers = install_signal_handlers(signal_write.get());
   if (!handlers) {
-    log_error(handlers.error().message);
+    log_start_error(handlers.error().message);
     return 1;
   }
   std::string where;
@@ -538,21 +579,21 @@ Result<Config> load_config_file(const std::string& path) {
   return config;
 }
 
-int run_listener(const std::string& config_path) {
-  set_log_context("listener");
+int run_listener(const std::string& config_path, bool force_stderr) {
+  set_log_role("listener");
   // First, before this process opens anything: inherited sockets sit at descriptors 3.., where
   // they are checked and moved out of the way.
   auto inherited = take_inherited_sockets();
   if (!inherited) {
-    log_error("socket activation: " + inherited.error().message);
+    log_start_error("socket activation: " + inherited.error().message);
     return 1;
   }
   auto notifier = ServiceNotifier::from_environment();
   if (!notifier) {
-    log_error("readiness notification: " + notifier.error().message);
+    log_start_error("readiness notification: " + notifier.error().message);
     return 1;
   }
-  Listener listener(config_path, std::move(*inherited), std::move(*notifier));
+  Listener listener(config_path, force_stderr, std::move(*inherited), std::move(*notifier));
   return listener.run();
 }
 

@@ -29,6 +29,7 @@
 #include "priv/login_verifier.hpp"
 #include "priv/passive_listener.hpp"
 #include "priv/privilege_drop.hpp"
+#include "priv/transfer_log.hpp"
 
 namespace wftpd {
 namespace {
@@ -155,7 +156,7 @@ class SessionMonitor {
     bool decides_authentication;
     Handler handler;
   };
-  static const std::array<RequestRule, 6> kRequestTable;
+  static const std::array<RequestRule, 7> kRequestTable;
 
   bool start_children();
   bool dispatch(Phase phase, ReceivedMessage& message);
@@ -163,6 +164,7 @@ class SessionMonitor {
   bool handle_passive_listen(ReceivedMessage& message);
   bool handle_data_connect(ReceivedMessage& message);
   bool handle_active_target(ReceivedMessage& message);
+  bool handle_transfer_done(ReceivedMessage& message);
   bool handle_preauth_log(ReceivedMessage& message);
   bool handle_postauth_log(ReceivedMessage& message);
   bool log_child_event(ReceivedMessage& message, const char* role, std::uint32_t& count);
@@ -182,6 +184,7 @@ class SessionMonitor {
   const bool implicit_tls_;
   const std::uint32_t prior_failures_;  // of the client's address, in earlier sessions
   UniqueFd report_;  // to the listener's login throttle
+  UniqueFd xferlog_;  // the transfer log (xferlog_enable), append-only
   UniqueFd tls_bundle_;  // sealed memfd; never read by the monitor itself
   TicketKeys ticket_keys_{};
   UniqueFd client_;
@@ -199,6 +202,9 @@ class SessionMonitor {
   std::uint32_t preauth_log_lines_ = 0;
   std::uint32_t postauth_log_lines_ = 0;
   bool logged_in_ = false;
+  std::string user_;                          // the logged-in user, for the transfer log
+  AccessMode access_ = AccessMode::kReal;
+  std::uint32_t unreported_data_connections_ = 0;  // each may be followed by one TransferDone
   bool preauth_relays_ = false;  // TLS session: the pre-auth child stays as the relay
 };
 
@@ -206,13 +212,14 @@ class SessionMonitor {
 // be able to flood the log).
 constexpr std::uint32_t kMaxChildLogLines = 200;
 
-const std::array<SessionMonitor::RequestRule, 6> SessionMonitor::kRequestTable = {{
+const std::array<SessionMonitor::RequestRule, 7> SessionMonitor::kRequestTable = {{
     {MessageType::kLoginRequest, Phase::kPreauth, true, &SessionMonitor::handle_login},
     {MessageType::kLogEvent, Phase::kPreauth, false, &SessionMonitor::handle_preauth_log},
     {MessageType::kLogEvent, Phase::kPostauth, false, &SessionMonitor::handle_postauth_log},
     {MessageType::kPassiveListen, Phase::kPostauth, false, &SessionMonitor::handle_passive_listen},
     {MessageType::kDataConnect, Phase::kPostauth, false, &SessionMonitor::handle_data_connect},
     {MessageType::kActiveTarget, Phase::kPostauth, false, &SessionMonitor::handle_active_target},
+    {MessageType::kTransferDone, Phase::kPostauth, false, &SessionMonitor::handle_transfer_done},
 }};
 
 bool SessionMonitor::dispatch(Phase phase, ReceivedMessage& message) {
@@ -271,7 +278,9 @@ bool SessionMonitor::handle_login(ReceivedMessage& message) {
   }
   if (is_anonymous_login(request->user)) {
     // Anonymous FTP takes any password (by custom an e-mail address, which is not logged).
-    log_info("anonymous login");
+    log_line(LogLevel::kInfo, "anonymous login", {{"event", "login"}, {"user", "anonymous"}});
+    user_ = "anonymous";
+    access_ = AccessMode::kAnonymous;
     const VirtualUser anonymous{"anonymous", "", config_.anon_uid, config_.anon_gid,
                                 config_.anon_root};
     return promote_standby(anonymous, true);
@@ -281,17 +290,23 @@ bool SessionMonitor::handle_login(ReceivedMessage& message) {
                                    prior_failures_ + failed_logins_);
   const auto decision = verifier_->verify(request->user, request->password, delay);
   if (decision.accepted) {
-    log_info("login accepted for user '" + escape_for_log(request->user) + "'");
+    const std::string user = escape_for_log(request->user);
+    log_line(LogLevel::kInfo, "login accepted for user '" + user + "'",
+             {{"event", "login"}, {"user", user}});
+    user_ = decision.user->name;
+    access_ = AccessMode::kReal;
     report('S');
     return promote_standby(*decision.user, false);
   }
   report('F');
   ++failed_logins_;
-  log_warning("login refused for user '" + escape_for_log(request->user) + "': " +
-              decision.log_reason + " (attempt " + std::to_string(failed_logins_) + " of " +
-              std::to_string(config_.max_login_attempts) + "; answered after " +
-              std::to_string(delay.count()) + " ms, " + std::to_string(prior_failures_) +
-              " earlier failures from this address)");
+  const std::string user = escape_for_log(request->user);
+  log_line(LogLevel::kWarning,
+           "login refused for user '" + user + "': " + decision.log_reason + " (attempt " +
+               std::to_string(failed_logins_) + " of " + std::to_string(config_.max_login_attempts) +
+               "; answered after " + std::to_string(delay.count()) + " ms, " +
+               std::to_string(prior_failures_) + " earlier failures from this address)",
+           {{"event", "login-failed"}, {"user", user}});
   const bool final_attempt = failed_logins_ >= config_.max_login_attempts;
   auto sent = preauth_.send(
       LoginResult{final_attempt ? LoginStatus::kRejectedFinal : LoginStatus::kRejected});
@@ -402,7 +417,56 @@ bool SessionMonitor::handle_data_connect(ReceivedMessage& message) {
                                                   : passive_->accept(timeout, connection);
   auto sent = postauth_.send(DataReady{status}, connection.get());
   if (!sent) log_error(sent.error().message);
+  if (status == DataStatus::kConnected) ++unreported_data_connections_;
   return sent.ok();
+}
+
+bool SessionMonitor::handle_transfer_done(ReceivedMessage& message) {
+  auto transfer = decode_payload<TransferDone>(message.payload);
+  if (!transfer) {
+    log_error("malformed TransferDone: " + transfer.error().message);
+    return false;
+  }
+  // SECURITY: one report per data connection the monitor handed out, so a compromised child
+  // cannot fill the transfer log with transfers that never happened.
+  if (unreported_data_connections_ == 0) {
+    log_error("protocol violation: TransferDone without a data connection; ending session");
+    return false;
+  }
+  --unreported_data_connections_;
+  const bool incoming = transfer->direction == TransferDirection::kIncoming;
+  const std::string bytes = std::to_string(transfer->bytes);
+  const std::string milliseconds = std::to_string(transfer->milliseconds);
+  // SECURITY: the path is client bytes; escaped for the log (JSON fields are escaped again).
+  const std::string path = escape_for_log(transfer->path, 1024);
+  const std::string user = escape_for_log(user_);
+  log_line(LogLevel::kInfo,
+           std::string(incoming ? "upload" : "download") + " of '" + path + "' " +
+               (transfer->complete ? "complete" : "incomplete") + ": " + bytes + " bytes in " +
+               milliseconds + " ms",
+           {{"event", "transfer"},
+            {"direction", incoming ? "in" : "out"},
+            {"user", user},
+            {"path", path},
+            {"bytes", bytes},
+            {"ms", milliseconds},
+            {"type", transfer->ascii ? "ascii" : "binary"},
+            {"status", transfer->complete ? "complete" : "incomplete"}});
+  if (!xferlog_) return true;
+  TransferLogEntry entry;
+  entry.now = ::time(nullptr);
+  entry.milliseconds = transfer->milliseconds;
+  const std::string host = peer_.host_string();
+  entry.remote_host = host;
+  entry.transfer = std::move(*transfer);
+  entry.access = access_;
+  entry.user = user_;
+  const std::string line = format_transfer_log_line(entry);
+  // One write on an O_APPEND descriptor: lines of concurrent sessions never interleave.
+  if (::write(xferlog_.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+    log_error(system_error("write(xferlog_file)", errno).message);
+  }
+  return true;
 }
 
 void SessionMonitor::serve(Phase phase, MonitorChannel& channel, std::chrono::milliseconds timeout) {
@@ -647,6 +711,15 @@ int SessionMonitor::run() {
   // Above the children's descriptor range, so no child inherits it.
   report_ = UniqueFd(::fcntl(kSessionReportFd, F_DUPFD_CLOEXEC, 10));
   ::close(kSessionReportFd);
+  if (config_.xferlog_enable) {
+    // Above the children's descriptor range, so no child inherits it.
+    xferlog_ = UniqueFd(::fcntl(kSessionXferlogFd, F_DUPFD_CLOEXEC, 10));
+    ::close(kSessionXferlogFd);
+    if (!xferlog_) {
+      log_error(system_error("transfer log descriptor", errno).message);
+      return 1;
+    }
+  }
   if (!config_.tls_enable) ::close(kSessionTlsFd);  // /dev/null in that slot
   if (config_.tls_enable) {
     // The bundle stays unread here: the monitor's memory (which the standby child inherits)
@@ -715,6 +788,11 @@ int SessionMonitor::run() {
   spec.change_identity = false;
   spec.violation_report_fd = STDERR_FILENO;  // the monitor's stderr is the log
   spec.violation_format = policy::ReportFormat::kLine;
+  // The report is written from the SIGSYS handler, which cannot format: it gets the framing of
+  // this session's log lines now (with a syslog datagram or a JSON line, a bare text line would
+  // be malformed). Its timestamp is therefore the sandbox's start.
+  const auto [violation_prefix, violation_suffix] = log_line_frame(LogLevel::kError);
+  policy::set_violation_line_frame(violation_prefix, violation_suffix);
   spec.root = config_.secure_chroot_dir;
   // SECURITY: the monitor keeps only CAP_KILL, to stop children that run under other uids,
   // and CAP_NET_BIND_SERVICE only when active connections must come from port 20.
@@ -745,6 +823,7 @@ int run_session_monitor(const SessionEngines& engines, const std::string& sessio
                         const SessionOptions& options) {
   ::signal(SIGPIPE, SIG_IGN);
   set_process_name("wftpd:monitor");
+  set_log_role("monitor");
   // glibc reads the time zone file on the first gmtime_r; do it now, while files can still be
   // opened, so no sandboxed role (all fork from here) ever tries.
   ::tzset();
@@ -760,11 +839,17 @@ int run_session_monitor(const SessionEngines& engines, const std::string& sessio
   }
   ::close(kSessionConfigFd);
   set_log_level(parse_log_level(config->log_level));
-  std::string context = "monitor session=" + session_id;
-  if (auto peer = SocketAddress::peer_of(kSessionClientFd)) {
-    context += " client=" + peer->host_string();
+  set_log_framing(framing_of(*config));
+  std::uint64_t id = 0;
+  for (const char c : session_id) {
+    if (c < '0' || c > '9' || id > (UINT64_MAX - 9) / 10) {
+      log_error("monitor: bad session id (a decimal number is expected)");
+      return 2;
+    }
+    id = id * 10 + static_cast<std::uint64_t>(c - '0');
   }
-  set_log_context(std::move(context));
+  auto peer = SocketAddress::peer_of(kSessionClientFd);
+  set_log_session(id, peer ? peer->host_string() : "unknown");
   if (options.implicit_tls && !config->tls_enable) {
     log_error("monitor: implicit TLS connection but tls_enable=no");
     return 1;

@@ -11,12 +11,14 @@
 
 namespace wftpd {
 
-// The fixed descriptor layout a monitor is exec'd with (see the listener).
+// The fixed descriptor layout a monitor is exec'd with (see the listener). Fd 2 is the log:
+// the listener's stderr, or its socket to the syslog daemon (log_output=syslog).
 inline constexpr int kSessionClientFd = 3;     // the accepted control connection
 inline constexpr int kSessionConfigFd = 4;     // sealed memfd with the canonical configuration
 inline constexpr int kSessionNetnsFd = 5;      // the empty network namespace for sandboxed children
 inline constexpr int kSessionTlsFd = 6;        // sealed memfd with the TLS bundle (tls_enable only)
 inline constexpr int kSessionReportFd = 7;     // pipe to the listener: 'F' per failed login, 'S' on success
+inline constexpr int kSessionXferlogFd = 8;    // the transfer log, append-only (xferlog_enable only)
 
 // The descriptor layout of the sandboxed children.
 inline constexpr int kChildControlFd = 3;

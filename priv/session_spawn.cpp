@@ -48,17 +48,27 @@ class SessionArguments {
   std::vector<char*> argv_;
 };
 
-// The fixed layout as (source, target) pairs: 0,1 /dev/null, (2 stays: the log), 3 client,
-// 4 configuration, 5 the empty network namespace, 6 the TLS bundle (tls_enable only; /dev/null
-// otherwise, so that 7 lands where the monitor expects it), 7 the report pipe.
+// The fixed layout as (source, target) pairs: 2 the log (first: it may be a low descriptor the
+// later pairs overwrite), 0,1 /dev/null, 3 client, 4 configuration, 5 the empty network
+// namespace, 6 the TLS bundle (tls_enable only; /dev/null otherwise, so that 7 lands where the
+// monitor expects it), 7 the report pipe, 8 the transfer log (xferlog_enable only).
 std::vector<std::pair<int, int>> fixed_layout(const SessionLaunch& launch) {
-  return {{launch.devnull, 0},
-          {launch.devnull, 1},
-          {launch.client, kSessionClientFd},
-          {launch.config, kSessionConfigFd},
-          {launch.netns, kSessionNetnsFd},
-          {launch.tls_bundle >= 0 ? launch.tls_bundle : launch.devnull, kSessionTlsFd},
-          {launch.report, kSessionReportFd}};
+  std::vector<std::pair<int, int>> layout;
+  if (launch.log >= 0) layout.emplace_back(launch.log, 2);
+  layout.insert(layout.end(), {{launch.devnull, 0},
+                               {launch.devnull, 1},
+                               {launch.client, kSessionClientFd},
+                               {launch.config, kSessionConfigFd},
+                               {launch.netns, kSessionNetnsFd},
+                               {launch.tls_bundle >= 0 ? launch.tls_bundle : launch.devnull, kSessionTlsFd},
+                               {launch.report, kSessionReportFd}});
+  if (launch.xferlog >= 0) layout.emplace_back(launch.xferlog, kSessionXferlogFd);
+  return layout;
+}
+
+// Every descriptor from this one up is closed in the monitor.
+int first_unused_fd(const SessionLaunch& launch) {
+  return (launch.xferlog >= 0 ? kSessionXferlogFd : kSessionReportFd) + 1;
 }
 
 }  // namespace
@@ -145,7 +155,7 @@ Result<pid_t> spawn_session_monitor(const SessionLaunch& launch) {
   for (const auto& [source, target] : fixed_layout(launch)) {
     posix_spawn_file_actions_adddup2(&actions, source, target);
   }
-  posix_spawn_file_actions_addclosefrom_np(&actions, kSessionReportFd + 1);
+  posix_spawn_file_actions_addclosefrom_np(&actions, first_unused_fd(launch));
   sigset_t defaults;
   sigemptyset(&defaults);
   for (const int signal_number : kSignalsReset) sigaddset(&defaults, signal_number);
@@ -171,7 +181,7 @@ Error exec_session_monitor(const SessionLaunch& launch) {
   for (const auto& [source, target] : fixed_layout(launch)) {
     if (::dup2(source, target) < 0) return system_error("dup2", errno);  // clears close-on-exec
   }
-  if (::syscall(SYS_close_range, kSessionReportFd + 1, ~0U, 0) != 0) return system_error("close_range", errno);
+  if (::syscall(SYS_close_range, first_unused_fd(launch), ~0U, 0) != 0) return system_error("close_range", errno);
   for (const int signal_number : kSignalsReset) ::signal(signal_number, SIG_DFL);
   sigset_t empty;
   sigemptyset(&empty);

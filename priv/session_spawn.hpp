@@ -17,7 +17,7 @@
 namespace wftpd {
 
 // Descriptors handed to a session are first moved to this number or above, so the dup2 calls
-// that build the fixed layout (targets 0..7) can never overwrite one of their sources.
+// that build the fixed layout (targets 0..8) can never overwrite one of their sources.
 inline constexpr int kFirstHighFd = 64;
 
 // Duplicates fd to kFirstHighFd or above (close-on-exec) and closes the original.
@@ -42,6 +42,8 @@ struct SessionLaunch {
   int netns = -1;        // kSessionNetnsFd
   int tls_bundle = -1;   // kSessionTlsFd; -1 without tls_enable
   int report = -1;       // kSessionReportFd
+  int log = -1;          // becomes 2 (stderr or the syslog socket); -1: 2 stays as it is
+  int xferlog = -1;      // kSessionXferlogFd (xferlog_enable only); -1: none
   std::string session_id;
   std::uint32_t prior_failures = 0;
   bool implicit_tls = false;
@@ -50,8 +52,7 @@ struct SessionLaunch {
 // posix_spawn of the monitor (the listener); returns its pid.
 Result<pid_t> spawn_session_monitor(const SessionLaunch& launch);
 
-// Replaces this process with the monitor (inetd mode); returns only if that failed. Descriptor
-// 2 (the log) is kept as it is.
+// Replaces this process with the monitor (inetd mode); returns only if that failed.
 Error exec_session_monitor(const SessionLaunch& launch);
 
 }  // namespace wftpd

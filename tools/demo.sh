@@ -67,4 +67,4 @@ Try:
 Logs follow on this terminal; Ctrl-C stops the daemon.
 
 TEXT
-exec "$build/daemon/wardenftpd" -c "$demo/wardenftpd.conf"
+exec "$build/daemon/wardenftpd" -c "$demo/wardenftpd.conf" --stderr

@@ -19,6 +19,8 @@ void MonitorClient::log(EventLevel level, std::string_view text) {
   (void)channel_.send(LogEvent{level, std::string(text.substr(0, kMaxReasonLength))});
 }
 
+void MonitorClient::transfer_done(const TransferDone& transfer) { (void)channel_.send(transfer); }
+
 Result<StartSession> MonitorClient::await_start() { return channel_.expect<StartSession>(); }
 
 Result<PassiveReady> MonitorClient::passive_listen(bool extended) {

@@ -28,6 +28,8 @@ class MonitorClient {
   Result<ActiveStatus> active_target(const ActiveTarget& target);
   // Waits for the client's data connection on the last passive port.
   Result<std::pair<DataStatus, UniqueFd>> data_connect();
+  // A file transfer ended (for the transfer log); best effort like log().
+  void transfer_done(const TransferDone& transfer);
 
  private:
   MonitorChannel channel_;

@@ -87,6 +87,11 @@ class PostauthSession {
   Start begin_transfer(const std::string& mark, DataConnection& data);
   Next finish_transfer(const TransferOutcome& outcome, std::string_view what);
   void log_truncated_upload(const TransferOutcome& outcome, const std::string& path);
+  // Tells the monitor (for the transfer log) how a file transfer that got its data connection
+  // ended; `complete` when 226 is the answer.
+  void report_transfer(TransferDirection direction, const std::string& path,
+                       const TransferOutcome& outcome,
+                       std::chrono::steady_clock::time_point started);
   void sweep_stale_uploads(int directory);
   TransferWatch transfer_watch() {
     return TransferWatch{control_.fd(), [this] { return control_.abort_requested(); },

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include <array>
+#include <chrono>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -195,6 +196,21 @@ void PostauthSession::log_truncated_upload(const TransferOutcome& outcome, const
                " bytes (truncated; not stored as complete)");
 }
 
+void PostauthSession::report_transfer(TransferDirection direction, const std::string& path,
+                                      const TransferOutcome& outcome,
+                                      std::chrono::steady_clock::time_point started) {
+  TransferDone done;
+  done.direction = direction;
+  done.ascii = ascii_;
+  done.complete = outcome.result == TransferResult::kComplete;
+  done.bytes = outcome.bytes;
+  done.milliseconds = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+          .count());
+  done.path = path.substr(0, kMaxTransferPathLength);
+  monitor_.transfer_done(done);
+}
+
 PostauthSession::Next PostauthSession::finish_transfer(const TransferOutcome& outcome,
                                                        std::string_view what) {
   switch (outcome.result) {
@@ -297,8 +313,10 @@ PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
                                          std::to_string(st.st_size) + " bytes).",
                                      data);
   if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
+  const auto started = std::chrono::steady_clock::now();
   const TransferOutcome outcome = send_file(data.channel(), file.get(), ascii_, transfer_watch());
   data.close();
+  report_transfer(TransferDirection::kOutgoing, path, outcome, started);
   return finish_transfer(outcome, "Transfer");
 }
 
@@ -348,10 +366,12 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
         data);
     // (The drop-box filter cannot unlink: a file whose upload failed stays, possibly empty.)
     if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
+    const auto started = std::chrono::steady_clock::now();
     const TransferOutcome outcome =
         receive_file(data.channel(), file.get(), ascii_, false, transfer_watch());
     data.close();
     log_truncated_upload(outcome, path);
+    report_transfer(TransferDirection::kIncoming, path, outcome, started);
     return finish_transfer(outcome, "Transfer");
   }
   const bool atomic = !append && offset == 0;
@@ -408,6 +428,7 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
     discard_temp();
     return start == Start::kFailed ? Next::kContinue : Next::kClose;
   }
+  const auto started = std::chrono::steady_clock::now();
   TransferOutcome outcome =
       receive_file(data.channel(), file.get(), ascii_, atomic, transfer_watch());
   data.close();
@@ -423,6 +444,7 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
     outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
   }
   if (outcome.result != TransferResult::kComplete) discard_temp();
+  report_transfer(TransferDirection::kIncoming, path, outcome, started);
   return finish_transfer(outcome, "Transfer");
 }
 

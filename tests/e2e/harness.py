@@ -418,6 +418,8 @@ class Daemon:
             "secure_chroot_dir": self.empty_dir,
             "users_file": self.users_file,
             "login_fail_delay_ms": "200",
+            # The tests read the daemon's log from its stderr file (the default is syslog).
+            "log_output": "stderr",
         }
         values.update(self.extra_config)
         values.update(overrides)
@@ -434,15 +436,18 @@ class Daemon:
             f.write(text)
 
     # -- process control ----------------------------------------------------------------------
-    def start(self, timeout=TIMEOUT):
+    def start(self, timeout=TIMEOUT, extra_args=(), listening=None):
+        """Start the listener; `listening()` says when it is ready (default: its stderr log
+        says "listening on"; a test that logs elsewhere passes its own check)."""
+        if listening is None:
+            listening = lambda: "listening on" in self.log()
         for _attempt in range(3):
             self._log_handle = open(self.log_file, "ab")
-            self.proc = subprocess.Popen([BINARY, "-c", self.config_file],
+            self.proc = subprocess.Popen([BINARY, "-c", self.config_file] + list(extra_args),
                                          stdin=subprocess.DEVNULL, stdout=self._log_handle,
                                          stderr=self._log_handle, close_fds=True)
             self._log_handle.close()
-            ready = wait_until(lambda: "listening on" in self.log() or self.proc.poll() is not None,
-                               timeout)
+            ready = wait_until(lambda: listening() or self.proc.poll() is not None, timeout)
             if ready and self.proc.poll() is None:
                 return
             if self.proc.poll() is None:

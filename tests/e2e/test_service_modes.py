@@ -481,7 +481,7 @@ class InetdModeTest(unittest.TestCase):
                     self.assertTrue(harness.wait_until(
                         lambda: not any(harness.pid_alive(pid) for pid in tree), 5), tree)
                 self.assertIn("(inetd mode)", d.log())
-                self.assertIn("monitor session=inetd-%d" % monitor, d.log())
+                self.assertIn("monitor session=%d client=127.0.0.1" % monitor, d.log())
             finally:
                 inetd.close()
 

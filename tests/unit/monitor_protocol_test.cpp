@@ -173,6 +173,49 @@ TEST(MonitorProtocol, LogEventTextOverTheBoundIsRejected) {
   EXPECT_FALSE(decode_payload<LogEvent>(payload.data()).ok());
 }
 
+TEST(MonitorProtocol, TransferDoneRoundTrips) {
+  TransferDone done;
+  done.direction = TransferDirection::kIncoming;
+  done.ascii = true;
+  done.complete = false;
+  done.bytes = 0x123456789abcull;
+  done.milliseconds = 4321;
+  done.path = "/up/a b\n\xff";
+  auto decoded = round_trip(done);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->direction, TransferDirection::kIncoming);
+  EXPECT_TRUE(decoded->ascii);
+  EXPECT_FALSE(decoded->complete);
+  EXPECT_EQ(decoded->bytes, 0x123456789abcull);
+  EXPECT_EQ(decoded->milliseconds, 4321u);
+  EXPECT_EQ(decoded->path, done.path);
+}
+
+TEST(MonitorProtocol, TransferDoneOutOfRangeFieldsAreRejected) {
+  const auto payload = [](std::uint8_t direction, std::uint8_t flag, std::uint32_t bytes_high,
+                          std::string_view path, std::size_t path_length = 0) {
+    WireWriter out;
+    out.u8(direction);
+    out.u8(flag);
+    out.u8(1);
+    out.u32(bytes_high);
+    out.u32(0);
+    out.u32(0);
+    out.u32(5);
+    out.bytes(path_length == 0 ? std::string(path) : std::string(path_length, '/'));
+    return out.take();
+  };
+  EXPECT_TRUE(decode_payload<TransferDone>(payload(1, 0, 0, "/f")).ok());
+  EXPECT_FALSE(decode_payload<TransferDone>(payload(0, 0, 0, "/f")).ok());   // direction
+  EXPECT_FALSE(decode_payload<TransferDone>(payload(3, 0, 0, "/f")).ok());
+  EXPECT_FALSE(decode_payload<TransferDone>(payload(2, 2, 0, "/f")).ok());   // boolean
+  EXPECT_FALSE(decode_payload<TransferDone>(payload(2, 0, 0x80000000u, "/f")).ok());  // 2^63
+  EXPECT_FALSE(decode_payload<TransferDone>(payload(2, 0, 0, "f")).ok());    // relative
+  EXPECT_FALSE(decode_payload<TransferDone>(payload(2, 0, 0, "")).ok());
+  EXPECT_TRUE(decode_payload<TransferDone>(payload(2, 0, 0, "", kMaxTransferPathLength)).ok());
+  EXPECT_FALSE(decode_payload<TransferDone>(payload(2, 0, 0, "", kMaxTransferPathLength + 1)).ok());
+}
+
 TEST(MonitorChannel, DescriptorTravelsWithMessage) {
   auto pair = make_monitor_socketpair();
   ASSERT_TRUE(pair.ok());

@@ -272,6 +272,33 @@ TEST(RolePolicy, MonitorViolationIsALogLine) {
                 std::to_string(SYS_openat) + ") is not allowed for role monitor\n");
 }
 
+TEST(RolePolicy, MonitorViolationLineTakesTheLogFraming) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    // As with log_format=json: the report must be a JSON object like every other line.
+    policy::set_violation_line_frame("{\"level\":\"error\",\"msg\":\"", "\"}\n");
+    if (!policy::install_violation_reporter("monitor", fds[1], policy::ReportFormat::kLine)) _exit(93);
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(91);
+    if (!policy::install_policy(*policy::find_policy("monitor"))) _exit(92);
+    ::syscall(SYS_openat, AT_FDCWD, "/etc/shadow", O_RDONLY);
+    ::syscall(SYS_exit_group, 0);
+  }
+  ::close(fds[1]);
+  char text[1024] = {};
+  const ssize_t n = ::read(fds[0], text, sizeof(text) - 1);
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == kExitSandboxViolation) << status;
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(text),
+            "{\"level\":\"error\",\"msg\":\"stopped by its seccomp filter: system call openat (" +
+                std::to_string(SYS_openat) + ") is not allowed for role monitor\"}\n");
+}
+
 TEST(RolePolicy, SyscallNamesComeFromTheBuildTimeTable) {
   EXPECT_STREQ(policy::syscall_name(SYS_read), "read");
   EXPECT_STREQ(policy::syscall_name(SYS_openat2), "openat2");

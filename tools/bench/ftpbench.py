@@ -298,7 +298,8 @@ def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki
     conf = os.path.join(work, name + ".conf")
     with open(conf, "w") as f:
         f.write("listen_address=127.0.0.1\nlisten_port=%d\nusers_file=%s\n"
-                "secure_chroot_dir=%s/empty\nmax_clients=1000\nlog_level=warning\n" % (port, users, work))
+                "secure_chroot_dir=%s/empty\nmax_clients=1000\nlog_level=warning\nlog_output=stderr\n"
+                % (port, users, work))
         if pki:
             f.write("tls_enable=yes\ntls_cert_file=%s\ntls_key_file=%s\nrequire_tls_login=yes\n"
                     "require_tls_data=yes\nrequire_tls_session_reuse=yes\n" % (pki["cert"], pki["key"]))
