@@ -17,9 +17,12 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <optional>
+#include <span>
 #include <thread>
 #include <vector>
 
+#include "common/address_prefix.hpp"
 #include "common/io.hpp"
 #include "common/tls_context.hpp"
 #include "common/log.hpp"
@@ -27,6 +30,7 @@
 #include "common/unique_fd.hpp"
 #include "priv/client_limits.hpp"
 #include "priv/login_throttle.hpp"
+#include "priv/proxy_pending.hpp"
 #include "priv/secure_directory.hpp"
 #include "priv/session_monitor.hpp"
 
@@ -163,6 +167,12 @@ Result<UniqueFd> create_empty_network_namespace() {
   return netns;
 }
 
+std::string join_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
 class Listener {
  public:
   explicit Listener(std::string config_path) : config_path_(std::move(config_path)) {}
@@ -171,7 +181,15 @@ class Listener {
  private:
   Result<void> apply_config(Config config);
   void accept_clients(int listen_fd, bool implicit_tls);
-  void spawn_session(UniqueFd client, const std::string& key, bool implicit_tls);
+  // Who a session is for: the connection's peer, or the client a trusted proxy named.
+  struct ClientOrigin {
+    SocketAddress client;
+    std::optional<SocketAddress> proxy;        // set when the connection came through one
+    std::optional<SocketAddress> destination;  // the proxy's address the client connected to
+  };
+  void admit(UniqueFd client, const ClientOrigin& origin, bool implicit_tls);
+  void spawn_session(UniqueFd client, const std::string& key, const ClientOrigin& origin,
+                     bool implicit_tls);
   Result<void> bind_all(const Config& config);
   void reap_children();
   void reload();
@@ -198,6 +216,8 @@ class Listener {
   LoginThrottle throttle_;
   void read_report(Session& session);
   ClientLimits limits_{0, 0};
+  std::vector<AddressPrefix> trusted_proxies_;
+  PendingProxyHeaders proxy_pending_;  // trusted proxies' connections until their header is read
   std::uint64_t next_session_id_ = 1;
 };
 
@@ -218,6 +238,8 @@ Result<void> Listener::apply_config(Config config) {
     if (!tls_high) return tls_high.error();
     tls_memfd = std::move(*tls_high);
   }
+  auto trusted = parse_prefix_list(join_list(config.trusted_proxies));
+  if (!trusted) return trusted.error();
   auto memfd = make_sealed_memfd("wardenftpd-config", serialize_config(config));
   if (!memfd) return memfd.error();
   auto high = move_high(std::move(*memfd));
@@ -225,12 +247,14 @@ Result<void> Listener::apply_config(Config config) {
   config_memfd_ = std::move(*high);
   tls_memfd_ = std::move(tls_memfd);
   config_ = std::move(config);
+  trusted_proxies_ = std::move(*trusted);
   limits_.set_limits(config_.max_per_ip, config_.connect_rate_per_ip);
   set_log_level(parse_log_level(config_.log_level));
   return ok_result();
 }
 
-void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool implicit_tls) {
+void Listener::spawn_session(UniqueFd accepted, const std::string& key, const ClientOrigin& origin,
+                             bool implicit_tls) {
   const std::uint64_t session_id = next_session_id_++;
   auto moved = move_high(std::move(accepted));
   if (!moved) {
@@ -238,8 +262,8 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool imp
     return;
   }
   UniqueFd client = std::move(*moved);
-  auto peer = SocketAddress::peer_of(client.get());
-  const std::string peer_text = peer ? peer->to_string() : "unknown";
+  const std::string peer_text =
+      origin.client.to_string() + (origin.proxy ? " via proxy " + origin.proxy->to_string() : "");
 
   // The monitor reports each login attempt's result on this pipe (throttling across sessions).
   int report_pipe[2];
@@ -295,6 +319,21 @@ void Listener::spawn_session(UniqueFd accepted, const std::string& key, bool imp
   std::string failures_text = std::to_string(prior_failures);
   std::vector<char*> argv = {arg0, arg1, id_copy.data(), arg_failures, failures_text.data()};
   if (implicit_tls) argv.push_back(arg_implicit);
+  // The monitor cannot learn these from the socket: the client a trusted proxy named, and the
+  // proxy's address the client connected to (what PASV announces unless pasv_address is set).
+  char arg_client[] = "--proxied-client";
+  char arg_destination[] = "--proxied-destination";
+  std::string client_text, destination_text;
+  if (origin.proxy) {
+    client_text = origin.client.to_string();
+    argv.push_back(arg_client);
+    argv.push_back(client_text.data());
+    if (origin.destination) {
+      destination_text = origin.destination->to_string();
+      argv.push_back(arg_destination);
+      argv.push_back(destination_text.data());
+    }
+  }
   argv.push_back(nullptr);
   char* envp[] = {nullptr};
   pid_t pid = 0;
@@ -327,7 +366,8 @@ void Listener::accept_clients(int listen_fd, bool implicit_tls) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       return;
     }
-    if (sessions_.size() >= config_.max_clients) {
+    // Connections waiting for their PROXY header count too, so the pending set is bounded.
+    if (sessions_.size() + proxy_pending_.size() >= config_.max_clients) {
       log_warning("refusing " + peer.to_string() + ": max_clients (" +
                   std::to_string(config_.max_clients) + ") reached");
       // Non-blocking best effort: a client that does not read does not stall the listener.
@@ -337,19 +377,35 @@ void Listener::accept_clients(int listen_fd, bool implicit_tls) {
       }
       continue;
     }
+    // SECURITY: only a trusted proxy's header is ever read; anyone else is the client.
+    if (config_.proxy_protocol && any_contains(trusted_proxies_, peer)) {
+      proxy_pending_.add(std::move(client), peer, implicit_tls,
+                         std::chrono::steady_clock::now() +
+                             std::chrono::seconds(config_.proxy_header_timeout));
+      continue;
+    }
+    admit(std::move(client), ClientOrigin{peer, std::nullopt, std::nullopt}, implicit_tls);
+  }
+}
+
+// Per-address limits on the session's client (behind a proxy: the real client), then a session.
+void Listener::admit(UniqueFd client, const ClientOrigin& origin, bool implicit_tls) {
+  {
+    const SocketAddress& peer = origin.client;
     const std::string key = client_key(peer);
     const auto decision = limits_.admit(key, std::chrono::steady_clock::now());
     if (decision != ClientLimits::Decision::kAllow) {
       const bool too_many = decision == ClientLimits::Decision::kTooManySessions;
-      log_warning("refusing " + peer.to_string() + ": " +
+      log_warning("refusing " + peer.to_string() +
+                  (origin.proxy ? " (via proxy " + origin.proxy->to_string() + ")" : "") + ": " +
                   (too_many ? "max_per_ip (" + std::to_string(config_.max_per_ip) + ") reached"
                             : "connect_rate_per_ip (" + std::to_string(config_.connect_rate_per_ip) +
                                   "/s) exceeded"));
       const std::string_view text = too_many ? kTooManyFromAddress : kTooFast;
       if (!implicit_tls) ::send(client.get(), text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      continue;
+      return;
     }
-    spawn_session(std::move(client), key, implicit_tls);
+    spawn_session(std::move(client), key, origin, implicit_tls);
   }
 }
 
@@ -436,6 +492,7 @@ void Listener::shut_down() {
   log_info("shutting down: closing listening sockets, ending " + std::to_string(sessions_.size()) +
            " session(s)");
   listen_sockets_.clear();
+  proxy_pending_.clear();
   for (const auto& [pid, id] : sessions_) ::kill(pid, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!sessions_.empty() && std::chrono::steady_clock::now() < deadline) {
@@ -518,7 +575,10 @@ int Listener::run() {
       fds.push_back({session.report.get(), POLLIN, 0});
       report_owner.push_back(pid);
     }
-    const int n = ::poll(fds.data(), fds.size(), -1);
+    const std::size_t first_pending = fds.size();
+    proxy_pending_.append_poll_fds(fds);
+    const int n = ::poll(fds.data(), fds.size(),
+                         proxy_pending_.poll_timeout_ms(std::chrono::steady_clock::now()));
     if (n < 0) {
       if (errno == EINTR) continue;
       log_error(system_error("poll", errno).message);
@@ -551,10 +611,18 @@ int Listener::run() {
       }
       if (reload_requested) reload();
     }
-    for (std::size_t i = first_report; i < fds.size(); ++i) {
+    for (std::size_t i = first_report; i < first_pending; ++i) {
       if (fds[i].revents == 0) continue;
       auto it = sessions_.find(report_owner[i - first_report]);
       if (it != sessions_.end()) read_report(it->second);
+    }
+    auto headed = proxy_pending_.process(std::span<const pollfd>(fds).subspan(first_pending),
+                                         std::chrono::steady_clock::now());
+    for (auto& connection : headed) {
+      // LOCAL/UNKNOWN (e.g. the proxy's health check): the proxy itself is the client.
+      ClientOrigin origin{connection.client.value_or(connection.proxy), connection.proxy,
+                          connection.destination};
+      admit(std::move(connection.fd), origin, connection.implicit_tls);
     }
     for (std::size_t i = 1; i < first_report; ++i) {
       if (fds[i].revents & POLLIN) accept_clients(fds[i].fd, listen_sockets_[i - 1].implicit_tls);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <optional>
@@ -141,7 +142,9 @@ class SessionMonitor {
       : engines_(engines),
         config_(std::move(config)),
         implicit_tls_(options.implicit_tls),
-        prior_failures_(options.prior_failures) {}
+        prior_failures_(options.prior_failures),
+        destination_(options.proxied_destination),
+        proxied_client_(options.proxied_client) {}
 
   int run();
 
@@ -186,8 +189,11 @@ class SessionMonitor {
   TicketKeys ticket_keys_{};
   UniqueFd client_;
   UniqueFd netns_;
-  SocketAddress peer_;
+  SocketAddress peer_;   // the client: the socket's peer, or the client a trusted proxy named
   SocketAddress local_;
+  std::optional<SocketAddress> proxy_;        // the socket's peer when it is a trusted proxy
+  std::optional<SocketAddress> destination_;  // the proxy's address the client connected to
+  std::optional<SocketAddress> proxied_client_;
   std::optional<LoginVerifier> verifier_;
   std::optional<PassiveListener> passive_;
   std::optional<ActiveConnector> active_;
@@ -678,6 +684,13 @@ int SessionMonitor::run() {
   }
   peer_ = *peer;
   local_ = *local;
+  if (proxied_client_) {
+    // Behind a trusted proxy (the listener read its PROXY header): the client is who the proxy
+    // says; the socket's peer is the proxy, which also relays passive data connections.
+    proxy_ = peer_;
+    peer_ = *proxied_client_;
+    log_info("connected through trusted proxy " + proxy_->to_string() + " from " + peer_.to_string());
+  }
   // Bounds every reply write of the children on a client that stops reading.
   const timeval send_timeout{static_cast<time_t>(config_.idle_timeout), 0};
   ::setsockopt(client_.get(), SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
@@ -691,9 +704,15 @@ int SessionMonitor::run() {
   if (!config_.pasv_address.empty() &&
       ::inet_pton(AF_INET, config_.pasv_address.c_str(), announcement.ipv4.data()) == 1) {
     announcement.use_configured = true;
+  } else if (destination_ && destination_->family() == AF_INET) {
+    // Behind a proxy, PASV names the address the client reached (the proxy forwards the
+    // passive port range too); pasv_address, when set, still wins.
+    const auto bytes = destination_->address_bytes();
+    std::copy(bytes.begin(), bytes.begin() + 4, announcement.ipv4.begin());
+    announcement.use_configured = true;
   }
   passive_.emplace(local_, peer_, PassivePortRange{config_.pasv_min_port, config_.pasv_max_port},
-                   announcement);
+                   announcement, proxy_);
   active_.emplace(local_, peer_, config_.connect_from_port_20);
 
   // Children need these to enter their sandboxes; everything else goes before they exist.
@@ -761,7 +780,9 @@ int run_session_monitor(const SessionEngines& engines, const std::string& sessio
   ::close(kSessionConfigFd);
   set_log_level(parse_log_level(config->log_level));
   std::string context = "monitor session=" + session_id;
-  if (auto peer = SocketAddress::peer_of(kSessionClientFd)) {
+  if (options.proxied_client) {
+    context += " client=" + options.proxied_client->host_string();
+  } else if (auto peer = SocketAddress::peer_of(kSessionClientFd)) {
     context += " client=" + peer->host_string();
   }
   set_log_context(std::move(context));
