@@ -390,23 +390,21 @@ void Listener::accept_clients(int listen_fd, bool implicit_tls) {
 
 // Per-address limits on the session's client (behind a proxy: the real client), then a session.
 void Listener::admit(UniqueFd client, const ClientOrigin& origin, bool implicit_tls) {
-  {
-    const SocketAddress& peer = origin.client;
-    const std::string key = client_key(peer);
-    const auto decision = limits_.admit(key, std::chrono::steady_clock::now());
-    if (decision != ClientLimits::Decision::kAllow) {
-      const bool too_many = decision == ClientLimits::Decision::kTooManySessions;
-      log_warning("refusing " + peer.to_string() +
-                  (origin.proxy ? " (via proxy " + origin.proxy->to_string() + ")" : "") + ": " +
-                  (too_many ? "max_per_ip (" + std::to_string(config_.max_per_ip) + ") reached"
-                            : "connect_rate_per_ip (" + std::to_string(config_.connect_rate_per_ip) +
-                                  "/s) exceeded"));
-      const std::string_view text = too_many ? kTooManyFromAddress : kTooFast;
-      if (!implicit_tls) ::send(client.get(), text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      return;
-    }
-    spawn_session(std::move(client), key, origin, implicit_tls);
+  const SocketAddress& peer = origin.client;
+  const std::string key = client_key(peer);
+  const auto decision = limits_.admit(key, std::chrono::steady_clock::now());
+  if (decision != ClientLimits::Decision::kAllow) {
+    const bool too_many = decision == ClientLimits::Decision::kTooManySessions;
+    log_warning("refusing " + peer.to_string() +
+                (origin.proxy ? " (via proxy " + origin.proxy->to_string() + ")" : "") + ": " +
+                (too_many ? "max_per_ip (" + std::to_string(config_.max_per_ip) + ") reached"
+                          : "connect_rate_per_ip (" + std::to_string(config_.connect_rate_per_ip) +
+                                "/s) exceeded"));
+    const std::string_view text = too_many ? kTooManyFromAddress : kTooFast;
+    if (!implicit_tls) ::send(client.get(), text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    return;
   }
+  spawn_session(std::move(client), key, origin, implicit_tls);
 }
 
 Result<void> Listener::bind_all(const Config& config) {

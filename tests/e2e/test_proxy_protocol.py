@@ -309,6 +309,46 @@ class ProxyProtocolTest(unittest.TestCase):
             self.assertTrue(d.wait_log("client=192.0.2.55"))
             self.assertRegex(d.log(), r"session \d+ from 192\.0\.2\.55:40000 via proxy 127\.0\.0\.1:")
 
+    def test_passive_data_from_the_named_client_and_not_from_a_stranger(self):
+        with Daemon(config=proxy_config()) as d:
+            sock = raw_from("127.0.0.1", d.port)
+            client = wrap(sock)
+            try:
+                sock.sendall(b"PROXY TCP4 127.0.0.7 127.0.0.1 40001 21\r\n")
+                self.assertEqual(client.reply()[0], 220)
+                client.login()
+                self.assertEqual(client.cmd("TYPE I")[0], 200)
+                code, text = client.cmd("EPSV")
+                self.assertEqual(code, 229, text)
+                port = int(text.split("|||")[1].split("|")[0])
+                stranger = raw_from("127.0.0.8", port)
+                client.send("RETR %s\r\n" % d.TEST_FILE)
+                self.assertTrue(d.wait_log("data connection from foreign address 127.0.0.8"))
+                stranger.close()
+                with raw_from("127.0.0.7", port) as data:
+                    self.assertEqual(client.reply()[0], 150)
+                    received, closed = read_until_closed(data, harness.TIMEOUT)
+                self.assertTrue(closed)
+                self.assertEqual(received, d.TEST_CONTENT)
+                self.assertEqual(client.reply()[0], 226)
+                # PORT must name the real client, not the proxy.
+                code, text = client.cmd("PORT 127,0,0,1,200,1")
+                self.assertEqual(code // 100, 5, text)
+            finally:
+                sock.close()
+            self.assertIn("control peer is 127.0.0.7, via proxy 127.0.0.1", d.log())
+
+    def test_ipv6_client_named_by_a_v1_header(self):
+        with Daemon(config=proxy_config()) as d:
+            sock = raw_from("127.0.0.1", d.port)
+            try:
+                sock.sendall(b"PROXY TCP6 2001:db8::5 2001:db8::1 40002 21\r\n")
+                self.assertTrue(sock.recv(100).startswith(b"220 "))
+            finally:
+                sock.close()
+            self.assertTrue(d.wait_log("client=2001:db8::5"))
+            self.assertRegex(d.log(), r"session \d+ from \[2001:db8::5\]:40002 via proxy")
+
     def test_local_command_keeps_the_proxys_own_address(self):
         with Daemon(config=proxy_config()) as d:
             sock = raw_from("127.0.0.1", d.port)
