@@ -74,6 +74,16 @@ Result<std::vector<AddressPrefix>> parse_prefix_list(std::string_view text) {
   return prefixes;
 }
 
+Result<std::vector<AddressPrefix>> parse_prefix_list(const std::vector<std::string>& items) {
+  std::vector<AddressPrefix> prefixes;
+  for (const auto& item : items) {
+    auto prefix = AddressPrefix::parse(item);
+    if (!prefix) return prefix.error();
+    prefixes.push_back(*prefix);
+  }
+  return prefixes;
+}
+
 bool any_contains(const std::vector<AddressPrefix>& prefixes, const SocketAddress& address) {
   for (const auto& prefix : prefixes) {
     if (prefix.contains(address)) return true;

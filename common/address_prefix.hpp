@@ -32,6 +32,9 @@ class AddressPrefix {
 // A comma-separated list of prefixes (spaces around items allowed), at most 64; "" is empty.
 Result<std::vector<AddressPrefix>> parse_prefix_list(std::string_view text);
 
+// The same, one prefix per item (Config::trusted_proxies).
+Result<std::vector<AddressPrefix>> parse_prefix_list(const std::vector<std::string>& items);
+
 bool any_contains(const std::vector<AddressPrefix>& prefixes, const SocketAddress& address);
 
 }  // namespace wftpd

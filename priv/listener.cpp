@@ -167,12 +167,6 @@ Result<UniqueFd> create_empty_network_namespace() {
   return netns;
 }
 
-std::string join_list(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
-  return out;
-}
-
 class Listener {
  public:
   explicit Listener(std::string config_path) : config_path_(std::move(config_path)) {}
@@ -238,7 +232,7 @@ Result<void> Listener::apply_config(Config config) {
     if (!tls_high) return tls_high.error();
     tls_memfd = std::move(*tls_high);
   }
-  auto trusted = parse_prefix_list(join_list(config.trusted_proxies));
+  auto trusted = parse_prefix_list(config.trusted_proxies);
   if (!trusted) return trusted.error();
   auto memfd = make_sealed_memfd("wardenftpd-config", serialize_config(config));
   if (!memfd) return memfd.error();

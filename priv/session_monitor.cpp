@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <optional>
 
+#include "common/address_prefix.hpp"
 #include "common/exit_codes.hpp"
 #include "common/tls_context.hpp"
 #include "common/io.hpp"
@@ -684,7 +685,16 @@ int SessionMonitor::run() {
   }
   peer_ = *peer;
   local_ = *local;
-  if (proxied_client_) {
+  if (proxied_client_ || destination_) {
+    // SECURITY: defence in depth against a listener bug: a client named by a proxy is taken
+    // only from a peer this configuration trusts to name one.
+    auto trusted = parse_prefix_list(config_.trusted_proxies);
+    if (!proxied_client_ || !config_.proxy_protocol || !trusted ||
+        !any_contains(*trusted, peer_)) {
+      log_error("proxied client given for a connection from " + peer_.to_string() +
+                ", which is not a trusted proxy; ending session");
+      return 1;
+    }
     // Behind a trusted proxy (the listener read its PROXY header): the client is who the proxy
     // says; the socket's peer is the proxy, which also relays passive data connections.
     proxy_ = peer_;

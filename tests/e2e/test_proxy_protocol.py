@@ -408,6 +408,44 @@ class ProxyProtocolTest(unittest.TestCase):
             finally:
                 direct.close()
 
+    def test_monitor_refuses_a_proxied_client_from_an_untrusted_peer(self):
+        """Defence in depth: a monitor exec'd with --proxied-client for a connection whose
+        peer is not a trusted proxy (a listener bug) ends the session instead of believing it."""
+        with Daemon(config=proxy_config(), start=False) as d:
+            config = os.memfd_create("wftpd-test-config")
+            os.write(config, d.config_text().encode())
+            os.lseek(config, 0, os.SEEK_SET)
+            server = socket.socket()
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            client = raw_from(UNTRUSTED, server.getsockname()[1])
+            accepted, _ = server.accept()
+            report_read, report_write = os.pipe()
+            devnull = os.open(os.devnull, os.O_RDWR)
+            layout = [devnull, devnull, None, accepted.fileno(), config, devnull, devnull,
+                      report_write]
+
+            def arrange():
+                high = [os.dup(fd) if fd is not None else None for fd in layout]
+                for target, fd in enumerate(high):
+                    if fd is not None:
+                        os.dup2(fd, target)
+            with open(d.log_file, "ab") as log:
+                monitor = subprocess.Popen(
+                    [harness.BINARY, "--session", "99", "--proxied-client", "192.0.2.1:5"],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                    preexec_fn=arrange, pass_fds=(3, 4, 5, 6, 7))
+                rc = monitor.wait(20)
+            for fd in (config, report_read, report_write, devnull):
+                os.close(fd)
+            accepted.close()
+            server.close()
+            data, closed = read_until_closed(client, 5)
+            client.close()
+            self.assertEqual(rc, 1, d.log())
+            self.assertEqual(data, b"")  # no greeting
+            self.assertIn("proxied client given for a connection from 127.0.0.6", d.log())
+
     def test_implicit_tls_port_behind_a_proxy(self):
         port = harness.free_port()
         config = proxy_config(tls_implicit_port=str(port))
