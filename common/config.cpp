@@ -1,5 +1,7 @@
 #include "common/config.hpp"
 
+#include "common/address_prefix.hpp"
+
 #include <arpa/inet.h>
 #include <pwd.h>
 
@@ -199,6 +201,8 @@ KeyHandler cipher_key(std::string_view name, std::string_view description,
                     [field](const Config& config) { return config.*field; }};
 }
 
+std::string_view trim(std::string_view text);
+
 const std::vector<KeyHandler>& handlers() {
   static const std::vector<KeyHandler> table = {
       {{"listen_address", "Comma-separated IPv4/IPv6 addresses to listen on."},
@@ -215,6 +219,36 @@ const std::vector<KeyHandler>& handlers() {
                  "New connections per second per client address (bursts of twice that); 0 means "
                  "no limit.",
                  &Config::connect_rate_per_ip, 0, 100000),
+      bool_key("proxy_protocol",
+               "yes: a connection from an address in trusted_proxies must begin with a PROXY "
+               "protocol header (v1 or v2, as HAProxy sends it); the client it names is the "
+               "session's client for limits, logs and data connections. A trusted proxy that "
+               "sends no valid header within proxy_header_timeout is disconnected. Connections "
+               "from other addresses are served as they are: a header from them is never read "
+               "as one.",
+               &Config::proxy_protocol),
+      {{"trusted_proxies",
+        "Comma-separated addresses or CIDR prefixes (IPv4 and IPv6) of the load balancers "
+        "allowed to send PROXY headers; needed with proxy_protocol=yes."},
+       [](Config& c, std::string_view value) -> Result<void> {
+         auto prefixes = parse_prefix_list(value);
+         if (!prefixes) return prefixes.error();
+         std::vector<std::string> items;
+         while (!value.empty()) {
+           const auto comma = value.find(',');
+           std::string_view item = trim(value.substr(0, comma));
+           items.emplace_back(item);
+           if (comma == std::string_view::npos) break;
+           value.remove_prefix(comma + 1);
+         }
+         c.trusted_proxies = std::move(items);
+         return ok_result();
+       },
+       [](const Config& c) { return join(c.trusted_proxies); }},
+      number_key("proxy_header_timeout",
+                 "Seconds a trusted proxy has, from connecting, to send its complete PROXY "
+                 "header; then the connection is closed.",
+                 &Config::proxy_header_timeout, 1, 60),
       {{"nopriv_user",
         "Unprivileged user (name or UID:GID) that runs the pre-auth child."},
        set_nopriv_user,
@@ -475,6 +509,9 @@ Result<Config> parse_config(std::string_view text, std::string_view file_name) {
   }
   if (config.tls_implicit_port != 0 && config.tls_implicit_port == config.listen_port) {
     return make_error(std::string(file_name) + ": tls_implicit_port must differ from listen_port");
+  }
+  if (config.proxy_protocol && config.trusted_proxies.empty()) {
+    return make_error(std::string(file_name) + ": proxy_protocol=yes needs trusted_proxies");
   }
   if (config.pasv_min_port != 0 && config.pasv_min_port < 1024) {
     return make_error(std::string(file_name) + ": passive ports below 1024 are refused");

@@ -20,6 +20,11 @@ struct Config {
   std::uint32_t max_clients = 200;
   std::uint32_t max_per_ip = 0;           // sessions at once per client address (0: no limit)
   std::uint32_t connect_rate_per_ip = 0;  // new connections per second per address (0: no limit)
+  // PROXY protocol (v1/v2) from load balancers: connections from trusted_proxies must begin
+  // with a header naming the real client; other connections are served as they are.
+  bool proxy_protocol = false;
+  std::vector<std::string> trusted_proxies;  // addresses or CIDR prefixes, canonical text
+  std::uint32_t proxy_header_timeout = 5;    // seconds a trusted proxy has to send its header
   std::string nopriv_user = "nobody";  // a name, or "UID:GID" (canonical form after resolution)
   uid_t nopriv_uid = 65534;            // filled by resolve_nopriv_user()
   gid_t nopriv_gid = 65534;

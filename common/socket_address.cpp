@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 namespace wftpd {
@@ -22,6 +23,52 @@ Result<SocketAddress> SocketAddress::local_of(int fd) {
     return system_error("getsockname", errno);
   }
   return address;
+}
+
+SocketAddress SocketAddress::from_bytes(bool ipv4, const std::array<std::uint8_t, 16>& address,
+                                        std::uint16_t port) {
+  SocketAddress out;
+  if (ipv4) {
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    in.sin_port = htons(port);
+    std::memcpy(&in.sin_addr, address.data(), 4);
+    std::memcpy(&out.storage_, &in, sizeof(in));
+    out.length_ = sizeof(in);
+  } else {
+    sockaddr_in6 in6{};
+    in6.sin6_family = AF_INET6;
+    in6.sin6_port = htons(port);
+    std::memcpy(&in6.sin6_addr, address.data(), 16);
+    std::memcpy(&out.storage_, &in6, sizeof(in6));
+    out.length_ = sizeof(in6);
+  }
+  return out;
+}
+
+Result<SocketAddress> SocketAddress::parse(std::string_view text) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || text.size() > 64) return make_error("bad address:port");
+  std::string_view host = text.substr(0, colon);
+  const std::string_view port_text = text.substr(colon + 1);
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (bracketed) host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+      port > 65535 || (port_text.size() > 1 && port_text.front() == '0')) {
+    return make_error("bad port in '" + std::string(text) + "'");
+  }
+  std::array<std::uint8_t, 16> bytes{};
+  const std::string host_text(host);
+  const bool ipv4 = !bracketed && ::inet_pton(AF_INET, host_text.c_str(), bytes.data()) == 1;
+  if (!ipv4 && !(bracketed && ::inet_pton(AF_INET6, host_text.c_str(), bytes.data()) == 1)) {
+    return make_error("bad address in '" + std::string(text) + "'");
+  }
+  SocketAddress out = from_bytes(ipv4, bytes, static_cast<std::uint16_t>(port));
+  // Canonical text only: what to_string() gives back must be what was given.
+  if (out.to_string() != text) return make_error("non-canonical address '" + std::string(text) + "'");
+  return out;
 }
 
 std::uint16_t SocketAddress::port() const {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/result.hpp"
 
@@ -17,6 +18,11 @@ class SocketAddress {
 
   static Result<SocketAddress> peer_of(int fd);   // getpeername
   static Result<SocketAddress> local_of(int fd);  // getsockname
+  // An IPv4 (4 bytes used) or IPv6 address and a port.
+  static SocketAddress from_bytes(bool ipv4, const std::array<std::uint8_t, 16>& address,
+                                  std::uint16_t port);
+  // Strict inverse of to_string(): "192.0.2.1:21" or "[2001:db8::1]:21", nothing else.
+  static Result<SocketAddress> parse(std::string_view text);
 
   sockaddr* raw() { return reinterpret_cast<sockaddr*>(&storage_); }
   const sockaddr* raw() const { return reinterpret_cast<const sockaddr*>(&storage_); }

@@ -138,6 +138,7 @@ int main(int argc, char** argv) {
   const std::string_view command = argc > 1 ? argv[1] : "";
   if (command == "--session" && argc >= 3) {
     // Only the listener execs this: --session ID [--implicit-tls] [--prior-failures N]
+    // [--proxied-client ADDR:PORT [--proxied-destination ADDR:PORT]]
     wftpd::SessionOptions options;
     for (int i = 3; i < argc; ++i) {
       const std::string_view arg = argv[i];
@@ -145,6 +146,13 @@ int main(int argc, char** argv) {
         options.implicit_tls = true;
       } else if (arg == "--prior-failures" && i + 1 < argc) {
         options.prior_failures = static_cast<std::uint32_t>(std::strtoul(argv[++i], nullptr, 10));
+      } else if ((arg == "--proxied-client" || arg == "--proxied-destination") && i + 1 < argc) {
+        auto address = wftpd::SocketAddress::parse(argv[++i]);
+        if (!address) {
+          std::fprintf(stderr, "wardenftpd: bad session argument: %s\n", address.error().message.c_str());
+          return 2;
+        }
+        (arg == "--proxied-client" ? options.proxied_client : options.proxied_destination) = *address;
       } else {
         std::fprintf(stderr, "wardenftpd: bad session argument\n");
         return 2;

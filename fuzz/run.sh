@@ -25,7 +25,7 @@ FUZZ_DIR=$ROOT/fuzz
 
 TARGETS=(fuzz_control_line_reader fuzz_ftp_command fuzz_active_argument fuzz_ftp_path
          fuzz_listing fuzz_config fuzz_users_file fuzz_policy_parser fuzz_monitor_messages
-         fuzz_preauth_engine fuzz_wildcard)
+         fuzz_preauth_engine fuzz_wildcard fuzz_proxy_header)
 
 usage() {
   echo "usage: $0 TARGET|all|list [SECONDS]" >&2
@@ -80,6 +80,7 @@ run_target() {
   local args=(-max_total_time="$seconds" -max_len="$(max_len_for "$name")" -rss_limit_mb=2048
               -timeout=25 -print_final_stats=1 -artifact_prefix="$work/artifacts/")
   if uses_dict "$name"; then args+=(-dict="$FUZZ_DIR/ftp.dict"); fi
+  if [[ $name == fuzz_proxy_header ]]; then args+=(-dict="$FUZZ_DIR/proxy.dict"); fi
   # shellcheck disable=SC2206
   args+=(${WFTPD_FUZZ_ARGS:-})
 

@@ -20,6 +20,12 @@ ActiveStatus ActiveConnector::set_target(const ActiveTarget& target) {
     log_warning("PORT/EPRT refused: address family differs from the control connection");
     return ActiveStatus::kWrongFamily;
   }
+  if (control_local_.is_ipv4() != peer_is_ipv4) {
+    // Behind a proxy the client's family may differ from the server's own address.
+    log_warning("PORT/EPRT refused: the client's address family differs from the server's "
+                "(connection through a proxy)");
+    return ActiveStatus::kWrongFamily;
+  }
   // SECURITY: FTP bounce: the data connection may only go back to the client itself.
   if (target.address != control_peer_.address_bytes()) {
     log_warning("PORT/EPRT refused: target address is not the control peer " +

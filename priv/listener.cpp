@@ -14,9 +14,12 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <optional>
+#include <span>
 #include <thread>
 #include <vector>
 
+#include "common/address_prefix.hpp"
 #include "common/io.hpp"
 #include "common/tls_context.hpp"
 #include "common/log.hpp"
@@ -24,6 +27,7 @@
 #include "common/unique_fd.hpp"
 #include "priv/client_limits.hpp"
 #include "priv/login_throttle.hpp"
+#include "priv/proxy_pending.hpp"
 #include "priv/secure_directory.hpp"
 #include "priv/service_notify.hpp"
 #include "priv/session_monitor.hpp"
@@ -110,8 +114,15 @@ class Listener {
  private:
   Result<void> apply_config(Config config);
   void accept_clients(int listen_fd, bool implicit_tls);
-  void spawn_session(UniqueFd client, std::uint64_t session_id, const SocketAddress& peer,
-                     const std::string& key, bool implicit_tls);
+  // Who a session is for: the connection's peer, or the client a trusted proxy named.
+  struct ClientOrigin {
+    SocketAddress client;
+    std::optional<SocketAddress> proxy;        // set when the connection came through one
+    std::optional<SocketAddress> destination;  // the proxy's address the client connected to
+  };
+  void admit(UniqueFd client, std::uint64_t session_id, const ClientOrigin& origin, bool implicit_tls);
+  void spawn_session(UniqueFd client, std::uint64_t session_id, const std::string& key,
+                     const ClientOrigin& origin, bool implicit_tls);
   Result<void> bind_all(const Config& config);
   Result<void> use_inherited_sockets(const Config& config);
   std::string status_text() const;
@@ -147,6 +158,8 @@ class Listener {
   LoginThrottle throttle_;
   void read_report(Session& session);
   ClientLimits limits_{0, 0};
+  std::vector<AddressPrefix> trusted_proxies_;
+  PendingProxyHeaders proxy_pending_;  // trusted proxies' connections until their header is read
   std::uint64_t next_session_id_ = 1;
 };
 
@@ -171,6 +184,8 @@ Result<void> Listener::apply_config(Config config) {
     if (!sealed) return sealed.error();
     tls_memfd = std::move(*sealed);
   }
+  auto trusted = parse_prefix_list(config.trusted_proxies);
+  if (!trusted) return trusted.error();
   auto memfd = make_sealed_memfd("wardenftpd-config", serialize_config(config));
   if (!memfd) return memfd.error();
   auto high = move_high(std::move(*memfd));
@@ -185,16 +200,15 @@ Result<void> Listener::apply_config(Config config) {
   xferlog_ = std::move(xferlog);
   tls_memfd_ = std::move(tls_memfd);
   config_ = std::move(config);
+  trusted_proxies_ = std::move(*trusted);
   limits_.set_limits(config_.max_per_ip, config_.connect_rate_per_ip);
   set_log_level(parse_log_level(config_.log_level));
   return ok_result();
 }
 
-void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id,
-                             const SocketAddress& peer, const std::string& key,
-                             bool implicit_tls) {
-  const std::string client_host = peer.host_string();
-  const std::string peer_text = peer.to_string();
+void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id, const std::string& key,
+                             const ClientOrigin& origin, bool implicit_tls) {
+  const std::string client_host = origin.client.host_string();
   const auto log_here = [&](LogLevel level, const std::string& message) {
     log_connection(level, session_id, client_host, message);
   };
@@ -204,6 +218,8 @@ void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id,
     return;
   }
   UniqueFd client = std::move(*moved);
+  const std::string peer_text =
+      origin.client.to_string() + (origin.proxy ? " via proxy " + origin.proxy->to_string() : "");
 
   // The monitor reports each login attempt's result on this pipe (throttling across sessions).
   int report_pipe[2];
@@ -236,6 +252,10 @@ void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id,
   launch.session_id = std::to_string(session_id);
   launch.prior_failures = prior_failures;
   launch.implicit_tls = implicit_tls;
+  if (origin.proxy) {
+    launch.proxied_client = origin.client.to_string();
+    if (origin.destination) launch.proxied_destination = origin.destination->to_string();
+  }
   auto spawned = spawn_session_monitor(launch);
   if (!spawned) {
     log_here(LogLevel::kError, spawned.error().message);
@@ -266,11 +286,11 @@ void Listener::accept_clients(int listen_fd, bool implicit_tls) {
     }
     // Every accepted connection gets a session id, refused ones too, so that every log line
     // about a connection names one.
-    const std::uint64_t session_id = next_session_id_++;
     const std::string peer_text = peer.to_string();
     const std::string client_host = peer.host_string();
-    if (sessions_.size() >= config_.max_clients) {
-      log_connection(LogLevel::kWarning, session_id, client_host,
+    // Connections waiting for their PROXY header count too, so the pending set is bounded.
+    if (sessions_.size() + proxy_pending_.size() >= config_.max_clients) {
+      log_connection(LogLevel::kWarning, next_session_id_++, client_host,
                      "refusing " + peer_text + ": max_clients (" +
                          std::to_string(config_.max_clients) + ") reached");
       // Non-blocking best effort: a client that does not read does not stall the listener.
@@ -280,22 +300,37 @@ void Listener::accept_clients(int listen_fd, bool implicit_tls) {
       }
       continue;
     }
-    const std::string key = client_key(peer);
-    const auto decision = limits_.admit(key, std::chrono::steady_clock::now());
-    if (decision != ClientLimits::Decision::kAllow) {
-      const bool too_many = decision == ClientLimits::Decision::kTooManySessions;
-      log_connection(LogLevel::kWarning, session_id, client_host,
-                     "refusing " + peer_text + ": " +
-                         (too_many ? "max_per_ip (" + std::to_string(config_.max_per_ip) + ") reached"
-                                   : "connect_rate_per_ip (" +
-                                         std::to_string(config_.connect_rate_per_ip) +
-                                         "/s) exceeded"));
-      const std::string_view text = too_many ? kTooManyFromAddress : kTooFast;
-      if (!implicit_tls) ::send(client.get(), text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    // SECURITY: only a trusted proxy's header is ever read; anyone else is the client.
+    if (config_.proxy_protocol && any_contains(trusted_proxies_, peer)) {
+      proxy_pending_.add(std::move(client), next_session_id_++, peer, implicit_tls,
+                         std::chrono::steady_clock::now() +
+                             std::chrono::seconds(config_.proxy_header_timeout));
       continue;
     }
-    spawn_session(std::move(client), session_id, peer, key, implicit_tls);
+    admit(std::move(client), next_session_id_++, ClientOrigin{peer, std::nullopt, std::nullopt},
+          implicit_tls);
   }
+}
+
+// Per-address limits on the session's client (behind a proxy: the real client), then a session.
+void Listener::admit(UniqueFd client, std::uint64_t session_id, const ClientOrigin& origin,
+                     bool implicit_tls) {
+  const SocketAddress& peer = origin.client;
+  const std::string key = client_key(peer);
+  const auto decision = limits_.admit(key, std::chrono::steady_clock::now());
+  if (decision != ClientLimits::Decision::kAllow) {
+    const bool too_many = decision == ClientLimits::Decision::kTooManySessions;
+    log_connection(LogLevel::kWarning, session_id, peer.host_string(),
+                   "refusing " + peer.to_string() +
+                       (origin.proxy ? " (via proxy " + origin.proxy->to_string() + ")" : "") + ": " +
+                       (too_many ? "max_per_ip (" + std::to_string(config_.max_per_ip) + ") reached"
+                                 : "connect_rate_per_ip (" +
+                                       std::to_string(config_.connect_rate_per_ip) + "/s) exceeded"));
+    const std::string_view text = too_many ? kTooManyFromAddress : kTooFast;
+    if (!implicit_tls) ::send(client.get(), text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    return;
+  }
+  spawn_session(std::move(client), session_id, key, origin, implicit_tls);
 }
 
 Result<void> Listener::bind_all(const Config& config) {
@@ -411,6 +446,7 @@ void Listener::shut_down() {
   log_info("shutting down: closing listening sockets, ending " + std::to_string(sessions_.size()) +
            " session(s)");
   listen_sockets_.clear();
+  proxy_pending_.clear();
   for (const auto& [pid, id] : sessions_) ::kill(pid, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (!sessions_.empty() && std::chrono::steady_clock::now() < deadline) {
@@ -500,7 +536,10 @@ int Listener::run() {
       fds.push_back({session.report.get(), POLLIN, 0});
       report_owner.push_back(pid);
     }
-    const int n = ::poll(fds.data(), fds.size(), -1);
+    const std::size_t first_pending = fds.size();
+    proxy_pending_.append_poll_fds(fds);
+    const int n = ::poll(fds.data(), fds.size(),
+                         proxy_pending_.poll_timeout_ms(std::chrono::steady_clock::now()));
     if (n < 0) {
       if (errno == EINTR) continue;
       log_error(system_error("poll", errno).message);
@@ -539,10 +578,18 @@ int Listener::run() {
         notifier_.ready(status_text());  // reloaded, or kept the old configuration
       }
     }
-    for (std::size_t i = first_report; i < fds.size(); ++i) {
+    for (std::size_t i = first_report; i < first_pending; ++i) {
       if (fds[i].revents == 0) continue;
       auto it = sessions_.find(report_owner[i - first_report]);
       if (it != sessions_.end()) read_report(it->second);
+    }
+    auto headed = proxy_pending_.process(std::span<const pollfd>(fds).subspan(first_pending),
+                                         std::chrono::steady_clock::now());
+    for (auto& connection : headed) {
+      // LOCAL/UNKNOWN (e.g. the proxy's health check): the proxy itself is the client.
+      ClientOrigin origin{connection.client.value_or(connection.proxy), connection.proxy,
+                          connection.destination};
+      admit(std::move(connection.fd), connection.session_id, origin, connection.implicit_tls);
     }
     for (std::size_t i = 1; i < first_report; ++i) {
       if (fds[i].revents & POLLIN) accept_clients(fds[i].fd, listen_sockets_[i - 1].implicit_tls);

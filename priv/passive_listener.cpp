@@ -29,11 +29,13 @@ std::uint32_t random_u32() {
 }  // namespace
 
 PassiveListener::PassiveListener(SocketAddress control_local, SocketAddress control_peer,
-                                 PassivePortRange range, PassiveAnnouncement announcement)
+                                 PassivePortRange range, PassiveAnnouncement announcement,
+                                 std::optional<SocketAddress> relay)
     : control_local_(control_local),
       control_peer_(control_peer),
       range_(range),
-      announcement_(announcement) {}
+      announcement_(announcement),
+      relay_(relay) {}
 
 PassiveReady PassiveListener::listen() {
   listener_.reset();
@@ -109,10 +111,12 @@ DataStatus PassiveListener::accept(std::chrono::seconds timeout, UniqueFd& conne
       log_error(system_error("accept4", errno).message);
       return DataStatus::kFailed;
     }
-    // SECURITY: only the control peer may use this data port (no port theft).
-    if (!peer.same_host(control_peer_)) {
+    // SECURITY: only the control peer may use this data port (no port theft), or the trusted
+    // proxy its control connection came through, which relays the data port too.
+    if (!peer.same_host(control_peer_) && !(relay_ && peer.same_host(*relay_))) {
       log_warning("data connection from foreign address " + peer.to_string() +
-                  " refused (control peer is " + control_peer_.host_string() + ")");
+                  " refused (control peer is " + control_peer_.host_string() +
+                  (relay_ ? ", via proxy " + relay_->host_string() : "") + ")");
       continue;
     }
     listener_.reset();

@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 
 #include "common/monitor_protocol.hpp"
 #include "common/result.hpp"
@@ -26,15 +27,19 @@ struct PassiveAnnouncement {
 
 class PassiveListener {
  public:
+  // `relay`: the trusted proxy the control connection came through, which relays passive
+  // data connections too (they then come from its address, not the client's).
   PassiveListener(SocketAddress control_local, SocketAddress control_peer, PassivePortRange range,
-                  PassiveAnnouncement announcement = {});
+                  PassiveAnnouncement announcement = {},
+                  std::optional<SocketAddress> relay = std::nullopt);
 
   // Opens a new listening socket (closing any previous one) on the control connection's local
   // address and a random port of the range.
   PassiveReady listen();
 
-  // Waits up to `timeout` for the control peer to connect. SECURITY: connections from any other
-  // address are closed and logged (port theft); the listener is closed after one connection.
+  // Waits up to `timeout` for the control peer (or the relaying proxy) to connect. SECURITY:
+  // connections from any other address are closed and logged (port theft); the listener is
+  // closed after one connection.
   DataStatus accept(std::chrono::seconds timeout, UniqueFd& connection);
   void close() { listener_.reset(); }
 
@@ -43,6 +48,7 @@ class PassiveListener {
   SocketAddress control_peer_;
   PassivePortRange range_;
   PassiveAnnouncement announcement_;
+  std::optional<SocketAddress> relay_;
   UniqueFd listener_;
 };
 

@@ -12,10 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <optional>
 
+#include "common/address_prefix.hpp"
 #include "common/exit_codes.hpp"
 #include "common/tls_context.hpp"
 #include "common/io.hpp"
@@ -142,7 +144,9 @@ class SessionMonitor {
       : engines_(engines),
         config_(std::move(config)),
         implicit_tls_(options.implicit_tls),
-        prior_failures_(options.prior_failures) {}
+        prior_failures_(options.prior_failures),
+        destination_(options.proxied_destination),
+        proxied_client_(options.proxied_client) {}
 
   int run();
 
@@ -189,8 +193,11 @@ class SessionMonitor {
   TicketKeys ticket_keys_{};
   UniqueFd client_;
   UniqueFd netns_;
-  SocketAddress peer_;
+  SocketAddress peer_;   // the client: the socket's peer, or the client a trusted proxy named
   SocketAddress local_;
+  std::optional<SocketAddress> proxy_;        // the socket's peer when it is a trusted proxy
+  std::optional<SocketAddress> destination_;  // the proxy's address the client connected to
+  std::optional<SocketAddress> proxied_client_;
   std::optional<LoginVerifier> verifier_;
   std::optional<PassiveListener> passive_;
   std::optional<ActiveConnector> active_;
@@ -751,6 +758,22 @@ int SessionMonitor::run() {
   }
   peer_ = *peer;
   local_ = *local;
+  if (proxied_client_ || destination_) {
+    // SECURITY: defence in depth against a listener bug: a client named by a proxy is taken
+    // only from a peer this configuration trusts to name one.
+    auto trusted = parse_prefix_list(config_.trusted_proxies);
+    if (!proxied_client_ || !config_.proxy_protocol || !trusted ||
+        !any_contains(*trusted, peer_)) {
+      log_error("proxied client given for a connection from " + peer_.to_string() +
+                ", which is not a trusted proxy; ending session");
+      return 1;
+    }
+    // Behind a trusted proxy (the listener read its PROXY header): the client is who the proxy
+    // says; the socket's peer is the proxy, which also relays passive data connections.
+    proxy_ = peer_;
+    peer_ = *proxied_client_;
+    log_info("connected through trusted proxy " + proxy_->to_string() + " from " + peer_.to_string());
+  }
   // Bounds every reply write of the children on a client that stops reading.
   const timeval send_timeout{static_cast<time_t>(config_.idle_timeout), 0};
   ::setsockopt(client_.get(), SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
@@ -764,9 +787,15 @@ int SessionMonitor::run() {
   if (!config_.pasv_address.empty() &&
       ::inet_pton(AF_INET, config_.pasv_address.c_str(), announcement.ipv4.data()) == 1) {
     announcement.use_configured = true;
+  } else if (destination_ && destination_->family() == AF_INET) {
+    // Behind a proxy, PASV names the address the client reached (the proxy forwards the
+    // passive port range too); pasv_address, when set, still wins.
+    const auto bytes = destination_->address_bytes();
+    std::copy(bytes.begin(), bytes.begin() + 4, announcement.ipv4.begin());
+    announcement.use_configured = true;
   }
   passive_.emplace(local_, peer_, PassivePortRange{config_.pasv_min_port, config_.pasv_max_port},
-                   announcement);
+                   announcement, proxy_);
   active_.emplace(local_, peer_, config_.connect_from_port_20);
 
   // Children need these to enter their sandboxes; everything else goes before they exist.
@@ -848,8 +877,11 @@ int run_session_monitor(const SessionEngines& engines, const std::string& sessio
     }
     id = id * 10 + static_cast<std::uint64_t>(c - '0');
   }
+  // Behind a trusted proxy, the client it named (checked again in the monitor before use).
   auto peer = SocketAddress::peer_of(kSessionClientFd);
-  set_log_session(id, peer ? peer->host_string() : "unknown");
+  set_log_session(id, options.proxied_client ? options.proxied_client->host_string()
+                      : peer                 ? peer->host_string()
+                                             : "unknown");
   if (options.implicit_tls && !config->tls_enable) {
     log_error("monitor: implicit TLS connection but tls_enable=no");
     return 1;

@@ -3,11 +3,13 @@
 // it never parses FTP and never sees TLS records.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "common/child_setup.hpp"
 #include "common/config.hpp"
 #include "common/monitor_protocol.hpp"
+#include "common/socket_address.hpp"
 
 namespace wftpd {
 
@@ -37,6 +39,10 @@ struct SessionEngines {
 struct SessionOptions {
   bool implicit_tls = false;          // the connection came to tls_implicit_port
   std::uint32_t prior_failures = 0;   // recent failed logins of the client's address
+  // Set when the connection came through a trusted proxy (PROXY protocol): the real client,
+  // and the proxy's address the client connected to. The socket's peer is then the proxy.
+  std::optional<SocketAddress> proxied_client;
+  std::optional<SocketAddress> proxied_destination;
 };
 
 // Runs one session to its end; returns the monitor's exit code.

@@ -24,13 +24,27 @@ namespace {
 // The signals the listener handles or ignores; a monitor starts with all of them at default.
 constexpr std::initializer_list<int> kSignalsReset = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE};
 
-// The arguments of `wardenftpd --session ID --prior-failures N [--implicit-tls]`.
+// The arguments of `wardenftpd --session ID --prior-failures N [--implicit-tls]
+// [--proxied-client ADDR:PORT [--proxied-destination ADDR:PORT]]`.
 class SessionArguments {
  public:
   explicit SessionArguments(const SessionLaunch& launch)
-      : id_(launch.session_id), failures_(std::to_string(launch.prior_failures)) {
+      : id_(launch.session_id),
+        failures_(std::to_string(launch.prior_failures)),
+        proxied_client_(launch.proxied_client),
+        proxied_destination_(launch.proxied_destination) {
     argv_ = {arg0_, session_, id_.data(), prior_failures_, failures_.data()};
     if (launch.implicit_tls) argv_.push_back(implicit_);
+    // The monitor cannot learn these from the socket: the client a trusted proxy named, and the
+    // proxy's address the client connected to (what PASV announces unless pasv_address is set).
+    if (!proxied_client_.empty()) {
+      argv_.push_back(proxied_client_arg_);
+      argv_.push_back(proxied_client_.data());
+    }
+    if (!proxied_destination_.empty()) {
+      argv_.push_back(proxied_destination_arg_);
+      argv_.push_back(proxied_destination_.data());
+    }
     argv_.push_back(nullptr);
   }
   // argv_ points into this object.
@@ -43,8 +57,12 @@ class SessionArguments {
   char session_[10] = "--session";
   char prior_failures_[17] = "--prior-failures";
   char implicit_[15] = "--implicit-tls";
+  char proxied_client_arg_[17] = "--proxied-client";
+  char proxied_destination_arg_[22] = "--proxied-destination";
   std::string id_;
   std::string failures_;
+  std::string proxied_client_;
+  std::string proxied_destination_;
   std::vector<char*> argv_;
 };
 

@@ -47,6 +47,8 @@ struct SessionLaunch {
   std::string session_id;
   std::uint32_t prior_failures = 0;
   bool implicit_tls = false;
+  std::string proxied_client;       // behind a trusted PROXY-protocol proxy: the real client
+  std::string proxied_destination;  // and the proxy address it connected to (may be empty)
 };
 
 // posix_spawn of the monitor (the listener); returns its pid.

@@ -10,7 +10,7 @@ packages=(
   libseccomp-dev libcap-dev libcrypt-dev    # seccomp policy compiler, capabilities, crypt(3)
   libssl-dev openssl                        # FTPS (OpenSSL 3); the CLI makes demo/test certificates
   libgtest-dev googletest                   # unit tests
-  python3 curl lftp                         # end-to-end tests drive real clients
+  python3 curl lftp haproxy                 # end-to-end tests drive real clients (and a load balancer)
   strace iproute2 procps                    # policy tracing, namespaces, process checks
   groff-base                                # the man pages are checked to render cleanly
 )

@@ -54,6 +54,27 @@ TEST(Config, DuplicateKeyIsAnError) {
   EXPECT_NE(config.error().message.find("w.conf:2:"), std::string::npos);
 }
 
+TEST(Config, ProxyProtocolNeedsTrustedProxiesWhichAreStrictPrefixes) {
+  auto config = parse_config(
+      "proxy_protocol=yes\ntrusted_proxies = 10.0.0.0/8, 127.0.0.1,2001:db8::/32\n"
+      "proxy_header_timeout=2\n",
+      "w.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_TRUE(config->proxy_protocol);
+  EXPECT_EQ(config->trusted_proxies,
+            (std::vector<std::string>{"10.0.0.0/8", "127.0.0.1", "2001:db8::/32"}));
+  EXPECT_EQ(config->proxy_header_timeout, 2u);
+  // The canonical text the monitors get reads back the same.
+  auto again = parse_config(serialize_config(*config), "memfd");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->trusted_proxies, config->trusted_proxies);
+  EXPECT_FALSE(parse_config("proxy_protocol=yes\n", "w").ok());
+  EXPECT_FALSE(parse_config("trusted_proxies=10.0.0.1/8\n", "w").ok());
+  EXPECT_FALSE(parse_config("trusted_proxies=proxy.example\n", "w").ok());
+  EXPECT_FALSE(parse_config("proxy_header_timeout=0\n", "w").ok());
+  EXPECT_FALSE(parse_config("proxy_header_timeout=61\n", "w").ok());
+}
+
 TEST(Config, LineWithoutEqualsIsAnError) {
   EXPECT_FALSE(parse_config("listen_port\n", "w").ok());
 }
