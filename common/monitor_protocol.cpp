@@ -76,6 +76,8 @@ std::string_view message_type_name(std::uint16_t type) {
     case MessageType::kActiveTarget: return "ActiveTarget";
     case MessageType::kActiveReady: return "ActiveReady";
     case MessageType::kLogEvent: return "LogEvent";
+    case MessageType::kPamCheck: return "PamCheck";
+    case MessageType::kPamVerdict: return "PamVerdict";
   }
   return "unknown";
 }

@@ -39,6 +39,8 @@ enum class MessageType : std::uint16_t {
   kActiveTarget = 11,   // post-auth child -> monitor (PORT/EPRT)
   kActiveReady = 12,    // monitor -> post-auth child
   kLogEvent = 13,       // pre-auth or post-auth child -> monitor (a line for the log)
+  kPamCheck = 14,       // monitor -> PAM helper (common/pam_protocol.hpp)
+  kPamVerdict = 15,     // PAM helper -> monitor
 };
 
 std::string_view message_type_name(std::uint16_t type);
