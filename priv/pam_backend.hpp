@@ -37,8 +37,6 @@ class PamBackend {
   // (the child keeps a copy of its memory until it execs or exits).
   Result<void> start(const Config& config);
 
-  bool running() const { return channel_.valid(); }
-
   // One login attempt. An error means the helper gave no (valid) verdict; it has then been
   // stopped and every later attempt fails too.
   Result<PamVerdict> authenticate(const PamCheck& check);

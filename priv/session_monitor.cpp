@@ -353,7 +353,7 @@ SessionMonitor::LoginOutcome SessionMonitor::decide_login(const LoginRequest& re
     outcome.log_reason = *refused;
     return outcome;
   }
-  if (!pam_.running() || verifier_->knows(request.user)) {
+  if (!config_.pam_enable || verifier_->knows(request.user)) {
     outcome.backend = "virtual";
     const auto decision = verifier_->check(request.user, request.password);
     if (!decision.accepted) {

@@ -226,6 +226,19 @@ class PamTest(unittest.TestCase):
                                  "login refused for user '%s': uid 0 may never log in" % alias)
             self.assertNotIn("login accepted", d.log())
 
+    def test_helper_that_gives_no_verdict_means_refusal(self):
+        # /bin/true exits at once without answering: a refusal with the reason in the log, and
+        # the session goes on (the next attempt fails the same way, no crash, no login).
+        with self.daemon(pam_helper="/bin/true") as d, d.raw() as c:
+            monitor = d.monitor_pid_for(c.local_port())
+            for _ in range(2):
+                self.assertEqual(c.cmd("USER " + self.user)[0], 331)
+                self.assertEqual(c.cmd("PASS " + self.password)[0], 530)
+            self.assert_log_says(d, "PAM helper failed: no valid verdict from the PAM helper",
+                                 "PAM helper failed: the PAM helper is not running")
+            self.assertNotIn("login accepted", d.log())
+            self.assertEqual(harness.zombies_among_descendants(monitor), [])
+
     def test_check_config_refuses_a_helper_others_can_write(self):
         with self.daemon() as d:
             d.stop()
