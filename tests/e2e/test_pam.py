@@ -11,6 +11,9 @@ import unittest
 import harness
 from harness import Daemon
 
+SHIPPED_PAM_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "pam", "wardenftpd")
+
 GENERIC_REFUSAL = "530"
 # CAP_DAC_OVERRIDE (1), CAP_DAC_READ_SEARCH (2), CAP_AUDIT_WRITE (29): all the helper keeps.
 HELPER_CAPS = (1 << 1) | (1 << 2) | (1 << 29)
@@ -225,6 +228,17 @@ class PamTest(unittest.TestCase):
             self.assert_log_says(d, "login refused for user 'root': uid 0 may never log in",
                                  "login refused for user '%s': uid 0 may never log in" % alias)
             self.assertNotIn("login accepted", d.log())
+
+    def test_shipped_pam_file_admits_login_shells_only(self):
+        # The pam.d file the project installs, under this test's service name.
+        shutil.copy(SHIPPED_PAM_FILE, self.service_file)
+        with self.daemon() as d:
+            with d.raw() as c:
+                c.login(self.user, self.password)
+            run(["usermod", "-s", "/usr/sbin/nologin", self.user])
+            self.refused(d, self.user, self.password)
+            self.assert_log_says(d, "login refused for user '%s': PAM authentication failed"
+                                 % self.user)
 
     def test_helper_that_gives_no_verdict_means_refusal(self):
         # /bin/true exits at once without answering: a refusal with the reason in the log, and
