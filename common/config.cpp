@@ -3,11 +3,15 @@
 #include "common/address_prefix.hpp"
 
 #include <arpa/inet.h>
+#include <grp.h>
 #include <pwd.h>
 
 #include <charconv>
 #include <functional>
 #include <set>
+
+#include "common/pam_protocol.hpp"
+#include "common/users_file.hpp"
 
 namespace wftpd {
 namespace {
@@ -202,6 +206,71 @@ KeyHandler cipher_key(std::string_view name, std::string_view description,
 }
 
 std::string_view trim(std::string_view text);
+constexpr std::size_t kMaxListEntries = 1000;
+
+// Splits a comma-separated list (blanks around items ignored; empty text: empty list).
+Result<std::vector<std::string>> split_list(std::string_view value) {
+  std::vector<std::string> items;
+  while (!value.empty()) {
+    const auto comma = value.find(',');
+    std::string item(value.substr(0, comma));
+    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (item.empty()) return make_error("empty list item");
+    items.push_back(std::move(item));
+    if (items.size() > kMaxListEntries) return make_error("more than 1000 list items");
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return items;
+}
+
+KeyHandler user_list_key(std::string_view name, std::string_view description,
+                         std::vector<std::string> Config::*field) {
+  return KeyHandler{{name, description},
+                    [field](Config& config, std::string_view value) -> Result<void> {
+                      auto items = split_list(value);
+                      if (!items) return items.error();
+                      for (const auto& item : *items) {
+                        if (!is_valid_user_name(item)) {
+                          return make_error("'" + item + "' is not a user name");
+                        }
+                      }
+                      config.*field = std::move(*items);
+                      return ok_result();
+                    },
+                    [field](const Config& config) { return join(config.*field); }};
+}
+
+// A group list: names, or gids (1..4294967294); names are resolved to gids by resolve_users().
+KeyHandler group_list_key(std::string_view name, std::string_view description,
+                          GroupList Config::*field) {
+  return KeyHandler{{name, description},
+                    [field](Config& config, std::string_view value) -> Result<void> {
+                      auto items = split_list(value);
+                      if (!items) return items.error();
+                      GroupList list;
+                      for (const auto& item : *items) {
+                        if (!item.empty() && item.front() >= '0' && item.front() <= '9') {
+                          auto id = parse_unsigned(item, 0, 4294967294u);
+                          if (!id) return make_error("bad gid: " + id.error().message);
+                          list.ids.push_back(static_cast<gid_t>(*id));
+                        } else if (is_valid_user_name(item)) {
+                          list.names.push_back(item);
+                        } else {
+                          return make_error("'" + item + "' is not a group name or gid");
+                        }
+                      }
+                      config.*field = std::move(list);
+                      return ok_result();
+                    },
+                    [field](const Config& config) {
+                      std::vector<std::string> items;
+                      for (const auto id : (config.*field).ids) items.push_back(std::to_string(id));
+                      for (const auto& group : (config.*field).names) items.push_back(group);
+                      return join(items);
+                    }};
+}
 
 const std::vector<KeyHandler>& handlers() {
   static const std::vector<KeyHandler> table = {
@@ -408,6 +477,42 @@ const std::vector<KeyHandler>& handlers() {
                "session (as FileZilla, curl and lftp do); others fail with 522. With no, the "
                "post-auth child is given the private key to complete full handshakes.",
                &Config::require_tls_session_reuse),
+      bool_key("pam_enable",
+               "yes: system users log in through PAM (service pam_service), checked in a "
+               "short-lived helper process (pam_helper). Names in users_file are virtual users "
+               "and never reach PAM; uid 0 never logs in.",
+               &Config::pam_enable),
+      {{"pam_service",
+        "PAM service name: the file in /etc/pam.d (or /usr/lib/pam.d) that configures system "
+        "logins."},
+       [](Config& c, std::string_view value) -> Result<void> {
+         if (!is_valid_pam_service(value)) {
+           return make_error("expected 1-64 bytes of [A-Za-z0-9._-], not starting with '.'");
+         }
+         c.pam_service = std::string(value);
+         return ok_result();
+       },
+       [](const Config& c) { return c.pam_service; }},
+      path_key("pam_helper",
+               "The PAM helper executable (dynamically linked: PAM loads its modules with "
+               "dlopen). Must be owned by root and writable by nobody else, in a directory "
+               "of the same kind.",
+               &Config::pam_helper),
+      user_list_key("user_allow",
+                    "Comma-separated user names; when set, only these may log in (virtual, PAM "
+                    "and anonymous, which counts as the user anonymous).",
+                    &Config::user_allow),
+      user_list_key("user_deny", "Comma-separated user names that may never log in (wins over "
+                    "user_allow and group_allow).",
+                    &Config::user_deny),
+      group_list_key("group_allow",
+                     "Comma-separated group names or gids; when set, only users in one of them "
+                     "(primary group, or a supplementary group of a PAM user) may log in.",
+                     &Config::group_allow),
+      group_list_key("group_deny",
+                     "Comma-separated group names or gids whose members may never log in (wins "
+                     "over the allow lists).",
+                     &Config::group_deny),
       {{"log_level", "error, warning, info or debug."},
        [](Config& c, std::string_view value) -> Result<void> {
          if (value != "error" && value != "warning" && value != "info" && value != "debug") {
@@ -549,11 +654,30 @@ Result<void> resolve_user(const char* key, std::string& text, uid_t& uid, gid_t&
   return ok_result();
 }
 
+Result<void> resolve_groups(const char* key, GroupList& list) {
+  for (const auto& name : list.names) {
+    group entry{};
+    group* found = nullptr;
+    std::string buffer(65536, '\0');
+    const int rc = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+    if (rc != 0) return system_error("getgrnam_r(" + name + ")", rc);
+    if (found == nullptr) return make_error(std::string(key) + ": group '" + name + "' does not exist");
+    list.ids.push_back(entry.gr_gid);
+  }
+  list.names.clear();
+  return ok_result();
+}
+
 }  // namespace
 
 Result<void> resolve_users(Config& config) {
   auto nopriv = resolve_user("nopriv_user", config.nopriv_user, config.nopriv_uid, config.nopriv_gid);
   if (!nopriv) return nopriv;
+  for (auto [key, list] : {std::pair{"group_allow", &config.group_allow},
+                           std::pair{"group_deny", &config.group_deny}}) {
+    auto resolved = resolve_groups(key, *list);
+    if (!resolved) return resolved;
+  }
   if (!config.anonymous_enable) return ok_result();
   return resolve_user("anon_user", config.anon_user, config.anon_uid, config.anon_gid);
 }

@@ -14,6 +14,21 @@
 
 namespace wftpd {
 
+// Where `make install` puts the PAM helper (the build passes the libexec directory).
+#if defined(WFTPD_PAM_HELPER_PATH)
+inline constexpr const char* kDefaultPamHelper = WFTPD_PAM_HELPER_PATH;
+#else
+inline constexpr const char* kDefaultPamHelper = "/usr/local/libexec/wardenftpd-pam-helper";
+#endif
+
+// Groups named in group_allow / group_deny: numeric gids as written, and names until
+// resolve_users() turns them into gids (a session's copy holds gids only).
+struct GroupList {
+  std::vector<gid_t> ids;
+  std::vector<std::string> names;
+  bool empty() const { return ids.empty() && names.empty(); }
+};
+
 struct Config {
   std::vector<std::string> listen_addresses{"0.0.0.0", "::"};
   std::uint16_t listen_port = 21;
@@ -55,6 +70,15 @@ struct Config {
   std::string syslog_facility = "daemon";  // daemon, ftp, user, local0..local7
   bool xferlog_enable = false;             // a wu-ftpd format transfer log
   std::string xferlog_file = "/var/log/xferlog";
+  // System users through PAM, checked in a short-lived helper process (after virtual users).
+  bool pam_enable = false;
+  std::string pam_service = "wardenftpd";
+  std::string pam_helper = kDefaultPamHelper;
+  // Who may log in at all, whatever the backend; deny wins. Empty allow lists allow everyone.
+  std::vector<std::string> user_allow;
+  std::vector<std::string> user_deny;
+  GroupList group_allow;
+  GroupList group_deny;
   // FTPS (RFC 4217). TLS is offered only with tls_enable; the key never reaches a post-auth child
   // while require_tls_session_reuse is on.
   bool tls_enable = false;
@@ -89,7 +113,8 @@ Result<Config> parse_config(std::string_view text, std::string_view file_name);
 std::string serialize_config(const Config& config);
 
 // Resolves nopriv_user (and anon_user when anonymous FTP is enabled) to numeric ids (NSS; call
-// before any sandbox) and stores them as "UID:GID".
+// before any sandbox) and stores them as "UID:GID"; resolves the group names of group_allow and
+// group_deny to gids.
 Result<void> resolve_users(Config& config);
 
 }  // namespace wftpd

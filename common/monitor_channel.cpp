@@ -83,6 +83,9 @@ Result<ReceiveStatus> MonitorChannel::receive(ReceivedMessage& out,
   out.type = header->type;
   out.payload.assign(header->payload);
   out.attached_fd = descriptors.empty() ? UniqueFd() : std::move(descriptors.front());
+  // The datagram may have carried a password (LoginRequest, PamCheck): only the caller's copy
+  // is left.
+  ::explicit_bzero(buffer.data(), static_cast<std::size_t>(n));
   return ReceiveStatus::kMessage;
 }
 

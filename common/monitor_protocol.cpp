@@ -90,6 +90,8 @@ std::string_view message_type_name(std::uint16_t type) {
     case MessageType::kActiveReady: return "ActiveReady";
     case MessageType::kLogEvent: return "LogEvent";
     case MessageType::kTransferDone: return "TransferDone";
+    case MessageType::kPamCheck: return "PamCheck";
+    case MessageType::kPamVerdict: return "PamVerdict";
   }
   return "unknown";
 }

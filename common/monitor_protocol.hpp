@@ -41,6 +41,8 @@ enum class MessageType : std::uint16_t {
   kActiveReady = 12,    // monitor -> post-auth child
   kLogEvent = 13,       // pre-auth or post-auth child -> monitor (a line for the log)
   kTransferDone = 14,   // post-auth child -> monitor (a line for the transfer log)
+  kPamCheck = 15,       // monitor -> PAM helper (common/pam_protocol.hpp)
+  kPamVerdict = 16,     // PAM helper -> monitor
 };
 
 std::string_view message_type_name(std::uint16_t type);

@@ -14,6 +14,8 @@
 #include <string_view>
 
 #include "common/monitor_protocol.hpp"
+#include "common/pam_protocol.hpp"
+#include "common/users_file.hpp"
 #include "fuzz/fuzz_check.hpp"
 
 namespace {
@@ -74,6 +76,23 @@ void check_fields(const ActiveReady& m) {
   FUZZ_CHECK(v >= 1 && v <= 4);
 }
 
+void check_fields(const PamCheck& m) {
+  FUZZ_CHECK(is_valid_pam_service(m.service));
+  FUZZ_CHECK(m.user.size() <= kMaxLoginNameLength && m.password.size() <= kMaxPasswordLength &&
+             m.remote_host.size() <= kMaxRemoteHostLength);
+}
+void check_fields(const PamVerdict& m) {
+  const auto v = static_cast<unsigned>(m.outcome);
+  FUZZ_CHECK(v >= 1 && v <= 5 && m.reason.size() <= kMaxReasonLength);
+  FUZZ_CHECK(m.groups.size() <= kMaxAccountGroups);
+  if (m.outcome == PamOutcome::kAccepted) {
+    // SECURITY: a decoded acceptance never means root and always names a clean home.
+    FUZZ_CHECK(m.uid != 0 && m.gid != 0 && is_valid_user_root(m.home) && !m.account.empty());
+  } else {
+    FUZZ_CHECK(m.uid == 0 && m.gid == 0 && m.home.empty() && m.account.empty() && m.groups.empty());
+  }
+}
+
 template <class Message>
 void try_decode(std::string_view payload, const std::string_view* whole_datagram) {
   auto decoded = decode_payload<Message>(payload);
@@ -110,7 +129,7 @@ void decode_everything(std::string_view payload, std::uint16_t header_type,
                        const std::string_view* datagram) {
   try_all<LoginRequest, LoginResult, Handoff, BecomeUser, StandbyReady, StartSession,
           PassiveListen, PassiveReady, DataConnect, DataReady, ActiveTarget, ActiveReady, LogEvent,
-          TransferDone>(
+          TransferDone, PamCheck, PamVerdict>(
       payload, header_type, datagram);
 }
 

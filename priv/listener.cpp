@@ -28,6 +28,7 @@
 #include "priv/client_limits.hpp"
 #include "priv/login_throttle.hpp"
 #include "priv/proxy_pending.hpp"
+#include "priv/pam_backend.hpp"
 #include "priv/secure_directory.hpp"
 #include "priv/service_notify.hpp"
 #include "priv/session_monitor.hpp"
@@ -612,6 +613,8 @@ Result<Config> load_config_file(const std::string& path) {
   if (!config) return config.error();
   auto resolved = resolve_users(*config);
   if (!resolved) return make_error(path + ": " + resolved.error().message);
+  auto pam = check_pam_configuration(*config);
+  if (!pam) return make_error(path + ": " + pam.error().message);
   if (config->anonymous_enable) {
     struct stat st{};
     if (::stat(config->anon_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {

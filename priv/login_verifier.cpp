@@ -14,6 +14,8 @@ namespace {
 constexpr std::string_view kFallbackDecoy =
     "$y$j9T$5Dba1x5X699LPPafvAoox0$9rb605z6Z70E4EbRhPdbXWboPe9SPMsDpnSObXDv5h9";
 
+}  // namespace
+
 void sleep_until(std::chrono::steady_clock::time_point deadline) {
   const auto since_epoch = deadline.time_since_epoch();
   timespec when{};
@@ -25,8 +27,6 @@ void sleep_until(std::chrono::steady_clock::time_point deadline) {
   while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &when, nullptr) == EINTR) {
   }
 }
-
-}  // namespace
 
 LoginVerifier::LoginVerifier(std::vector<VirtualUser> users) : users_(std::move(users)) {
   // The decoy shares the method and cost of a real entry, so checking it costs the same.
@@ -42,6 +42,14 @@ LoginVerifier::LoginVerifier(std::vector<VirtualUser> users) : users_(std::move(
 LoginDecision LoginVerifier::verify(std::string_view name, std::string_view password,
                                    std::chrono::milliseconds failure_delay) const {
   const auto started = std::chrono::steady_clock::now();
+  LoginDecision decision = check(name, password);
+  if (!decision.accepted) sleep_until(started + failure_delay);
+  return decision;
+}
+
+bool LoginVerifier::knows(std::string_view name) const { return find_user(users_, name) != nullptr; }
+
+LoginDecision LoginVerifier::check(std::string_view name, std::string_view password) const {
   LoginDecision decision;
   const VirtualUser* user = find_user(users_, name);
   if (user != nullptr) {
@@ -56,7 +64,6 @@ LoginDecision LoginVerifier::verify(std::string_view name, std::string_view pass
     [[maybe_unused]] const bool ignored = verify_password(password, decoy_hash_);
     decision.log_reason = "unknown user";
   }
-  sleep_until(started + failure_delay);
   return decision;
 }
 

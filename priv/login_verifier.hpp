@@ -26,9 +26,19 @@ class LoginVerifier {
   LoginDecision verify(std::string_view name, std::string_view password,
                        std::chrono::milliseconds failure_delay) const;
 
+  // verify() without the delay: the caller answers a failure no earlier than attempt start +
+  // failure delay itself (the monitor does, for every backend alike).
+  LoginDecision check(std::string_view name, std::string_view password) const;
+
+  // Whether `name` is a virtual user (such a name never reaches another backend).
+  bool knows(std::string_view name) const;
+
  private:
   std::vector<VirtualUser> users_;
   std::string decoy_hash_;
 };
+
+// Sleeps until `deadline` on the monotonic clock (signals do not cut it short).
+void sleep_until(std::chrono::steady_clock::time_point deadline);
 
 }  // namespace wftpd

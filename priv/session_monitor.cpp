@@ -23,12 +23,15 @@
 #include "common/io.hpp"
 #include "common/log.hpp"
 #include "common/monitor_channel.hpp"
+#include "common/pam_protocol.hpp"
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
 #include "common/users_file.hpp"
 #include "priv/active_connector.hpp"
+#include "priv/login_access.hpp"
 #include "priv/login_throttle.hpp"
 #include "priv/login_verifier.hpp"
+#include "priv/pam_backend.hpp"
 #include "priv/passive_listener.hpp"
 #include "priv/privilege_drop.hpp"
 #include "priv/transfer_log.hpp"
@@ -162,9 +165,19 @@ class SessionMonitor {
   };
   static const std::array<RequestRule, 7> kRequestTable;
 
+  // What a login attempt came to: the account to become, or the reason for the server log.
+  struct LoginOutcome {
+    std::optional<VirtualUser> user;
+    bool read_only = false;
+    std::string backend;     // "virtual", "PAM", "anonymous"
+    std::string log_reason;  // never shown to the client
+  };
+
   bool start_children();
   bool dispatch(Phase phase, ReceivedMessage& message);
   bool handle_login(ReceivedMessage& message);
+  LoginOutcome decide_login(const LoginRequest& request);
+  LoginOutcome decide_pam_login(const LoginRequest& request);
   bool handle_passive_listen(ReceivedMessage& message);
   bool handle_data_connect(ReceivedMessage& message);
   bool handle_active_target(ReceivedMessage& message);
@@ -199,6 +212,7 @@ class SessionMonitor {
   std::optional<SocketAddress> destination_;  // the proxy's address the client connected to
   std::optional<SocketAddress> proxied_client_;
   std::optional<LoginVerifier> verifier_;
+  PamBackend pam_;  // running only with pam_enable, until the pre-auth phase ends
   std::optional<PassiveListener> passive_;
   std::optional<ActiveConnector> active_;
   MonitorChannel preauth_;
@@ -283,33 +297,39 @@ bool SessionMonitor::handle_login(ReceivedMessage& message) {
     log_error("malformed LoginRequest: " + request.error().message);
     return false;
   }
-  if (is_anonymous_login(request->user)) {
-    // Anonymous FTP takes any password (by custom an e-mail address, which is not logged).
-    log_line(LogLevel::kInfo, "anonymous login", {{"event", "login"}, {"user", "anonymous"}});
-    user_ = "anonymous";
-    access_ = AccessMode::kAnonymous;
-    const VirtualUser anonymous{"anonymous", "", config_.anon_uid, config_.anon_gid,
-                                config_.anon_root};
-    return promote_standby(anonymous, true);
+  const auto started = std::chrono::steady_clock::now();
+  LoginOutcome outcome = decide_login(*request);
+  ::explicit_bzero(request->password.data(), request->password.size());
+  ::explicit_bzero(message.payload.data(), message.payload.size());
+  if (outcome.user) {
+    // SECURITY: the pre-auth phase is over: PAM modules run no more in this session.
+    pam_.finish();
+    if (outcome.read_only) {
+      // Anonymous FTP takes any password (by custom an e-mail address, which is not logged).
+      log_line(LogLevel::kInfo, "anonymous login", {{"event", "login"}, {"user", "anonymous"}});
+      user_ = "anonymous";
+      access_ = AccessMode::kAnonymous;
+    } else {
+      const std::string user = escape_for_log(outcome.user->name);
+      log_line(LogLevel::kInfo, "login accepted for user '" + user + "' (" + outcome.backend + ")",
+               {{"event", "login"}, {"user", user}, {"backend", outcome.backend}});
+      user_ = outcome.user->name;
+      access_ = AccessMode::kReal;
+      report('S');
+    }
+    return promote_standby(*outcome.user, outcome.read_only);
   }
   // Each failure of this address waits longer, across sessions (the listener keeps count).
+  // SECURITY: every refusal, whichever backend or list decided it, gets the same answer at the
+  // same moment (attempt start + delay): reply and timing do not tell the reasons apart.
   const auto delay = failure_delay(std::chrono::milliseconds(config_.login_fail_delay_ms),
                                    prior_failures_ + failed_logins_);
-  const auto decision = verifier_->verify(request->user, request->password, delay);
-  if (decision.accepted) {
-    const std::string user = escape_for_log(request->user);
-    log_line(LogLevel::kInfo, "login accepted for user '" + user + "'",
-             {{"event", "login"}, {"user", user}});
-    user_ = decision.user->name;
-    access_ = AccessMode::kReal;
-    report('S');
-    return promote_standby(*decision.user, false);
-  }
+  sleep_until(started + delay);
   report('F');
   ++failed_logins_;
   const std::string user = escape_for_log(request->user);
   log_line(LogLevel::kWarning,
-           "login refused for user '" + user + "': " + decision.log_reason + " (attempt " +
+           "login refused for user '" + user + "': " + outcome.log_reason + " (attempt " +
                std::to_string(failed_logins_) + " of " + std::to_string(config_.max_login_attempts) +
                "; answered after " + std::to_string(delay.count()) + " ms, " +
                std::to_string(prior_failures_) + " earlier failures from this address)",
@@ -328,6 +348,100 @@ bool SessionMonitor::handle_login(ReceivedMessage& message) {
     return false;
   }
   return true;
+}
+
+// Order: anonymous names; the user lists (by name, before any password is checked); virtual
+// users (a name in users_file never reaches PAM); PAM; then the group lists on the account found.
+SessionMonitor::LoginOutcome SessionMonitor::decide_login(const LoginRequest& request) {
+  LoginOutcome outcome;
+  if (is_anonymous_login(request.user)) {
+    outcome.backend = "anonymous";
+    if (auto refused = refuse_by_name(config_, "anonymous")) {
+      outcome.log_reason = "anonymous: " + *refused;
+      return outcome;
+    }
+    const gid_t groups[] = {config_.anon_gid};
+    if (auto refused = refuse_by_groups(config_, groups)) {
+      outcome.log_reason = "anonymous: " + *refused;
+      return outcome;
+    }
+    outcome.user = VirtualUser{"anonymous", "", config_.anon_uid, config_.anon_gid,
+                               config_.anon_root};
+    outcome.read_only = true;
+    return outcome;
+  }
+  if (auto refused = refuse_by_name(config_, request.user)) {
+    outcome.log_reason = *refused;
+    return outcome;
+  }
+  if (!config_.pam_enable || verifier_->knows(request.user)) {
+    outcome.backend = "virtual";
+    const auto decision = verifier_->check(request.user, request.password);
+    if (!decision.accepted) {
+      outcome.log_reason = decision.log_reason;
+      return outcome;
+    }
+    const gid_t groups[] = {decision.user->gid};
+    if (auto refused = refuse_by_groups(config_, groups)) {
+      outcome.log_reason = *refused;
+      return outcome;
+    }
+    outcome.user = *decision.user;
+    return outcome;
+  }
+  return decide_pam_login(request);
+}
+
+SessionMonitor::LoginOutcome SessionMonitor::decide_pam_login(const LoginRequest& request) {
+  LoginOutcome outcome;
+  outcome.backend = "PAM";
+  PamCheck check{config_.pam_service, request.user, request.password, peer_.host_string()};
+  auto verdict = pam_.authenticate(check);
+  ::explicit_bzero(check.password.data(), check.password.size());
+  if (!verdict) {
+    log_error(verdict.error().message);
+    outcome.log_reason = "PAM helper failed: " + verdict.error().message;
+    return outcome;
+  }
+  const std::string reason = escape_for_log(verdict->reason, kMaxReasonLength);
+  switch (verdict->outcome) {
+    case PamOutcome::kAccepted:
+      break;
+    case PamOutcome::kAuthenticationFailed:
+      outcome.log_reason = "PAM authentication failed: " + reason;
+      return outcome;
+    case PamOutcome::kAccountRefused:
+      outcome.log_reason = "PAM account check failed: " + reason;
+      return outcome;
+    case PamOutcome::kRootRefused:
+      outcome.log_reason = "uid 0 may never log in (" + reason + ")";
+      return outcome;
+    case PamOutcome::kFailed:
+      outcome.log_reason = "PAM error: " + reason;
+      return outcome;
+  }
+  // The decoder already refused uid/gid 0 and an unclean home; what remains is policy.
+  const std::string account = escape_for_log(verdict->account);
+  if (verdict->account != request.user) {
+    // A module mapped the name (e.g. case folding): the lists apply to the account as well.
+    if (auto refused = refuse_by_name(config_, verdict->account)) {
+      outcome.log_reason = "account '" + account + "' " + *refused;
+      return outcome;
+    }
+  }
+  if (verdict->home == "/") {
+    // SECURITY: a system account whose home is / would see the whole file system.
+    outcome.log_reason = "account '" + account + "' has / as its home directory";
+    return outcome;
+  }
+  std::vector<gid_t> groups{verdict->gid};
+  groups.insert(groups.end(), verdict->groups.begin(), verdict->groups.end());
+  if (auto refused = refuse_by_groups(config_, groups)) {
+    outcome.log_reason = *refused;
+    return outcome;
+  }
+  outcome.user = VirtualUser{verdict->account, "", verdict->uid, verdict->gid, verdict->home};
+  return outcome;
 }
 
 bool SessionMonitor::is_anonymous_login(std::string_view name) const {
@@ -546,6 +660,7 @@ void SessionMonitor::reap(pid_t& pid, const char* role) {
 }
 
 void SessionMonitor::end_children() {
+  pam_.finish();
   preauth_.close();
   postauth_.close();
   // A child whose channel closed is normally exiting: give it a moment, so that its exit
@@ -714,6 +829,15 @@ bool SessionMonitor::start_children() {
 }
 
 int SessionMonitor::run() {
+  if (config_.pam_enable) {
+    // First, while the monitor's memory holds nothing but the configuration: the waiting child
+    // keeps a copy of it until it execs the helper.
+    auto started = pam_.start(config_);
+    if (!started) {
+      log_error("PAM helper: " + started.error().message);
+      return 1;
+    }
+  }
   client_ = UniqueFd(kSessionClientFd);
   // Above the children's descriptor range, so no child inherits it.
   report_ = UniqueFd(::fcntl(kSessionReportFd, F_DUPFD_CLOEXEC, 10));

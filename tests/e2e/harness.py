@@ -22,6 +22,8 @@ _REPO = os.path.dirname(os.path.dirname(_HERE))
 BINARY = os.environ.get("WFTPD_BINARY") or os.path.join(_REPO, "build-e2e", "daemon", "wardenftpd")
 PASSWD = os.environ.get("WFTPD_PASSWD") or os.path.join(_REPO, "build-e2e", "tools",
                                                          "wardenftpd-passwd")
+PAM_HELPER = os.environ.get("WFTPD_PAM_HELPER") or os.path.join(_REPO, "build-e2e", "daemon",
+                                                                "wardenftpd-pam-helper")
 
 DEMO_UID = 20001
 DEMO_GID = 20001

@@ -25,7 +25,10 @@ EXPECTED = [
     "lib/systemd/system/wardenftpd.socket",
     "lib/systemd/system/wardenftpd-inetd.socket",
     "lib/systemd/system/wardenftpd-inetd@.service",
+    "libexec/wardenftpd-pam-helper",
 ]
+# PAM reads /etc/pam.d whatever the prefix: installed there (under DESTDIR) as an absolute path.
+EXPECTED_ABSOLUTE = ["etc/pam.d/wardenftpd"]
 
 
 class InstallTest(unittest.TestCase):
@@ -36,14 +39,28 @@ class InstallTest(unittest.TestCase):
         shutil.rmtree(self.prefix, ignore_errors=True)
 
     def test_cmake_install_puts_every_file_in_its_standard_place(self):
-        result = subprocess.run(["cmake", "--install", BUILD, "--prefix", self.prefix],
-                                capture_output=True, text=True, timeout=120)
+        # A staged install (DESTDIR), as a package build does: nothing lands outside it, not even
+        # the absolute /etc/pam.d path.
+        prefix = None
+        with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith("CMAKE_INSTALL_PREFIX:"):
+                    prefix = line.split("=", 1)[1].strip()
+        self.assertTrue(prefix and prefix.startswith("/"), prefix)
+        staged = self.prefix + prefix
+        result = subprocess.run(["cmake", "--install", BUILD], capture_output=True, text=True,
+                                timeout=120, env=dict(os.environ, DESTDIR=self.prefix))
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         for path in EXPECTED:
+            self.assertTrue(os.path.isfile(os.path.join(staged, path)), path)
+        for path in EXPECTED_ABSOLUTE:
             self.assertTrue(os.path.isfile(os.path.join(self.prefix, path)), path)
-        for program in ("sbin/wardenftpd", "sbin/wardenftpd-passwd"):
-            self.assertTrue(os.access(os.path.join(self.prefix, program), os.X_OK), program)
-        version = subprocess.run([os.path.join(self.prefix, "sbin", "wardenftpd"), "--version"],
+        for program in ("sbin/wardenftpd", "sbin/wardenftpd-passwd", "libexec/wardenftpd-pam-helper"):
+            self.assertTrue(os.access(os.path.join(staged, program), os.X_OK), program)
+        # The unit runs the installed binary.
+        with open(os.path.join(staged, "lib/systemd/system/wardenftpd.service")) as f:
+            self.assertIn("ExecStart=%s/sbin/wardenftpd" % prefix, f.read())
+        version = subprocess.run([os.path.join(staged, "sbin", "wardenftpd"), "--version"],
                                  capture_output=True, text=True, timeout=30)
         self.assertEqual(version.returncode, 0, version.stderr)
         self.assertTrue(version.stdout.startswith("wardenftpd "), version.stdout)
