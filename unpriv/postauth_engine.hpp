@@ -43,7 +43,7 @@ struct DataConnection {
 
 class PostauthSession {
  public:
-  PostauthSession(const Config& config, ControlConnection& control, MonitorClient& monitor,
+  PostauthSession(const Config& config, ControlChannel& control, PostauthMonitor& monitor,
                   SessionFilesystem& fs, bool read_only, SSL_CTX* data_tls = nullptr,
                   ControlTlsState tls = {})
       : config_(config),
@@ -143,8 +143,8 @@ class PostauthSession {
   Next send_directory_text(const std::string& listing);
 
   const Config& config_;
-  ControlConnection& control_;
-  MonitorClient& monitor_;
+  ControlChannel& control_;
+  PostauthMonitor& monitor_;
   SessionFilesystem& fs_;
   const bool read_only_;
   const std::string upload_dir_;  // the anonymous drop box; empty when there is none
