@@ -11,7 +11,9 @@
 //   every further command, like ControlConnection queues them; otherwise it only sends an ABOR
 //   that comes next); bit 4: the stream ends in an idle timeout instead of a close; bit 5: the
 //   control connection is IPv6 (PASV refused); bit 6: the control connection breaks once 2 KiB
-//   of replies have been sent.
+//   of replies have been sent; bit 7: a TLS session (control connection under TLS, PBSZ/PROT
+//   answered, require_tls_data; the data TLS context has no certificate, so every data
+//   handshake fails: 522).
 //   The monitor script: the k-th monitor request fails when bit (k % 8) is set; how it fails
 //   (refusal, time-out, or the monitor channel breaking) depends on k / 8.
 //
@@ -30,7 +32,8 @@
 //   writing commands answer 550.
 // - PORT/EPRT targets reaching the monitor are well-formed (the fake refuses ports below 1024
 //   as the monitor does).
-// - LIST/NLST/MLSD data is CRLF-terminated lines with no other CR, LF or NUL.
+// - LIST/NLST/MLSD data is CRLF-terminated lines with no other CR, LF or NUL (outside TLS
+//   sessions).
 // - the session ends with a normal, idle-timeout or data-timeout exit code.
 // Transfers never wait: data_timeout is 0, so a transfer that would block (the client end's
 // socket buffer is full) ends as stalled at once.
@@ -43,6 +46,8 @@
 #include <unistd.h>
 
 #include <sys/eventfd.h>
+
+#include <openssl/ssl.h>
 
 #include <cerrno>
 #include <cstddef>
@@ -400,13 +405,15 @@ class FakeControl : public ControlChannel {
   int fd() const override { return ready_.get(); }
 
   // Replies sent since the last command was read: complete, well-formed, and an answer to it.
-  void check_sent() {
+  // `monitor_lost`: the session may end without answering the command that found the monitor
+  // gone (it is being torn down).
+  void check_sent(bool monitor_lost = false) {
     check_replies(sent_);
     check_no_secret(sent_);
     if (first_) {
       FUZZ_CHECK(sent_.starts_with("230 "));
       first_ = false;
-    } else if (awaiting_reply_ && !broken_) {
+    } else if (awaiting_reply_ && !broken_ && !(monitor_lost && sent_.empty())) {
       FUZZ_CHECK(!sent_.empty());
       // SECURITY: no second login inside a session.
       if (verb_ == "USER") FUZZ_CHECK(sent_.starts_with("530 "));
@@ -519,8 +526,10 @@ struct ClientEnd {
 
 class FakeMonitor : public wftpd::PostauthMonitor {
  public:
-  FakeMonitor(std::uint8_t script, bool ipv6, std::string_view upload, const FakeControl& control)
-      : script_(script), ipv6_(ipv6), upload_(upload), control_(control) {}
+  // `tls`: data connections may carry TLS records (PROT P), whose bytes are not checked as text.
+  FakeMonitor(std::uint8_t script, bool ipv6, bool tls, std::string_view upload,
+              const FakeControl& control)
+      : script_(script), ipv6_(ipv6), tls_(tls), upload_(upload), control_(control) {}
 
   void log(wftpd::EventLevel, std::string_view text) override {
     check_no_secret(text);
@@ -530,8 +539,9 @@ class FakeMonitor : public wftpd::PostauthMonitor {
   Result<wftpd::PassiveReady> passive_listen(bool) override {
     armed_ = false;
     const unsigned k = next_request();
+    if (lost_) return lost();
     if (fails(k)) {
-      if (kind(k) == 3) return wftpd::make_error("monitor channel: connection reset");
+      if (kind(k) == 3) return lost();
       return wftpd::PassiveReady{};  // kFailed
     }
     wftpd::PassiveReady ready;
@@ -553,6 +563,7 @@ class FakeMonitor : public wftpd::PostauthMonitor {
       for (std::size_t i = 4; i < target.address.size(); ++i) FUZZ_CHECK(target.address[i] == 0);
     }
     const unsigned k = next_request();
+    if (lost_) return lost();
     // Like the monitor (PORT can name port 0; EPRT cannot).
     if (target.port < 1024) return wftpd::ActiveStatus::kPrivilegedPort;
     if (fails(k)) {
@@ -560,22 +571,25 @@ class FakeMonitor : public wftpd::PostauthMonitor {
         case 0: return wftpd::ActiveStatus::kForeignAddress;
         case 1: return wftpd::ActiveStatus::kPrivilegedPort;
         case 2: return wftpd::ActiveStatus::kWrongFamily;
-        default: return wftpd::make_error("monitor channel: connection reset");
+        default: return lost();
       }
     }
     armed_ = true;
     return wftpd::ActiveStatus::kAccepted;
   }
 
+  bool is_lost() const { return lost_; }
+
   Result<std::pair<wftpd::DataStatus, UniqueFd>> data_connect() override {
     const bool armed = std::exchange(armed_, false);
     const unsigned k = next_request();
+    if (lost_) return lost();
     if (!armed) return std::make_pair(wftpd::DataStatus::kNoPassive, UniqueFd());
     if (fails(k)) {
       switch (kind(k)) {
         case 0: return std::make_pair(wftpd::DataStatus::kTimedOut, UniqueFd());
         case 1: return std::make_pair(wftpd::DataStatus::kFailed, UniqueFd());
-        default: return wftpd::make_error("monitor channel: connection reset");
+        default: return lost();
       }
     }
     int pair[2];
@@ -606,12 +620,19 @@ class FakeMonitor : public wftpd::PostauthMonitor {
         FUZZ_CHECK(data.size() <= (64u << 20));
       }
       check_no_secret(data);
-      if (end.verb == "LIST" || end.verb == "NLST" || end.verb == "MLSD") check_listing(data);
+      if (!tls_ && (end.verb == "LIST" || end.verb == "NLST" || end.verb == "MLSD")) {
+        check_listing(data);
+      }
     }
     clients_.clear();
   }
 
  private:
+  // Once the monitor channel broke, every later request fails too.
+  wftpd::Error lost() {
+    lost_ = true;
+    return wftpd::make_error("monitor channel: connection reset");
+  }
   unsigned next_request() { return requests_++; }
   bool fails(unsigned k) const { return (script_ >> (k % 8)) & 1u; }
   static unsigned kind(unsigned k) { return (k / 8) % 4; }
@@ -628,9 +649,11 @@ class FakeMonitor : public wftpd::PostauthMonitor {
 
   const std::uint8_t script_;
   const bool ipv6_;
+  const bool tls_;
   const std::string_view upload_;
   const FakeControl& control_;
   bool armed_ = false;
+  bool lost_ = false;
   unsigned requests_ = 0;
   unsigned logs_ = 0;
   std::vector<ClientEnd> clients_;
@@ -692,6 +715,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (read_only) before = space.tree();
 
   wftpd::Config config;
+  const bool tls = (flags & 128u) != 0;
+  static SSL_CTX* const data_tls = SSL_CTX_new(TLS_server_method());
+  FUZZ_CHECK(data_tls != nullptr);
+  wftpd::ControlTlsState tls_state;
+  tls_state.control_tls = tls;
   config.data_timeout = 0;  // never wait: a transfer that would block is stalled at once
   config.data_connection_timeout = 0;
   if (drop_box) config.anon_upload_dir = "/incoming";
@@ -700,16 +728,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   FakeControl control(stream, (flags & 4u) != 0 ? 16 : 4096, (flags & 8u) != 0, (flags & 16u) != 0,
                       (flags & 64u) != 0, read_only);
-  FakeMonitor monitor(script, (flags & 32u) != 0, upload, control);
+  FakeMonitor monitor(script, (flags & 32u) != 0, tls, upload, control);
   const mode_t umask_before = ::umask(022);  // SITE UMASK changes the process's umask
   int exit_code = 0;
   {
-    wftpd::PostauthSession session(config, control, monitor, *fs, read_only);
+    wftpd::PostauthSession session(config, control, monitor, *fs, read_only,
+                                   tls ? data_tls : nullptr, tls_state);
     exit_code = session.run();
   }
   ::umask(umask_before);
   last_touched_tree = control.tree_touched();
-  control.check_sent();
+  control.check_sent(monitor.is_lost());
   monitor.drain();
   FUZZ_CHECK(exit_code == wftpd::kExitNormal || exit_code == wftpd::kExitIdleTimeout ||
              exit_code == wftpd::kExitDataTimeout);
