@@ -1,7 +1,8 @@
 // The post-auth FTP session engine, shared by the files that implement its commands
 // (postauth_session.cpp: dispatch and session basics; postauth_transfers.cpp: data connections
 // and transfers; postauth_file_commands.cpp: file management and information). Internal to
-// unpriv/: the entry point is run_postauth() in postauth_session.hpp.
+// unpriv/ (and the fuzz harness fuzz/fuzz_postauth_engine.cpp): the entry point is run_postauth()
+// in postauth_session.hpp.
 #pragma once
 
 #include <sys/stat.h>
