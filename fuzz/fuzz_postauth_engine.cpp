@@ -45,6 +45,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <signal.h>
 #include <sys/eventfd.h>
 
 #include <openssl/ssl.h>
@@ -193,11 +194,14 @@ void snapshot(int dir, const std::string& prefix, std::map<std::string, EntrySta
 
 class Workspace {
  public:
+  static constexpr std::string_view kPrefix = "wftpd-fuzz-postauth.";
+
   Workspace() {
     const char* shm = "/dev/shm";
     struct stat st{};
     const std::string parent = ::stat(shm, &st) == 0 && S_ISDIR(st.st_mode) ? shm : "/tmp";
-    std::string templ = parent + "/wftpd-fuzz-postauth.XXXXXX";
+    remove_stale_workspaces(parent);
+    std::string templ = parent + "/" + std::string(kPrefix) + std::to_string(::getpid()) + ".XXXXXX";
     FUZZ_CHECK(::mkdtemp(templ.data()) != nullptr);
     base_ = templ;
     root_path_ = base_ + "/root";
@@ -220,10 +224,36 @@ class Workspace {
 
   const std::string& root_path() const { return root_path_; }
 
+  // Workspaces of fuzzer processes that died without their exit handlers (a crash, a timeout):
+  // "wftpd-fuzz-postauth.PID.XXXXXX" whose PID no longer exists.
+  static void remove_stale_workspaces(const std::string& parent) {
+    const int dir = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return;
+    std::vector<std::string> names;
+    if (list_directory(dir, names)) {
+      for (const std::string& name : names) {
+        if (!name.starts_with(kPrefix)) continue;
+        const long pid = std::strtol(name.c_str() + kPrefix.size(), nullptr, 10);
+        if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+        const int stale = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (stale < 0) continue;
+        struct stat st{};
+        // Only our own: a directory of this user.
+        if (::fstat(stale, &st) == 0 && st.st_uid == ::geteuid()) {
+          empty_directory(stale);
+          ::unlinkat(dir, name.c_str(), AT_REMOVEDIR);
+        }
+        ::close(stale);
+      }
+    }
+    ::close(dir);
+  }
+
   // A fresh tree in root/, unless the last session used no command that could change it (and
   // had the same kind: read-only trees lack the escaping symlinks).
-  void reset(bool read_only, bool changed) {
-    if (built_ && !changed && read_only == read_only_) return;
+  // Returns true when it rebuilt the tree.
+  bool reset(bool read_only, bool changed) {
+    if (built_ && !changed && read_only == read_only_) return false;
     built_ = true;
     read_only_ = read_only;
     const int root = open_dir(base_fd_, "root");
@@ -272,6 +302,7 @@ class Workspace {
     }
     ::close(dir);
     ::close(root);
+    return true;
   }
 
   std::map<std::string, EntryState> tree() const {
@@ -708,11 +739,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool read_only = (flags & 1u) != 0;
   const bool drop_box = read_only && (flags & 2u) != 0;
   static bool last_touched_tree = true;
+  // The tree as a read-only session left it, when it was checked unchanged: still valid while
+  // the tree is not rebuilt (reading changes access times only, which are not compared).
+  static std::optional<std::map<std::string, EntryState>> read_only_tree;
   Workspace& space = workspace();
-  space.reset(read_only, last_touched_tree);
+  if (space.reset(read_only, last_touched_tree) || !read_only) read_only_tree.reset();
   last_touched_tree = true;  // until this session is over
-  std::map<std::string, EntryState> before;
-  if (read_only) before = space.tree();
+  if (read_only && !read_only_tree) read_only_tree = space.tree();
 
   wftpd::Config config;
   const bool tls = (flags & 128u) != 0;
@@ -744,6 +777,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
              exit_code == wftpd::kExitDataTimeout);
 
   space.check_outside();
-  if (read_only) check_read_only_changes(before, space.tree(), drop_box);
+  if (read_only) {
+    auto after = space.tree();
+    check_read_only_changes(*read_only_tree, after, drop_box);
+    read_only_tree = std::move(after);
+  }
   return 0;
 }
