@@ -233,8 +233,10 @@ class Workspace {
     if (list_directory(dir, names)) {
       for (const std::string& name : names) {
         if (!name.starts_with(kPrefix)) continue;
-        const long pid = std::strtol(name.c_str() + kPrefix.size(), nullptr, 10);
-        if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+        char* end = nullptr;
+        const long pid = std::strtol(name.c_str() + kPrefix.size(), &end, 10);
+        if (pid <= 0 || *end != '.') continue;
+        if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
         const int stale = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (stale < 0) continue;
         struct stat st{};
