@@ -70,4 +70,40 @@ inline std::pair<std::string_view, std::string_view> split_nul(std::string_view 
   return {text.substr(0, nul), text.substr(nul + 1)};
 }
 
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// `out` must be zero or more complete, well-formed replies (RFC 959 4.2): CRLF-terminated lines;
+// "DDD text", or "DDD-text" ... "DDD text" with the same code; codes 100..599; no LF inside a
+// line and every CR inside a line followed by NUL (reply.hpp sends a CR in reply text as CR NUL
+// and an LF as NUL, RFC 959's pathname encoding); no middle line of a multi-line reply starts
+// with a digit (a lax client could take it for the final line).
+inline void check_replies(std::string_view out) {
+  int open_code = 0;  // code of an unfinished multi-line reply
+  while (!out.empty()) {
+    const std::size_t end = out.find("\r\n");
+    FUZZ_CHECK(end != std::string_view::npos);
+    const std::string_view line = out.substr(0, end);
+    out.remove_prefix(end + 2);
+    FUZZ_CHECK(line.find('\n') == std::string_view::npos);  // no bare LF anywhere
+    for (std::size_t cr = line.find('\r'); cr != std::string_view::npos; cr = line.find('\r', cr + 1)) {
+      FUZZ_CHECK(cr + 1 < line.size() && line[cr + 1] == '\0');  // CR only as CR NUL
+    }
+
+    const bool has_code = line.size() >= 4 && is_digit(line[0]) && is_digit(line[1]) &&
+                          is_digit(line[2]) && (line[3] == ' ' || line[3] == '-');
+    const int code = has_code ? (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0') : 0;
+    if (open_code == 0) {
+      FUZZ_CHECK(has_code);
+      FUZZ_CHECK(code >= 100 && code <= 599);
+      if (line[3] == '-') open_code = code;
+    } else if (has_code && code == open_code && line[3] == ' ') {
+      open_code = 0;  // the final line of the multi-line reply
+    } else {
+      // A middle line: it must not look like the end of any reply to a lax client.
+      FUZZ_CHECK(!is_digit(line.empty() ? ' ' : line[0]));
+    }
+  }
+  FUZZ_CHECK(open_code == 0);
+}
+
 }  // namespace wftpd::fuzz

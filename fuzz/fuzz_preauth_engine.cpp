@@ -7,8 +7,8 @@
 // and the third failure kRejectedFinal.
 //
 // Checks: every chunk of replies is a sequence of CRLF-terminated lines forming complete
-// replies ("DDD text", or "DDD-..." ... "DDD text" with the same code), codes 100..599, no bare
-// LF; kLoggedIn only in the call in which the broker accepted; kRejectedFinal and kUnavailable
+// replies (fuzz::check_replies: "DDD text", or "DDD-..." ... "DDD text" with the same code,
+// codes 100..599, no bare LF, CR only as CR NUL); kLoggedIn only in the call in which the broker accepted; kRejectedFinal and kUnavailable
 // end the session; the broker only sees a user name from USER (1..256 bytes, no NUL) and a
 // password of at most 1024 bytes; the session ends within the documented pre-auth bounds
 // (100 commands, 3 over-long lines).
@@ -54,34 +54,7 @@ class FakeBroker : public wftpd::LoginBroker {
   LoginStatus last = LoginStatus::kRejected;
 };
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// `out` must be zero or more complete replies.
-void check_replies(std::string_view out) {
-  int open_code = 0;  // code of an unfinished multi-line reply
-  while (!out.empty()) {
-    const std::size_t end = out.find("\r\n");
-    FUZZ_CHECK(end != std::string_view::npos);
-    const std::string_view line = out.substr(0, end);
-    out.remove_prefix(end + 2);
-    FUZZ_CHECK(line.find('\n') == std::string_view::npos);  // no bare LF anywhere
-
-    const bool has_code = line.size() >= 4 && is_digit(line[0]) && is_digit(line[1]) &&
-                          is_digit(line[2]) && (line[3] == ' ' || line[3] == '-');
-    const int code = has_code ? (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0') : 0;
-    if (open_code == 0) {
-      FUZZ_CHECK(has_code);
-      FUZZ_CHECK(code >= 100 && code <= 599);
-      if (line[3] == '-') open_code = code;
-    } else if (has_code && code == open_code && line[3] == ' ') {
-      open_code = 0;  // the final line of the multi-line reply
-    } else {
-      // A middle line: it must not look like the end of any reply to a lax client.
-      FUZZ_CHECK(!is_digit(line.empty() ? ' ' : line[0]));
-    }
-  }
-  FUZZ_CHECK(open_code == 0);
-}
+using wftpd::fuzz::check_replies;
 
 void run_session(std::string_view stream, std::size_t max_line, bool tls) {
   FakeBroker broker;

@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets (in build-fuzz/ unless WFTPD_FUZZ_BUILD says otherwise) and runs
 # one target, or all of them, for a fixed time on a temporary copy of the seed corpus.
 #
-#   fuzz/run.sh TARGET [SECONDS]     e.g. fuzz/run.sh fuzz_monitor_messages 300
+#   fuzz/run.sh TARGET [SECONDS]     e.g. fuzz/run.sh fuzz_monitor_messages 300 (the fuzz_
+#                                    prefix may be left out: fuzz/run.sh postauth_engine 30)
 #   fuzz/run.sh all [SECONDS]        every target, then one summary line per target
 #   fuzz/run.sh list                 the target names
 #
@@ -25,7 +26,7 @@ FUZZ_DIR=$ROOT/fuzz
 
 TARGETS=(fuzz_control_line_reader fuzz_ftp_command fuzz_active_argument fuzz_ftp_path
          fuzz_listing fuzz_config fuzz_users_file fuzz_policy_parser fuzz_monitor_messages
-         fuzz_preauth_engine fuzz_wildcard fuzz_proxy_header)
+         fuzz_preauth_engine fuzz_postauth_engine fuzz_wildcard fuzz_proxy_header)
 
 usage() {
   echo "usage: $0 TARGET|all|list [SECONDS]" >&2
@@ -45,6 +46,7 @@ max_len_for() {
     fuzz_policy_parser) echo 8192 ;;        # 4096-byte lines
     fuzz_monitor_messages) echo 9000 ;;     # a full 8192-byte Handoff plus framing
     fuzz_preauth_engine) echo 8192 ;;
+    fuzz_postauth_engine) echo 8192 ;;     # 3 header bytes, <= 255 upload bytes, the stream
     fuzz_wildcard) echo 600 ;;              # past the 255-byte pattern limit
     *) echo 4096 ;;
   esac
@@ -52,7 +54,7 @@ max_len_for() {
 
 uses_dict() {
   case $1 in
-    fuzz_control_line_reader | fuzz_ftp_command | fuzz_preauth_engine) return 0 ;;
+    fuzz_control_line_reader | fuzz_ftp_command | fuzz_preauth_engine | fuzz_postauth_engine) return 0 ;;
     *) return 1 ;;
   esac
 }
@@ -116,8 +118,11 @@ seconds=${2:-60}
 case $what in
   list) printf '%s\n' "${TARGETS[@]}"; exit 0 ;;
   all) build wftpd_fuzzers; selected=("${TARGETS[@]}") ;;
-  fuzz_*) build "$what"; selected=("$what") ;;
-  *) usage ;;
+  *)
+    # "postauth_engine" names fuzz_postauth_engine.
+    [[ $what == fuzz_* ]] || what=fuzz_$what
+    [[ " ${TARGETS[*]} " == *" $what "* ]] || usage
+    build "$what"; selected=("$what") ;;
 esac
 
 failed=0

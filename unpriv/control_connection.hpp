@@ -14,10 +14,11 @@
 
 namespace wftpd {
 
-class ControlConnection {
+// The control connection as the post-auth engine uses it: ControlConnection in the daemon, an
+// in-memory fake in the fuzz harness (fuzz/fuzz_postauth_engine.cpp).
+class ControlChannel {
  public:
-  ControlConnection(int fd, std::chrono::seconds idle_timeout, std::size_t max_line = 4096);
-  ~ControlConnection();
+  virtual ~ControlChannel() = default;
 
   enum class Status { kLine, kTooLong, kTimeout, kClosed };
   struct Input {
@@ -25,24 +26,40 @@ class ControlConnection {
     std::string line;
   };
 
-  // Next command line; waits at most the idle timeout for the client (and never past the
-  // deadline, if one is set: then kTimeout even while bytes keep coming).
-  Result<Input> next_line();
-  void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
-  void clear_deadline() { deadline_.reset(); }
-  Result<void> send(std::string_view reply_bytes);
-
+  // Next command line, or why there is none.
+  virtual Result<Input> next_line() = 0;
+  virtual Result<void> send(std::string_view reply_bytes) = 0;
   // During a transfer: reads what the client sent without waiting, and reports whether it
   // asked for ABOR (or closed the connection). Other commands are kept, in order, for
-  // next_line() after the transfer (at most kMaxQueuedLines; beyond that nothing more is read).
-  bool abort_requested();
+  // next_line() after the transfer (bounded; beyond the bound nothing more is read).
+  virtual bool abort_requested() = 0;
   // True when commands received during a transfer fill the queue (nothing more is read).
-  bool input_backlogged() const { return queued_.size() >= kMaxQueuedLines; }
+  virtual bool input_backlogged() const = 0;
+  // Polled together with the data connection during a transfer: readable when
+  // abort_requested() has client input to look at.
+  virtual int fd() const = 0;
+};
+
+class ControlConnection : public ControlChannel {
+ public:
+  ControlConnection(int fd, std::chrono::seconds idle_timeout, std::size_t max_line = 4096);
+  ~ControlConnection() override;
+
+  // Next command line; waits at most the idle timeout for the client (and never past the
+  // deadline, if one is set: then kTimeout even while bytes keep coming).
+  Result<Input> next_line() override;
+  void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
+  void clear_deadline() { deadline_.reset(); }
+  Result<void> send(std::string_view reply_bytes) override;
+
+  // At most kMaxQueuedLines commands are kept during a transfer.
+  bool abort_requested() override;
+  bool input_backlogged() const override { return queued_.size() >= kMaxQueuedLines; }
 
   // Raw input read from the socket but not yet consumed (pipelined commands), bounded.
   std::string take_pending() { return reader_.take_pending(); }
   void feed(std::string_view bytes) { reader_.feed(bytes); }
-  int fd() const { return fd_; }
+  int fd() const override { return fd_; }
 
   // From now on commands and replies travel inside `tls` (after AUTH TLS, or from the start on
   // the implicit port). Input read before the handshake must have been discarded.

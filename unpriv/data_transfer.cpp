@@ -184,7 +184,7 @@ TransferOutcome send_file(const DataChannel& data, int file_fd, bool ascii,
       return failed(local ? TransferResult::kLocalFailed : TransferResult::kPeerFailed, errno, total);
     }
   }
-  auto buffer = std::make_unique<char[]>(kBufferSize);
+  auto buffer = std::make_unique_for_overwrite<char[]>(kBufferSize);  // no zeroing: read() fills it
   AsciiEncoder encoder;
   for (;;) {
     // Plain sockets: every 256 KiB; under TLS (records flow without polling) every MiB.
@@ -212,7 +212,7 @@ TransferOutcome receive_file(const DataChannel& data, int file_fd, bool ascii, b
   unsigned long long written = 0;  // bytes written to the file
   unsigned long long flushed = 0;  // bytes whose writeback has been started
   unsigned long long next_abort_check = kAbortCheckStep;
-  auto buffer = std::make_unique<char[]>(kBufferSize);
+  auto buffer = std::make_unique_for_overwrite<char[]>(kBufferSize);  // no zeroing: read() fills it
   AsciiDecoder decoder;
   for (;;) {
     if (data.tls != nullptr && total >= next_abort_check) {

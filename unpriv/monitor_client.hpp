@@ -11,7 +11,22 @@
 
 namespace wftpd {
 
-class MonitorClient {
+// What the post-auth engine asks of the monitor: MonitorClient in the daemon, a fake in the fuzz
+// harness (fuzz/fuzz_postauth_engine.cpp).
+class PostauthMonitor {
+ public:
+  virtual ~PostauthMonitor() = default;
+  virtual void log(EventLevel level, std::string_view text) = 0;
+  virtual Result<PassiveReady> passive_listen(bool extended) = 0;
+  virtual Result<ActiveStatus> active_target(const ActiveTarget& target) = 0;
+  // Waits for the client's data connection on the last passive port (or connects to the last
+  // accepted active target).
+  virtual Result<std::pair<DataStatus, UniqueFd>> data_connect() = 0;
+  // A file transfer ended (for the transfer log); best effort like log().
+  virtual void transfer_done(const TransferDone& transfer) = 0;
+};
+
+class MonitorClient : public PostauthMonitor {
  public:
   explicit MonitorClient(int fd) : channel_(UniqueFd(fd)) {}
 
@@ -20,16 +35,14 @@ class MonitorClient {
   Result<void> hand_off(std::string pending_input, const ControlTlsState& tls);
 
   // Either child: a line for the server's log (the monitor escapes and rate-limits it).
-  void log(EventLevel level, std::string_view text);
+  void log(EventLevel level, std::string_view text) override;
 
   // Post-auth child.
   Result<StartSession> await_start();
-  Result<PassiveReady> passive_listen(bool extended);
-  Result<ActiveStatus> active_target(const ActiveTarget& target);
-  // Waits for the client's data connection on the last passive port.
-  Result<std::pair<DataStatus, UniqueFd>> data_connect();
-  // A file transfer ended (for the transfer log); best effort like log().
-  void transfer_done(const TransferDone& transfer);
+  Result<PassiveReady> passive_listen(bool extended) override;
+  Result<ActiveStatus> active_target(const ActiveTarget& target) override;
+  Result<std::pair<DataStatus, UniqueFd>> data_connect() override;
+  void transfer_done(const TransferDone& transfer) override;
 
  private:
   MonitorChannel channel_;

@@ -1,7 +1,8 @@
 // The post-auth FTP session engine, shared by the files that implement its commands
 // (postauth_session.cpp: dispatch and session basics; postauth_transfers.cpp: data connections
 // and transfers; postauth_file_commands.cpp: file management and information). Internal to
-// unpriv/: the entry point is run_postauth() in postauth_session.hpp.
+// unpriv/ (and the fuzz harness fuzz/fuzz_postauth_engine.cpp): the entry point is run_postauth()
+// in postauth_session.hpp.
 #pragma once
 
 #include <sys/stat.h>
@@ -43,7 +44,7 @@ struct DataConnection {
 
 class PostauthSession {
  public:
-  PostauthSession(const Config& config, ControlConnection& control, MonitorClient& monitor,
+  PostauthSession(const Config& config, ControlChannel& control, PostauthMonitor& monitor,
                   SessionFilesystem& fs, bool read_only, SSL_CTX* data_tls = nullptr,
                   ControlTlsState tls = {})
       : config_(config),
@@ -148,8 +149,8 @@ class PostauthSession {
   Next send_directory_text(const std::string& listing);
 
   const Config& config_;
-  ControlConnection& control_;
-  MonitorClient& monitor_;
+  ControlChannel& control_;
+  PostauthMonitor& monitor_;
   SessionFilesystem& fs_;
   const bool read_only_;
   const std::string upload_dir_;  // the anonymous drop box; empty when there is none

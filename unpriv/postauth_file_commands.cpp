@@ -86,15 +86,11 @@ PostauthSession::Next PostauthSession::cmd_site(const FtpCommand& command) {
     }
     std::string path;
     if (!resolve(FtpCommand{"SITE", rest.substr(mode_end + 1), true}, path)) return Next::kContinue;
-    UniqueFd parent;
-    std::string entry;
     FileError error;
     // SECURITY: never setuid, setgid or sticky bits, whatever the client asks.
     const mode_t allowed = static_cast<mode_t>(mode & 0777);
-    if (path == "/" || !fs_.open_parent(path, parent, entry, error) ||
-        ::fchmodat(parent.get(), entry.c_str(), allowed, 0) != 0) {
-      if (path != "/" && error.reply_text.empty()) error = file_error_from_errno(errno);
-      reply(550, "SITE CHMOD failed: " + (error.reply_text.empty() ? std::string("not allowed.") : error.reply_text));
+    if (path == "/" || !fs_.change_mode(path, allowed, error)) {
+      reply(550, "SITE CHMOD failed: " + (path == "/" ? std::string("not allowed.") : error.reply_text));
       return Next::kContinue;
     }
     reply(200, "SITE CHMOD command ok.");
@@ -145,14 +141,9 @@ PostauthSession::Next PostauthSession::cmd_mfmt(const FtpCommand& command) {
   if (!resolve(FtpCommand{"MFMT", command.argument.substr(space + 1), true}, path)) {
     return Next::kContinue;
   }
-  UniqueFd parent;
-  std::string entry;
   FileError error;
-  const timespec times[2] = {{0, UTIME_OMIT}, {when, 0}};
-  if (path == "/" || !fs_.open_parent(path, parent, entry, error) ||
-      ::utimensat(parent.get(), entry.c_str(), times, 0) != 0) {
-    if (error.reply_text.empty()) error = file_error_from_errno(errno);
-    reply(550, "MFMT failed: " + error.reply_text);
+  if (path == "/" || !fs_.set_modification_time(path, when, error)) {
+    reply(550, "MFMT failed: " + (path == "/" ? std::string("not allowed.") : error.reply_text));
     return Next::kContinue;
   }
   reply(213, "Modify=" + format_mdtm(when) + "; " + std::string(base_name(path)));

@@ -309,12 +309,12 @@ int PostauthSession::run() {
       pending_.clear();
     }
     auto input = control_.next_line();
-    if (!input || input->status == ControlConnection::Status::kClosed) return 0;
-    if (input->status == ControlConnection::Status::kTimeout) {
+    if (!input || input->status == ControlChannel::Status::kClosed) return 0;
+    if (input->status == ControlChannel::Status::kTimeout) {
       (void)control_.send(format_reply(421, "Timeout, closing control connection."));
       return kExitIdleTimeout;
     }
-    if (input->status == ControlConnection::Status::kTooLong) {
+    if (input->status == ControlChannel::Status::kTooLong) {
       reply(500, "Command line too long.");
       if (++overlong_lines_ >= kMaxOverlongLines) {
         reply(421, "Too many over-long command lines, closing control connection.");

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -49,8 +50,13 @@ bool SessionFilesystem::open_with_openat(const std::string& path, int flags, mod
 }
 
 Result<SessionFilesystem> SessionFilesystem::open_root(bool read_only) {
-  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!root) return system_error("open(/)", errno);
+  return open_directory("/", read_only);
+}
+
+Result<SessionFilesystem> SessionFilesystem::open_directory(const std::string& directory,
+                                                            bool read_only) {
+  UniqueFd root(::open(directory.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return system_error("open(" + directory + ")", errno);
   return SessionFilesystem(std::move(root), read_only);
 }
 
@@ -150,6 +156,58 @@ bool SessionFilesystem::remove_file(const std::string& path, FileError& error) c
   std::string entry;
   if (!open_parent(path, parent, entry, error)) return false;
   if (::unlinkat(parent.get(), entry.c_str(), 0) != 0) {
+    error = file_error_from_errno(errno);
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+// True when `entry` in `parent` exists and is no symlink.
+bool is_not_symlink(int parent, const std::string& entry, FileError& error) {
+  struct stat st{};
+  if (::fstatat(parent, entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    error = file_error_from_errno(errno);
+    return false;
+  }
+  if (S_ISLNK(st.st_mode)) {
+    error = {ELOOP, 550, "Is a symbolic link."};
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool SessionFilesystem::change_mode(const std::string& path, mode_t mode, FileError& error) const {
+  UniqueFd parent;
+  std::string entry;
+  if (!open_parent(path, parent, entry, error) || !is_not_symlink(parent.get(), entry, error)) {
+    return false;
+  }
+  // SECURITY: fchmodat(2) has no working "don't follow" flag here (glibc emulates
+  // AT_SYMLINK_NOFOLLOW through /proc, which the chroot lacks), hence the check above. An entry
+  // replaced by a symlink in between (by another process of the same user) is still confined
+  // by the chroot.
+  if (::fchmodat(parent.get(), entry.c_str(), mode, 0) != 0) {
+    error = file_error_from_errno(errno);
+    return false;
+  }
+  return true;
+}
+
+bool SessionFilesystem::set_modification_time(const std::string& path, std::time_t when,
+                                              FileError& error) const {
+  UniqueFd parent;
+  std::string entry;
+  if (!open_parent(path, parent, entry, error) || !is_not_symlink(parent.get(), entry, error)) {
+    return false;
+  }
+  const timespec times[2] = {{0, UTIME_OMIT}, {when, 0}};
+  // SECURITY: AT_SYMLINK_NOFOLLOW: not even an entry replaced by a symlink since the check is
+  // followed.
+  if (::utimensat(parent.get(), entry.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
     error = file_error_from_errno(errno);
     return false;
   }

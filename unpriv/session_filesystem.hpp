@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <ctime>
 #include <string>
 
 #include "common/result.hpp"
@@ -27,6 +28,10 @@ class SessionFilesystem {
   // file system refuses every open for writing (EROFS) and opens with plain openat(2), whose
   // flags the "anonymous" seccomp filter can check (openat2 passes them in memory).
   static Result<SessionFilesystem> open_root(bool read_only = false);
+  // The same rooted at `directory` instead of "/" (the fuzz harness, which runs unchrooted on a
+  // temporary tree). Without the chroot only the read-write mode (openat2 RESOLVE_IN_ROOT) is
+  // confined against symlinks; the read-only mode's plain openat(2) relies on the chroot.
+  static Result<SessionFilesystem> open_directory(const std::string& directory, bool read_only);
 
   // `path` is absolute within the session root (as resolve_path() makes it).
   bool open(const std::string& path, int flags, mode_t mode, UniqueFd& out, FileError& error) const;
@@ -45,6 +50,11 @@ class SessionFilesystem {
   bool remove_directory(const std::string& path, FileError& error) const;
   bool remove_file(const std::string& path, FileError& error) const;
   bool rename(const std::string& from, const std::string& to, FileError& error) const;
+  // SITE CHMOD and MFMT: they act on the entry itself and refuse a symlink (550 "Is a symbolic
+  // link."): fchmodat(2) and utimensat(2) would follow it from the parent directory without
+  // RESOLVE_IN_ROOT, out of the root unless a chroot stops them.
+  bool change_mode(const std::string& path, mode_t mode, FileError& error) const;
+  bool set_modification_time(const std::string& path, std::time_t when, FileError& error) const;
 
  private:
   SessionFilesystem(UniqueFd root, bool read_only) : root_(std::move(root)), read_only_(read_only) {}

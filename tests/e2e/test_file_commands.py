@@ -140,6 +140,27 @@ class FileCommandTest(unittest.TestCase):
             self.assertTrue(str(ctx.exception).startswith("504"))
             ftp.quit()
 
+    def test_site_chmod_and_mfmt_refuse_symlinks(self):
+        # Found by fuzz_postauth_engine: both followed a final symlink with plain *at() calls,
+        # confined only by the chroot. Now they refuse one and leave its target alone.
+        with Daemon() as d:
+            target = os.path.join(d.root, Daemon.TEST_FILE)
+            os.chmod(target, 0o644)
+            os.symlink(Daemon.TEST_FILE, os.path.join(d.root, "link"))
+            os.symlink("/" + Daemon.TEST_FILE, os.path.join(d.root, "abs-link"))
+            before = os.stat(target)
+            ftp = d.ftp()
+            for command in ("SITE CHMOD 600 link", "SITE CHMOD 600 abs-link",
+                            "MFMT 20200102030405 link", "MFMT 20200102030405 abs-link"):
+                with self.assertRaises(ftplib.error_perm) as ctx:
+                    ftp.sendcmd(command)
+                self.assertEqual(str(ctx.exception)[:3], "550", command)
+                self.assertIn("symbolic link", str(ctx.exception), command)
+            after = os.stat(target)
+            self.assertEqual(after.st_mode, before.st_mode)
+            self.assertEqual(after.st_mtime_ns, before.st_mtime_ns)
+            ftp.quit()
+
     def test_nlst_and_list_expand_wildcards_in_the_last_component(self):
         with Daemon() as d:
             ftp = d.ftp()
