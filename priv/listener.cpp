@@ -25,6 +25,8 @@
 #include "common/log.hpp"
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
+#include "policy/embedded_policy.hpp"
+#include "policy/violation_report.hpp"
 #include "priv/client_limits.hpp"
 #include "priv/login_throttle.hpp"
 #include "priv/secure_directory.hpp"
@@ -161,6 +163,19 @@ Result<UniqueFd> create_empty_network_namespace() {
   if (answer != 'y') return make_error("unshare(CLONE_NEWNET) failed in the namespace helper child");
   if (!netns) return system_error("open(/proc/PID/ns/net)", open_errno);
   return netns;
+}
+
+// The floor under every process of the daemon (policy/listener.policy): a deny list, applied
+// once start-up is done. Every session monitor, child and helper spawned afterwards inherits it
+// across fork and exec, beneath its own allowlist. A syscall it denies is named in the log.
+Result<void> install_seccomp_floor() {
+  const auto* floor = policy::find_policy("listener");
+  // SECURITY: fail closed: a binary without the floor does not serve.
+  if (floor == nullptr) return make_error("no seccomp policy for role listener");
+  if (!policy::install_violation_reporter("listener", STDERR_FILENO, policy::ReportFormat::kLine)) {
+    return system_error("sigaction(SIGSYS)", errno);
+  }
+  return policy::install_floor_policy(*floor);
 }
 
 class Listener {
@@ -494,6 +509,13 @@ int Listener::run() {
   auto handlers = install_signal_handlers(signal_write.get());
   if (!handlers) {
     log_error(handlers.error().message);
+    return 1;
+  }
+  // Start-up is done (namespace made, sockets bound): from here on, and in every process spawned
+  // from here, the floor applies.
+  auto floor = install_seccomp_floor();
+  if (!floor) {
+    log_error("seccomp floor: " + floor.error().message);
     return 1;
   }
   std::string where;
