@@ -41,8 +41,9 @@ void usage(std::FILE* out) {
                "                                       filter (libseccomp PFC); with a configuration,\n"
                "                                       the filter that configuration uses for ROLE\n"
                "       wardenftpd --print-policy-source ROLE [--config FILE]  the policy text\n"
-               "       wardenftpd --list-roles [--verbose]  the sandboxed roles (with BPF length and\n"
-               "                                       syscall counts)\n"
+               "       wardenftpd --list-roles [--verbose]  the roles with a seccomp filter (with BPF\n"
+               "                                       length and syscall counts; the listener's is\n"
+               "                                       a deny list inherited by every process)\n"
                "       wardenftpd --sandbox-selftest   check that every role works under its filter\n"
                "                                       on this kernel and libc\n"
                "       wardenftpd --version\n"
@@ -169,8 +170,15 @@ int main(int argc, char** argv) {
     return print_policy(argv[2], command == "--print-policy-source", argc == 5 ? argv[4] : "");
   }
   if (command == "--list-roles" && (argc == 2 || (argc == 3 && std::string_view(argv[2]) == "--verbose"))) {
+    // Verbose: ROLE BPF_LENGTH ALLOWED ERRNO for an allowlist (everything else traps);
+    // ROLE BPF_LENGTH denylist TRAPPED ERRNO for the listener's deny list (everything else is
+    // allowed).
     for (const auto& policy : wftpd::policy::embedded_policies()) {
-      if (argc == 3) {
+      if (argc == 3 && policy.denylist) {
+        std::printf("%.*s %zu denylist %zu %zu\n", static_cast<int>(policy.role.size()),
+                    policy.role.data(), policy.filter.size(), policy.trapped_syscalls,
+                    policy.errno_syscalls);
+      } else if (argc == 3) {
         std::printf("%.*s %zu %zu %zu\n", static_cast<int>(policy.role.size()), policy.role.data(),
                     policy.filter.size(), policy.allowed_syscalls, policy.errno_syscalls);
       } else {

@@ -11,6 +11,8 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/sendfile.h>
@@ -235,6 +237,56 @@ void exercise_monitor(const Fixture& f) {
   check(f, ::nanosleep(&pause, nullptr) == 0, "nanosleep");
 }
 
+// The listener's work under its floor: sealed memfds, a listening socket, and what every
+// connection costs: posix_spawn of our own binary (clone and exec under the floor), reaping it,
+// and a descendant that stacks its own allowlist on top. A syscall the floor refuses with an
+// errno shows the floor is in place.
+void exercise_listener(const Fixture& f) {
+  exercise_read(f);  // what exercise_common wrote
+  errno = 0;
+  const int memfd = ::memfd_create("wardenftpd-selftest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  check(f, memfd >= 0, "memfd_create");
+  check(f, ::write(memfd, "x", 1) == 1, "write to a memfd");
+  check(f, ::fcntl(memfd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0,
+        "fcntl(F_ADD_SEALS)");
+  check(f, ::fcntl(memfd, F_DUPFD_CLOEXEC, 64) >= 64, "fcntl(F_DUPFD_CLOEXEC)");
+  exercise_monitor(f);  // socket, bind, listen, accept4, kill, wait4
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  char arg0[] = "wardenftpd";
+  char arg1[] = "--version";
+  char* argv[] = {arg0, arg1, nullptr};
+  char* envp[] = {nullptr};
+  pid_t child = 0;
+  const int rc = ::posix_spawn(&child, "/proc/self/exe", &actions, nullptr, argv, envp);
+  posix_spawn_file_actions_destroy(&actions);
+  errno = rc;
+  check(f, rc == 0, "posix_spawn(/proc/self/exe --version)");
+  int status = 0;
+  check(f, ::waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+        "the spawned process exited 0");
+  errno = 0;
+  const pid_t stacked = ::fork();
+  check(f, stacked >= 0, "fork");
+  if (stacked == 0) {
+    const auto* preauth = policy::find_policy("preauth");
+    if (preauth == nullptr || ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        !policy::install_policy(*preauth) || ::write(f.pipe_write, "ok", 2) != 2) {
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  check(f, ::waitpid(stacked, &status, 0) == stacked && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+        "a child installs its own filter on top of the floor");
+  char buffer[2];
+  check(f, ::read(f.pipe_read, buffer, sizeof(buffer)) == 2, "read");
+  errno = 0;
+  check(f, ::syscall(SYS_keyctl, 0, 0, 0, 0, 0) == -1 && errno == ENOSYS,
+        "keyctl is refused with ENOSYS (is the floor in place?)");
+}
+
 struct RoleTest {
   const char* role;
   std::function<void(const Fixture&)> exercise;
@@ -296,8 +348,14 @@ std::string run_role(const RoleTest& test, SSL_CTX* server_ctx, SSL_CTX* client_
         ::_exit(0);
       }
     }
-    if (!policy::install_violation_reporter(test.role, result[1], policy::ReportFormat::kLine) ||
-        ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || !policy::install_policy(*policy)) {
+    if (!policy::install_violation_reporter(test.role, result[1], policy::ReportFormat::kLine)) {
+      fail(fixture, "installing the SIGSYS reporter");
+    }
+    if (policy->denylist && ::geteuid() == 0) {
+      // As the listener installs its floor: root, without no_new_privs.
+      auto installed = policy::install_floor_policy(*policy);
+      if (!installed) fail(fixture, installed.error().message);
+    } else if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || !policy::install_policy(*policy)) {
       fail(fixture, "installing the filter");
     }
     exercise_common(fixture);
@@ -352,6 +410,7 @@ int run_sandbox_selftest() {
     return 1;
   }
   const RoleTest tests[] = {
+      {"listener", exercise_listener, false, false, true},
       {"monitor", exercise_monitor, false, false, true},
       {"preauth", exercise_read, false, false, false},
       {"preauth-tls", [](const Fixture& f) { exercise_read(f); exercise_tls(f, true); }, false, true,
@@ -383,9 +442,14 @@ int run_sandbox_selftest() {
     const auto* policy = policy::find_policy(test.role);
     const std::string verdict = run_role(test, server.get(), client.get());
     if (verdict != "ok") ++failures;
+    const std::string counts =
+        policy == nullptr ? std::string()
+        : policy->denylist
+            ? "(deny list under every process: " +
+                  std::to_string(policy->trapped_syscalls + policy->errno_syscalls) + " syscalls denied)"
+            : "(" + std::to_string(policy->allowed_syscalls) + " syscalls allowed)";
     std::printf("  %-17s %-4s %s\n", test.role, verdict == "ok" ? "ok" : "FAIL",
-                verdict == "ok" ? ("(" + std::to_string(policy->allowed_syscalls) + " syscalls allowed)").c_str()
-                                : verdict.c_str());
+                verdict == "ok" ? counts.c_str() : verdict.c_str());
   }
   if (failures == 0) {
     std::printf("all roles work under their filters on this system\n");

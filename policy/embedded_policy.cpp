@@ -17,14 +17,14 @@ const EmbeddedPolicy* find_policy(std::string_view role) {
   return nullptr;
 }
 
-Result<void> install_filter(std::span<const sock_filter> filter) {
+Result<void> install_filter(std::span<const sock_filter> filter, bool require_no_new_privs) {
   if (filter.empty() || filter.size() > BPF_MAXINSNS) {
     return make_error("seccomp filter has an invalid length (" + std::to_string(filter.size()) +
                       " instructions)");
   }
   const int nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
   if (nnp < 0) return system_error("prctl(PR_GET_NO_NEW_PRIVS)", errno);
-  if (nnp != 1) {
+  if (nnp != 1 && require_no_new_privs) {
     return make_error("refusing to install seccomp filter: PR_SET_NO_NEW_PRIVS is not set");
   }
   sock_fprog prog{};
@@ -38,6 +38,16 @@ Result<void> install_filter(std::span<const sock_filter> filter) {
                       " could not be synchronised");
   }
   return {};
+}
+
+Result<void> install_floor_policy(const EmbeddedPolicy& policy) {
+  if (!policy.denylist) {
+    return make_error("policy '" + std::string(policy.role) +
+                      "' is an allowlist; only a deny-list floor is installed without no_new_privs");
+  }
+  auto r = install_filter(policy.filter, false);
+  if (!r) return make_error("policy '" + std::string(policy.role) + "': " + r.error().message);
+  return r;
 }
 
 Result<void> install_policy(const EmbeddedPolicy& policy) {

@@ -8,6 +8,14 @@
 //   socket: arg0 == AF_UNIX; return EACCES   allowed when the expression holds,
 //                                            otherwise the errno (instead of kill)
 //
+// A policy whose first statement is `@denylist` (minijail's directive) is a deny list: every
+// syscall it does not name is allowed. Its rules say what is denied:
+//   ptrace: trap                        always trapped (SIGSYS, as an allowlist's default)
+//   keyctl: return ENOSYS               always fails with the errno
+//   setns: arg1 == CLONE_NEWNET         allowed when the expression holds, otherwise trapped
+//                                       (or `; return ERRNO`: otherwise the errno)
+// `SYSCALL: 1` is refused in a deny list (it would say nothing) and `trap` in an allowlist.
+//
 // An expression is conjunctions (`&&`) joined by `||`; a comparison is
 // `argN OP VALUE`, N in 0..5, OP one of == != < <= > >= & in. `&` holds when
 // (argN & VALUE) != 0, `in` when argN has no bit outside VALUE. VALUE is a number
@@ -17,8 +25,8 @@
 // Compilation strategy. libseccomp rules are conjunctions in which each argument
 // appears at most once, so every alternative is first normalised per argument:
 //   * ==, !=, <, <=, >, >= are intersected as sets of 64-bit intervals, then each
-//     interval becomes one comparison (EQ for a point, LE/GE for a ray, otherwise
-//     a few masked-equality tests over power-of-two aligned blocks);
+//     interval becomes EQ for a point, otherwise masked-equality tests over power-of-two
+//     aligned blocks (never libseccomp's LE/GE: see intervals_to_cmps);
 //   * bit tests (`&` expanded one alternative per bit, `in` = MASKED_EQ(~V, 0))
 //     are merged into a single masked equality.
 // The `; return ERRNO` fallback is compiled as the exact complement of the
@@ -319,6 +327,12 @@ Result<void> parse_action(std::string_view text, Rule& rule) {
     rule.kind = RuleKind::kAllow;
     return {};
   }
+  if (first.type == Tok::kIdent && first.text == "trap") {
+    ts.next();
+    if (ts.peek().type != Tok::kEnd) return ts.unexpected("end of line after 'trap'");
+    rule.kind = RuleKind::kTrap;
+    return {};
+  }
   if (first.type == Tok::kIdent && first.text == "return") {
     auto e = parse_return(ts);
     if (!e) return e.error();
@@ -384,6 +398,7 @@ class Parser {
       line = trim(line);
 
       if (line.starts_with("@include")) {
+        ++statements_;
         auto r = handle_include(where, raw, line, depth);
         if (!r) return r;
         continue;
@@ -391,6 +406,17 @@ class Parser {
       append_source(raw);
       append_source("\n");
       if (line.empty()) continue;
+      if (line == "@denylist") {
+        // Only as the first statement of the top-level file: a fragment cannot turn the
+        // policy that includes it inside out.
+        if (depth != 0 || !out_.rules.empty() || statements_ != 0) {
+          return error_at(where, "@denylist must be the first statement of the top-level file");
+        }
+        out_.denylist = true;
+        ++statements_;
+        continue;
+      }
+      ++statements_;
       if (auto r = handle_rule(where, line); !r) return r;
       if (out_.expanded_source.size() > kMaxExpandedSize) {
         return error_at(where, "expanded policy larger than " +
@@ -479,6 +505,14 @@ class Parser {
                                  to_string(it->second));
     }
     if (auto r = parse_action(action, rule); !r) return r;
+    if (out_.denylist && rule.kind == RuleKind::kAllow) {
+      return error_at(where, "'" + rule.syscall + ": 1' in a @denylist policy: every syscall it "
+                             "does not list is allowed already");
+    }
+    if (!out_.denylist && rule.kind == RuleKind::kTrap) {
+      return error_at(where, "'" + rule.syscall + ": trap' in an allowlist: every syscall it does "
+                             "not list traps already");
+    }
     seen_.emplace(rule.number, where);
     out_.rules.push_back(std::move(rule));
     return {};
@@ -488,6 +522,7 @@ class Parser {
   ParsedPolicy out_;
   std::vector<std::string> stack_;
   std::size_t files_read_ = 0;
+  std::size_t statements_ = 0;  // non-empty lines seen, includes excepted (for @denylist)
   std::map<int, Location> seen_;
 };
 
@@ -630,6 +665,12 @@ scmp_arg_cmp make_cmp(unsigned arg, scmp_compare op, std::uint64_t a, std::uint6
 
 // Turns an interval set into a disjunction of single comparisons on `arg`.
 // Returns nullopt when the set is everything (no constraint needed).
+//
+// SECURITY: only SCMP_CMP_EQ and SCMP_CMP_MASKED_EQ are emitted, never libseccomp's LE/GE/LT/GT:
+// libseccomp 2.5.4 compiles some 64-bit range comparisons wrongly (SCMP_CMP_GE 0x100000000
+// also matches 0xffffffff, found while building the listener's deny list; a unit test keeps
+// the compiler honest). Every interval is covered by power-of-two aligned blocks instead, each
+// one masked equality: at most 2 x 64 per interval.
 Result<std::optional<std::vector<scmp_arg_cmp>>> intervals_to_cmps(const Intervals& set, unsigned arg,
                                                                   const Location& where) {
   if (set.size() == 1 && set[0].first == 0 && set[0].second == kMax64) {
@@ -637,30 +678,22 @@ Result<std::optional<std::vector<scmp_arg_cmp>>> intervals_to_cmps(const Interva
   }
   std::vector<scmp_arg_cmp> out;
   for (auto [lo, hi] : set) {
-    if (lo == hi) {
-      out.push_back(make_cmp(arg, SCMP_CMP_EQ, lo));
-    } else if (lo == 0) {
-      out.push_back(make_cmp(arg, SCMP_CMP_LE, hi));
-    } else if (hi == kMax64) {
-      out.push_back(make_cmp(arg, SCMP_CMP_GE, lo));
-    } else {
-      // Cover [lo, hi] with power-of-two aligned blocks, each one masked equality.
-      for (;;) {
-        unsigned shift = static_cast<unsigned>(std::countr_zero(lo));  // lo > 0 here
-        while (shift > 0 && (hi - lo) < ((std::uint64_t{1} << shift) - 1)) --shift;
-        const std::uint64_t size_minus_1 = (std::uint64_t{1} << shift) - 1;
-        if (size_minus_1 == 0) {
-          out.push_back(make_cmp(arg, SCMP_CMP_EQ, lo));
-        } else {
-          out.push_back(make_cmp(arg, SCMP_CMP_MASKED_EQ, ~size_minus_1, lo));
-        }
-        if (lo + size_minus_1 >= hi) break;
-        lo += size_minus_1 + 1;
+    for (;;) {
+      // The largest block that starts at lo (aligned to its size) and ends at or before hi.
+      unsigned shift = lo == 0 ? 63 : static_cast<unsigned>(std::countr_zero(lo));
+      while (shift > 0 && (hi - lo) < ((std::uint64_t{1} << shift) - 1)) --shift;
+      const std::uint64_t size_minus_1 = (std::uint64_t{1} << shift) - 1;
+      if (size_minus_1 == 0) {
+        out.push_back(make_cmp(arg, SCMP_CMP_EQ, lo));
+      } else {
+        out.push_back(make_cmp(arg, SCMP_CMP_MASKED_EQ, ~size_minus_1, lo));
       }
-    }
-    if (out.size() > kMaxAlternatives) {
-      return error_at(where, "range comparisons on arg" + std::to_string(arg) +
-                                 " expand to too many alternatives");
+      if (out.size() > kMaxAlternatives) {
+        return error_at(where, "range comparisons on arg" + std::to_string(arg) +
+                                   " expand to too many alternatives");
+      }
+      if (hi - lo <= size_minus_1) break;
+      lo += size_minus_1 + 1;
     }
   }
   return std::optional<std::vector<scmp_arg_cmp>>(std::move(out));
@@ -835,6 +868,53 @@ Result<void> add_rules(scmp_filter_ctx ctx, const Rule& rule, std::uint32_t acti
   return {};
 }
 
+// One rule of a @denylist policy (default action ALLOW): `trap` and `return ERRNO` deny the
+// syscall outright; a condition denies it (trap, or the `; return ERRNO` errno) exactly when the
+// condition does not hold. Only deny rules reach libseccomp, one action per syscall, so the
+// rule trees it merges never mix actions; the condition must still test a single argument
+// (its complement is several rules, and libseccomp 2.5.4 can hang merging rules of one syscall
+// over several arguments).
+Result<void> add_denylist_rule(scmp_filter_ctx ctx, const Rule& rule) {
+  const std::uint32_t deny = rule.errno_value != 0
+                                 ? SCMP_ACT_ERRNO(static_cast<std::uint32_t>(rule.errno_value))
+                                 : SCMP_ACT_TRAP;
+  switch (rule.kind) {
+    case RuleKind::kAllow:
+      return error_at(rule.where, "'" + rule.syscall + ": 1' in a @denylist policy");
+    case RuleKind::kTrap:
+    case RuleKind::kErrno:
+      return add_rules(ctx, rule, deny, {Alternative{}}, "deny");
+    case RuleKind::kConditional:
+      break;
+  }
+  for (const auto& conj : rule.condition) {
+    for (const auto& cmp : conj) {
+      if (cmp.arg != rule.condition[0][0].arg) {
+        return error_at(rule.where, "a @denylist condition must test a single argument; this one "
+                                    "tests arg" + std::to_string(rule.condition[0][0].arg) +
+                                    " and arg" + std::to_string(cmp.arg));
+      }
+    }
+  }
+  auto dnf = expand(rule.condition, rule.where);
+  if (!dnf) return dnf.error();
+  auto allowed = normalize_all(*dnf, rule.where);
+  if (!allowed) return allowed.error();
+  if (allowed->empty()) {
+    return error_at(rule.where, "condition for '" + rule.syscall + "' can never be true: write '" +
+                                    rule.syscall + ": trap'");
+  }
+  auto rest = complement(*dnf, rule.where);
+  if (!rest) return rest.error();
+  auto denied = normalize_all(*rest, rule.where);
+  if (!denied) return denied.error();
+  if (denied->empty()) {
+    return error_at(rule.where, "condition for '" + rule.syscall + "' is always true: it denies "
+                                    "nothing in a @denylist policy");
+  }
+  return add_rules(ctx, rule, deny, *denied, "deny");
+}
+
 }  // namespace
 
 Result<ParsedPolicy> parse(std::string_view file_name, std::string_view text,
@@ -873,7 +953,8 @@ Result<CompiledPolicy> compile(const ParsedPolicy& policy) {
   const Location top{policy.file, 0};
   // A forbidden syscall is not run; the kernel sends SIGSYS (SECCOMP_RET_TRAP). The daemon's
   // handler reports the syscall's name and ends the process; without a handler SIGSYS kills.
-  Ctx ctx(seccomp_init(SCMP_ACT_TRAP));
+  // A deny list allows what it does not name; its rules are all traps or errnos.
+  Ctx ctx(seccomp_init(policy.denylist ? SCMP_ACT_ALLOW : SCMP_ACT_TRAP));
   if (!ctx) return error_at(top, "seccomp_init failed");
   // A syscall made through a foreign ABI (e.g. i386 int 0x80) kills the process at once.
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc < 0) {
@@ -887,7 +968,13 @@ Result<CompiledPolicy> compile(const ParsedPolicy& policy) {
   }
 
   for (const Rule& rule : policy.rules) {
+    if (policy.denylist) {
+      if (auto r = add_denylist_rule(ctx.get(), rule); !r) return r.error();
+      continue;
+    }
     switch (rule.kind) {
+      case RuleKind::kTrap:
+        return error_at(rule.where, "'trap' is only meaningful in a @denylist policy");
       case RuleKind::kAllow:
         if (auto r = add_rules(ctx.get(), rule, SCMP_ACT_ALLOW, {Alternative{}}, "allow"); !r) {
           return r.error();
@@ -909,22 +996,34 @@ Result<CompiledPolicy> compile(const ParsedPolicy& policy) {
           return error_at(rule.where, "condition for '" + rule.syscall + "' can never be true");
         }
         // libseccomp 2.5.4 can loop for minutes merging several rules of one syscall that test
-        // different arguments (found by fuzz_policy_parser: "arg0 != 9 && arg1 != -2"). Such a
-        // condition must normalise to a single conjunction; otherwise it is refused here.
+        // different arguments with range comparisons (found by fuzz_policy_parser: "arg0 != 9
+        // && arg1 != -2", i.e. LE/GE/EQ rules over two arguments). Such a condition must
+        // normalise to a single conjunction, test one argument, or use only exact and masked
+        // equalities (==, & and in tests): thousands of random rule sets of that last kind over
+        // up to four arguments compiled at once, while about 1% of those with ranges hung.
         // (A '; return ERRNO' rule has its own, stricter check below.)
         if (allowed->size() > 1 && rule.errno_value == 0) {
           std::optional<unsigned> only_arg;
+          bool several_arguments = false;
+          bool ranges = false;
           for (const auto& alternative : *allowed) {
             for (const auto& cmp : alternative) {
               if (!only_arg) only_arg = cmp.arg;
-              if (cmp.arg != *only_arg) {
-                return error_at(rule.where,
-                                "condition for '" + rule.syscall + "' tests several arguments "
-                                "and needs " + std::to_string(allowed->size()) +
-                                " rules; libseccomp cannot compile that reliably: use one "
-                                "conjunction of ==, <=, >=, & or in tests, or one argument");
-              }
+              several_arguments = several_arguments || cmp.arg != *only_arg;
             }
+          }
+          for (const auto& conj : rule.condition) {
+            for (const auto& cmp : conj) {
+              ranges = ranges || (cmp.op != CmpOp::kEq && cmp.op != CmpOp::kAnyBits &&
+                                  cmp.op != CmpOp::kIn);
+            }
+          }
+          if (several_arguments && ranges) {
+            return error_at(rule.where,
+                            "condition for '" + rule.syscall + "' tests several arguments "
+                            "with range comparisons and needs " + std::to_string(allowed->size()) +
+                            " rules; libseccomp cannot compile that reliably: use one "
+                            "conjunction, one argument, or only ==, & and in tests");
           }
         }
         if (auto r = add_rules(ctx.get(), rule, SCMP_ACT_ALLOW, *allowed, "allow"); !r) {
@@ -976,6 +1075,18 @@ Result<CompiledPolicy> compile(const ParsedPolicy& policy) {
   if (!pfc) return error_at(top, pfc.error().message);
   out.pfc = std::move(*pfc);
   out.source = policy.expanded_source;
+  out.denylist = policy.denylist;
+  if (policy.denylist) {
+    // Syscall names are unique per policy (the parser refuses duplicates).
+    for (const Rule& rule : policy.rules) {
+      if (rule.kind == RuleKind::kErrno || (rule.kind == RuleKind::kConditional && rule.errno_value != 0)) {
+        ++out.errno_syscalls;
+      } else {
+        ++out.trapped_syscalls;
+      }
+    }
+    return out;
+  }
   std::set<std::string> allowed, errno_only;
   for (const Rule& rule : policy.rules) {
     if (rule.kind == RuleKind::kErrno) errno_only.insert(rule.syscall);

@@ -42,9 +42,10 @@ struct Comparison {
 using Conjunction = std::vector<Comparison>;  // joined by &&
 
 enum class RuleKind {
-  kAllow,        // SYSCALL: 1
+  kAllow,        // SYSCALL: 1                  (allowlists only)
   kErrno,        // SYSCALL: return ERRNO
   kConditional,  // SYSCALL: EXPR [; return ERRNO]
+  kTrap,         // SYSCALL: trap               (@denylist policies only)
 };
 
 struct Rule {
@@ -57,6 +58,10 @@ struct Rule {
 };
 
 struct ParsedPolicy {
+  // `@denylist` (minijail's directive, first statement of the top-level file): every syscall not
+  // listed is allowed, and the rules say what is denied. Otherwise (an allowlist) every syscall
+  // not listed traps.
+  bool denylist = false;
   std::vector<Rule> rules;       // in source order (includes expanded in place)
   std::string expanded_source;   // text with @include expanded, comments kept
   std::string file;              // top-level file name (for messages)
@@ -78,13 +83,19 @@ struct CompiledPolicy {
   std::vector<sock_filter> bpf;  // seccomp_export_bpf output
   std::string pfc;               // seccomp_export_pfc output
   std::string source;            // ParsedPolicy::expanded_source
-  std::size_t allowed_syscalls = 0;  // distinct syscalls allowed (some with argument conditions)
-  std::size_t errno_syscalls = 0;    // distinct syscalls answered with an errno only
+  bool denylist = false;             // default action ALLOW (see ParsedPolicy::denylist)
+  std::size_t allowed_syscalls = 0;  // allowlist: distinct syscalls allowed (some with conditions)
+  std::size_t errno_syscalls = 0;    // distinct syscalls answered with an errno (deny list: also
+                                     // those answered with an errno only when a condition fails)
+  std::size_t trapped_syscalls = 0;  // deny list: syscalls that trap (always, or when a condition
+                                     // fails); allowlists: 0 (every unlisted syscall traps)
 };
 
 // Compiles a parsed policy for the native architecture. The default action is
 // SECCOMP_RET_TRAP (the syscall is not run; SIGSYS tells the process which one it was, see
-// policy/violation_report.hpp); a foreign architecture gets SECCOMP_RET_KILL_PROCESS.
+// policy/violation_report.hpp), or SECCOMP_RET_ALLOW for a @denylist policy, whose listed
+// syscalls trap (`trap`, or a condition that does not hold) or fail with an errno. A foreign
+// architecture gets SECCOMP_RET_KILL_PROCESS either way.
 wftpd::Result<CompiledPolicy> compile(const ParsedPolicy& policy);
 
 }  // namespace wftpd::policy

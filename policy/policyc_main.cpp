@@ -149,7 +149,8 @@ void write_generated(std::ostream& out, const std::map<std::string, CompiledPoli
   for (const auto& [role, compiled] : roles) {
     out << "    {\"" << role << "\", kFilter" << index << ", {kPfc" << index << ", sizeof(kPfc"
         << index << ") - 1}, {kSource" << index << ", sizeof(kSource" << index << ") - 1}, "
-        << compiled.allowed_syscalls << ", " << compiled.errno_syscalls << "},\n";
+        << (compiled.denylist ? "true" : "false") << ", " << compiled.allowed_syscalls << ", "
+        << compiled.errno_syscalls << ", " << compiled.trapped_syscalls << "},\n";
     ++index;
   }
   out << "};\n\n}  // namespace\n\n"

@@ -111,6 +111,10 @@ Result<void> start_session(const InetdOptions& options, bool& implicit_tls) {
   auto peer = SocketAddress::peer_of(STDIN_FILENO);
   log_info("session " + launch.session_id + " from " + (peer ? peer->to_string() : "unknown") + " to " +
            local->to_string() + (implicit_tls ? " (implicit TLS)" : "") + " (inetd mode)");
+  // SECURITY: the same floor as under the listener: it is inherited across the exec, beneath the
+  // monitor's own filter.
+  auto floor = install_seccomp_floor();
+  if (!floor) return make_error("seccomp floor: " + floor.error().message);
   return exec_session_monitor(launch);
 }
 

@@ -508,6 +508,13 @@ int Listener::run() {
     log_start_error(handlers.error().message);
     return 1;
   }
+  // Start-up is done (namespace made, sockets bound): from here on, and in every process spawned
+  // from here, the floor applies.
+  auto floor = install_seccomp_floor();
+  if (!floor) {
+    log_error("seccomp floor: " + floor.error().message);
+    return 1;
+  }
   std::string where;
   for (const auto& socket : inherited_) {
     where += (where.empty() ? "" : ", ") + socket.local_address +

@@ -16,6 +16,8 @@
 #include "common/io.hpp"
 #include "common/log.hpp"
 #include "common/tls_context.hpp"
+#include "policy/embedded_policy.hpp"
+#include "policy/violation_report.hpp"
 #include "priv/session_monitor.hpp"
 
 namespace wftpd {
@@ -163,6 +165,19 @@ Result<UniqueFd> create_empty_network_namespace() {
   if (answer != 'y') return make_error("unshare(CLONE_NEWNET) failed in the namespace helper child");
   if (!netns) return system_error("open(/proc/PID/ns/net)", open_errno);
   return netns;
+}
+
+// The floor under every process of the daemon (policy/listener.policy): a deny list, applied
+// once start-up is done. Every session monitor, child and helper spawned afterwards inherits it
+// across fork and exec, beneath its own allowlist. A syscall it denies is named in the log.
+Result<void> install_seccomp_floor() {
+  const auto* floor = policy::find_policy("listener");
+  // SECURITY: fail closed: a binary without the floor does not serve.
+  if (floor == nullptr) return make_error("no seccomp policy for role listener");
+  if (!policy::install_violation_reporter("listener", STDERR_FILENO, policy::ReportFormat::kLine)) {
+    return system_error("sigaction(SIGSYS)", errno);
+  }
+  return policy::install_floor_policy(*floor);
 }
 
 Result<pid_t> spawn_session_monitor(const SessionLaunch& launch) {

@@ -34,6 +34,10 @@ Result<UniqueFd> seal_tls_credentials(const Config& config);
 // Creates one empty network namespace and returns a descriptor of it (see the .cpp).
 Result<UniqueFd> create_empty_network_namespace();
 
+// The floor under every process of the daemon (policy/listener.policy, a deny list): installed
+// by the listener once start-up is done, and by inetd mode just before it becomes the monitor.
+Result<void> install_seccomp_floor();
+
 // What one session monitor is started with. Every descriptor must come from move_high.
 struct SessionLaunch {
   int devnull = -1;      // becomes 0 and 1 (and 6 without TLS)

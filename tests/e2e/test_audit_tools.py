@@ -20,8 +20,8 @@ class AuditToolsTest(unittest.TestCase):
         result = _run("--sandbox-selftest")
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         roles = [line.split()[0] for line in result.stdout.splitlines() if line.startswith("  ")]
-        self.assertEqual(sorted(roles), ["anonymous", "anonymous-upload", "monitor", "postauth",
-                                         "preauth", "preauth-tls"])
+        self.assertEqual(sorted(roles), ["anonymous", "anonymous-upload", "listener", "monitor",
+                                         "postauth", "preauth", "preauth-tls"])
         for line in result.stdout.splitlines():
             if line.startswith("  "):
                 self.assertEqual(line.split()[1], "ok", line)
@@ -29,9 +29,15 @@ class AuditToolsTest(unittest.TestCase):
     def test_list_roles_verbose_gives_filter_sizes(self):
         result = _run("--list-roles", "--verbose")
         self.assertEqual(result.returncode, 0, result.stderr)
-        table = {fields[0]: [int(x) for x in fields[1:]]
-                 for fields in (line.split() for line in result.stdout.splitlines())}
+        lines = [line.split() for line in result.stdout.splitlines()]
+        table = {fields[0]: [int(x) for x in fields[1:]] for fields in lines
+                 if fields[2] != "denylist"}
         self.assertIn("preauth", table)
+        # The listener's floor: a deny list (trapped, errno counts).
+        floors = {fields[0]: [int(fields[1]), int(fields[3]), int(fields[4])] for fields in lines
+                  if fields[2] == "denylist"}
+        self.assertEqual(list(floors), ["listener"])
+        self.assertGreater(floors["listener"][1], 40)
         # preauth-tls is preauth plus exactly one syscall (fcntl with named commands).
         self.assertEqual(table["preauth-tls"][1], table["preauth"][1] + 1)
         self.assertLess(table["preauth"][1], table["postauth"][1])
@@ -101,6 +107,19 @@ class AuditToolsTest(unittest.TestCase):
                 f.write(uncommented + "\n")
             result = _run("--check-config", path)
             self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+    def test_print_policy_shows_the_listener_floor(self):
+        pfc = _run("--print-policy", "listener")
+        self.assertEqual(pfc.returncode, 0, pfc.stderr)
+        # Default allow; the denied calls trap or fail with ENOSYS (38); foreign ABIs are killed.
+        self.assertIn("action ALLOW;", pfc.stdout)
+        self.assertIn("action TRAP;", pfc.stdout)
+        self.assertIn("action ERRNO(38);", pfc.stdout)
+        self.assertIn("action KILL_PROCESS;", pfc.stdout)
+        source = _run("--print-policy-source", "listener")
+        self.assertEqual(source.returncode, 0, source.stderr)
+        self.assertIn("@denylist", source.stdout)
+        self.assertIn("bpf: trap", source.stdout)
 
     def test_unknown_role_is_an_error(self):
         result = _run("--print-policy", "nosuchrole")

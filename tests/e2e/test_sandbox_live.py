@@ -1,7 +1,10 @@
 """Sandbox of the live session processes: monitor M, pre-auth child P, post-auth child U."""
 
 import os
+import shutil
+import signal
 import socket
+import tempfile
 import unittest
 
 import harness
@@ -134,6 +137,71 @@ class SandboxLiveTest(unittest.TestCase):
                 self.assertTrue(flags is not None and flags & O_PATH,
                                 "U fd %d -> %s is not O_PATH (flags %o)" % (fd, target, flags))
             self.assertLessEqual(len(extra), 1, fds)
+
+    def test_listener_floor_is_under_every_session_process(self):
+        """The listener's deny list (policy/listener.policy) is installed once start-up is done
+        and inherited by every monitor and child: one filter in the listener, two (the floor
+        and the role's own) in every session process. Plain, TLS and anonymous sessions and a
+        SIGHUP reload (configuration, certificate and key re-read) still work under it."""
+        anon_root = tempfile.mkdtemp(prefix="wftpd-floor-anon-", dir="/tmp")
+        os.chmod(anon_root, 0o755)
+        with open(os.path.join(anon_root, "pub.txt"), "w") as f:
+            f.write("public\n")
+        anon_uid = harness.DEMO_UID + 98
+        config = {"anonymous_enable": "yes", "anon_root": anon_root,
+                  "anon_user": "%d:%d" % (anon_uid, anon_uid)}
+        try:
+            with harness.TlsDaemon(config=config) as d:
+                st = harness.proc_status(d.pid)
+                self.assertEqual(st["Seccomp"], "2", "listener Seccomp")
+                self.assertEqual(st["Seccomp_filters"], "1", "listener Seccomp_filters")
+                # SECURITY.md: the listener does not set no_new_privs (it is root with every
+                # capability; its descendants set it themselves before their own filters).
+                self.assertEqual(st["NoNewPrivs"], "0", "listener NoNewPrivs")
+
+                def assert_stacked(pid, what):
+                    child = harness.proc_status(pid)
+                    self.assertEqual(child["Seccomp"], "2", what)
+                    self.assertEqual(child["Seccomp_filters"], "2",
+                                     what + ": the floor and its own filter")
+
+                with d.raw() as plain:
+                    monitor = d.monitor_pid_for(plain.local_port())
+                    assert_stacked(monitor, "monitor")
+                    assert_stacked(d.session_child(monitor, "wftpd:preauth"), "pre-auth child")
+                    self.assertEqual(plain.cmd("NOOP")[0], 200)
+                ftps = d.ftps()
+                try:
+                    monitor = d.monitor_pid_for(ftps.sock.getsockname()[1])
+                    assert_stacked(d.session_child(monitor, "wftpd:preauth"), "TLS relay")
+                    assert_stacked(d.session_child(monitor, "wftpd:postauth"), "TLS post-auth")
+                    lines = []
+                    ftps.retrlines("LIST", lines.append)
+                    self.assertTrue(any(Daemon.TEST_FILE in line for line in lines), lines)
+                    chunks = []
+                    ftps.retrbinary("RETR " + Daemon.TEST_FILE, chunks.append)
+                    self.assertEqual(b"".join(chunks), Daemon.TEST_CONTENT)
+                finally:
+                    ftps.close()
+                anonymous = d.ftp(user="anonymous", password="guest@")
+                try:
+                    monitor = d.monitor_pid_for(anonymous.sock.getsockname()[1])
+                    assert_stacked(d.session_child(monitor, "wftpd:postauth"), "anonymous")
+                    self.assertEqual(anonymous.nlst(), ["pub.txt"])
+                finally:
+                    anonymous.close()
+                # A reload re-reads the configuration, certificate and key under the floor.
+                d.proc.send_signal(signal.SIGHUP)
+                d.wait_log("configuration reloaded")
+                ftps = d.ftps()
+                try:
+                    self.assertEqual(ftps.voidcmd("NOOP")[:3], "200")
+                finally:
+                    ftps.close()
+                self.assertNotIn("stopped by its seccomp filter", d.log())
+                self.assertNotIn("SIGSYS", d.log())
+        finally:
+            shutil.rmtree(anon_root, ignore_errors=True)
 
 
 if __name__ == "__main__":

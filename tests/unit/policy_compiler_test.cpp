@@ -548,5 +548,155 @@ TEST(PolicyCompiler, SeveralRulesOverSeveralArgumentsAreRefusedInsteadOfHanging)
   EXPECT_TRUE(compile(*single).ok());
 }
 
+
+// (domain, type) pairs: several rules over two arguments, exact and masked equalities only,
+// which libseccomp 2.5.4 merges at once (the monitor's socket rule). Timed in a child, so a
+// regression to the hang fails instead of stalling the suite.
+TEST(PolicyCompiler, PairsOfExactAndMaskedTestsOverTwoArgumentsCompile) {
+  const char* text =
+      "socket: arg0 == AF_INET && arg1 & SOCK_STREAM && arg1 in SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC"
+      " || arg0 == AF_INET6 && arg1 & SOCK_STREAM && arg1 in SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC"
+      " || arg0 == AF_UNIX && arg1 == SOCK_SEQPACKET\n";
+  fflush(nullptr);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    alarm(10);
+    auto parsed = parse("t.policy", text, IncludeResolver{});
+    _exit(parsed.ok() && compile(*parsed).ok() ? 7 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(exited_with(status, 7)) << status;
+  const char* policy =
+      "exit_group: 1\n"
+      "socket: arg0 == 1000 && arg1 & 1 && arg1 in 1|0x800 || arg0 == 1001 && arg1 == 2\n";
+  // Each pair is allowed (EAFNOSUPPORT from the kernel), its crossings are not.
+  EXPECT_TRUE(exited_with(run_confined(policy, [] {
+    return sys(SYS_socket, 1000, 1) == -1 && sys(SYS_socket, 1000, 0x801) == -1 &&
+                   sys(SYS_socket, 1001, 2) == -1 && errno == EAFNOSUPPORT
+               ? 7
+               : 1;
+  }), 7));
+  EXPECT_TRUE(killed_by_sigsys(run_confined(policy, [] { return (int)sys(SYS_socket, 1000, 2) + 7; })));
+  EXPECT_TRUE(killed_by_sigsys(run_confined(policy, [] { return (int)sys(SYS_socket, 1001, 1) + 7; })));
+  EXPECT_TRUE(killed_by_sigsys(run_confined(policy, [] { return (int)sys(SYS_socket, 1000, 3) + 7; })));
+}
+
+// libseccomp 2.5.4 compiles SCMP_CMP_GE 0x100000000 so that it also matches 0xffffffff; the
+// compiler never hands it a range comparison (masked blocks instead).
+TEST(PolicyBehaviour, RangesAcrossThe32BitBoundaryAreExact) {
+  const char* policy = "exit_group: 1\nclose: arg0 >= 0x100000000 || arg0 <= 5\n";
+  auto parsed = parse_text(policy);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  auto compiled = compile(*parsed);
+  ASSERT_TRUE(compiled.ok()) << compiled.error().message;
+  EXPECT_EQ(compiled->pfc.find(" >"), std::string::npos) << compiled->pfc;
+  EXPECT_EQ(compiled->pfc.find(" <"), std::string::npos) << compiled->pfc;
+  EXPECT_TRUE(exited_with(run_confined(policy, [] {
+    // Allowed (the kernel truncates the descriptor to 32 bits; only surviving matters here).
+    sys(SYS_close, static_cast<long>(0x100000000ULL));
+    sys(SYS_close, 0x7fffffffffffffffL);
+    sys(SYS_close, -1);
+    sys(SYS_close, 5);
+    return 7;
+  }), 7));
+  for (const long fd : {0xffffffffL, 6L, 1000000L, 0xfffffffeL}) {
+    EXPECT_TRUE(killed_by_sigsys(run_confined(policy, [fd] { return (int)sys(SYS_close, fd) + 7; })))
+        << fd;
+  }
+}
+
+// ------------------------------------------------------------------ @denylist policies
+
+TEST(PolicyParser, DenylistDirectiveAndTrapAction) {
+  auto r = parse_text("# a floor\n@denylist\nptrace: trap\nkeyctl: return ENOSYS\n"
+                      "setns: arg1 == CLONE_NEWNET\n");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->denylist);
+  ASSERT_EQ(r->rules.size(), 3u);
+  EXPECT_EQ(r->rules[0].kind, RuleKind::kTrap);
+  EXPECT_EQ(r->rules[1].kind, RuleKind::kErrno);
+  EXPECT_EQ(r->rules[2].kind, RuleKind::kConditional);
+  EXPECT_FALSE(parse_text("read: 1\n")->denylist);
+}
+
+TEST(PolicyParser, DenylistMustComeFirstInTheTopLevelFile) {
+  EXPECT_EQ(parse_error("read: 1\n@denylist\n"),
+            "main.policy:2: @denylist must be the first statement of the top-level file");
+  Files files;
+  files.files["inner.policy"] = "@denylist\nptrace: trap\n";
+  EXPECT_EQ(parse_error("@include inner.policy\n", &files),
+            "inner.policy:1: @denylist must be the first statement of the top-level file");
+  EXPECT_EQ(parse_error("@include inner.policy\n@denylist\n", &files),
+            "inner.policy:1: @denylist must be the first statement of the top-level file");
+  EXPECT_NE(parse_error("@denylist\n@denylist\nptrace: trap\n").find("main.policy:2:"),
+            std::string::npos);
+}
+
+TEST(PolicyParser, AllowInADenylistAndTrapInAnAllowlistAreRefused) {
+  EXPECT_NE(parse_error("@denylist\nread: 1\n").find("main.policy:2: 'read: 1' in a @denylist"),
+            std::string::npos);
+  EXPECT_NE(parse_error("ptrace: trap\n").find("main.policy:1: 'ptrace: trap' in an allowlist"),
+            std::string::npos);
+  EXPECT_NE(parse_error("@denylist\nptrace: trap now\n").find("main.policy:2:"), std::string::npos);
+}
+
+TEST(PolicyCompiler, DenylistCountsAndDefaultAllow) {
+  auto parsed = parse_text("@denylist\nptrace: trap\nbpf: trap\nkeyctl: return ENOSYS\n"
+                           "personality: arg0 == 0xffffffff\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  auto compiled = compile(*parsed);
+  ASSERT_TRUE(compiled.ok()) << compiled.error().message;
+  EXPECT_TRUE(compiled->denylist);
+  EXPECT_EQ(compiled->trapped_syscalls, 3u);
+  EXPECT_EQ(compiled->errno_syscalls, 1u);
+  EXPECT_EQ(compiled->allowed_syscalls, 0u);
+  EXPECT_NE(compiled->pfc.find("action ALLOW;"), std::string::npos) << compiled->pfc;
+}
+
+TEST(PolicyCompiler, DenylistConditionsTestOneArgumentAndMustDenySomething) {
+  EXPECT_NE(compile_error("@denylist\nkill: arg0 == 1 && arg1 == 9\n").find("single argument"),
+            std::string::npos);
+  EXPECT_NE(compile_error("@denylist\nclose: arg0 <= 0xffffffffffffffff\n").find("always true"),
+            std::string::npos);
+  EXPECT_NE(compile_error("@denylist\nclose: arg0 == 1 && arg0 == 2\n").find("never be true"),
+            std::string::npos);
+}
+
+TEST(PolicyBehaviour, DenylistAllowsWhatItDoesNotName) {
+  const char* policy = "@denylist\ngetppid: trap\ngetuid: return EPERM\n";
+  EXPECT_TRUE(exited_with(run_confined(policy, [] {
+    return sys(SYS_getpid) > 0 && sys(SYS_getgid) >= 0 && sys(SYS_getuid) == -1 && errno == EPERM ? 7 : 1;
+  }), 7));
+  EXPECT_TRUE(killed_by_sigsys(run_confined(policy, [] { return (int)sys(SYS_getppid); })));
+}
+
+TEST(PolicyBehaviour, DenylistConditionTrapsWhenItDoesNotHold) {
+  const char* policy = "@denylist\nclose: arg0 == 1000 || arg0 >= 2000\n"
+                       "dup: arg0 in 0x0f; return EACCES\n";
+  EXPECT_TRUE(exited_with(run_confined(policy, [] {
+    return sys(SYS_close, 1000) == -1 && errno == EBADF && sys(SYS_close, 5000) == -1 &&
+                   sys(SYS_dup, 0x10) == -1 && errno == EACCES && sys(SYS_dup, 0x0e) == -1 &&
+                   errno == EBADF
+               ? 7
+               : 1;
+  }), 7));
+  EXPECT_TRUE(killed_by_sigsys(run_confined(policy, [] { return (int)sys(SYS_close, 1500) + 7; })));
+  // All 64 bits: a bit above the low half is outside 0x0f.
+  EXPECT_TRUE(exited_with(run_confined(policy, [] {
+    return sys(SYS_dup, static_cast<long>(0x1'0000'000eULL)) == -1 && errno == EACCES ? 7 : 1;
+  }), 7));
+}
+
+TEST(PolicyInstall, FloorPolicyNeedsADenylist) {
+  for (const EmbeddedPolicy& p : embedded_policies()) {
+    if (p.denylist) continue;
+    auto r = install_floor_policy(p);  // refused before any syscall: nothing is installed here
+    ASSERT_FALSE(r.ok()) << p.role;
+    EXPECT_NE(r.error().message.find("allowlist"), std::string::npos) << r.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace wftpd::policy

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -13,6 +14,8 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/exit_codes.hpp"
 #include "common/monitor_protocol.hpp"
@@ -201,6 +204,27 @@ TEST(RolePolicy, MonitorCannotOpenFilesOrUnixSockets) {
   });
 }
 
+TEST(RolePolicy, MonitorSocketsAreTcpOnly) {
+  for (const int domain : {AF_INET, AF_INET6}) {
+    expect_outcome("monitor", Expect::kSurvives, "socket(TCP, non-blocking, close-on-exec)", [domain] {
+      const long fd = ::syscall(SYS_socket, domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) ::syscall(SYS_exit_group, 3);
+      ::close(static_cast<int>(fd));
+    });
+    const int types[] = {SOCK_DGRAM, SOCK_RAW,           SOCK_SEQPACKET, SOCK_RDM,
+                         SOCK_PACKET, SOCK_STREAM | 0x100000, 0};
+    for (const int type : types) {
+      expect_outcome("monitor", Expect::kKilled, "socket(non-TCP type)",
+                     [domain, type] { ::syscall(SYS_socket, domain, type, 0); });
+    }
+  }
+  // 64-bit comparisons: SOCK_STREAM in the low half with a bit set above is not SOCK_STREAM.
+  expect_outcome("monitor", Expect::kKilled, "socket(type with high bits)",
+                 [] { ::syscall(SYS_socket, AF_INET, 0x1'0000'0001L, 0); });
+  expect_outcome("monitor", Expect::kKilled, "socket(AF_UNIX, SOCK_STREAM)",
+                 [] { ::syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0); });
+}
+
 
 
 TEST(RolePolicy, PreauthTlsOnlyAddsNonBlockingSockets) {
@@ -309,6 +333,179 @@ TEST(RolePolicy, SyscallNamesComeFromTheBuildTimeTable) {
   // Truncated to the buffer (one byte kept free), never overrun.
   EXPECT_EQ(n, sizeof(text) - 1);
   EXPECT_EQ(std::string(text, n).rfind("stopped by its seccomp filter: system call (unknown) (100000)", 0), 0u);
+}
+
+
+// ---------------------------------------------------------------- the listener's floor
+
+// Runs `action` in a child under the listener's floor, installed as the listener installs it
+// (root, no no_new_privs). Exit code 0: the action returned; SIGSYS: the floor stopped it.
+int run_under_floor(const std::function<void()>& action) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const auto* floor = policy::find_policy("listener");
+    if (floor == nullptr) _exit(90);
+    if (!policy::install_floor_policy(*floor)) _exit(92);
+    action();
+    ::syscall(SYS_exit_group, 0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return status;
+}
+
+bool killed_by_sigsys(int status) { return WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS; }
+bool exited_zero(int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+
+// Spawns a program (dynamically linked, as the PAM helper is) and returns its wait status.
+int spawn_and_wait(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return -1;
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid) return -1;
+  return status;
+}
+
+TEST(ListenerFloor, IsADenyListWithoutNoNewPrivs) {
+  const auto* floor = policy::find_policy("listener");
+  ASSERT_NE(floor, nullptr);
+  EXPECT_TRUE(floor->denylist);
+  EXPECT_GT(floor->trapped_syscalls, 40u);
+  // Installed without no_new_privs (the test runs as root, as the listener does).
+  EXPECT_TRUE(exited_zero(run_under_floor([] {
+    if (::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 0) ::syscall(SYS_exit_group, 3);
+  })));
+}
+
+TEST(ListenerFloor, StopsWhatNoProcessOfTheDaemonNeeds) {
+  // Arguments that would do nothing harmful even if a call got through: no such process, bad
+  // pointers, invalid flags.
+  const std::pair<const char*, std::function<void()>> cases[] = {
+#if !defined(WFTPD_SANITIZE)  // sanitizer builds: LeakSanitizer's check in the listener
+      {"ptrace", [] { ::syscall(SYS_ptrace, PTRACE_ATTACH, 0x7ffffff0, 0, 0); }},
+#endif
+      {"process_vm_readv", [] { ::syscall(SYS_process_vm_readv, 0x7ffffff0, nullptr, 0, nullptr, 0, 0); }},
+      {"process_vm_writev", [] { ::syscall(SYS_process_vm_writev, 0x7ffffff0, nullptr, 0, nullptr, 0, 0); }},
+      {"bpf", [] { ::syscall(SYS_bpf, -1, nullptr, 0); }},
+      {"mount", [] { ::syscall(SYS_mount, nullptr, nullptr, nullptr, 0, nullptr); }},
+      {"umount2", [] { ::syscall(SYS_umount2, nullptr, 0); }},
+      {"kexec_load", [] { ::syscall(SYS_kexec_load, 0, 0, nullptr, 0xffff0000UL); }},
+      {"init_module", [] { ::syscall(SYS_init_module, nullptr, 0, nullptr); }},
+      {"finit_module", [] { ::syscall(SYS_finit_module, -1, nullptr, 0); }},
+      {"delete_module", [] { ::syscall(SYS_delete_module, nullptr, 0); }},
+      {"perf_event_open", [] { ::syscall(SYS_perf_event_open, nullptr, 0, -1, -1, 0); }},
+      {"userfaultfd", [] { ::syscall(SYS_userfaultfd, -1); }},
+      {"open_by_handle_at", [] { ::syscall(SYS_open_by_handle_at, -1, nullptr, 0); }},
+      {"mknodat", [] { ::syscall(SYS_mknodat, AT_FDCWD, nullptr, 0, 0); }},
+      {"syslog", [] { ::syscall(SYS_syslog, 10, nullptr, 0); }},
+      {"clock_settime", [] { ::syscall(SYS_clock_settime, -1, nullptr); }},
+      {"swapon", [] { ::syscall(SYS_swapon, nullptr, 0); }},
+      {"reboot", [] { ::syscall(SYS_reboot, 0, 0, 0, nullptr); }},
+      {"iopl", [] { ::syscall(SYS_iopl, 99); }},
+      {"unshare(CLONE_NEWUSER)", [] { ::syscall(SYS_unshare, CLONE_NEWUSER); }},
+      {"clone(CLONE_NEWUSER)", [] {
+         if (::syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0) == 0) ::syscall(SYS_exit_group, 0);
+       }},
+      {"setns(any type)", [] { ::syscall(SYS_setns, -1, 0); }},
+      {"setns(CLONE_NEWNS)", [] { ::syscall(SYS_setns, -1, CLONE_NEWNS); }},
+      {"personality(ADDR_NO_RANDOMIZE)", [] { ::syscall(SYS_personality, 0x0040000); }},
+      {"personality(query in the low half only)", [] {
+         ::syscall(SYS_personality, 0x0040000'ffffffffUL);
+       }},
+  };
+  for (const auto& [what, action] : cases) {
+    const int status = run_under_floor(action);
+    EXPECT_TRUE(killed_by_sigsys(status)) << what << " was not stopped (status " << status << ")";
+  }
+}
+
+TEST(ListenerFloor, AnswersProbedFeaturesWithEnosys) {
+  // Libraries (PAM modules among them) probe these and fall back; the call never runs.
+  const std::pair<const char*, std::function<long()>> cases[] = {
+      {"keyctl", [] { return ::syscall(SYS_keyctl, 0, 0, 0, 0, 0); }},
+      {"add_key", [] { return ::syscall(SYS_add_key, nullptr, nullptr, nullptr, 0, 0); }},
+      {"request_key", [] { return ::syscall(SYS_request_key, nullptr, nullptr, nullptr, 0); }},
+      {"io_uring_setup", [] { return ::syscall(SYS_io_uring_setup, 1, nullptr); }},
+      {"clone3", [] { return ::syscall(SYS_clone3, nullptr, 0); }},
+  };
+  for (const auto& [what, action] : cases) {
+    const auto call = action;
+    const int status = run_under_floor([call] {
+      if (call() != -1 || errno != ENOSYS) ::syscall(SYS_exit_group, 3);
+    });
+    EXPECT_TRUE(exited_zero(status)) << what << " (status " << status << ")";
+  }
+}
+
+TEST(ListenerFloor, AllowsTheListenersWork) {
+  const int status = run_under_floor([] {
+    // Sealed memfd, listening socket, joining a network namespace, the personality query.
+    const int memfd = ::memfd_create("floor-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (memfd < 0 || ::fcntl(memfd, F_ADD_SEALS, F_SEAL_SEAL) != 0) ::syscall(SYS_exit_group, 3);
+    const int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (tcp < 0 || ::listen(tcp, 1) != 0) ::syscall(SYS_exit_group, 4);
+    const int netns = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (netns < 0 || ::setns(netns, CLONE_NEWNET) != 0) ::syscall(SYS_exit_group, 5);
+    if (::syscall(SYS_personality, 0xffffffffUL) < 0) ::syscall(SYS_exit_group, 6);
+    // fork (clone without namespace flags), and posix_spawn (clone3 answered ENOSYS, glibc
+    // falls back to clone) of a dynamically linked program, as the PAM helper is.
+    const pid_t child = ::fork();
+    if (child == 0) ::syscall(SYS_exit_group, 0);
+    int child_status = 0;
+    if (child < 0 || ::waitpid(child, &child_status, 0) != child || child_status != 0) {
+      ::syscall(SYS_exit_group, 7);
+    }
+    if (spawn_and_wait({"/usr/bin/true"}) != 0) ::syscall(SYS_exit_group, 8);
+  });
+  EXPECT_TRUE(exited_zero(status)) << status;
+}
+
+TEST(ListenerFloor, IsInheritedAcrossForkAndExec) {
+  const int status = run_under_floor([] {
+    // An exec'd, dynamically linked program runs under the floor...
+    if (spawn_and_wait({"/usr/bin/grep", "-q", "^Seccomp_filters:[[:space:]]*1$", "/proc/self/status"}) != 0) {
+      ::syscall(SYS_exit_group, 3);
+    }
+    // ...and is stopped by it (it has no SIGSYS handler of its own: SIGSYS ends it).
+    const int unshared = spawn_and_wait({"/usr/bin/unshare", "--user", "/usr/bin/true"});
+    if (!(WIFSIGNALED(unshared) && WTERMSIG(unshared) == SIGSYS)) ::syscall(SYS_exit_group, 4);
+    // A forked grandchild is stopped too.
+    const pid_t child = ::fork();
+    if (child == 0) {
+      ::syscall(SYS_process_vm_readv, 0x7ffffff0, nullptr, 0, nullptr, 0, 0);
+      ::syscall(SYS_exit_group, 0);
+    }
+    int child_status = 0;
+    ::waitpid(child, &child_status, 0);
+    if (!(WIFSIGNALED(child_status) && WTERMSIG(child_status) == SIGSYS)) ::syscall(SYS_exit_group, 5);
+  });
+  EXPECT_TRUE(exited_zero(status)) << status;
+}
+
+TEST(ListenerFloor, ARoleStacksItsOwnFilterOnTop) {
+  // The monitor's children install their allowlists under the floor: both apply.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const int status = run_under_floor([&] {
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::syscall(SYS_exit_group, 3);
+    if (!policy::install_policy(*policy::find_policy("monitor"))) ::syscall(SYS_exit_group, 4);
+    if (::write(fds[1], "x", 1) != 1) ::syscall(SYS_exit_group, 5);
+    ::syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);  // the monitor's filter allows it
+    ::syscall(SYS_openat, AT_FDCWD, "/etc/shadow", O_RDONLY);  // its filter does not: SIGSYS
+  });
+  ::close(fds[0]);
+  ::close(fds[1]);
+  EXPECT_TRUE(killed_by_sigsys(status)) << status;
 }
 
 }  // namespace
