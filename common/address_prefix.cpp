@@ -56,24 +56,6 @@ bool AddressPrefix::contains(const SocketAddress& address) const {
   return true;
 }
 
-Result<std::vector<AddressPrefix>> parse_prefix_list(std::string_view text) {
-  std::vector<AddressPrefix> prefixes;
-  while (!text.empty()) {
-    const std::size_t comma = text.find(',');
-    std::string_view item = text.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    auto prefix = AddressPrefix::parse(item);
-    if (!prefix) return prefix.error();
-    prefixes.push_back(*prefix);
-    if (prefixes.size() > 64) return make_error("more than 64 prefixes");
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-    if (text.empty()) return make_error("empty item after ','");
-  }
-  return prefixes;
-}
-
 Result<std::vector<AddressPrefix>> parse_prefix_list(const std::vector<std::string>& items) {
   std::vector<AddressPrefix> prefixes;
   for (const auto& item : items) {

@@ -29,10 +29,7 @@ class AddressPrefix {
   unsigned bits_ = 32;
 };
 
-// A comma-separated list of prefixes (spaces around items allowed), at most 64; "" is empty.
-Result<std::vector<AddressPrefix>> parse_prefix_list(std::string_view text);
-
-// The same, one prefix per item (Config::trusted_proxies).
+// One prefix per item (Config::trusted_proxies, which the config parser split and bounded).
 Result<std::vector<AddressPrefix>> parse_prefix_list(const std::vector<std::string>& items);
 
 bool any_contains(const std::vector<AddressPrefix>& prefixes, const SocketAddress& address);

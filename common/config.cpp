@@ -88,23 +88,38 @@ bool is_ip_literal(const std::string& text) {
          ::inet_pton(AF_INET6, text.c_str(), buffer) == 1;
 }
 
-Result<void> set_listen_addresses(Config& config, std::string_view value) {
-  std::vector<std::string> addresses;
+// Splits a comma-separated list (blanks around items ignored; empty text: empty list). An empty
+// item (",," or a trailing ',') and more than max_items items are errors.
+Result<std::vector<std::string>> split_list(std::string_view value, std::size_t max_items) {
+  std::vector<std::string> items;
   while (!value.empty()) {
     const auto comma = value.find(',');
     std::string item(value.substr(0, comma));
     while (!item.empty() && item.front() == ' ') item.erase(0, 1);
     while (!item.empty() && item.back() == ' ') item.pop_back();
-    if (!is_ip_literal(item)) {
-      return make_error("'" + item + "' is not an IPv4 or IPv6 address");
+    if (item.empty()) return make_error("empty list item");
+    items.push_back(std::move(item));
+    if (items.size() > max_items) {
+      return make_error("more than " + std::to_string(max_items) + " list items");
     }
-    addresses.push_back(std::move(item));
-    if (addresses.size() > 64) return make_error("more than 64 listen addresses");
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
+    if (value.empty()) return make_error("empty list item after ','");
   }
-  if (addresses.empty()) return make_error("no listen address given");
-  config.listen_addresses = std::move(addresses);
+  return items;
+}
+
+constexpr std::size_t kMaxListEntries = 1000;       // user and group lists
+constexpr std::size_t kMaxAddressEntries = 64;      // listen addresses, trusted proxies
+
+Result<void> set_listen_addresses(Config& config, std::string_view value) {
+  auto addresses = split_list(value, kMaxAddressEntries);
+  if (!addresses) return addresses.error();
+  for (const auto& item : *addresses) {
+    if (!is_ip_literal(item)) return make_error("'" + item + "' is not an IPv4 or IPv6 address");
+  }
+  if (addresses->empty()) return make_error("no listen address given");
+  config.listen_addresses = std::move(*addresses);
   return ok_result();
 }
 
@@ -205,31 +220,11 @@ KeyHandler cipher_key(std::string_view name, std::string_view description,
                     [field](const Config& config) { return config.*field; }};
 }
 
-std::string_view trim(std::string_view text);
-constexpr std::size_t kMaxListEntries = 1000;
-
-// Splits a comma-separated list (blanks around items ignored; empty text: empty list).
-Result<std::vector<std::string>> split_list(std::string_view value) {
-  std::vector<std::string> items;
-  while (!value.empty()) {
-    const auto comma = value.find(',');
-    std::string item(value.substr(0, comma));
-    while (!item.empty() && item.front() == ' ') item.erase(0, 1);
-    while (!item.empty() && item.back() == ' ') item.pop_back();
-    if (item.empty()) return make_error("empty list item");
-    items.push_back(std::move(item));
-    if (items.size() > kMaxListEntries) return make_error("more than 1000 list items");
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return items;
-}
-
 KeyHandler user_list_key(std::string_view name, std::string_view description,
                          std::vector<std::string> Config::*field) {
   return KeyHandler{{name, description},
                     [field](Config& config, std::string_view value) -> Result<void> {
-                      auto items = split_list(value);
+                      auto items = split_list(value, kMaxListEntries);
                       if (!items) return items.error();
                       for (const auto& item : *items) {
                         if (!is_valid_user_name(item)) {
@@ -247,7 +242,7 @@ KeyHandler group_list_key(std::string_view name, std::string_view description,
                           GroupList Config::*field) {
   return KeyHandler{{name, description},
                     [field](Config& config, std::string_view value) -> Result<void> {
-                      auto items = split_list(value);
+                      auto items = split_list(value, kMaxListEntries);
                       if (!items) return items.error();
                       GroupList list;
                       for (const auto& item : *items) {
@@ -300,17 +295,11 @@ const std::vector<KeyHandler>& handlers() {
         "Comma-separated addresses or CIDR prefixes (IPv4 and IPv6) of the load balancers "
         "allowed to send PROXY headers; needed with proxy_protocol=yes."},
        [](Config& c, std::string_view value) -> Result<void> {
-         auto prefixes = parse_prefix_list(value);
+         auto items = split_list(value, kMaxAddressEntries);
+         if (!items) return items.error();
+         auto prefixes = parse_prefix_list(*items);  // validated here, parsed again by the listener
          if (!prefixes) return prefixes.error();
-         std::vector<std::string> items;
-         while (!value.empty()) {
-           const auto comma = value.find(',');
-           std::string_view item = trim(value.substr(0, comma));
-           items.emplace_back(item);
-           if (comma == std::string_view::npos) break;
-           value.remove_prefix(comma + 1);
-         }
-         c.trusted_proxies = std::move(items);
+         c.trusted_proxies = std::move(*items);
          return ok_result();
        },
        [](const Config& c) { return join(c.trusted_proxies); }},

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/address_prefix.hpp"
+#include "common/config.hpp"
 #include "common/socket_address.hpp"
 
 namespace wftpd {
@@ -202,9 +203,11 @@ TEST(AddressPrefix, StrictSyntax) {
                           "2001:db8::/129", "example.com", "::ffff:192.0.2.1", "10.0.0.0/8x"}) {
     EXPECT_FALSE(AddressPrefix::parse(bad).ok()) << bad;
   }
-  EXPECT_TRUE(parse_prefix_list("").ok());
-  EXPECT_EQ(parse_prefix_list("10.0.0.0/8, 127.0.0.1,::1").value().size(), 3u);
-  EXPECT_FALSE(parse_prefix_list("10.0.0.0/8,").ok());
+  EXPECT_TRUE(parse_prefix_list(std::vector<std::string>{}).ok());
+  EXPECT_EQ(parse_prefix_list(std::vector<std::string>{"10.0.0.0/8", "127.0.0.1", "::1"}).value().size(), 3u);
+  // The list syntax (blanks, a trailing ',') is the config parser's.
+  EXPECT_EQ(parse_config("trusted_proxies=10.0.0.0/8, 127.0.0.1,::1\n", "t").value().trusted_proxies.size(), 3u);
+  EXPECT_FALSE(parse_config("trusted_proxies=10.0.0.0/8,\n", "t").ok());
 }
 
 TEST(SocketAddressParse, AcceptsOnlyCanonicalText) {
