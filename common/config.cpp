@@ -345,11 +345,15 @@ const std::vector<KeyHandler>& handlers() {
                  &Config::login_fail_delay_ms, 0, 60000),
       number_key("max_login_attempts", "Failed logins after which the session is closed.",
                  &Config::max_login_attempts, 1, 100),
-      number_key("idle_timeout", "Seconds a control connection may stay idle.",
+      number_key("idle_timeout",
+                 "Seconds the server waits for each complete command line, before and after "
+                 "login; bytes that do not finish a line do not restart the timer. Then 421 "
+                 "and close.",
                  &Config::idle_timeout, 1, 86400),
       number_key("login_timeout",
-                 "Seconds from connecting to a completed login (TLS handshake included); then "
-                 "421 and close, however busy the client keeps the connection.",
+                 "Seconds from connecting to a completed login (TLS handshake included), on "
+                 "top of idle_timeout per line; then 421 and close, however busy the client "
+                 "keeps the connection.",
                  &Config::login_timeout, 1, 3600),
       number_key("data_connection_timeout",
                  "Seconds to wait for the client to open a passive data connection.",

@@ -48,6 +48,9 @@ class FakeBroker : public wftpd::LoginBroker {
     }
     return last;
   }
+  void note_client_software(const std::string& escaped_name) override {
+    FUZZ_CHECK(escaped_name.size() <= wftpd::kMaxClientNameLength + 5);
+  }
 
   unsigned calls = 0;
   unsigned failures = 0;

@@ -58,6 +58,9 @@ Result<ControlConnection::Input> ControlConnection::next_line() {
     queued_.pop_front();
     return input;
   }
+  // SECURITY: the idle timer runs from here until a complete line: bytes that never finish a
+  // line do not restart it, so a client trickling one byte at a time is still idle.
+  const auto idle_deadline = std::chrono::steady_clock::now() + idle_timeout_;
   // Bounded: every turn either returns or reads at least one byte; a closed peer returns.
   for (;;) {
     auto event = reader_.next();
@@ -66,10 +69,12 @@ Result<ControlConnection::Input> ControlConnection::next_line() {
     }
     if (event.status == ControlLineReader::Status::kTooLong) return Input{Status::kTooLong, {}};
     if (closed_) return Input{Status::kClosed, {}};
-    std::chrono::milliseconds wait = idle_timeout_;
+    const auto now = std::chrono::steady_clock::now();
+    std::chrono::milliseconds wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(idle_deadline - now);
+    if (wait.count() <= 0) return Input{Status::kTimeout, {}};
     if (deadline_) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          *deadline_ - std::chrono::steady_clock::now());
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline_ - now);
       if (left.count() <= 0) return Input{Status::kTimeout, {}};
       wait = std::min(wait, left);
     }

@@ -45,8 +45,8 @@ class ControlConnection : public ControlChannel {
   ControlConnection(int fd, std::chrono::seconds idle_timeout, std::size_t max_line = 4096);
   ~ControlConnection() override;
 
-  // Next command line; waits at most the idle timeout for the client (and never past the
-  // deadline, if one is set: then kTimeout even while bytes keep coming).
+  // Next command line; waits at most the idle timeout for a complete line (partial bytes do
+  // not restart the idle timer), and never past the deadline, if one is set.
   Result<Input> next_line() override;
   void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
   void clear_deadline() { deadline_.reset(); }

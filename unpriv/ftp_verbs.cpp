@@ -8,8 +8,8 @@
 namespace wftpd {
 
 bool is_known_verb(std::string_view verb) {
-  static constexpr std::array<std::string_view, 55> kVerbs = {
-      "ABOR", "ACCT", "ADAT", "ALLO", "APPE", "AUTH", "CCC",  "CDUP", "CONF", "CWD",  "DELE",
+  static constexpr std::array<std::string_view, 56> kVerbs = {
+      "ABOR", "ACCT", "ADAT", "ALLO", "APPE", "AUTH", "CCC",  "CDUP", "CLNT", "CONF", "CWD",  "DELE",
       "ENC",  "EPRT", "EPSV", "FEAT", "HELP", "HOST", "LANG", "LIST", "MDTM", "MFMT", "MIC",
       "MKD",  "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PBSZ", "PORT",
       "PROT", "PWD",  "QUIT", "REIN", "REST", "RETR", "RMD",  "RNFR", "RNTO", "SITE", "SIZE",
@@ -18,6 +18,13 @@ bool is_known_verb(std::string_view verb) {
     if (candidate == verb) return true;
   }
   return verb == "XMKD" || verb == "XRMD";
+}
+
+std::string clnt_log_text(std::string_view argument) {
+  if (argument.empty()) return "(no name)";
+  // The monitor escapes every byte a child logs (escape_for_log); here it is only bounded.
+  if (argument.size() <= kMaxClientNameLength) return "'" + std::string(argument) + "'";
+  return "'" + std::string(argument.substr(0, kMaxClientNameLength)) + "'...";
 }
 
 std::string feature_reply(std::string_view mlst_facts, bool tls) {
@@ -36,7 +43,7 @@ std::string feature_reply(std::string_view mlst_facts, bool tls) {
 std::string help_reply(bool tls) {
   std::vector<std::string> lines = {
       "The following commands are recognized:",
-      " ABOR ACCT ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM",
+      " ABOR ACCT ALLO APPE CDUP CLNT CWD  DELE EPRT EPSV FEAT HELP LIST MDTM",
       " MFMT MKD  MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR RMD",
       " RNFR RNTO SITE SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD",
       " XMKD XPWD XRMD"};

@@ -69,7 +69,7 @@ class PostauthSession {
     Handler handler;
     bool writes = false;  // refused in read-only (anonymous) sessions
   };
-  static const std::array<CommandRule, 48> kCommands;
+  static const std::array<CommandRule, 49> kCommands;
 
   Next dispatch(const FtpCommand& command);
   void reply(int code, std::string_view text) { pending_ += format_reply(code, text); }
@@ -94,6 +94,7 @@ class PostauthSession {
                        const TransferOutcome& outcome,
                        std::chrono::steady_clock::time_point started);
   void sweep_stale_uploads(int directory);
+  void keep_replaced_mode(int file, const struct stat& replaced);
   TransferWatch transfer_watch() {
     return TransferWatch{control_.fd(), [this] { return control_.abort_requested(); },
                          [this] { return control_.input_backlogged(); },
@@ -145,6 +146,7 @@ class PostauthSession {
   Next cmd_pbsz(const FtpCommand&);
   Next cmd_prot(const FtpCommand&);
   Next cmd_ccc(const FtpCommand&);
+  Next cmd_clnt(const FtpCommand&);
   Next send_listing(const FtpCommand& command, bool names_only);
   Next send_directory_text(const std::string& listing);
 
@@ -160,6 +162,7 @@ class PostauthSession {
   bool passive_ready_ = false;
   bool epsv_all_ = false;
   std::uint32_t overlong_lines_ = 0;
+  bool client_named_ = false;  // CLNT is logged once per session phase
   int exit_code_ = kExitNormal;
   std::string rename_from_;      // set by RNFR, consumed by the next command
   unsigned long long restart_offset_ = 0;  // set by REST, consumed by the next command

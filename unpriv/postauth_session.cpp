@@ -37,7 +37,7 @@
 
 namespace wftpd {
 
-const std::array<PostauthSession::CommandRule, 48> PostauthSession::kCommands = {{
+const std::array<PostauthSession::CommandRule, 49> PostauthSession::kCommands = {{
     {"USER", false, &PostauthSession::cmd_user},
     {"PASS", false, &PostauthSession::cmd_pass},
     {"QUIT", false, &PostauthSession::cmd_quit},
@@ -86,6 +86,7 @@ const std::array<PostauthSession::CommandRule, 48> PostauthSession::kCommands = 
     {"PBSZ", false, &PostauthSession::cmd_pbsz},
     {"PROT", false, &PostauthSession::cmd_prot},
     {"CCC", false, &PostauthSession::cmd_ccc},
+    {"CLNT", false, &PostauthSession::cmd_clnt},
 }};
 
 std::string upper(std::string_view text) {
@@ -223,6 +224,15 @@ PostauthSession::Next PostauthSession::cmd_ccc(const FtpCommand&) {
   if (data_tls_ == nullptr) reply(502, "TLS is not available on this server.");
   else if (tls_.control_tls) reply(534, "CCC refused: the control connection stays encrypted.");
   else reply(533, "The control connection is not encrypted.");
+  return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::cmd_clnt(const FtpCommand& command) {
+  if (!client_named_) {
+    monitor_.log(EventLevel::kInfo, "client software (CLNT): " + clnt_log_text(command.argument));
+  }
+  client_named_ = true;
+  reply(200, "Noted.");
   return Next::kContinue;
 }
 

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -433,6 +434,7 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
       receive_file(data.channel(), file.get(), ascii_, atomic, transfer_watch());
   data.close();
   log_truncated_upload(outcome, path);
+  if (outcome.result == TransferResult::kComplete && atomic && exists) keep_replaced_mode(file.get(), existing);
   if (outcome.result == TransferResult::kComplete && atomic && ::fsync(file.get()) != 0) {
     outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
   }
@@ -446,6 +448,24 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
   if (outcome.result != TransferResult::kComplete) discard_temp();
   report_transfer(TransferDirection::kIncoming, path, outcome, started);
   return finish_transfer(outcome, "Transfer");
+}
+
+// An atomic upload replaces a file by renaming a new one over it; the new file takes the old
+// one's permission bits and, where the user may set it (a group the user is in), its group, so
+// an overwrite never widens or narrows access. Best effort: a group the user is not in stays
+// the user's own (EPERM), which is what a plain overwrite by that user would leave.
+void PostauthSession::keep_replaced_mode(int file, const struct stat& replaced) {
+  if (replaced.st_gid != ::getgid() && ::fchown(file, static_cast<uid_t>(-1), replaced.st_gid) != 0 &&
+      errno != EPERM) {
+    monitor_.log(EventLevel::kWarning, "fchown of an upload to the replaced file's group: " +
+                                           std::string(std::strerror(errno)));
+  }
+  // SECURITY: permission bits only (0777): never set-user-ID, set-group-ID or sticky, whatever
+  // the replaced file had (the seccomp filter allows fchmod with no other bit either).
+  if (::fchmod(file, replaced.st_mode & 0777) != 0) {
+    monitor_.log(EventLevel::kWarning, "fchmod of an upload to the replaced file's mode: " +
+                                           std::string(std::strerror(errno)));
+  }
 }
 
 // A session killed during an atomic upload (kill -9, a crash) leaves its temporary file behind;

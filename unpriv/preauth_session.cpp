@@ -26,6 +26,9 @@ class MonitorLoginBroker : public LoginBroker {
     // A broken monitor channel ends the session like an unavailable service.
     return status ? *status : LoginStatus::kUnavailable;
   }
+  void note_client_software(const std::string& escaped_name) override {
+    monitor_.log(EventLevel::kInfo, "client software (CLNT): " + escaped_name);
+  }
 
  private:
   MonitorClient& monitor_;
@@ -231,6 +234,13 @@ PreauthEngine::Outcome PreauthEngine::on_line(const std::string& line, std::stri
     } else {
       out += format_reply(501, "Option not understood.");
     }
+    return Outcome::kContinue;
+  }
+  if (verb == "CLNT") {
+    // Sent by some GUI clients right after the greeting; informational only.
+    if (!client_named_) broker_.note_client_software(clnt_log_text(command.argument));
+    client_named_ = true;
+    out += format_reply(200, "Noted.");
     return Outcome::kContinue;
   }
   if (verb == "HOST") {

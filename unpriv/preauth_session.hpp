@@ -16,6 +16,8 @@ class LoginBroker {
  public:
   virtual ~LoginBroker() = default;
   virtual LoginStatus login(const std::string& user, const std::string& password) = 0;
+  // CLNT: the client software's self-description, already escaped and bounded, for the log.
+  virtual void note_client_software(const std::string& escaped_name) = 0;
 };
 
 // What the configuration asks of the pre-auth dialogue about TLS.
@@ -57,6 +59,7 @@ class PreauthEngine {
   bool implied_private_ = false;  // AUTH SSL / TLS-P: PROT P from the start (draft usage)
   std::string user_;
   bool have_user_ = false;
+  bool client_named_ = false;  // CLNT is logged once per session phase
   std::uint32_t commands_ = 0;
   std::uint32_t bad_commands_ = 0;
   std::uint32_t overlong_lines_ = 0;

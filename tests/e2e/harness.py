@@ -45,6 +45,17 @@ def require_root(testcase=None):
                                  "(set WFTPD_BINARY / WFTPD_PASSWD)" % path)
 
 
+def covers(client, *features):
+    """Marks a test as driving a real `client` through `features` (plain, explicit-tls,
+    implicit-tls, passive, active, resume-download, resume-upload, tree, ipv6, ascii).
+    tools/client-matrix builds the README's client table from these marks; the test itself
+    is unchanged."""
+    def mark(test):
+        test.client_coverage = (client,) + tuple(features)
+        return test
+    return mark
+
+
 def wait_until(predicate, timeout=TIMEOUT, interval=0.02):
     """Poll predicate() until it returns a truthy value; return that value (or the last falsy)."""
     deadline = time.monotonic() + timeout

@@ -48,6 +48,7 @@ class ExtraClientTest(unittest.TestCase):
              "set cmd:fail-exit yes; set net:max-retries 1; set net:timeout 10; " + script + "; bye",
              "127.0.0.1"], capture_output=True, timeout=120)
 
+    @harness.covers("lftp", "plain", "passive", "tree")
     def test_lftp_mirror_reverse_then_mirror_back_keeps_every_byte(self):
         local = tempfile.mkdtemp(prefix="wftpd-mirror-")
         back = tempfile.mkdtemp(prefix="wftpd-mirror-back-")
@@ -64,6 +65,7 @@ class ExtraClientTest(unittest.TestCase):
             shutil.rmtree(local, ignore_errors=True)
             shutil.rmtree(back, ignore_errors=True)
 
+    @harness.covers("curl", "plain", "active")
     def test_curl_active_mode_upload_and_raw_quote_commands(self):
         with Daemon() as d:
             src = os.path.join(d.tmp, "src.bin")
@@ -87,6 +89,7 @@ class ExtraClientTest(unittest.TestCase):
             self.assertNotEqual(out.returncode, 0)
             self.assertIn(b"550", out.stderr)
 
+    @harness.covers("ftplib", "plain", "passive", "ascii")
     def test_ascii_mode_round_trip_converts_line_ends_both_ways(self):
         with Daemon() as d:
             ftp = d.ftp()

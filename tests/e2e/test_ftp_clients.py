@@ -22,6 +22,7 @@ class FtpClientTest(unittest.TestCase):
     def setUp(self):
         harness.require_root(self)
 
+    @harness.covers("ftplib", "plain", "passive")
     def test_ftplib_stor_retr_3mib_roundtrip_and_metadata(self):
         payload = os.urandom(3 * 1024 * 1024)
         with Daemon() as d:
@@ -76,6 +77,7 @@ class FtpClientTest(unittest.TestCase):
             finally:
                 ftp.close()
 
+    @harness.covers("curl", "plain", "passive")
     def test_curl_upload_and_download(self):
         payload = os.urandom(512 * 1024) + b"\nend\n"
         with Daemon() as d:
@@ -119,6 +121,7 @@ class FtpClientTest(unittest.TestCase):
                 code, _ = c.cmd("QUIT")
                 self.assertEqual(code, 221)
 
+    @harness.covers("ftplib", "plain", "passive", "ipv6")
     def test_login_and_transfer_over_ipv6(self):
         with Daemon() as d:
             ftp = d.ftp(host="::1")
@@ -139,6 +142,7 @@ class FtpClientTest(unittest.TestCase):
                 self.assertEqual(codes, [331, 230, 257])
                 self.assertEqual(c.cmd("NOOP")[0], 200)
 
+    @harness.covers("lftp", "plain", "passive")
     def test_lftp_put_get_ls(self):
         payload = os.urandom(200 * 1024)
         with Daemon() as d:
@@ -164,6 +168,7 @@ class ActiveModeTest(unittest.TestCase):
     def setUp(self):
         harness.require_root(self)
 
+    @harness.covers("ftplib", "plain", "active")
     def test_ftplib_active_mode_upload_download_and_listing(self):
         payload = os.urandom(200000)
         with Daemon() as d:
@@ -176,6 +181,7 @@ class ActiveModeTest(unittest.TestCase):
             self.assertIn("active.bin", ftp.nlst())
             ftp.quit()
 
+    @harness.covers("curl", "plain", "active", "ipv6")
     def test_curl_active_mode_download_over_ipv4_and_ipv6(self):
         with Daemon() as d:
             for host in ("127.0.0.1", "[::1]"):

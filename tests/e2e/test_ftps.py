@@ -88,6 +88,7 @@ class FtpsTest(unittest.TestCase):
 
     # -- real clients ---------------------------------------------------------------------------
 
+    @harness.covers("ftplib", "explicit-tls", "passive")
     def test_ftplib_prot_p_upload_download_listing_checksums(self):
         payload = os.urandom(2 * 1024 * 1024 + 17)
         with TlsDaemon() as d:
@@ -113,6 +114,7 @@ class FtpsTest(unittest.TestCase):
                 ftp.close()
             self.assertIn("control connection is TLS-protected", d.log())
 
+    @harness.covers("ftplib", "explicit-tls", "passive")
     def test_ftplib_over_tls12_and_implicit_port(self):
         port = harness.free_port()
         with TlsDaemon(config={"tls_implicit_port": str(port)}) as d:
@@ -146,6 +148,7 @@ class FtpsTest(unittest.TestCase):
             finally:
                 ftp.close()
 
+    @harness.covers("curl", "explicit-tls", "implicit-tls", "passive")
     def test_curl_explicit_and_implicit_ftps(self):
         port = harness.free_port()
         payload = os.urandom(1024 * 1024 + 3)
@@ -184,6 +187,7 @@ class FtpsTest(unittest.TestCase):
             r = _curl("--ssl-reqd", "--user", "demo:demo", base)
             self.assertNotEqual(r.returncode, 0)
 
+    @harness.covers("lftp", "explicit-tls", "passive")
     def test_lftp_ssl_force_with_ca_file(self):
         payload = os.urandom(512 * 1024 + 5)
         with TlsDaemon() as d:

@@ -19,7 +19,11 @@ class RecordingBroker : public LoginBroker {
     attempts.push_back(user + ":" + password);
     return LoginStatus::kRejected;
   }
+  void note_client_software(const std::string& escaped_name) override {
+    client_names.push_back(escaped_name);
+  }
   std::vector<std::string> attempts;
+  std::vector<std::string> client_names;
 };
 
 PreauthPolicy tls_policy() {
