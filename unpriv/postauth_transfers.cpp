@@ -451,15 +451,11 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
 }
 
 // An atomic upload replaces a file by renaming a new one over it; the new file takes the old
-// one's permission bits and, where the user may set it (a group the user is in), its group, so
-// an overwrite never widens or narrows access. Best effort: a group the user is not in stays
-// the user's own (EPERM), which is what a plain overwrite by that user would leave.
+// one's permission bits, so an overwrite never widens or narrows access. The group is not
+// copied: the post-auth child runs with no supplementary groups and no CAP_CHOWN, so the only
+// group it may give a file is the user's own, which the new file already has (a file of another
+// group comes back in the user's group, as any overwrite by that user would leave it).
 void PostauthSession::keep_replaced_mode(int file, const struct stat& replaced) {
-  if (replaced.st_gid != ::getgid() && ::fchown(file, static_cast<uid_t>(-1), replaced.st_gid) != 0 &&
-      errno != EPERM) {
-    monitor_.log(EventLevel::kWarning, "fchown of an upload to the replaced file's group: " +
-                                           std::string(std::strerror(errno)));
-  }
   // SECURITY: permission bits only (0777): never set-user-ID, set-group-ID or sticky, whatever
   // the replaced file had (the seccomp filter allows fchmod with no other bit either).
   if (::fchmod(file, replaced.st_mode & 0777) != 0) {

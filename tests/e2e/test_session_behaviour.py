@@ -169,7 +169,8 @@ class ClntTest(unittest.TestCase):
 
 class ReplacedFileModeTest(unittest.TestCase):
     """An atomic STOR over an existing file keeps the replaced file's permission bits (never
-    set-id bits) and, where the user is in it, its group."""
+    set-id bits). The group: the post-auth child has no supplementary groups, so the only group
+    the user may set is its own."""
 
     def replace_and_stat(self, d, name, mode, gid=None, client="ftplib"):
         path = os.path.join(d.root, name)
@@ -217,10 +218,10 @@ class ReplacedFileModeTest(unittest.TestCase):
             st = os.stat(os.path.join(d.root, "fresh.bin"))
             self.assertEqual(stat.S_IMODE(st.st_mode), 0o644)
 
-    def test_overwrite_keeps_a_group_the_user_is_in_and_not_one_it_is_not(self):
-        # Users-file users get their own gid only: a file in another group cannot be given
-        # that group by the user (EPERM), so it falls back to the user's group, like a plain
-        # overwrite. A file already in the user's group keeps it, with group write.
+    def test_overwrite_leaves_the_file_in_the_users_own_group(self):
+        # The post-auth child has only the user's own gid: a file in another group comes back
+        # in the user's group, like any overwrite by that user; one in the user's group keeps
+        # it, with group write.
         with Daemon() as d:
             st = self.replace_and_stat(d, "own-group.bin", 0o660)
             self.assertEqual(st.st_gid, harness.DEMO_GID)
