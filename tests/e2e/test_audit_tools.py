@@ -83,6 +83,13 @@ class AuditToolsTest(unittest.TestCase):
                 self.assertRegex(man, r"(?<![\w-])%s(?![\w-])" % re.escape(option),
                                  "%s: %s is not documented" % (page, option))
 
+    def test_readme_client_table_matches_the_tests(self):
+        # README's client table is generated from the @harness.covers marks of the tests.
+        script = os.path.join(harness._REPO, "tools", "client-matrix")
+        result = subprocess.run([sys.executable, script, "--check"], capture_output=True,
+                                text=True, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+
     def test_man_page_and_sample_config_document_every_key(self):
         script = os.path.join(harness._REPO, "tools", "gen-config-docs")
         result = subprocess.run([sys.executable, script, "--check"], capture_output=True,
