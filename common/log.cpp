@@ -143,7 +143,6 @@ LogFraming framing_of(const Config& config) {
 
 void set_log_framing(const LogFraming& framing) { state().framing = framing; }
 
-const LogFraming& log_framing() { return state().framing; }
 
 LogLevel parse_log_level(std::string_view name) {
   if (name == "error") return LogLevel::kError;

@@ -27,7 +27,6 @@ LogFraming framing_of(const Config& config);
 
 // How lines are framed and where they go (fd 2 unless a syslog socket was connected).
 void set_log_framing(const LogFraming& framing);
-const LogFraming& log_framing();
 
 // Listener only: with syslog output, connects a datagram socket to the syslog daemon's socket
 // `syslog_path` (/dev/log) and makes it the log descriptor; with stderr output, goes back to

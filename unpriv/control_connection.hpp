@@ -49,7 +49,6 @@ class ControlConnection : public ControlChannel {
   // not restart the idle timer), and never past the deadline, if one is set.
   Result<Input> next_line() override;
   void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
-  void clear_deadline() { deadline_.reset(); }
   Result<void> send(std::string_view reply_bytes) override;
 
   // At most kMaxQueuedLines commands are kept during a transfer.

@@ -1,6 +1,5 @@
 #include "unpriv/ftp_command.hpp"
 
-#include <array>
 
 namespace wftpd {
 
@@ -40,17 +39,6 @@ Result<FtpCommand> parse_command(std::string_view line) {
   command.argument.assign(argument);
   command.has_argument = !argument.empty();
   return command;
-}
-
-bool is_http_method(std::string_view verb) {
-  // None of these is an FTP command (RFC 959, 2228, 2389, 2428, 3659, 7151); DELE, not DELETE,
-  // is the FTP one.
-  static constexpr std::array<std::string_view, 9> kMethods = {
-      "GET", "POST", "PUT", "HEAD", "OPTIONS", "CONNECT", "DELETE", "TRACE", "PATCH"};
-  for (std::string_view method : kMethods) {
-    if (verb == method) return true;
-  }
-  return false;
 }
 
 }  // namespace wftpd

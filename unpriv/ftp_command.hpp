@@ -29,10 +29,4 @@ inline constexpr std::size_t kMaxVerbLength = 8;
 
 Result<FtpCommand> parse_command(std::string_view line);
 
-// True for an (upper-case) verb that is an HTTP request method and no FTP command, e.g. "GET" or
-// "POST". Such a line on the control port means a cross-protocol request (e.g. a browser made
-// to post to the FTP port); the session should close the connection instead of answering 500
-// and parsing further lines, which may be attacker-chosen bytes in an HTTP body.
-bool is_http_method(std::string_view verb);
-
 }  // namespace wftpd

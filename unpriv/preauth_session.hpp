@@ -49,8 +49,6 @@ class PreauthEngine {
  private:
   Outcome count_bad_command(std::string& out);
   Outcome on_auth(const std::string& argument, std::string& out);
-  void on_pbsz(const std::string& argument, std::string& out);
-  void on_prot(const std::string& argument, std::string& out);
   bool is_anonymous_name(const std::string& name) const;
 
   LoginBroker& broker_;

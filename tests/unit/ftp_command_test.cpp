@@ -89,15 +89,11 @@ TEST(FtpCommand, NulDirectlyAfterVerbIsRejected) {
   EXPECT_TRUE(rejected(std::string_view("NOOP\0", 5)));
 }
 
-TEST(FtpCommand, HttpRequestLineParsesButIsRecognisedAsHttp) {
-  // "GET / HTTP/1.1" is syntactically an FTP line; the session recognises the HTTP method and
-  // closes the connection instead of treating further lines as commands.
-  const FtpCommand cmd = parse_ok("GET / HTTP/1.1");
-  EXPECT_TRUE(is_http_method(cmd.verb));
-  EXPECT_TRUE(is_http_method(parse_ok("post /x").verb));
-  EXPECT_FALSE(is_http_method("DELE"));
-  EXPECT_FALSE(is_http_method("RETR"));
-  EXPECT_FALSE(is_http_method("get"));  // only upper-case verbs as produced by parse_command
+TEST(FtpCommand, HttpRequestLineParsesToAnUpperCaseVerb) {
+  // "GET / HTTP/1.1" is syntactically an FTP line; the pre-auth engine recognises the verb
+  // (is_foreign_protocol_verb, tested in preauth_tls_test.cpp) and closes the connection.
+  EXPECT_EQ(parse_ok("GET / HTTP/1.1").verb, "GET");
+  EXPECT_EQ(parse_ok("post /x").verb, "POST");
 }
 
 TEST(FtpCommand, EveryTwoByteLineParsesWithoutCrashing) {

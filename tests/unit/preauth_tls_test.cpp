@@ -233,7 +233,9 @@ TEST_F(PreauthTls, ForeignProtocolVerbsCloseTheConnection) {
     EXPECT_EQ(send(engine, line, Outcome::kClose).substr(0, 4), "421 ");
   }
   EXPECT_TRUE(is_foreign_protocol_verb("HELO"));
+  EXPECT_TRUE(is_foreign_protocol_verb("DELETE"));  // HTTP's; DELE is the FTP command
   EXPECT_FALSE(is_foreign_protocol_verb("DELE"));
+  EXPECT_FALSE(is_foreign_protocol_verb("get"));  // parse_command upper-cases verbs first
   EXPECT_FALSE(is_foreign_protocol_verb("AUTH"));
 }
 
