@@ -1,7 +1,9 @@
 #include "common/tls_context.hpp"
 
 #include <fcntl.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/kdf.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <strings.h>
@@ -210,6 +212,20 @@ Result<void> use_placeholder_certificate(SSL_CTX* ctx, bool refuse_full_handshak
   return ok_result();
 }
 
+Result<void> fill_random(unsigned char* out, std::size_t size) {
+  std::size_t filled = 0;
+  // Bounded: getrandom fills at least one byte per successful call.
+  while (filled < size) {
+    const ssize_t n = ::getrandom(out + filled, size - filled, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return system_error("getrandom", errno);
+    }
+    filled += static_cast<std::size_t>(n);
+  }
+  return ok_result();
+}
+
 }  // namespace
 
 std::string openssl_errors() {
@@ -232,15 +248,38 @@ void wipe(std::string& secret) {
 
 Result<TicketKeys> make_ticket_keys() {
   TicketKeys keys{};
-  std::size_t filled = 0;
-  while (filled < keys.size()) {
-    const ssize_t n = ::getrandom(keys.data() + filled, keys.size() - filled, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return system_error("getrandom", errno);
-    }
-    filled += static_cast<std::size_t>(n);
-  }
+  auto filled = fill_random(keys.data(), keys.size());
+  if (!filled) return filled.error();
+  return keys;
+}
+
+Result<TicketSecret> make_ticket_secret() {
+  TicketSecret secret{};
+  auto filled = fill_random(secret.data(), secret.size());
+  if (!filled) return filled.error();
+  return secret;
+}
+
+Result<TicketKeys> derive_ticket_keys(const TicketSecret& secret, std::string_view client_host) {
+  // HKDF-SHA256 (RFC 5869): the address is the context, so keys of one address say nothing
+  // about another's, and the secret never leaves the listener.
+  std::string info = "wardenftpd session-ticket keys v1 ";
+  info.append(client_host);
+  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  EVP_KDF_CTX* ctx = kdf != nullptr ? EVP_KDF_CTX_new(kdf) : nullptr;
+  EVP_KDF_free(kdf);
+  if (ctx == nullptr) return make_error("EVP_KDF HKDF: " + openssl_errors());
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<unsigned char*>(secret.data()),
+                                        secret.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info.data(), info.size()),
+      OSSL_PARAM_construct_end()};
+  TicketKeys keys{};
+  const int derived = EVP_KDF_derive(ctx, keys.data(), keys.size(), params);
+  EVP_KDF_CTX_free(ctx);
+  if (derived != 1) return make_error("HKDF: " + openssl_errors());
   return keys;
 }
 

@@ -21,11 +21,24 @@ struct SslCtxDeleter {
 };
 using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
 
-// Session-ticket keys (name 16, HMAC 32, AES 32 bytes), random per FTP session: the tickets
-// the control connection issues can be opened by that session's data connections only.
+// Session-ticket keys (name 16, HMAC 32, AES 32 bytes) of one FTP session: the tickets its
+// control connection issues, and the only tickets its data connections can open.
 inline constexpr std::size_t kTicketKeyBytes = 80;
 using TicketKeys = std::array<unsigned char, kTicketKeyBytes>;
+// Random keys: inetd mode, where each connection is a process of its own, and tests.
 Result<TicketKeys> make_ticket_keys();
+
+// The listener's secret from which every session's ticket keys are derived (random at start).
+inline constexpr std::size_t kTicketSecretBytes = 32;
+using TicketSecret = std::array<unsigned char, kTicketSecretBytes>;
+Result<TicketSecret> make_ticket_secret();
+
+// The ticket keys of a session of the client at `client_host` (its address as text): the same
+// for every session of that address, different for every other address. Sessions of one client
+// must share them because clients share tickets among their connections: Go's crypto/tls (rclone)
+// keeps one ticket per server name for all its connections, so a data connection of one FTP
+// session offers the ticket the client's latest control connection (another FTP session) got.
+Result<TicketKeys> derive_ticket_keys(const TicketSecret& secret, std::string_view client_host);
 
 // Why a handshake was refused by one of our callbacks (ALPN, SNI), for the log. Attached to an
 // SSL with SSL_set_app_data; optional.
@@ -50,7 +63,8 @@ Result<SslCtxPtr> make_control_context(const Config& config, std::string_view bu
 
 // The data connections' context. With an empty bundle it holds neither the certificate nor the
 // key: the only handshake that can complete is a resumption of a session whose ticket was
-// sealed with `keys` (the control connection's); every full handshake is refused.
+// sealed with `keys` (this client's, see derive_ticket_keys) or that add_resumable_session put
+// in its cache; every full handshake is refused.
 Result<SslCtxPtr> make_data_context(const Config& config, std::string_view bundle,
                                     const TicketKeys& keys);
 

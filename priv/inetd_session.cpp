@@ -95,6 +95,17 @@ Result<void> start_session(const InetdOptions& options, bool& implicit_tls) {
     xferlog = std::move(*high);
   }
 
+  // One process per connection: no other session of this client shares its ticket keys.
+  UniqueFd ticket_keys;
+  if (config->tls_enable) {
+    auto keys = make_ticket_keys();
+    if (!keys) return keys.error();
+    auto pipe = make_ticket_key_pipe(*keys);
+    OPENSSL_cleanse(keys->data(), keys->size());
+    if (!pipe) return pipe.error();
+    ticket_keys = std::move(*pipe);
+  }
+
   SessionLaunch launch;
   launch.devnull = devnull->get();
   launch.client = client->get();
@@ -105,6 +116,7 @@ Result<void> start_session(const InetdOptions& options, bool& implicit_tls) {
   launch.report = devnull->get();
   launch.log = log_descriptor();
   launch.xferlog = xferlog ? xferlog.get() : -1;
+  launch.ticket_keys = ticket_keys ? ticket_keys.get() : -1;
   // Session ids are numbers; the pid is unique among the sessions running at one time.
   launch.session_id = std::to_string(::getpid());
   launch.implicit_tls = implicit_tls;

@@ -141,6 +141,9 @@ class Listener {
   UniqueFd xferlog_;  // the transfer log (xferlog_enable), handed to every monitor
   UniqueFd config_memfd_;
   UniqueFd tls_memfd_;  // certificate chain and key, validated; only with tls_enable
+  // Every session's ticket keys derive from it and the client's address (derive_ticket_keys);
+  // made once, at the first start with tls_enable, kept across reloads.
+  std::optional<TicketSecret> ticket_secret_;
   UniqueFd devnull_;
   UniqueFd empty_netns_;
   struct ListenSocket {
@@ -185,6 +188,12 @@ Result<void> Listener::apply_config(Config config) {
     if (!sealed) return sealed.error();
     tls_memfd = std::move(*sealed);
   }
+  std::optional<TicketSecret> ticket_secret = ticket_secret_;
+  if (config.tls_enable && !ticket_secret) {
+    auto made = make_ticket_secret();
+    if (!made) return made.error();
+    ticket_secret = *made;
+  }
   auto trusted = parse_prefix_list(config.trusted_proxies);
   if (!trusted) return trusted.error();
   auto memfd = make_sealed_memfd("wardenftpd-config", serialize_config(config));
@@ -200,6 +209,7 @@ Result<void> Listener::apply_config(Config config) {
   config_memfd_ = std::move(*high);
   xferlog_ = std::move(xferlog);
   tls_memfd_ = std::move(tls_memfd);
+  ticket_secret_ = ticket_secret;
   config_ = std::move(config);
   trusted_proxies_ = std::move(*trusted);
   limits_.set_limits(config_.max_per_ip, config_.connect_rate_per_ip);
@@ -240,6 +250,23 @@ void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id, const 
   report_write = std::move(*report_high);
   const std::uint32_t prior_failures = throttle_.recent_failures(key, std::chrono::steady_clock::now());
 
+  // SECURITY: the keys of this client's address only; the secret stays in the listener.
+  UniqueFd ticket_keys;
+  if (tls_memfd_ && ticket_secret_) {
+    auto keys = derive_ticket_keys(*ticket_secret_, client_host);
+    if (!keys) {
+      log_here(LogLevel::kError, "session ticket keys: " + keys.error().message);
+      return;
+    }
+    auto pipe = make_ticket_key_pipe(*keys);
+    OPENSSL_cleanse(keys->data(), keys->size());
+    if (!pipe) {
+      log_here(LogLevel::kError, "session ticket keys: " + pipe.error().message);
+      return;
+    }
+    ticket_keys = std::move(*pipe);
+  }
+
   refresh_syslog_connection();
   SessionLaunch launch;
   launch.log = log_descriptor();
@@ -250,6 +277,7 @@ void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id, const 
   launch.tls_bundle = tls_memfd_ ? tls_memfd_.get() : -1;
   launch.report = report_write.get();
   launch.xferlog = xferlog_ ? xferlog_.get() : -1;
+  launch.ticket_keys = ticket_keys ? ticket_keys.get() : -1;
   launch.session_id = std::to_string(session_id);
   launch.prior_failures = prior_failures;
   launch.implicit_tls = implicit_tls;

@@ -15,7 +15,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <optional>
+#include <span>
 
 #include "common/address_prefix.hpp"
 #include "common/exit_codes.hpp"
@@ -43,6 +45,26 @@ constexpr std::size_t kMaxUsersFileBytes = 64u << 20;
 constexpr std::chrono::seconds kChildAnswerTimeout{30};
 
 enum class Phase { kPreauth, kPostauth };
+
+// Reads the ticket keys the listener wrote into the pipe `fd` (exactly kTicketKeyBytes, then
+// end of file) and closes it.
+Result<void> read_ticket_keys(UniqueFd fd, TicketKeys& keys) {
+  std::array<char, kTicketKeyBytes + 1> buffer{};
+  std::size_t filled = 0;
+  // Bounded: every turn reads at least one byte into the buffer or ends.
+  while (filled < buffer.size()) {
+    auto got = read_some(fd.get(), std::span<char>(buffer).subspan(filled));
+    if (!got) return got.error();
+    if (*got == 0) break;
+    filled += *got;
+  }
+  const bool whole = filled == kTicketKeyBytes;
+  if (whole) std::memcpy(keys.data(), buffer.data(), keys.size());
+  OPENSSL_cleanse(buffer.data(), buffer.size());
+  if (!whole) return make_error("expected " + std::to_string(kTicketKeyBytes) + " bytes, got " +
+                                std::to_string(filled));
+  return ok_result();
+}
 
 // Reads the users file while the monitor can still open files. A missing or unsafe file means
 // no login can succeed; the reason is logged.
@@ -861,12 +883,13 @@ int SessionMonitor::run() {
       log_error(system_error("TLS credential descriptor", errno).message);
       return 1;
     }
-    auto keys = make_ticket_keys();
-    if (!keys) {
-      log_error(keys.error().message);
+    // The keys the listener derived for this client's address (see derive_ticket_keys).
+    auto got = read_ticket_keys(UniqueFd(kSessionTicketKeysFd), ticket_keys_);
+    if (!got) {
+      log_error("session ticket keys: " + got.error().message);
       return 1;
     }
-    ticket_keys_ = *keys;
+    if (!config_.xferlog_enable) ::close(kSessionXferlogFd);  // /dev/null in that slot
   }
   netns_ = UniqueFd(::fcntl(kSessionNetnsFd, F_DUPFD_CLOEXEC, 10));
   ::close(kSessionNetnsFd);

@@ -21,6 +21,7 @@ inline constexpr int kSessionNetnsFd = 5;      // the empty network namespace fo
 inline constexpr int kSessionTlsFd = 6;        // sealed memfd with the TLS bundle (tls_enable only)
 inline constexpr int kSessionReportFd = 7;     // pipe to the listener: 'F' per failed login, 'S' on success
 inline constexpr int kSessionXferlogFd = 8;    // the transfer log, append-only (xferlog_enable only)
+inline constexpr int kSessionTicketKeysFd = 9;  // pipe holding this session's TLS ticket keys (tls_enable only)
 
 // The descriptor layout of the sandboxed children.
 inline constexpr int kChildControlFd = 3;

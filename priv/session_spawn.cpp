@@ -71,7 +71,8 @@ class SessionArguments {
 // The fixed layout as (source, target) pairs: 2 the log (first: it may be a low descriptor the
 // later pairs overwrite), 0,1 /dev/null, 3 client, 4 configuration, 5 the empty network
 // namespace, 6 the TLS bundle (tls_enable only; /dev/null otherwise, so that 7 lands where the
-// monitor expects it), 7 the report pipe, 8 the transfer log (xferlog_enable only).
+// monitor expects it), 7 the report pipe, 8 the transfer log (xferlog_enable only; /dev/null
+// when 9 follows), 9 the session's ticket keys (tls_enable only).
 std::vector<std::pair<int, int>> fixed_layout(const SessionLaunch& launch) {
   std::vector<std::pair<int, int>> layout;
   if (launch.log >= 0) layout.emplace_back(launch.log, 2);
@@ -82,12 +83,16 @@ std::vector<std::pair<int, int>> fixed_layout(const SessionLaunch& launch) {
                                {launch.netns, kSessionNetnsFd},
                                {launch.tls_bundle >= 0 ? launch.tls_bundle : launch.devnull, kSessionTlsFd},
                                {launch.report, kSessionReportFd}});
-  if (launch.xferlog >= 0) layout.emplace_back(launch.xferlog, kSessionXferlogFd);
+  if (launch.xferlog >= 0 || launch.ticket_keys >= 0) {
+    layout.emplace_back(launch.xferlog >= 0 ? launch.xferlog : launch.devnull, kSessionXferlogFd);
+  }
+  if (launch.ticket_keys >= 0) layout.emplace_back(launch.ticket_keys, kSessionTicketKeysFd);
   return layout;
 }
 
 // Every descriptor from this one up is closed in the monitor.
 int first_unused_fd(const SessionLaunch& launch) {
+  if (launch.ticket_keys >= 0) return kSessionTicketKeysFd + 1;
   return (launch.xferlog >= 0 ? kSessionXferlogFd : kSessionReportFd) + 1;
 }
 
@@ -119,6 +124,18 @@ Result<UniqueFd> seal_tls_credentials(const Config& config) {
   wipe(credentials->bundle);
   if (!sealed) return sealed.error();
   return move_high(std::move(*sealed));
+}
+
+Result<UniqueFd> make_ticket_key_pipe(const TicketKeys& keys) {
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC) != 0) return system_error("pipe2", errno);
+  UniqueFd read_end(ends[0]), write_end(ends[1]);
+  // 80 bytes fit in any pipe buffer: the write completes at once and the monitor reads them
+  // whenever it starts.
+  const std::string_view bytes(reinterpret_cast<const char*>(keys.data()), keys.size());
+  auto written = write_all(write_end.get(), bytes);
+  if (!written) return written.error();
+  return move_high(std::move(read_end));
 }
 
 // The listener creates one namespace and every sandboxed child of every session joins it

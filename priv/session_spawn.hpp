@@ -12,6 +12,7 @@
 
 #include "common/config.hpp"
 #include "common/result.hpp"
+#include "common/tls_context.hpp"
 #include "common/unique_fd.hpp"
 
 namespace wftpd {
@@ -31,6 +32,10 @@ Result<UniqueFd> make_sealed_memfd(const char* name, std::string_view bytes);
 // sealed memfd, moved high; a warning (e.g. an expired certificate) is logged.
 Result<UniqueFd> seal_tls_credentials(const Config& config);
 
+// A pipe holding `keys` (read end, moved high) for a monitor's kSessionTicketKeysFd: the keys
+// reach the monitor without passing through its arguments or a file.
+Result<UniqueFd> make_ticket_key_pipe(const TicketKeys& keys);
+
 // Creates one empty network namespace and returns a descriptor of it (see the .cpp).
 Result<UniqueFd> create_empty_network_namespace();
 
@@ -48,6 +53,7 @@ struct SessionLaunch {
   int report = -1;       // kSessionReportFd
   int log = -1;          // becomes 2 (stderr or the syslog socket); -1: 2 stays as it is
   int xferlog = -1;      // kSessionXferlogFd (xferlog_enable only); -1: none
+  int ticket_keys = -1;  // kSessionTicketKeysFd, from make_ticket_key_pipe; -1 without tls_enable
   std::string session_id;
   std::uint32_t prior_failures = 0;
   bool implicit_tls = false;

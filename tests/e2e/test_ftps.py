@@ -236,29 +236,77 @@ class FtpsTest(unittest.TestCase):
             finally:
                 ftp.close()
 
-    def test_session_of_another_ftp_session_is_not_resumed(self):
+    def _connect_ftps(self, d, context, source):
+        ftp = harness.ReusingFTP_TLS(context=context, timeout=harness.TIMEOUT)
+        ftp.connect("127.0.0.1", d.port, source_address=(source, 0))
+        ftp.login("demo", "demo")
+        ftp.prot_p()
+        return ftp
+
+    def _nlst_resuming(self, ftp, session):
+        """NLST on `ftp` whose data connection offers `session`: (names, final reply), or
+        (None, reply) when the data handshake failed."""
+        ftp.sendcmd("TYPE I")
+        host, port = ftplib.parse227(ftp.sendcmd("PASV"))
+        raw = socket.create_connection((host, port), timeout=harness.TIMEOUT,
+                                       source_address=(ftp.sock.getsockname()[0], 0))
+        ftp.putcmd("NLST")
+        self.assertTrue(ftp.getresp().startswith("150"))
+        try:
+            data = ftp.context.wrap_socket(raw, server_hostname="127.0.0.1", session=session)
+            chunks = []
+            while chunk := data.recv(4096):
+                chunks.append(chunk)
+            data.close()
+        except (ssl.SSLError, OSError):
+            raw.close()
+            try:
+                return None, ftp.getresp()
+            except ftplib.error_perm as refused:
+                return None, str(refused)
+        return b"".join(chunks).decode().split(), ftp.getresp()
+
+    def test_session_of_another_client_address_is_not_resumed(self):
         with TlsDaemon() as d:
             # One client context for both (Python only offers a session in its own context).
             context = harness.tls_client_context(d.pki["ca"])
-            first = d.ftps(context=context)
-            second = d.ftps(context=context)
+            first = self._connect_ftps(d, context, "127.0.0.2")
+            second = self._connect_ftps(d, context, "127.0.0.1")
             try:
                 foreign = first.sock.session
                 self.assertTrue(foreign.has_ticket)
-                second.sendcmd("TYPE I")
-                host, port = ftplib.parse227(second.sendcmd("PASV"))
-                raw = socket.create_connection((host, port), timeout=harness.TIMEOUT)
-                second.putcmd("NLST")
-                self.assertTrue(second.getresp().startswith("150"))
-                with self.assertRaises((ssl.SSLError, OSError)):
-                    second.context.wrap_socket(raw, server_hostname="127.0.0.1",
-                                               session=foreign).recv(10)
-                with self.assertRaises(ftplib.error_perm) as refused:
-                    second.getresp()
-                self.assertTrue(str(refused.exception).startswith("522"), str(refused.exception))
+                names, reply = self._nlst_resuming(second, foreign)
+                self.assertIsNone(names)
+                self.assertTrue(reply.startswith("522"), reply)
+                self.assertTrue(harness.wait_until(lambda: "did not resume the control connection"
+                                                   in d.log()), d.log())
+                # Its own session resumes.
+                names, reply = self._nlst_resuming(second, second.sock.session)
+                self.assertEqual(names, [d.TEST_FILE])
+                self.assertTrue(reply.startswith("226"), reply)
             finally:
                 first.close()
                 second.close()
+
+    def test_session_of_another_ftp_session_of_the_same_client_address_resumes(self):
+        # Go's crypto/tls (rclone) shares one ticket among all its connections to a server: a
+        # data connection of one FTP session offers the ticket of another.
+        for maximum in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+            with self.subTest(maximum=maximum), TlsDaemon() as d:
+                context = harness.tls_client_context(d.pki["ca"], maximum=maximum)
+                first = self._connect_ftps(d, context, "127.0.0.1")
+                second = self._connect_ftps(d, context, "127.0.0.1")
+                try:
+                    sibling = first.sock.session
+                    self.assertTrue(sibling.has_ticket)
+                    self.assertNotEqual(sibling.id, second.sock.session.id)
+                    names, reply = self._nlst_resuming(second, sibling)
+                    self.assertEqual(names, [d.TEST_FILE], reply)
+                    self.assertTrue(reply.startswith("226"), reply)
+                finally:
+                    first.close()
+                    second.close()
+                self.assertNotIn("did not resume the control connection", d.log())
 
     # -- policy ---------------------------------------------------------------------------------
 

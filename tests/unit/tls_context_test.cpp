@@ -228,6 +228,32 @@ TEST(TlsTicketKeys, AreFreshEachTime) {
   EXPECT_NE(*first, TicketKeys{});
 }
 
+TEST(TlsTicketKeys, DerivedKeysAreOnePerClientAddress) {
+  auto secret = make_ticket_secret();
+  ASSERT_TRUE(secret.ok());
+  auto first = derive_ticket_keys(*secret, "192.0.2.1");
+  auto again = derive_ticket_keys(*secret, "192.0.2.1");
+  auto other_address = derive_ticket_keys(*secret, "192.0.2.10");
+  auto other_family = derive_ticket_keys(*secret, "2001:db8::1");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_TRUE(again.ok() && other_address.ok() && other_family.ok());
+  EXPECT_EQ(*first, *again);  // every session of one client opens the others' tickets
+  EXPECT_NE(*first, *other_address);
+  EXPECT_NE(*first, *other_family);
+  EXPECT_NE(*first, TicketKeys{});
+}
+
+TEST(TlsTicketKeys, DerivedKeysDependOnTheSecret) {
+  auto one = make_ticket_secret();
+  auto two = make_ticket_secret();
+  ASSERT_TRUE(one.ok() && two.ok());
+  EXPECT_NE(*one, *two);
+  auto first = derive_ticket_keys(*one, "192.0.2.1");
+  auto second = derive_ticket_keys(*two, "192.0.2.1");
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_NE(*first, *second);
+}
+
 TEST(TlsWipe, EmptiesTheString) {
   std::string secret = "-----BEGIN PRIVATE KEY-----";
   wipe(secret);

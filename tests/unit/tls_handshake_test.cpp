@@ -303,7 +303,53 @@ TEST_F(TlsHandshake, DataConnectionWithoutASessionIsRefused) {
   }
 }
 
-TEST_F(TlsHandshake, SessionOfAnotherFtpSessionDoesNotResume) {
+// Go's crypto/tls (rclone) offers on a data connection the ticket its latest control connection
+// received, which may belong to another of its FTP sessions: every session of one client
+// address has the same keys, so that ticket opens.
+TEST_F(TlsHandshake, TicketOfAnotherSessionOfTheSameClientResumes) {
+  auto secret = make_ticket_secret();
+  ASSERT_TRUE(secret.ok());
+  auto issuing_session = derive_ticket_keys(*secret, "192.0.2.1");
+  auto resuming_session = derive_ticket_keys(*secret, "192.0.2.1");
+  ASSERT_TRUE(issuing_session.ok() && resuming_session.ok());
+  for (const int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    SCOPED_TRACE(version == TLS1_2_VERSION ? "TLS 1.2" : "TLS 1.3");
+    SessionPtr sibling = control_session(*issuing_session, version);
+    ASSERT_TRUE(sibling);
+    SslCtxPtr data = data_context("", *resuming_session);
+    ASSERT_TRUE(data);
+    ClientOptions options;
+    options.max_version = version;
+    options.session = sibling.get();
+    Exchange exchange = handshake(data.get(), options);
+    ASSERT_TRUE(exchange.client.completed) << exchange.client.error << " / " << exchange.server.error;
+    EXPECT_TRUE(exchange.server.resumed);
+  }
+}
+
+TEST_F(TlsHandshake, TicketOfAnotherClientAddressDoesNotResume) {
+  auto secret = make_ticket_secret();
+  ASSERT_TRUE(secret.ok());
+  auto other_client = derive_ticket_keys(*secret, "192.0.2.2");
+  auto this_client = derive_ticket_keys(*secret, "192.0.2.1");
+  ASSERT_TRUE(other_client.ok() && this_client.ok());
+  for (const int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    SCOPED_TRACE(version == TLS1_2_VERSION ? "TLS 1.2" : "TLS 1.3");
+    SessionPtr foreign = control_session(*other_client, version);
+    ASSERT_TRUE(foreign);
+    SslCtxPtr data = data_context("", *this_client);
+    ASSERT_TRUE(data);
+    ClientOptions options;
+    options.max_version = version;
+    options.session = foreign.get();
+    Exchange exchange = handshake(data.get(), options);
+    EXPECT_FALSE(exchange.client.completed);
+    EXPECT_FALSE(exchange.server.accepted);
+    EXPECT_TRUE(exchange.server.not_resumed) << exchange.server.error;
+  }
+}
+
+TEST_F(TlsHandshake, TicketSealedWithOtherKeysDoesNotResume) {
   for (const int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
     SCOPED_TRACE(version == TLS1_2_VERSION ? "TLS 1.2" : "TLS 1.3");
     auto other_keys = make_ticket_keys();
