@@ -43,17 +43,19 @@ ListRequest parse_list_argument(std::string_view argument) {
 
 namespace {
 
-std::string line_for(int dir_fd, const char* name, const struct stat& st, bool names_only,
-                     std::time_t now) {
-  if (names_only) return format_nlst_line(name);
-  std::string target;
-  if (S_ISLNK(st.st_mode)) {
-    char buffer[4096];
-    const ssize_t n = ::readlinkat(dir_fd, name, buffer, sizeof(buffer));
-    if (n > 0) target.assign(buffer, static_cast<std::size_t>(n));
-    if (!name_is_listable(target)) target.clear();
+// One `ls -l` line; a symlink's target is read for it.
+void append_long_line(std::string& out, int dir_fd, const char* name, const struct stat& st,
+                      std::time_t now) {
+  if (!S_ISLNK(st.st_mode)) {
+    append_list_line(out, name, st, now);
+    return;
   }
-  return format_list_line(name, st, now, target);
+  char buffer[4096];
+  const ssize_t n = ::readlinkat(dir_fd, name, buffer, sizeof(buffer));
+  std::string_view target;
+  if (n > 0) target = std::string_view(buffer, static_cast<std::size_t>(n));
+  if (!name_is_listable(target)) target = {};
+  append_list_line(out, name, st, now, target);
 }
 
 // The listable entries of a directory ("." and ".." and names with CR/LF left out) that `keep`
@@ -61,6 +63,7 @@ std::string line_for(int dir_fd, const char* name, const struct stat& st, bool n
 struct DirectoryEntries {
   DirStream dir;
   std::vector<std::string> names;
+  std::size_t name_bytes = 0;
 };
 
 bool read_directory(const SessionFilesystem& fs, const std::string& path,
@@ -80,22 +83,56 @@ bool read_directory(const SessionFilesystem& fs, const std::string& path,
     if (name == "." || name == ".." || !name_is_listable(name) || !keep(name)) continue;
     if (out.names.size() >= kMaxListingEntries) break;
     out.names.emplace_back(name);
+    out.name_bytes += name.size();
   }
   std::sort(out.names.begin(), out.names.end());
   return true;
 }
 
-// Appends emit(dir_fd, name, stat) for each entry until the listing passes kMaxListingBytes.
-void append_entries(const DirectoryEntries& entries, std::string& out,
-                    const std::function<std::string(int, const std::string&, const struct stat&)>& emit) {
+// Makes room for the whole listing at once (names plus `per_line` bytes each), so a large
+// directory is not copied again each time the string grows; capped near kMaxListingBytes.
+void reserve_listing(const DirectoryEntries& entries, std::string& out, std::size_t per_line) {
+  const std::size_t wanted = out.size() + entries.name_bytes + entries.names.size() * per_line;
+  out.reserve(std::min(wanted, kMaxListingBytes + 4096));
+}
+
+// Appends emit(out, dir_fd, name, stat) for each entry until the listing passes
+// kMaxListingBytes. Entries that vanished before their fstatat are left out.
+template <class Emit>
+void append_entries(const DirectoryEntries& entries, std::string& out, std::size_t per_line,
+                    const Emit& emit) {
+  reserve_listing(entries, out, per_line);
   const int dir_fd = ::dirfd(entries.dir.get());
   for (const auto& name : entries.names) {
     struct stat entry_stat{};
     if (::fstatat(dir_fd, name.c_str(), &entry_stat, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    out += emit(dir_fd, name, entry_stat);
+    emit(out, dir_fd, name, entry_stat);
     if (out.size() > kMaxListingBytes) break;
   }
 }
+
+// NLST: names only, so no fstatat per entry (on a large directory the stats were most of the
+// work). `prefix` is the directory part a wildcard argument carried.
+void append_names(const DirectoryEntries& entries, std::string& out, std::string_view prefix) {
+  reserve_listing(entries, out, prefix.size() + 2);
+  for (const auto& name : entries.names) {
+    out.append(prefix);
+    append_nlst_line(out, name);
+    if (out.size() > kMaxListingBytes) break;
+  }
+}
+
+// Bytes of an `ls -l` line besides the name (plus a little for symlink targets).
+constexpr std::size_t kLongLineBytes = 64;
+
+// The append_entries() step for LIST.
+struct LongLines {
+  std::time_t now;
+  void operator()(std::string& out, int dir_fd, const std::string& name,
+                  const struct stat& st) const {
+    append_long_line(out, dir_fd, name.c_str(), st, now);
+  }
+};
 
 // The entries of `directory` whose names match `pattern`; no match is ENOENT.
 bool list_matching(const SessionFilesystem& fs, const std::string& directory,
@@ -108,10 +145,11 @@ bool list_matching(const SessionFilesystem& fs, const std::string& directory,
     error = file_error_from_errno(ENOENT);
     return false;
   }
-  append_entries(entries, out, [&](int dir_fd, const std::string& name, const struct stat& st) {
-    return names_only ? format_nlst_line(std::string(name_prefix) + name)
-                      : line_for(dir_fd, name.c_str(), st, false, now);
-  });
+  if (names_only) {
+    append_names(entries, out, name_prefix);
+    return true;
+  }
+  append_entries(entries, out, kLongLineBytes, LongLines{now});
   return true;
 }
 
@@ -132,7 +170,8 @@ bool build_listing(const SessionFilesystem& fs, const std::string& path, bool sh
       error = file_error_from_errno(ENOENT);
       return false;
     }
-    out += names_only ? format_nlst_line(name) : format_list_line(name, st, now);
+    if (names_only) append_nlst_line(out, name);
+    else append_list_line(out, name, st, now);
     return true;
   }
   DirectoryEntries entries;
@@ -140,9 +179,11 @@ bool build_listing(const SessionFilesystem& fs, const std::string& path, bool sh
     return show_hidden || name.front() != '.';
   };
   if (!read_directory(fs, path, visible, entries, error)) return false;
-  append_entries(entries, out, [&](int dir_fd, const std::string& name, const struct stat& entry) {
-    return line_for(dir_fd, name.c_str(), entry, names_only, now);
-  });
+  if (names_only) {
+    append_names(entries, out, {});
+    return true;
+  }
+  append_entries(entries, out, kLongLineBytes, LongLines{now});
   return true;
 }
 
@@ -160,9 +201,12 @@ bool build_machine_listing(const SessionFilesystem& fs, const std::string& path,
     return false;
   }
   const bool writable = (viewer_access(dir_stat, viewer) & 2u) != 0;
-  append_entries(entries, out, [&](int, const std::string& name, const struct stat& entry) {
-    return format_facts(name, entry, facts, viewer, writable) + "\r\n";
-  });
+  // "type=file;size=...;modify=...;perm=...;unique=...;UNIX.mode=...; " is under 128 bytes.
+  append_entries(entries, out, 128,
+                 [&](std::string& text, int, const std::string& name, const struct stat& entry) {
+                   append_facts(text, name, entry, facts, viewer, writable);
+                   text += "\r\n";
+                 });
   return true;
 }
 

@@ -1,5 +1,6 @@
 #include "unpriv/listing.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
@@ -12,14 +13,23 @@ namespace {
 constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
+// A number in decimal, in a buffer on the stack (no allocation per listing field).
 // std::to_chars is specified to be locale-independent, unlike printf-family functions.
-template <class Int>
-std::string to_decimal(Int value) {
-  std::array<char, 24> buf{};
-  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
-  if (ec != std::errc()) return "?";  // cannot happen: 24 bytes hold any 64-bit integer
-  return std::string(buf.data(), end);
-}
+class Decimal {
+ public:
+  template <class Int>
+  explicit Decimal(Int value) {
+    const auto [end, ec] = std::to_chars(buf_.data(), buf_.data() + buf_.size(), value);
+    // Cannot fail: 24 bytes hold any 64-bit integer.
+    size_ = ec == std::errc() ? static_cast<std::size_t>(end - buf_.data()) : 0;
+    if (ec != std::errc()) buf_[size_++] = '?';
+  }
+  std::string_view view() const { return {buf_.data(), size_}; }
+
+ private:
+  std::array<char, 24> buf_{};
+  std::size_t size_ = 0;
+};
 
 void append_padded_left(std::string& out, std::string_view text, std::size_t width) {
   if (text.size() < width) out.append(width - text.size(), ' ');
@@ -40,7 +50,11 @@ bool is_line_breaking(char c) { return c == '\r' || c == '\n' || c == '\0'; }
 
 void append_single_line(std::string& out, std::string_view text) {
   // SECURITY: the listing line must stay one line even if a caller forgot name_is_listable().
-  for (char c : text) out.push_back(is_line_breaking(c) ? '?' : c);
+  const std::size_t start = out.size();
+  out.append(text);
+  for (std::size_t i = start; i < out.size(); ++i) {
+    if (is_line_breaking(out[i])) out[i] = '?';
+  }
 }
 
 void append_date(std::string& out, std::time_t mtime, std::time_t now) {
@@ -64,14 +78,13 @@ void append_date(std::string& out, std::time_t mtime, std::time_t now) {
     append_two_digits(out, tm_utc.tm_min, '0');
   } else {
     const std::int64_t year = std::int64_t{tm_utc.tm_year} + 1900;
-    append_padded_left(out, to_decimal(year), 5);
+    append_padded_left(out, Decimal(year).view(), 5);
   }
 }
 
-}  // namespace
-
-std::string format_mode(mode_t mode) {
-  std::string out(10, '-');
+// The ten characters of format_mode(), written into `out` (which holds at least 10).
+void write_mode(char* out, mode_t mode) {
+  std::fill(out, out + 10, '-');
   char type = '?';
   if (S_ISREG(mode)) {
     type = '-';
@@ -111,22 +124,29 @@ std::string format_mode(mode_t mode) {
   } else if (mode & S_IXOTH) {
     out[9] = 'x';
   }
+}
+
+}  // namespace
+
+std::string format_mode(mode_t mode) {
+  std::string out(10, '-');
+  write_mode(out.data(), mode);
   return out;
 }
 
-std::string format_list_line(std::string_view name, const struct stat& st, std::time_t now,
-                             std::string_view symlink_target) {
-  std::string out;
-  out.reserve(64 + name.size() + symlink_target.size());
-  out += format_mode(st.st_mode);
+void append_list_line(std::string& out, std::string_view name, const struct stat& st,
+                      std::time_t now, std::string_view symlink_target) {
+  char mode[10];
+  write_mode(mode, st.st_mode);
+  out.append(mode, sizeof(mode));
   out.push_back(' ');
-  append_padded_left(out, to_decimal(st.st_nlink), 4);
+  append_padded_left(out, Decimal(st.st_nlink).view(), 4);
   out.push_back(' ');
-  append_padded_right(out, to_decimal(st.st_uid), 8);
+  append_padded_right(out, Decimal(st.st_uid).view(), 8);
   out.push_back(' ');
-  append_padded_right(out, to_decimal(st.st_gid), 8);
+  append_padded_right(out, Decimal(st.st_gid).view(), 8);
   out.push_back(' ');
-  append_padded_left(out, to_decimal(st.st_size), 8);
+  append_padded_left(out, Decimal(st.st_size).view(), 8);
   out.push_back(' ');
   append_date(out, st.st_mtime, now);
   out.push_back(' ');
@@ -136,6 +156,13 @@ std::string format_list_line(std::string_view name, const struct stat& st, std::
     append_single_line(out, symlink_target);
   }
   out += "\r\n";
+}
+
+std::string format_list_line(std::string_view name, const struct stat& st, std::time_t now,
+                             std::string_view symlink_target) {
+  std::string out;
+  out.reserve(64 + name.size() + symlink_target.size());
+  append_list_line(out, name, st, now, symlink_target);
   return out;
 }
 
@@ -146,11 +173,15 @@ bool name_is_listable(std::string_view name) {
   return true;
 }
 
+void append_nlst_line(std::string& out, std::string_view name) {
+  append_single_line(out, name);  // SECURITY: same second line of defence as format_list_line()
+  out += "\r\n";
+}
+
 std::string format_nlst_line(std::string_view name) {
   std::string out;
   out.reserve(name.size() + 2);
-  append_single_line(out, name);  // SECURITY: same second line of defence as format_list_line()
-  out += "\r\n";
+  append_nlst_line(out, name);
   return out;
 }
 

@@ -27,12 +27,17 @@ inline constexpr std::time_t kRecentSeconds = 31556952 / 2;
 std::string format_list_line(std::string_view name, const struct stat& st, std::time_t now,
                              std::string_view symlink_target = {});
 
+// format_list_line(), appended to `out` (a listing builds all its lines in one string).
+void append_list_line(std::string& out, std::string_view name, const struct stat& st,
+                      std::time_t now, std::string_view symlink_target = {});
+
 // SECURITY: false for names containing CR, LF or NUL; such names are left out of LIST/NLST so
 // they cannot forge listing lines.
 bool name_is_listable(std::string_view name);
 
 // NLST: name + "\r\n" (callers filter with name_is_listable()).
 std::string format_nlst_line(std::string_view name);
+void append_nlst_line(std::string& out, std::string_view name);
 
 // "YYYYMMDDHHMMSS" in UTC (RFC 3659 time-val). Times outside years 0000..9999 (or that gmtime_r
 // cannot convert) are clamped to 00000101000000 / 99991231235959 so the field is always 14 digits.

@@ -1,6 +1,7 @@
 #include "unpriv/machine_listing.hpp"
 
-#include <cstdio>
+#include <array>
+#include <charconv>
 
 #include "unpriv/listing.hpp"
 
@@ -15,11 +16,19 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-std::string type_of(const struct stat& st) {
+std::string_view type_of(const struct stat& st) {
   if (S_ISREG(st.st_mode)) return "file";
   if (S_ISDIR(st.st_mode)) return "dir";
   if (S_ISLNK(st.st_mode)) return "OS.unix=symlink";
   return "OS.unix=special";
+}
+
+// `value` in `base`, lower-case digits, no prefix (like printf's %llu, %llx, %o).
+template <class Int>
+void append_number(std::string& out, Int value, int base) {
+  std::array<char, 24> buffer{};
+  const auto [end, ec] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, base);
+  if (ec == std::errc()) out.append(buffer.data(), end);  // 24 bytes hold any 64-bit number
 }
 
 }  // namespace
@@ -75,48 +84,59 @@ unsigned viewer_access(const struct stat& st, const FactViewer& viewer) {
   return st.st_mode & 7u;
 }
 
-std::string format_facts(std::string_view name, const struct stat& st, const FactSet& facts,
-                         const FactViewer& viewer, bool parent_writable,
-                         std::string_view type_override) {
-  std::string out;
+void append_facts(std::string& out, std::string_view name, const struct stat& st,
+                  const FactSet& facts, const FactViewer& viewer, bool parent_writable,
+                  std::string_view type_override) {
   if (facts.type) {
     out += "type=";
-    out += type_override.empty() ? type_of(st) : std::string(type_override);
+    out += type_override.empty() ? type_of(st) : type_override;
     out += ';';
   }
-  if (facts.size && !S_ISDIR(st.st_mode)) out += "size=" + std::to_string(st.st_size) + ";";
-  if (facts.modify) out += "modify=" + format_mdtm(st.st_mtime) + ";";
+  if (facts.size && !S_ISDIR(st.st_mode)) {
+    out += "size=";
+    append_number(out, st.st_size, 10);
+    out += ';';
+  }
+  if (facts.modify) {
+    out += "modify=";
+    out += format_mdtm(st.st_mtime);
+    out += ';';
+  }
   if (facts.perm) {
     const unsigned access = viewer_access(st, viewer);
-    std::string perm;
+    out += "perm=";
     if (S_ISDIR(st.st_mode)) {
-      if (access & 1u) perm += 'e';
-      if (access & 4u) perm += 'l';
-      if (access & 2u) perm += "cmp";
+      if (access & 1u) out += 'e';
+      if (access & 4u) out += 'l';
+      if (access & 2u) out += "cmp";
     } else {
-      if (access & 4u) perm += 'r';
-      if (access & 2u) perm += "wa";
+      if (access & 4u) out += 'r';
+      if (access & 2u) out += "wa";
     }
-    if (parent_writable) perm += "df";
-    out += "perm=" + perm + ";";
+    if (parent_writable) out += "df";
+    out += ';';
   }
   if (facts.unique) {
-    char unique[48];
-    std::snprintf(unique, sizeof(unique), "%llxg%llx", static_cast<unsigned long long>(st.st_dev),
-                  static_cast<unsigned long long>(st.st_ino));
     out += "unique=";
-    out += unique;
+    append_number(out, static_cast<unsigned long long>(st.st_dev), 16);
+    out += 'g';
+    append_number(out, static_cast<unsigned long long>(st.st_ino), 16);
     out += ';';
   }
   if (facts.unix_mode) {
-    char mode[8];
-    std::snprintf(mode, sizeof(mode), "0%o", static_cast<unsigned>(st.st_mode & 07777));
-    out += "UNIX.mode=";
-    out += mode;
+    out += "UNIX.mode=0";
+    append_number(out, static_cast<unsigned>(st.st_mode & 07777), 8);
     out += ';';
   }
   out += ' ';
   out += name;
+}
+
+std::string format_facts(std::string_view name, const struct stat& st, const FactSet& facts,
+                         const FactViewer& viewer, bool parent_writable,
+                         std::string_view type_override) {
+  std::string out;
+  append_facts(out, name, st, facts, viewer, parent_writable, type_override);
   return out;
 }
 

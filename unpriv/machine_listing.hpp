@@ -41,6 +41,11 @@ std::string format_facts(std::string_view name, const struct stat& st, const Fac
                          const FactViewer& viewer, bool parent_writable,
                          std::string_view type_override = {});
 
+// format_facts(), appended to `out` (MLSD builds all its lines in one string).
+void append_facts(std::string& out, std::string_view name, const struct stat& st,
+                  const FactSet& facts, const FactViewer& viewer, bool parent_writable,
+                  std::string_view type_override = {});
+
 // The permission bits (rwx, 0..7) that apply to `viewer` for a file with `st`.
 unsigned viewer_access(const struct stat& st, const FactViewer& viewer);
 

@@ -7,6 +7,11 @@ Measures, for each server that is available:
   RETR MB/s   one curl download of a SIZE MiB file (page cache warm), binary, passive
   STOR MB/s   one curl upload of SIZE MiB
 (MB/s counts from the end of login and TYPE/EPSV, curl's time_pretransfer, to the end.)
+  small RETR/STOR files/s  FILES files of FILE_KIB KiB fetched, then as many uploaded, one
+                session, PASV, binary, a minimal raw-socket client (login not counted)
+  NLST/LIST/MLSD ms  listing a directory of LIST_ENTRIES empty files, PASV to 226 (vsftpd has
+                no MLSD)
+The small-file and listing figures are medians of RUNS runs; --small-only measures only them.
 
 With --tls (or --tls-only), also explicit FTPS (AUTH TLS), on fresh instances of both servers
 configured alike: a throwaway EC P-256 CA and server certificate made with the openssl command
@@ -27,11 +32,12 @@ cache by session ID).
 
 Run as root (both daemons start as root):
   tools/bench/ftpbench.py [--seconds 10] [--size 512] [--tls [--tls-size 1024] [--tls12]]
+                          [--files 1000 --file-kib 4 --list-entries 10000 --runs 3] [--small-only]
 vsftpd comes from Debian's package (apt-get install vsftpd); without it only wardenftpd runs.
 Every loop is bounded in count and time; everything stays on 127.0.0.1; the work directory
 (certificates, data files, configurations, logs) is removed at the end.
 """
-import argparse, ftplib, os, pwd, re, shutil, socket, ssl, subprocess, sys, tempfile, threading, time
+import argparse, ftplib, os, pwd, re, shutil, socket, ssl, statistics, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -228,6 +234,148 @@ def transfer_rates(port, path, size, root):
     return curl_rate(down, "download", size), curl_rate(up, "upload", size)
 
 
+class ReplyError(RuntimeError):
+    def __init__(self, code, text, expected):
+        super().__init__("expected %s, got %r" % (expected, text))
+        self.code = code
+
+
+class RawFtp:
+    """A minimal FTP client on a plain socket (PASV, binary), so that per-file client overhead
+    stays small next to the servers'. Like most clients it leaves Nagle's algorithm on."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.file = self.sock.makefile("rb")
+        self.expect((220,))
+
+    def reply(self):
+        line = self.file.readline()
+        if len(line) < 4:
+            raise RuntimeError("control connection closed")
+        code, text = line[:3], line
+        while line[3:4] != b" " or line[:3] != code:  # bounded by the reply's lines
+            line = self.file.readline()
+            if not line:
+                raise RuntimeError("control connection closed in a reply")
+            text += line
+        return int(code), text
+
+    def expect(self, codes):
+        code, text = self.reply()
+        if code not in codes:
+            raise ReplyError(code, text, codes)
+        return text
+
+    def cmd(self, line, codes):
+        self.sock.sendall(line.encode() + b"\r\n")
+        return self.expect(codes)
+
+    def login(self):
+        self.cmd("USER " + BENCH_USER, (331,))
+        self.cmd("PASS " + BENCH_PASSWORD, (230,))
+        self.cmd("TYPE I", (200,))
+
+    def transfer(self, line, upload=None):
+        """PASV, the command, its data (received, or `upload` sent), the final 226. Returns the
+        bytes received."""
+        numbers = re.search(rb"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)", self.cmd("PASV", (227,)))
+        if not numbers:
+            raise RuntimeError("PASV reply without an address")
+        port = int(numbers.group(5)) * 256 + int(numbers.group(6))
+        chunks = []
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as data:
+            self.cmd(line, (125, 150))
+            if upload is not None:
+                data.sendall(upload)
+            else:
+                for _ in range(1 << 20):  # bounded; ends at the server's close
+                    chunk = data.recv(1 << 16)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+        self.expect((226,))
+        return b"".join(chunks)
+
+    def close(self):
+        try:
+            self.cmd("QUIT", (221,))
+        finally:
+            self.file.close()
+            self.sock.close()
+
+
+def make_small_files(root, uid, gid, count, size_kib, entries):
+    """`count` files of SIZE_KIB KiB in root/small, `entries` empty files in root/list, and
+    root/upload-small for uploads, all owned by the bench user."""
+    directories = {name: os.path.join(root, name) for name in ("small", "list", "upload-small")}
+    for path in directories.values():
+        os.makedirs(path, exist_ok=True)
+        os.chown(path, uid, gid)
+    payload = os.urandom(size_kib << 10)
+    for i in range(count):
+        path = os.path.join(directories["small"], "f%05d.bin" % i)
+        with open(path, "wb") as f:
+            f.write(payload)
+        os.chown(path, uid, gid)
+    for i in range(entries):
+        path = os.path.join(directories["list"], "entry-%05d.dat" % i)
+        with open(path, "wb"):
+            pass
+        os.chown(path, uid, gid)
+    return payload
+
+
+def small_file_rates(port, root, count, payload):
+    """Files/s for COUNT small RETRs, then COUNT small STORs, one session (login not counted)."""
+    client = RawFtp(port)
+    try:
+        client.login()
+        start = time.perf_counter()
+        for i in range(count):
+            if client.transfer("RETR small/f%05d.bin" % i) != payload:
+                raise RuntimeError("RETR small/f%05d.bin: wrong content" % i)
+        retr = count / (time.perf_counter() - start)
+        start = time.perf_counter()
+        for i in range(count):
+            client.transfer("STOR upload-small/u%05d.bin" % i, payload)
+        stor = count / (time.perf_counter() - start)
+    finally:
+        client.close()
+    upload = os.path.join(root, "upload-small")
+    for name in os.listdir(upload):
+        os.unlink(os.path.join(upload, name))
+    return retr, stor
+
+
+def listing_times(port, entries, repeats):
+    """Median milliseconds of NLST, LIST and MLSD of the `entries`-entry directory, each from
+    PASV to the 226; None where the server has no such command (vsftpd has no MLSD)."""
+    client = RawFtp(port)
+    times = {}
+    try:
+        client.login()
+        for verb in ("NLST", "LIST", "MLSD"):
+            samples = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                try:
+                    text = client.transfer(verb + " list")
+                except ReplyError as e:
+                    if verb == "MLSD" and e.code in (500, 502):
+                        samples = None
+                        break
+                    raise
+                samples.append(time.perf_counter() - start)
+                if text.count(b"\r\n") != entries:
+                    raise RuntimeError("%s list: %d lines, expected %d"
+                                       % (verb, text.count(b"\r\n"), entries))
+            times[verb] = statistics.median(samples) * 1000 if samples else None
+    finally:
+        client.close()
+    return times
+
+
 def tls_curl(args, ca, tls_args, what, expected):
     """One curl FTPS transfer (AUTH TLS, PROT P), verbose so the handshakes can be read.
     Returns (MB/s, [(version, cipher) per handshake], data connection resumed, PROT P seen)."""
@@ -376,12 +524,35 @@ def stop(servers):
             proc.wait()
 
 
+def measure_small(args, port, root, payload):
+    """Median over args.runs of the small-file rates and the listing times."""
+    retr, stor, listings = [], [], []
+    for _ in range(args.runs):
+        r, w = small_file_rates(port, root, args.files, payload)
+        retr.append(r)
+        stor.append(w)
+        listings.append(listing_times(port, args.list_entries, 3))
+
+    def median_ms(verb):
+        values = [times[verb] for times in listings if times[verb] is not None]
+        return statistics.median(values) if values else None
+
+    return statistics.median(retr), statistics.median(stor), {
+        verb: median_ms(verb) for verb in ("NLST", "LIST", "MLSD")}
+
+
+def fmt_ms(value):
+    return "%7.1f ms" % value if value is not None else "    n/a   "
+
+
 def run_plain(args, build, work, root, uid, gid, shadow_hash):
     size = args.size << 20
     data = os.path.join(work, "bench-src.bin")
-    write_file(data, args.size)
-    shutil.copy(data, os.path.join(root, "bench.bin"))
-    os.chown(os.path.join(root, "bench.bin"), uid, gid)
+    if not args.small_only:
+        write_file(data, args.size)
+        shutil.copy(data, os.path.join(root, "bench.bin"))
+        os.chown(os.path.join(root, "bench.bin"), uid, gid)
+    payload = make_small_files(root, uid, gid, args.files, args.file_kib, args.list_entries)
     servers = []
     try:
         w_proc, w_port, w_log = start_wardenftpd(os.path.join(build, "daemon", "wardenftpd"),
@@ -392,22 +563,40 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
         if v_proc:
             servers.append(("vsftpd", v_proc, v_port, v_log))
         results = {}
+        small = {}
+        print("small files: %d x %d KiB RETR, then STOR, in one session (PASV, binary); listing "
+              "of a %d-entry directory; medians of %d runs"
+              % (args.files, args.file_kib, args.list_entries, args.runs), flush=True)
         for name, _, port, _ in servers:
-            sessions, e1 = session_rate(port, args.seconds, args.clients, login=False)
-            logins, e2 = session_rate(port, args.seconds, args.clients, login=True)
-            retr, stor = transfer_rates(port, data, size, root)
-            results[name] = (sessions, logins, retr, stor, e1 + e2)
-            print("%-10s sessions/s %7.1f  logins/s %6.1f  RETR %7.1f MB/s  STOR %7.1f MB/s  errors %d"
-                  % (name, sessions, logins, retr, stor, e1 + e2), flush=True)
+            if not args.small_only:
+                sessions, e1 = session_rate(port, args.seconds, args.clients, login=False)
+                logins, e2 = session_rate(port, args.seconds, args.clients, login=True)
+                retr, stor = transfer_rates(port, data, size, root)
+                results[name] = (sessions, logins, retr, stor, e1 + e2)
+                print("%-10s sessions/s %7.1f  logins/s %6.1f  RETR %7.1f MB/s  STOR %7.1f MB/s  "
+                      "errors %d" % (name, sessions, logins, retr, stor, e1 + e2), flush=True)
+            small[name] = measure_small(args, port, root, payload)
+            retr_files, stor_files, listing = small[name]
+            print("%-10s small RETR %7.1f files/s  small STOR %7.1f files/s  NLST %s  LIST %s  "
+                  "MLSD %s" % (name, retr_files, stor_files, fmt_ms(listing["NLST"]),
+                               fmt_ms(listing["LIST"]), fmt_ms(listing["MLSD"])), flush=True)
     finally:
         stop(servers)
     for path in (data, os.path.join(root, "bench.bin"), os.path.join(root, "upload.bin")):
         if os.path.exists(path):
             os.unlink(path)
+    for directory in ("small", "list", "upload-small"):
+        shutil.rmtree(os.path.join(root, directory), ignore_errors=True)
     if "vsftpd" in results:
         w, v = results["wardenftpd"], results["vsftpd"]
         print("ratio wardenftpd/vsftpd: sessions %.2f  logins %.2f  RETR %.2f  STOR %.2f"
               % (w[0] / v[0], w[1] / v[1], w[2] / v[2], w[3] / v[3]))
+    if "vsftpd" in small:
+        w, v = small["wardenftpd"], small["vsftpd"]
+        listing = "  ".join("%s %.2f" % (verb, w[2][verb] / v[2][verb]) for verb in ("NLST", "LIST")
+                            if w[2][verb] and v[2][verb])
+        print("ratio wardenftpd/vsftpd: small RETR %.2f  small STOR %.2f  (time) %s"
+              % (w[0] / v[0], w[1] / v[1], listing))
 
 
 def curl_args_for(version, cipher):
@@ -516,6 +705,14 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--size", type=int, default=512, help="MiB for RETR/STOR")
+    parser.add_argument("--files", type=int, default=1000, help="small files RETR'd and STOR'd")
+    parser.add_argument("--file-kib", type=int, default=4, help="KiB per small file")
+    parser.add_argument("--list-entries", type=int, default=10000,
+                        help="entries of the directory NLST, LIST and MLSD list")
+    parser.add_argument("--runs", type=int, default=3, help="runs of the small-file and listing "
+                        "figures (the median is reported)")
+    parser.add_argument("--small-only", action="store_true",
+                        help="measure only small files and listings (plain FTP)")
     parser.add_argument("--tls", action="store_true", help="also measure explicit FTPS")
     parser.add_argument("--tls-only", action="store_true", help="measure explicit FTPS only")
     parser.add_argument("--tls-size", type=int, default=1024, help="MiB for FTPS RETR/STOR")
@@ -542,7 +739,7 @@ def main():
         os.chown(root, uid, gid)
         if not args.tls_only:
             run_plain(args, args.build, work, root, uid, gid, shadow_hash)
-        if args.tls or args.tls_only:
+        if (args.tls or args.tls_only) and not args.small_only:
             run_tls(args, args.build, work, root, uid, gid, shadow_hash)
     finally:
         shutil.rmtree(work, ignore_errors=True)
