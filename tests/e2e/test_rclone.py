@@ -98,9 +98,11 @@ class RcloneFtpsTest(unittest.TestCase):
             version = "TLSv1.3" if tls13 else "TLSv1.2"
             self.assertEqual(log.count("control connection: " + version), sessions, log[-3000:])
 
+    @harness.covers("rclone", "explicit-tls", "passive", "tree")
     def test_rclone_copies_a_tree_up_and_down_over_tls13_with_an_ec_certificate(self):
         self.round_trip("ec", tls13=True)
 
+    @harness.covers("rclone", "explicit-tls", "passive", "tree")
     def test_rclone_copies_a_tree_up_and_down_over_tls12_with_an_ec_certificate(self):
         self.round_trip("ec", tls13=False)
 
@@ -110,6 +112,7 @@ class RcloneFtpsTest(unittest.TestCase):
     def test_rclone_copies_a_tree_up_and_down_over_tls12_with_an_rsa_certificate(self):
         self.round_trip("rsa", tls13=False)
 
+    @harness.covers("rclone", "implicit-tls", "passive", "tree")
     def test_rclone_copies_a_tree_over_implicit_ftps(self):
         self.round_trip("ec", tls13=True, implicit=True)
 
