@@ -13,6 +13,7 @@ packages=(
   libssl-dev openssl                        # FTPS (OpenSSL 3); the CLI makes demo/test certificates
   libgtest-dev googletest                   # unit tests
   python3 curl lftp haproxy                 # end-to-end tests drive real clients (and a load balancer)
+  wget                                      # end-to-end tests: wget -c resumes a download (REST)
   strace iproute2 procps                    # policy tracing, namespaces, process checks
   groff-base                                # the man pages are checked to render cleanly
 )
