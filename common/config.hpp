@@ -55,6 +55,7 @@ struct Config {
   std::uint32_t login_timeout = 60;             // seconds from connect to a completed login
   std::uint32_t data_connection_timeout = 60;   // seconds to wait for a PASV connection
   std::uint32_t data_timeout = 300;             // seconds a transfer may stall
+  std::uint64_t ascii_size_limit = 64ull << 20;  // SIZE in TYPE A reads files up to this size
   std::uint32_t local_umask = 022;
   std::string ftpd_banner = "wardenftpd ready.";
   bool anonymous_enable = false;        // USER anonymous / ftp, read-only

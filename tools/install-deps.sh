@@ -14,6 +14,7 @@ packages=(
   libgtest-dev googletest                   # unit tests
   python3 curl lftp haproxy                 # end-to-end tests drive real clients (and a load balancer)
   rclone                                    # FTPS client on Go's crypto/tls: one TLS session cache shared by parallel FTP sessions
+  wget                                      # end-to-end tests: wget -c resumes a download (REST)
   strace iproute2 procps                    # policy tracing, namespaces, process checks
   groff-base                                # the man pages are checked to render cleanly
 )

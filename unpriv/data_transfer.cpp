@@ -159,7 +159,7 @@ PeerRead read_from_peer(const DataChannel& data, std::span<char> buffer, const T
 }  // namespace
 
 TransferOutcome send_file(const DataChannel& data, int file_fd, bool ascii,
-                          const TransferWatch& watch) {
+                          const TransferWatch& watch, AsciiEncoder encoder) {
   const int data_fd = data.fd;
   unsigned long long total = 0;
   unsigned long long next_abort_check = kAbortCheckStep;
@@ -185,7 +185,6 @@ TransferOutcome send_file(const DataChannel& data, int file_fd, bool ascii,
     }
   }
   auto buffer = std::make_unique_for_overwrite<char[]>(kBufferSize);  // no zeroing: read() fills it
-  AsciiEncoder encoder;
   for (;;) {
     // Plain sockets: every 256 KiB; under TLS (records flow without polling) every MiB.
     if (data.tls == nullptr || total >= next_abort_check) {
@@ -207,13 +206,12 @@ TransferOutcome send_file(const DataChannel& data, int file_fd, bool ascii,
 }
 
 TransferOutcome receive_file(const DataChannel& data, int file_fd, bool ascii, bool durable,
-                             const TransferWatch& watch) {
+                             const TransferWatch& watch, AsciiDecoder decoder) {
   unsigned long long total = 0;
   unsigned long long written = 0;  // bytes written to the file
   unsigned long long flushed = 0;  // bytes whose writeback has been started
   unsigned long long next_abort_check = kAbortCheckStep;
   auto buffer = std::make_unique_for_overwrite<char[]>(kBufferSize);  // no zeroing: read() fills it
-  AsciiDecoder decoder;
   for (;;) {
     if (data.tls != nullptr && total >= next_abort_check) {
       next_abort_check = total + kAbortCheckStep;

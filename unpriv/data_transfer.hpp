@@ -7,6 +7,8 @@
 #include <functional>
 #include <string_view>
 
+#include "unpriv/ascii_transfer.hpp"
+
 namespace wftpd {
 
 class TlsStream;
@@ -39,14 +41,16 @@ struct TransferWatch {
   std::chrono::milliseconds stall_timeout{300000};
 };
 
+// `encoder`: TYPE A only, the state to start from (a download restarted part-way).
 TransferOutcome send_file(const DataChannel& data, int file_fd, bool ascii,
-                          const TransferWatch& watch);
+                          const TransferWatch& watch, AsciiEncoder encoder = {});
 // With `durable`, writeback of the received data is started every few MiB while the upload
 // runs, so the fsync that ends an atomic upload has little left to wait for.
 // Under TLS, only a close_notify ends an upload as complete; a bare end of the connection is
 // kTruncated (the client or an attacker cut it short).
+// `decoder`: TYPE A only, the state to start from (an upload restarted part-way).
 TransferOutcome receive_file(const DataChannel& data, int file_fd, bool ascii, bool durable,
-                             const TransferWatch& watch);
+                             const TransferWatch& watch, AsciiDecoder decoder = {});
 TransferOutcome send_text(const DataChannel& data, std::string_view text,
                           const TransferWatch& watch);
 

@@ -16,6 +16,7 @@
 #include "common/config.hpp"
 #include "common/exit_codes.hpp"
 #include "common/unique_fd.hpp"
+#include "unpriv/ascii_transfer.hpp"
 #include "unpriv/control_connection.hpp"
 #include "unpriv/data_transfer.hpp"
 #include "unpriv/ftp_command.hpp"
@@ -63,15 +64,22 @@ class PostauthSession {
  private:
   enum class Next { kContinue, kClose };
   using Handler = Next (PostauthSession::*)(const FtpCommand&);
+  // What a command does to the restart marker that REST set.
+  enum class Marker {
+    kKeeps,   // the marker stays for a later transfer (PASV, EPSV, TYPE, SIZE, CWD, ...)
+    kUsesUp,  // a transfer command: the marker is gone after it, whatever its answer
+  };
   struct CommandRule {
     std::string_view verb;
     bool needs_argument;
     Handler handler;
     bool writes = false;  // refused in read-only (anonymous) sessions
+    Marker marker = Marker::kKeeps;
   };
   static const std::array<CommandRule, 49> kCommands;
 
   Next dispatch(const FtpCommand& command);
+  Next run_rule(const CommandRule& rule, const FtpCommand& command);
   void reply(int code, std::string_view text) { pending_ += format_reply(code, text); }
   void reply_error(const FileError& error) { reply(error.reply_code, error.reply_text); }
   bool resolve(const FtpCommand& command, std::string& path);
@@ -79,6 +87,12 @@ class PostauthSession {
   bool hidden_in_drop_box(const std::string& path);
   // resolve_path() for a command that reads: 553 for a bad name, 550 inside the drop box.
   bool resolve_readable(std::string_view argument, std::string& path);
+  // Where the restart marker lands in the open regular file `file` (`st` its fstat) in the
+  // current TYPE: TYPE I, the byte offset; TYPE A, the octet count of the converted stream
+  // (scanned, at most marker bytes). False (554 answered) when it is past the end.
+  bool restart_position(int file, const struct stat& st, TransferPosition& position);
+  // 554 and true when the restart marker is set: for transfers that cannot honour it.
+  bool refuse_restart(std::string_view why);
   bool open_data_connection(UniqueFd& data);
   // 521 (TLS required) or 425 (no PASV/PORT yet) is answered when false; consumes nothing.
   bool data_connection_possible();
@@ -165,7 +179,9 @@ class PostauthSession {
   bool client_named_ = false;  // CLNT is logged once per session phase
   int exit_code_ = kExitNormal;
   std::string rename_from_;      // set by RNFR, consumed by the next command
-  unsigned long long restart_offset_ = 0;  // set by REST, consumed by the next command
+  // Set by REST; kept until a transfer command (Marker::kUsesUp) uses it up, or REIN. TYPE I:
+  // a byte offset; TYPE A: an octet count of the converted stream (RFC 3659 section 5).
+  unsigned long long restart_offset_ = 0;
   FactSet facts_;                          // OPTS MLST
   FactViewer viewer_{::getuid(), ::getgid()};
   SSL_CTX* data_tls_;                 // null: no TLS on this server

@@ -57,10 +57,10 @@ const std::array<PostauthSession::CommandRule, 49> PostauthSession::kCommands = 
     {"STRU", true, &PostauthSession::cmd_stru},
     {"PASV", false, &PostauthSession::cmd_pasv},
     {"EPSV", false, &PostauthSession::cmd_epsv},
-    {"LIST", false, &PostauthSession::cmd_list},
-    {"NLST", false, &PostauthSession::cmd_nlst},
-    {"RETR", true, &PostauthSession::cmd_retr},
-    {"STOR", true, &PostauthSession::cmd_stor, true},
+    {"LIST", false, &PostauthSession::cmd_list, false, Marker::kUsesUp},
+    {"NLST", false, &PostauthSession::cmd_nlst, false, Marker::kUsesUp},
+    {"RETR", true, &PostauthSession::cmd_retr, false, Marker::kUsesUp},
+    {"STOR", true, &PostauthSession::cmd_stor, true, Marker::kUsesUp},
     {"SIZE", true, &PostauthSession::cmd_size},
     {"MDTM", true, &PostauthSession::cmd_mdtm},
     {"ABOR", false, &PostauthSession::cmd_abor},
@@ -73,12 +73,12 @@ const std::array<PostauthSession::CommandRule, 49> PostauthSession::kCommands = 
     {"DELE", true, &PostauthSession::cmd_dele, true},
     {"RNFR", true, &PostauthSession::cmd_rnfr, true},
     {"RNTO", true, &PostauthSession::cmd_rnto, true},
-    {"APPE", true, &PostauthSession::cmd_appe, true},
+    {"APPE", true, &PostauthSession::cmd_appe, true, Marker::kUsesUp},
     {"REST", true, &PostauthSession::cmd_rest},
     {"STAT", false, &PostauthSession::cmd_stat},
-    {"MLSD", false, &PostauthSession::cmd_mlsd},
+    {"MLSD", false, &PostauthSession::cmd_mlsd, false, Marker::kUsesUp},
     {"MLST", false, &PostauthSession::cmd_mlst},
-    {"STOU", false, &PostauthSession::cmd_stou, true},
+    {"STOU", false, &PostauthSession::cmd_stou, true, Marker::kUsesUp},
     {"SITE", true, &PostauthSession::cmd_site},
     {"MFMT", true, &PostauthSession::cmd_mfmt, true},
     {"REIN", false, &PostauthSession::cmd_rein},
@@ -103,31 +103,25 @@ std::time_t now() {
   return ts.tv_sec;
 }
 
+// The restart marker (REST STREAM, RFC 3659 section 5) stays across every command that does not
+// transfer data -- PASV, EPSV, PORT, EPRT, TYPE, MODE, STRU, SIZE, CWD, ... -- because clients
+// send REST before or after their data-port command and TYPE, as vsftpd, Pure-FTPd and ProFTPD
+// allow. The next transfer command uses it up, whatever its answer: a RETR or STOR that fails
+// (425 no data connection, 550 no such file, 554 marker past the end) leaves no marker behind
+// to shift a later, unrelated transfer; a client that retries sends REST again, as every client
+// does. RETR and STOR honour it; APPE only where it equals the file's length (then appending is
+// the same thing), STOU, LIST, NLST and MLSD refuse a marker with 554 rather than ignore it.
 PostauthSession::Next PostauthSession::dispatch(const FtpCommand& command) {
-  // RFC 959: RNTO must come right after RNFR, and REST applies to the very next transfer.
+  // RFC 959: RNTO must come right after RNFR.
   if (command.verb != "RNTO") {
     const bool keep = command.verb == "RNFR";
     if (!keep) rename_from_.clear();
   }
-  if (command.verb != "REST" && command.verb != "RETR" && command.verb != "STOR" &&
-      command.verb != "APPE") {
-    restart_offset_ = 0;
-  }
   for (const auto& rule : kCommands) {
     if (rule.verb != command.verb) continue;
-    // SECURITY: read-only sessions refuse every writing command here; their seccomp filter
-    // ("anonymous") has no writing system call either.
-    const bool drop_box_upload =
-        !upload_dir_.empty() && (command.verb == "STOR" || command.verb == "STOU");
-    if (rule.writes && read_only_ && !drop_box_upload) {
-      reply(550, "Permission denied.");
-      return Next::kContinue;
-    }
-    if (rule.needs_argument && (!command.has_argument || command.argument.empty())) {
-      reply(501, "Syntax error in parameters or arguments.");
-      return Next::kContinue;
-    }
-    return (this->*rule.handler)(command);
+    const Next next = run_rule(rule, command);
+    if (rule.marker == Marker::kUsesUp) restart_offset_ = 0;
+    return next;
   }
   if (command.verb == "PORT" || command.verb == "EPRT") return cmd_active(command);
   if (command.verb == "HOST") {
@@ -140,6 +134,22 @@ PostauthSession::Next PostauthSession::dispatch(const FtpCommand& command) {
     reply(500, "Unknown command.");
   }
   return Next::kContinue;
+}
+
+PostauthSession::Next PostauthSession::run_rule(const CommandRule& rule, const FtpCommand& command) {
+  // SECURITY: read-only sessions refuse every writing command here; their seccomp filter
+  // ("anonymous") has no writing system call either.
+  const bool drop_box_upload =
+      !upload_dir_.empty() && (command.verb == "STOR" || command.verb == "STOU");
+  if (rule.writes && read_only_ && !drop_box_upload) {
+    reply(550, "Permission denied.");
+    return Next::kContinue;
+  }
+  if (rule.needs_argument && (!command.has_argument || command.argument.empty())) {
+    reply(501, "Syntax error in parameters or arguments.");
+    return Next::kContinue;
+  }
+  return (this->*rule.handler)(command);
 }
 
 bool PostauthSession::hidden_in_drop_box(const std::string& path) {

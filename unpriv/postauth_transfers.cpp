@@ -144,6 +144,46 @@ bool PostauthSession::data_connection_possible() {
   return true;
 }
 
+bool PostauthSession::restart_position(int file, const struct stat& st, TransferPosition& position) {
+  position = TransferPosition{};
+  const std::uint64_t marker = restart_offset_;
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (marker == 0) return true;
+  if (!ascii_) {
+    if (marker > size) {
+      reply(554, "Restart offset is past the end of the file.");
+      return false;
+    }
+    position.file_offset = marker;
+    return true;
+  }
+  // TYPE A: the marker counts octets as sent, each bare LF as CRLF (as SIZE does), so the file is
+  // read from its start until that many octets are counted: at most `marker` bytes and never past
+  // the size it had when opened. Costs what sending the part the client already has would.
+  AsciiOctetCounter counter(marker);
+  if (marker / 2 <= size) {  // beyond that even a file of bare LFs is too short
+    auto counted = count_ascii_octets(file, size, counter);
+    if (!counted) {
+      monitor_.log(EventLevel::kWarning, "REST in TYPE A: " + counted.error().message);
+      reply(451, "Local error in processing.");
+      return false;
+    }
+  }
+  if (!counter.reached()) {
+    reply(554, "Restart offset is past the end of the file (TYPE A counts each line end as CRLF).");
+    return false;
+  }
+  position = TransferPosition{counter.file_bytes(), counter.after_cr(), counter.inside_line_end()};
+  return true;
+}
+
+bool PostauthSession::refuse_restart(std::string_view why) {
+  if (restart_offset_ == 0) return false;
+  reply(554, "Restart not possible: " + std::string(why) +
+                 ". The marker is cleared; send the command again.");
+  return true;
+}
+
 bool PostauthSession::open_data_connection(UniqueFd& data) {
   if (!data_connection_possible()) return false;
   passive_ready_ = false;  // one connection per PASV/EPSV
@@ -247,6 +287,7 @@ PostauthSession::Next PostauthSession::finish_transfer(const TransferOutcome& ou
 
 // Sends a listing (LIST, NLST, MLSD) over a new data connection: 150, the text, 226.
 PostauthSession::Next PostauthSession::send_directory_text(const std::string& listing) {
+  if (refuse_restart("a directory listing is made anew each time")) return Next::kContinue;
   DataConnection data;
   const Start start = begin_transfer("Here comes the directory listing.", data);
   if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
@@ -298,12 +339,9 @@ PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
     return Next::kContinue;
   }
   // O_NONBLOCK only kept a FIFO from blocking the open; regular files ignore it.
-  const unsigned long long offset = std::exchange(restart_offset_, 0);
-  if (offset > static_cast<unsigned long long>(st.st_size)) {
-    reply(554, "Restart offset is past the end of the file.");
-    return Next::kContinue;
-  }
-  if (offset != 0 && ::lseek(file.get(), static_cast<off_t>(offset), SEEK_SET) < 0) {
+  TransferPosition position;
+  if (!restart_position(file.get(), st, position)) return Next::kContinue;
+  if (::lseek(file.get(), static_cast<off_t>(position.file_offset), SEEK_SET) < 0) {
     reply(554, "Could not seek to the restart offset.");
     return Next::kContinue;
   }
@@ -315,7 +353,8 @@ PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
                                      data);
   if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
   const auto started = std::chrono::steady_clock::now();
-  const TransferOutcome outcome = send_file(data.channel(), file.get(), ascii_, transfer_watch());
+  const TransferOutcome outcome = send_file(data.channel(), file.get(), ascii_, transfer_watch(),
+                                            AsciiEncoder(position.after_cr));
   data.close();
   report_transfer(TransferDirection::kOutgoing, path, outcome, started);
   return finish_transfer(outcome, "Transfer");
@@ -331,17 +370,15 @@ PostauthSession::Next PostauthSession::cmd_appe(const FtpCommand& command) {
 
 // STOR writes a temporary file next to the target and renames it into place only when the
 // upload completed, so an interrupted upload never destroys the existing file. APPE and a STOR
-// after REST write in place, as they must.
+// after REST write in place, as they must: STOR cuts the file where the marker lands (see
+// restart_position) and writes from there; APPE takes a marker only at the end of the file.
 PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool append,
                                              std::string_view unique_name) {
   std::string path;
   if (!resolve(command, path)) return Next::kContinue;
   // Before any file is created or truncated: no upload without a way to receive it.
-  if (!data_connection_possible()) {
-    restart_offset_ = 0;
-    return Next::kContinue;
-  }
-  const unsigned long long offset = std::exchange(restart_offset_, 0);
+  if (!data_connection_possible()) return Next::kContinue;
+  const unsigned long long offset = restart_offset_;
   FileError error;
   struct stat existing{};
   const bool exists = fs_.stat(path, existing, error);
@@ -375,7 +412,14 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
     report_transfer(TransferDirection::kIncoming, path, outcome, started);
     return finish_transfer(outcome, "Transfer");
   }
+  if (offset != 0 && !exists) {
+    // A marker into a file that is not there: a stale marker, never a reason to create a file
+    // that starts with a hole.
+    reply(554, "Restart offset is past the end of the file (it does not exist).");
+    return Next::kContinue;
+  }
   const bool atomic = !append && offset == 0;
+  TransferPosition position;
   UniqueFd parent;
   std::string entry;
   std::string temp_name;
@@ -401,7 +445,9 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
     }
     file.reset(fd);
   } else {
-    const int flags = O_WRONLY | O_CREAT | O_NONBLOCK | (append ? O_APPEND : 0);
+    // TYPE A restart: the file is read to find where the marker lands.
+    const int access = offset != 0 && ascii_ ? O_RDWR : O_WRONLY;
+    const int flags = access | O_CREAT | O_NONBLOCK | (append ? O_APPEND : 0);
     if (!fs_.open(path, flags, 0666, file, error)) {
       reply(553, "Could not create file: " + error.reply_text);
       return Next::kContinue;
@@ -411,8 +457,15 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
       reply(553, "Could not create file: not a plain file.");
       return Next::kContinue;
     }
-    if (!append && (::ftruncate(file.get(), static_cast<off_t>(offset)) != 0 ||
-                    ::lseek(file.get(), static_cast<off_t>(offset), SEEK_SET) < 0)) {
+    if (!restart_position(file.get(), st, position)) return Next::kContinue;
+    if (append && offset != 0 &&
+        (position.file_offset != static_cast<std::uint64_t>(st.st_size) || position.inside_line_end)) {
+      reply(554, "APPE after REST needs the restart offset to be the file's size in this TYPE; "
+                 "use STOR to write from the offset.");
+      return Next::kContinue;
+    }
+    if (!append && (::ftruncate(file.get(), static_cast<off_t>(position.file_offset)) != 0 ||
+                    ::lseek(file.get(), static_cast<off_t>(position.file_offset), SEEK_SET) < 0)) {
       reply(554, "Could not seek to the restart offset.");
       return Next::kContinue;
     }
@@ -430,8 +483,9 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
     return start == Start::kFailed ? Next::kContinue : Next::kClose;
   }
   const auto started = std::chrono::steady_clock::now();
-  TransferOutcome outcome =
-      receive_file(data.channel(), file.get(), ascii_, atomic, transfer_watch());
+  // A TYPE A marker between a CR and its LF: the CR counts as received, the next octet decides.
+  TransferOutcome outcome = receive_file(data.channel(), file.get(), ascii_, atomic,
+                                         transfer_watch(), AsciiDecoder(position.inside_line_end));
   data.close();
   log_truncated_upload(outcome, path);
   if (outcome.result == TransferResult::kComplete && atomic && exists) keep_replaced_mode(file.get(), existing);
@@ -514,6 +568,7 @@ std::uint64_t random_u64() {
 }  // namespace
 
 PostauthSession::Next PostauthSession::cmd_stou(const FtpCommand& command) {
+  if (refuse_restart("STOU creates a new file")) return Next::kContinue;
   std::string directory = cwd_;
   std::string base = "file";
   if (command.has_argument && !command.argument.empty()) {
