@@ -460,6 +460,7 @@ class ClientResumeTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         return result
 
+    @harness.covers("ftplib", "plain", "passive", "active", "resume-download", "resume-upload")
     def test_ftplib_retrbinary_and_storbinary_with_rest(self):
         with Daemon() as d:
             self.put_remote(d, "f.bin", BINARY)
@@ -475,6 +476,7 @@ class ClientResumeTest(unittest.TestCase):
                     self.assertFileHolds(up, BINARY)
                     ftp.quit()
 
+    @harness.covers("curl", "plain", "passive", "active", "resume-download", "resume-upload")
     def test_curl_resumes_download_and_upload(self):
         with Daemon() as d:
             url = "ftp://127.0.0.1:%d/" % d.port
@@ -490,6 +492,7 @@ class ClientResumeTest(unittest.TestCase):
             self.curl("-C", "-", "-T", src, url + "up.bin")
             self.assertFileHolds(remote, BINARY)
 
+    @harness.covers("lftp", "plain", "passive", "active", "resume-download", "resume-upload")
     def test_lftp_get_c_reget_and_reput_passive_and_active(self):
         with Daemon() as d:
             self.put_remote(d, "f.bin", BINARY)
@@ -506,6 +509,7 @@ class ClientResumeTest(unittest.TestCase):
                     self.lftp(d, "reput %s -o reput.bin" % src, passive)
                     self.assertFileHolds(remote, BINARY)
 
+    @harness.covers("wget", "plain", "passive", "active", "resume-download")
     def test_wget_continue_passive_and_active(self):
         with Daemon() as d:
             self.put_remote(d, "f.bin", BINARY)
