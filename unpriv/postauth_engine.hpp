@@ -12,6 +12,8 @@
 #include <ctime>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/config.hpp"
 #include "common/exit_codes.hpp"
@@ -182,6 +184,7 @@ class PostauthSession {
   // Set by REST; kept until a transfer command (Marker::kUsesUp) uses it up, or REIN. TYPE I:
   // a byte offset; TYPE A: an octet count of the converted stream (RFC 3659 section 5).
   unsigned long long restart_offset_ = 0;
+  std::vector<std::pair<dev_t, ino_t>> swept_directories_;  // see sweep_stale_uploads
   FactSet facts_;                          // OPTS MLST
   FactViewer viewer_{::getuid(), ::getgid()};
   SSL_CTX* data_tls_;                 // null: no TLS on this server

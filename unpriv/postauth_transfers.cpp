@@ -522,9 +522,20 @@ void PostauthSession::keep_replaced_mode(int file, const struct stat& replaced) 
 // nothing in a sandbox can clean up after SIGKILL. The next atomic upload into the same
 // directory removes temporary files that no upload has written to for data_timeout + 5 s (a
 // live upload writes all the time; a stalled one has been ended by then). Bounded: at most
-// kSweepEntries directory entries are looked at.
+// kSweepEntries directory entries are looked at, and each directory once per session (the
+// first kMaxSweptDirectories of them), so a session storing many files into one directory
+// does not read it again for every file.
 void PostauthSession::sweep_stale_uploads(int directory) {
   constexpr int kSweepEntries = 4096;
+  constexpr std::size_t kMaxSweptDirectories = 64;
+  struct stat self{};
+  if (::fstat(directory, &self) == 0) {
+    const std::pair<dev_t, ino_t> id{self.st_dev, self.st_ino};
+    for (const auto& swept : swept_directories_) {
+      if (swept == id) return;
+    }
+    if (swept_directories_.size() < kMaxSweptDirectories) swept_directories_.push_back(id);
+  }
   const int fd = ::openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return;
   DIR* dir = ::fdopendir(fd);
