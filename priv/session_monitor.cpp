@@ -28,6 +28,7 @@
 #include "common/unique_fd.hpp"
 #include "common/users_file.hpp"
 #include "priv/active_connector.hpp"
+#include "priv/child_exit.hpp"
 #include "priv/login_access.hpp"
 #include "priv/login_throttle.hpp"
 #include "priv/login_verifier.hpp"
@@ -115,30 +116,6 @@ struct ChildFds {
   }
   // SECURITY: nothing else the monitor held (config memfd, users file, other sockets) leaks in.
   return ::close_range(kChildLastFd + 1, ~0U, 0) == 0;
-}
-
-std::string describe_exit(int status) {
-  if (WIFEXITED(status) && WEXITSTATUS(status) == kExitIdleTimeout) {
-    return "ended the session: control connection idle past idle_timeout, or no login within "
-           "login_timeout (421 sent)";
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == kExitDataTimeout) {
-    return "ended the session: data transfer stalled past data_timeout (421 sent)";
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == kExitSandboxFailed) {
-    return "could not enter its sandbox (exit status 70)";
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == kExitSandboxViolation) {
-    return "was stopped by its seccomp filter (exit status 71; the forbidden system call is "
-           "named in the line before)";
-  }
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    const int signal_number = WTERMSIG(status);
-    if (signal_number == SIGSYS) return "was killed by its seccomp filter (SIGSYS)";
-    return "was killed by signal " + std::to_string(signal_number);
-  }
-  return "ended with status " + std::to_string(status);
 }
 
 class SessionMonitor {
