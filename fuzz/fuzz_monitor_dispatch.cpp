@@ -42,9 +42,12 @@ class FakePorts final : public MonitorPorts {
     FUZZ_CHECK(attached_fd < 0 || type == MessageType::kDataReady);
     switch (type) {
       case MessageType::kBecomeUser: {
-        FUZZ_CHECK(to == Child::kPostauth && !become_sent && accepted_credentials);
         auto become = decode_payload<BecomeUser>(header->payload);
         FUZZ_CHECK(become.ok() && become->uid != 0 && become->gid != 0);
+        FUZZ_CHECK(to == Child::kPostauth && !become_sent);
+        // Anonymous logins take any password; every other account was accepted by a backend.
+        if (become->read_only) FUZZ_CHECK(anonymous_enabled && become->uid == 20099);
+        else FUZZ_CHECK(accepted_credentials);
         become_sent = true;
         break;
       }
@@ -139,6 +142,7 @@ class FakePorts final : public MonitorPorts {
 
   VirtualUser alice{"alice", "", 20001, 20001, "/srv/alice"};
   bool pam_enabled = false;
+  bool anonymous_enabled = false;
   bool xferlog = false;
   bool accepted_credentials = false;
   bool become_sent = false;
@@ -218,6 +222,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const LoginPolicy policy(config);
   FakePorts ports;
   ports.pam_enabled = config.pam_enable;
+  ports.anonymous_enabled = config.anonymous_enable;
   ports.xferlog = config.xferlog_enable;
   MonitorDispatcher dispatcher(config, ports, "192.0.2.1", flags >> 7);
   std::uint32_t transfers = 0;
