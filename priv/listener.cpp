@@ -25,6 +25,7 @@
 #include "common/log.hpp"
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
+#include "priv/child_exit.hpp"
 #include "priv/client_limits.hpp"
 #include "priv/login_throttle.hpp"
 #include "priv/proxy_pending.hpp"
@@ -421,12 +422,8 @@ void Listener::reap_children() {
     auto it = sessions_.find(pid);
     if (it == sessions_.end()) continue;
     if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-      std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
-                        : WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS
-                            ? std::string("was killed by its seccomp filter (SIGSYS)")
-                            : "was killed by signal " + std::to_string(WTERMSIG(status));
       log_connection(LogLevel::kWarning, it->second.id, it->second.client,
-                     "session " + std::to_string(it->second.id) + " monitor " + how);
+                     "session " + std::to_string(it->second.id) + " monitor " + describe_exit(status));
     }
     read_report(it->second);  // what the monitor wrote before it ended
     limits_.session_ended(it->second.client_key);

@@ -26,6 +26,11 @@ class MonitorLoginBroker : public LoginBroker {
     // A broken monitor channel ends the session like an unavailable service.
     return status ? *status : LoginStatus::kUnavailable;
   }
+  ClearLogin clear_login(const std::string& user) override {
+    auto answer = monitor_.clear_login(user);
+    // SECURITY: without the monitor's answer, the stricter rule (fail closed).
+    return answer ? *answer : ClearLogin::kTlsRequired;
+  }
   void note_client_software(const std::string& escaped_name) override {
     monitor_.log(EventLevel::kInfo, "client software (CLNT): " + escaped_name);
   }
@@ -46,9 +51,7 @@ std::string upper_ascii(std::string text) {
 PreauthPolicy PreauthPolicy::from(const Config& config) {
   PreauthPolicy policy;
   policy.tls_available = config.tls_enable;
-  policy.require_tls_login = config.tls_enable && config.require_tls_login;
-  policy.anon_require_tls = config.tls_enable && config.anon_require_tls;
-  policy.anonymous_enable = config.anonymous_enable;
+  policy.tls_login_rule = config.tls_enable && (config.require_tls_login || config.anon_require_tls);
   policy.refuse_clear_data = config.tls_enable && config.require_tls_data &&
                              (!config.anonymous_enable || config.anon_require_tls);
   return policy;
@@ -90,11 +93,6 @@ std::string prot_reply(const std::string& argument, bool refuse_clear, ControlTl
   }
   if (level == "S" || level == "E") return format_reply(536, "Only PROT C and PROT P are supported.");
   return format_reply(504, "Unknown protection level.");
-}
-
-bool PreauthEngine::is_anonymous_name(const std::string& name) const {
-  const std::string upper = upper_ascii(name);
-  return policy_.anonymous_enable && (upper == "ANONYMOUS" || upper == "FTP");
 }
 
 void PreauthEngine::tls_started() {
@@ -163,18 +161,23 @@ PreauthEngine::Outcome PreauthEngine::on_line(const std::string& line, std::stri
       out += format_reply(501, "USER needs a user name.");
       return Outcome::kContinue;
     }
-    if (!tls_.control_tls) {
-      const bool anonymous = is_anonymous_name(command.argument);
-      if (anonymous ? policy_.anon_require_tls : policy_.require_tls_login) {
-        have_user_ = false;
-        out += format_reply(530, anonymous ? "Anonymous sessions must use TLS: AUTH TLS first."
-                                           : "Non-anonymous sessions must use TLS: AUTH TLS first.");
-        return Outcome::kContinue;
-      }
-    }
     if (command.argument.size() > kMaxLoginNameLength) {
       out += format_reply(501, "User name too long.");
       return Outcome::kContinue;
+    }
+    if (!tls_.control_tls && policy_.tls_login_rule) {
+      // SECURITY: whether this name is an anonymous login (anon_require_tls) or a real account
+      // (require_tls_login) is the monitor's decision, the same one it makes at PASS: asking
+      // costs one round trip per USER in clear, and guessing here once let "Anonymous" log in
+      // to a real account of that name without TLS.
+      const ClearLogin rule = broker_.clear_login(command.argument);
+      if (rule != ClearLogin::kAllowed) {
+        have_user_ = false;
+        out += format_reply(530, rule == ClearLogin::kAnonymousTlsRequired
+                                     ? "Anonymous sessions must use TLS: AUTH TLS first."
+                                     : "Non-anonymous sessions must use TLS: AUTH TLS first.");
+        return Outcome::kContinue;
+      }
     }
     user_ = command.argument;
     have_user_ = true;

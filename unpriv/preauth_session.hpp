@@ -16,6 +16,9 @@ class LoginBroker {
  public:
   virtual ~LoginBroker() = default;
   virtual LoginStatus login(const std::string& user, const std::string& password) = 0;
+  // USER without TLS while a TLS login rule is in force: which rule applies to this name. The
+  // monitor decides (its login policy knows which names are anonymous logins).
+  virtual ClearLogin clear_login(const std::string& user) = 0;
   // CLNT: the client software's self-description, already escaped and bounded, for the log.
   virtual void note_client_software(const std::string& escaped_name) = 0;
 };
@@ -23,9 +26,10 @@ class LoginBroker {
 // What the configuration asks of the pre-auth dialogue about TLS.
 struct PreauthPolicy {
   bool tls_available = false;      // AUTH TLS offered
-  bool require_tls_login = false;  // local and virtual users: USER only after AUTH TLS
-  bool anon_require_tls = false;   // the same for anonymous
-  bool anonymous_enable = false;
+  // Whether a USER without TLS needs the monitor's word (UserQuery): some TLS login rule is in
+  // force (require_tls_login or anon_require_tls, with TLS on). Which one applies to a name is
+  // the monitor's decision, never this child's.
+  bool tls_login_rule = false;
   bool refuse_clear_data = false;  // every possible user needs PROT P: PROT C refused now
 
   static PreauthPolicy from(const Config& config);
@@ -49,7 +53,6 @@ class PreauthEngine {
  private:
   Outcome count_bad_command(std::string& out);
   Outcome on_auth(const std::string& argument, std::string& out);
-  bool is_anonymous_name(const std::string& name) const;
 
   LoginBroker& broker_;
   PreauthPolicy policy_;
