@@ -13,6 +13,7 @@
 #include "common/tls_context.hpp"
 #include "daemon/sandbox_selftest.hpp"
 #include "policy/embedded_policy.hpp"
+#include "priv/config_validation.hpp"
 #include "priv/inetd_session.hpp"
 #include "priv/listener.hpp"
 #include "priv/session_monitor.hpp"
@@ -52,20 +53,13 @@ void usage(std::FILE* out) {
 }
 
 int check_config(const std::string& path) {
-  auto config = wftpd::load_config_file(path);
-  if (!config) {
-    std::fprintf(stderr, "%s\n", config.error().message.c_str());
+  // The same decision as the listener's start and reload and inetd mode (validate_config).
+  auto valid = wftpd::load_config_file(path);
+  if (!valid) {
+    std::fprintf(stderr, "%s\n", valid.error().message.c_str());
     return 1;
   }
-  if (config->tls_enable) {
-    auto credentials = wftpd::load_tls_credentials(*config);
-    if (!credentials) {
-      std::fprintf(stderr, "%s\n", credentials.error().message.c_str());
-      return 1;
-    }
-    if (!credentials->warning.empty()) std::fprintf(stderr, "warning: %s\n", credentials->warning.c_str());
-    wftpd::wipe(credentials->bundle);
-  }
+  if (!valid->tls.warning.empty()) std::fprintf(stderr, "warning: %s\n", valid->tls.warning.c_str());
   std::printf("%s: configuration OK\n", path.c_str());
   return 0;
 }
@@ -78,7 +72,7 @@ int print_config(const std::string& path) {
       std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
       return 1;
     }
-    config = std::move(*loaded);
+    config = std::move(loaded->config);
   }
   std::fputs(wftpd::serialize_config(config).c_str(), stdout);
   return 0;
@@ -118,7 +112,7 @@ int print_policy(std::string_view requested, bool source, const std::string& con
       std::fprintf(stderr, "%s\n", config.error().message.c_str());
       return 1;
     }
-    role = effective_role(requested, *config);
+    role = effective_role(requested, config->config);
     std::printf("# role %s with %s: filter \"%s\"\n", std::string(requested).c_str(),
                 config_path.c_str(), role.c_str());
   }
