@@ -73,7 +73,7 @@ struct LaunchFds {
 };
 
 [[noreturn]] void become_preauth_child(const ChildLaunch& launch, LaunchFds& fds, pid_t monitor_pid) {
-  set_process_name("wftpd:preauth");
+  set_process_name(role_spec(preauth_role(launch.config)).process_name);
   const Config& config = launch.config;
   ChildFds layout{fds.devnull.get(), launch.client_fd, fds.preauth_pair.second.get(), launch.netns_fd,
                   launch.tls_bundle_fd, fds.relay_preauth.get()};
@@ -90,20 +90,14 @@ struct LaunchFds {
       log_error("pre-auth child: " + failure);
       return false;
     }
-    SandboxSpec spec;
-    // SECURITY: the filter follows the configuration: what only TLS needs is allowed only
-    // when TLS is on.
-    spec.role = config.tls_enable ? "preauth-tls" : "preauth";
+    // SECURITY: the filter and limits come from the roles table and follow the configuration:
+    // what only TLS needs is allowed only when TLS is on.
+    SandboxSpec spec = sandbox_spec(preauth_role(config));
     spec.violation_report_fd = kChildMonitorFd;
     spec.uid = config.nopriv_uid;
     spec.gid = config.nopriv_gid;
     spec.root = config.secure_chroot_dir;
     spec.network_namespace_fd = kChildNetnsFd;
-    spec.max_open_files = 16;
-    // Pre-auth work is bounded by login_timeout; as the TLS relay it only encrypts control
-    // traffic. Ten minutes of CPU and 1 GiB of address space are far beyond either.
-    spec.max_address_space = rlim_t{1} << 30;
-    spec.max_cpu_seconds = 600;
     spec.expected_parent = monitor_pid;
     spec.stderr_replacement_fd = kChildDevNullFd;
     auto sandboxed = enter_sandbox(spec);
@@ -131,7 +125,7 @@ struct LaunchFds {
   MonitorChannel monitor{UniqueFd(kChildMonitorFd)};
   auto become = monitor.expect<BecomeUser>();
   if (!become) _exit(0);  // session ended before a login
-  set_process_name("wftpd:postauth");
+  set_process_name(role_spec(Role::kPostauth).process_name);
   ChildSetup setup;
   setup.control_fd = kChildControlFd;
   setup.monitor_fd = kChildMonitorFd;
@@ -143,19 +137,14 @@ struct LaunchFds {
       (void)monitor.send(StandbyReady{false, failure.substr(0, kMaxReasonLength)});
       return false;
     }
-    SandboxSpec spec;
-    // SECURITY: a read-only (anonymous) session gets a filter without any write system call.
-    spec.role = !become->read_only             ? "postauth"
-                : config.anon_upload_dir.empty() ? "anonymous"
-                                                 : "anonymous-upload";
+    // SECURITY: a read-only (anonymous) session gets a filter without any write system call
+    // (the roles table's postauth_role).
+    SandboxSpec spec = sandbox_spec(postauth_role(config, become->read_only));
     spec.violation_report_fd = kChildMonitorFd;
     spec.uid = become->uid;
     spec.gid = become->gid;
     spec.root = become->root;
     spec.network_namespace_fd = kChildNetnsFd;
-    spec.max_open_files = 64;
-    // Long transfers are legitimate: no CPU limit; address space bounds a runaway listing.
-    spec.max_address_space = rlim_t{4} << 30;
     spec.expected_parent = monitor_pid;
     spec.stderr_replacement_fd = kChildDevNullFd;
     ::umask(static_cast<mode_t>(config.local_umask));

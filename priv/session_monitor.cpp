@@ -268,9 +268,7 @@ bool SessionMonitor::start_children() {
 }
 
 bool SessionMonitor::confine() {
-  SandboxSpec spec;
-  spec.role = "monitor";
-  spec.change_identity = false;
+  SandboxSpec spec = sandbox_spec(Role::kMonitor);
   spec.violation_report_fd = STDERR_FILENO;  // the monitor's stderr is the log
   spec.violation_format = policy::ReportFormat::kLine;
   // The report is written from the SIGSYS handler, which cannot format: it gets the framing of
@@ -283,8 +281,6 @@ bool SessionMonitor::confine() {
   // and CAP_NET_BIND_SERVICE only when active connections must come from port 20.
   spec.retained_capabilities = {CAP_KILL};
   if (config_.connect_from_port_20) spec.retained_capabilities.push_back(CAP_NET_BIND_SERVICE);
-  spec.max_open_files = 64;
-  spec.max_address_space = rlim_t{1} << 30;
   auto sandboxed = enter_sandbox(spec);
   if (!sandboxed) log_error("monitor sandbox: " + sandboxed.error().message);
   return sandboxed.ok();
@@ -333,7 +329,7 @@ int SessionMonitor::run() {
 int run_session_monitor(const SessionEngines& engines, const std::string& session_id,
                         const SessionOptions& options) {
   ::signal(SIGPIPE, SIG_IGN);
-  set_process_name("wftpd:monitor");
+  set_process_name(role_spec(Role::kMonitor).process_name);
   set_log_role("monitor");
   // glibc reads the time zone file on the first gmtime_r; do it now, while files can still be
   // opened, so no sandboxed role (all fork from here) ever tries.
