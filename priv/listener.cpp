@@ -31,9 +31,11 @@
 #include "priv/config_validation.hpp"
 #include "priv/login_throttle.hpp"
 #include "priv/proxy_pending.hpp"
+#include "priv/listen_socket.hpp"
 #include "priv/service_notify.hpp"
 #include "priv/session_monitor.hpp"
 #include "priv/session_spawn.hpp"
+#include "priv/signal_pipe.hpp"
 #include "priv/socket_activation.hpp"
 
 #if defined(WFTPD_SANITIZE)
@@ -43,62 +45,11 @@
 namespace wftpd {
 namespace {
 
-constexpr int kListenBacklog = 256;
 constexpr int kMaxAcceptsPerWakeup = 64;
 constexpr std::string_view kTooManyClients = "421 Too many connections, try again later.\r\n";
 constexpr std::string_view kTooManyFromAddress =
     "421 Too many connections from your address, try again later.\r\n";
 constexpr std::string_view kTooFast = "421 Connecting too fast, try again later.\r\n";
-
-// The self-pipe the signal handlers write to; the only state a handler touches.
-int g_signal_pipe_write = -1;
-
-void on_signal(int signal_number) {
-  const int saved_errno = errno;
-  const auto byte = static_cast<unsigned char>(signal_number);
-  [[maybe_unused]] const ssize_t ignored = ::write(g_signal_pipe_write, &byte, 1);
-  errno = saved_errno;
-}
-
-Result<void> install_signal_handlers(int pipe_write) {
-  g_signal_pipe_write = pipe_write;
-  struct sigaction action{};
-  action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART;
-  for (const int signal_number : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) {
-    if (::sigaction(signal_number, &action, nullptr) != 0) return system_error("sigaction", errno);
-  }
-  ::signal(SIGPIPE, SIG_IGN);
-  return ok_result();
-}
-
-// `host` is an IP literal (parse_config accepts nothing else), converted with inet_pton: no
-// getaddrinfo, which in a static binary would need the NSS modules of the glibc it was built with.
-Result<UniqueFd> bind_listen_socket(const std::string& host, std::uint16_t port) {
-  std::array<std::uint8_t, 16> bytes{};
-  const bool ipv4 = ::inet_pton(AF_INET, host.c_str(), bytes.data()) == 1;
-  if (!ipv4 && ::inet_pton(AF_INET6, host.c_str(), bytes.data()) != 1) {
-    return make_error("listen_address '" + host + "' is not an IPv4 or IPv6 address");
-  }
-  const SocketAddress address = SocketAddress::from_bytes(ipv4, bytes, port);
-  const std::string service = std::to_string(port);
-  UniqueFd fd(::socket(ipv4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd) return system_error("socket", errno);
-  const int on = 1;
-  if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
-    return system_error("setsockopt(SO_REUSEADDR)", errno);
-  }
-  if (!ipv4 &&
-      ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) {
-    return system_error("setsockopt(IPV6_V6ONLY)", errno);
-  }
-  if (::bind(fd.get(), address.raw(), address.length()) != 0) {
-    return system_error("bind(" + host + " port " + service + ")", errno);
-  }
-  if (::listen(fd.get(), kListenBacklog) != 0) return system_error("listen", errno);
-  return fd;
-}
 
 class Listener {
  public:
@@ -112,6 +63,9 @@ class Listener {
   int run();
 
  private:
+  bool start_up();
+  std::string listening_description();
+  std::optional<int> on_signals();
   Result<void> apply_config(ValidConfig valid);
   ServingContext serving_context() const;
   void accept_clients(int listen_fd, bool implicit_tls);
@@ -162,6 +116,8 @@ class Listener {
   std::vector<AddressPrefix> trusted_proxies_;
   PendingProxyHeaders proxy_pending_;  // trusted proxies' connections until their header is read
   std::uint64_t next_session_id_ = 1;
+  UniqueFd signal_read_;   // the self-pipe the signal handlers write to
+  UniqueFd signal_write_;
 };
 
 Result<void> Listener::apply_config(ValidConfig valid) {
@@ -451,47 +407,54 @@ void Listener::shut_down() {
   }
 }
 
-int Listener::run() {
+// Everything before the first accept: configuration, namespace, sockets, signal pipe, the
+// seccomp floor. The error is already logged when it fails.
+bool Listener::start_up() {
   auto valid = load_config_file(config_path_, serving_context());
   if (!valid) {
     log_start_error(valid.error().message);
-    return 1;
+    return false;
   }
   auto applied = apply_config(std::move(*valid));
   if (!applied) {
     log_start_error(applied.error().message);
-    return 1;
+    return false;
   }
   auto session_host = prepare_session_host();
   if (!session_host) {
     log_start_error(session_host.error().message);
-    return 1;
+    return false;
   }
   host_ = std::move(*session_host);
   auto bound = bind_all(config_);
   if (!bound) {
     log_start_error(bound.error().message);
-    return 1;
+    return false;
   }
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
     log_start_error(system_error("pipe2", errno).message);
-    return 1;
+    return false;
   }
-  UniqueFd signal_read(pipe_fds[0]);
-  UniqueFd signal_write(pipe_fds[1]);
-  auto handlers = install_signal_handlers(signal_write.get());
+  signal_read_ = UniqueFd(pipe_fds[0]);
+  signal_write_ = UniqueFd(pipe_fds[1]);
+  auto handlers = install_signal_handlers(signal_write_.get());
   if (!handlers) {
     log_start_error(handlers.error().message);
-    return 1;
+    return false;
   }
   // Start-up is done (namespace made, sockets bound): from here on, and in every process spawned
   // from here, the floor applies.
   auto floor = install_seccomp_floor();
   if (!floor) {
     log_error("seccomp floor: " + floor.error().message);
-    return 1;
+    return false;
   }
+  return true;
+}
+
+// "127.0.0.1:21, [::1]:21 (implicit TLS), ..." for the start-up log line.
+std::string Listener::listening_description() {
   std::string where;
   for (const auto& socket : inherited_) {
     where += (where.empty() ? "" : ", ") + socket.local_address +
@@ -507,12 +470,53 @@ int Listener::run() {
                std::to_string(port) + (port == config_.tls_implicit_port ? " (implicit TLS)" : "");
     }
   }
-  log_info("listening on " + where + (config_.tls_enable ? "; AUTH TLS offered" : ""));
+  return where;
+}
+
+// Signals arrive as bytes on the self-pipe. Returns the exit status when the listener must stop
+// (SIGTERM, SIGINT); reloads on SIGHUP.
+std::optional<int> Listener::on_signals() {
+  unsigned char signals[64];
+  bool stop = false, reload_requested = false;
+  ssize_t got;
+  while ((got = ::read(signal_read_.get(), signals, sizeof(signals))) > 0) {
+    for (ssize_t i = 0; i < got; ++i) {
+      if (signals[i] == SIGTERM || signals[i] == SIGINT) stop = true;
+      if (signals[i] == SIGHUP) reload_requested = true;
+    }
+  }
+  reap_children();
+  if (stop) {
+    notifier_.stopping();
+    shut_down();
+    log_info("stopped");
+#if defined(WFTPD_SANITIZE)
+    // Sanitizer builds: a leak in the long-lived listener fails its SIGTERM exit status,
+    // which every end-to-end test checks.
+    if (__lsan_do_recoverable_leak_check() != 0) {
+      log_error("LeakSanitizer found leaks in the listener");
+      return 23;
+    }
+#endif
+    return 0;
+  }
+  if (reload_requested) {
+    notifier_.reloading();
+    reload();
+    notifier_.ready(status_text());  // reloaded, or kept the old configuration
+  }
+  return std::nullopt;
+}
+
+int Listener::run() {
+  if (!start_up()) return 1;
+  log_info("listening on " + listening_description() +
+           (config_.tls_enable ? "; AUTH TLS offered" : ""));
   notifier_.ready(status_text());
 
   for (;;) {
     std::vector<pollfd> fds;
-    fds.push_back({signal_read.get(), POLLIN, 0});
+    fds.push_back({signal_read_.get(), POLLIN, 0});
     for (const auto& socket : listen_sockets_) fds.push_back({socket.fd.get(), POLLIN, 0});
     const std::size_t first_report = fds.size();
     std::vector<pid_t> report_owner;
@@ -533,35 +537,7 @@ int Listener::run() {
       return 1;
     }
     if (fds[0].revents != 0) {
-      unsigned char signals[64];
-      bool stop = false, reload_requested = false;
-      ssize_t got;
-      while ((got = ::read(signal_read.get(), signals, sizeof(signals))) > 0) {
-        for (ssize_t i = 0; i < got; ++i) {
-          if (signals[i] == SIGTERM || signals[i] == SIGINT) stop = true;
-          if (signals[i] == SIGHUP) reload_requested = true;
-        }
-      }
-      reap_children();
-      if (stop) {
-        notifier_.stopping();
-        shut_down();
-        log_info("stopped");
-#if defined(WFTPD_SANITIZE)
-        // Sanitizer builds: a leak in the long-lived listener fails its SIGTERM exit status,
-        // which every end-to-end test checks.
-        if (__lsan_do_recoverable_leak_check() != 0) {
-          log_error("LeakSanitizer found leaks in the listener");
-          return 23;
-        }
-#endif
-        return 0;
-      }
-      if (reload_requested) {
-        notifier_.reloading();
-        reload();
-        notifier_.ready(status_text());  // reloaded, or kept the old configuration
-      }
+      if (const auto status = on_signals()) return *status;
     }
     for (std::size_t i = first_report; i < first_pending; ++i) {
       if (fds[i].revents == 0) continue;
