@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "common/ascii.hpp"
+
 namespace wftpd {
 
 namespace {
@@ -11,16 +13,6 @@ void append_number(std::string& out, unsigned value) {
   // to_chars is locale-independent; 8 bytes hold any 16-bit value.
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
   if (ec == std::errc()) out.append(buf, end);
-}
-
-constexpr char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-bool equals_ignoring_ascii_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_upper(a[i]) != ascii_upper(b[i])) return false;
-  }
-  return true;
 }
 
 bool all_digits(std::string_view s) {

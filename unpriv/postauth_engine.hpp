@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.hpp"
 #include "common/config.hpp"
 #include "common/exit_codes.hpp"
 #include "common/unique_fd.hpp"
@@ -32,7 +33,6 @@ namespace wftpd {
 
 inline constexpr std::uint32_t kMaxOverlongLines = 3;
 
-std::string upper(std::string_view text);  // ASCII only: no locale after chroot
 std::time_t now();
 
 // An open data connection: the socket and, under PROT P, its TLS stream.

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.hpp"
 #include "common/exit_codes.hpp"
 #include "common/io.hpp"
 #include "unpriv/active_argument.hpp"
@@ -88,14 +89,6 @@ const std::array<PostauthSession::CommandRule, 49> PostauthSession::kCommands = 
     {"CCC", false, &PostauthSession::cmd_ccc},
     {"CLNT", false, &PostauthSession::cmd_clnt},
 }};
-
-std::string upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
 
 std::time_t now() {
   timespec ts{};
@@ -252,7 +245,7 @@ PostauthSession::Next PostauthSession::cmd_noop(const FtpCommand&) {
 }
 
 PostauthSession::Next PostauthSession::cmd_opts(const FtpCommand& command) {
-  const std::string argument = upper(command.argument);
+  const std::string argument = to_ascii_upper(command.argument);
   if (argument == "UTF8 ON" || argument == "UTF-8 ON") {
     reply(200, "Always in UTF8 mode.");
   } else if (argument == "MLST" || argument.starts_with("MLST ")) {
@@ -289,7 +282,7 @@ PostauthSession::Next PostauthSession::cmd_cdup(const FtpCommand&) {
 }
 
 PostauthSession::Next PostauthSession::cmd_type(const FtpCommand& command) {
-  const std::string argument = upper(command.argument);
+  const std::string argument = to_ascii_upper(command.argument);
   if (argument == "I" || argument == "L 8") {
     ascii_ = false;
     reply(200, "Switching to Binary mode.");
@@ -306,7 +299,7 @@ PostauthSession::Next PostauthSession::cmd_type(const FtpCommand& command) {
 }
 
 PostauthSession::Next PostauthSession::cmd_mode(const FtpCommand& command) {
-  const std::string argument = upper(command.argument);
+  const std::string argument = to_ascii_upper(command.argument);
   if (argument == "S") reply(200, "Mode set to S.");
   else if (argument == "B" || argument == "C" || argument == "Z") reply(504, "Only stream mode is supported.");
   else reply(501, "Unrecognised MODE.");
@@ -314,7 +307,7 @@ PostauthSession::Next PostauthSession::cmd_mode(const FtpCommand& command) {
 }
 
 PostauthSession::Next PostauthSession::cmd_stru(const FtpCommand& command) {
-  const std::string argument = upper(command.argument);
+  const std::string argument = to_ascii_upper(command.argument);
   if (argument == "F") reply(200, "Structure set to F.");
   else if (argument == "R" || argument == "P") reply(504, "Only file structure is supported.");
   else reply(501, "Unrecognised STRU.");

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "common/ascii.hpp"
 #include "common/exit_codes.hpp"
 #include "common/io.hpp"
 #include "unpriv/tls_relay.hpp"
@@ -33,13 +34,6 @@ class MonitorLoginBroker : public LoginBroker {
  private:
   MonitorClient& monitor_;
 };
-
-std::string upper_ascii(std::string text) {
-  for (char& c : text) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return text;
-}
 
 }  // namespace
 
@@ -78,7 +72,7 @@ std::string pbsz_reply(const std::string& argument, ControlTlsState& tls) {
 std::string prot_reply(const std::string& argument, bool refuse_clear, ControlTlsState& tls) {
   if (!tls.control_tls) return format_reply(503, "PROT needs AUTH TLS first.");
   if (!tls.pbsz_set) return format_reply(503, "PROT needs PBSZ first.");
-  const std::string level = upper_ascii(argument);
+  const std::string level = to_ascii_upper(argument);
   if (level == "P") {
     tls.prot_private = true;
     return format_reply(200, "Protection level set to Private.");
@@ -93,7 +87,7 @@ std::string prot_reply(const std::string& argument, bool refuse_clear, ControlTl
 }
 
 bool PreauthEngine::is_anonymous_name(const std::string& name) const {
-  const std::string upper = upper_ascii(name);
+  const std::string upper = to_ascii_upper(name);
   return policy_.anonymous_enable && (upper == "ANONYMOUS" || upper == "FTP");
 }
 
@@ -114,7 +108,7 @@ PreauthEngine::Outcome PreauthEngine::on_auth(const std::string& argument, std::
     out += format_reply(503, "Already using TLS.");
     return Outcome::kContinue;
   }
-  const std::string mechanism = upper_ascii(argument);
+  const std::string mechanism = to_ascii_upper(argument);
   if (mechanism != "TLS" && mechanism != "TLS-C" && mechanism != "SSL" && mechanism != "TLS-P") {
     out += format_reply(504, "Unsupported security mechanism; use AUTH TLS.");
     return Outcome::kContinue;
@@ -225,10 +219,7 @@ PreauthEngine::Outcome PreauthEngine::on_line(const std::string& line, std::stri
     return Outcome::kContinue;
   }
   if (verb == "OPTS") {
-    std::string argument = command.argument;
-    for (char& c : argument) {
-      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    }
+    const std::string argument = to_ascii_upper(command.argument);
     if (argument == "UTF8 ON" || argument == "UTF-8 ON") {
       out += format_reply(200, "Always in UTF8 mode.");
     } else {
