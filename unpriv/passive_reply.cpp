@@ -45,15 +45,15 @@ std::string format_epsv_reply(std::uint16_t port) {
   return out;
 }
 
-Result<EpsvRequest> parse_epsv_argument(std::string_view argument) {
+Result<EpsvRequest, PortArgumentError> parse_epsv_argument(std::string_view argument) {
   if (argument.empty()) return EpsvRequest::kAny;
   if (argument == "1") return EpsvRequest::kIpv4;
   if (argument == "2") return EpsvRequest::kIpv6;
   if (equals_ignoring_ascii_case(argument, "ALL")) return EpsvRequest::kAll;
   // RFC 2428: an unknown network protocol gets 522 listing the supported ones. Digit strings are
   // not converted, so arbitrarily long numbers need no overflow handling.
-  if (all_digits(argument)) return make_error("522 Network protocol not supported, use (1,2)");
-  return make_error("501 Syntax error in EPSV argument");
+  if (all_digits(argument)) return PortArgumentError::kUnsupportedProtocol;
+  return PortArgumentError::kMalformed;
 }
 
 }  // namespace wftpd

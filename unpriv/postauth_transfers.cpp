@@ -37,6 +37,20 @@
 #include "unpriv/session_filesystem.hpp"
 
 namespace wftpd {
+namespace {
+
+// The answer to a refused PORT, EPRT or EPSV argument; `malformed` is the 501 text.
+std::string port_argument_reply(PortArgumentError error, std::string_view malformed) {
+  switch (error) {
+    case PortArgumentError::kMalformed:
+      return format_reply(501, malformed);
+    case PortArgumentError::kUnsupportedProtocol:
+      return format_reply(522, "Network protocol not supported, use (1,2)");
+  }
+  return format_reply(501, malformed);
+}
+
+}  // namespace
 
 PostauthSession::Next PostauthSession::cmd_pasv(const FtpCommand&) {
   if (epsv_all_) {
@@ -63,9 +77,7 @@ PostauthSession::Next PostauthSession::cmd_pasv(const FtpCommand&) {
 PostauthSession::Next PostauthSession::cmd_epsv(const FtpCommand& command) {
   auto request = parse_epsv_argument(command.argument);
   if (!request) {
-    const std::string& message = request.error().message;
-    if (message.starts_with("522")) reply(522, "Network protocol not supported, use (1,2)");
-    else reply(501, "Syntax error in EPSV argument.");
+    pending_ += port_argument_reply(request.error(), "Syntax error in EPSV argument.");
     return Next::kContinue;
   }
   if (*request == EpsvRequest::kAll) {
@@ -98,11 +110,7 @@ PostauthSession::Next PostauthSession::cmd_active(const FtpCommand& command) {
   auto target = command.verb == "PORT" ? parse_port_argument(command.argument)
                                        : parse_eprt_argument(command.argument);
   if (!target) {
-    if (target.error().message.starts_with("522")) {
-      reply(522, "Network protocol not supported, use (1,2)");
-    } else {
-      reply(501, "Illegal " + command.verb + " command.");
-    }
+    pending_ += port_argument_reply(target.error(), "Illegal " + command.verb + " command.");
     return Next::kContinue;
   }
   auto status = monitor_.active_target(*target);
