@@ -24,6 +24,7 @@
 #include "common/monitor_protocol.hpp"
 #include "fuzz/fuzz_check.hpp"
 #include "unpriv/control_line_reader.hpp"
+#include "unpriv/ftp_verbs.hpp"
 #include "unpriv/preauth_session.hpp"
 
 namespace {

@@ -20,6 +20,7 @@
 #include "common/exit_codes.hpp"
 #include "common/unique_fd.hpp"
 #include "unpriv/ascii_transfer.hpp"
+#include "unpriv/common_commands.hpp"
 #include "unpriv/control_connection.hpp"
 #include "unpriv/data_transfer.hpp"
 #include "unpriv/ftp_command.hpp"
@@ -117,13 +118,13 @@ class PostauthSession {
                          std::chrono::seconds(config_.data_timeout)};
   }
 
+  CommonSession common_session(std::string_view mlst_facts);
+  // A command of common_commands.hpp, answered with this session's TLS state.
+  template <CommonHandler handler>
+  Next common(const FtpCommand& command);
   Next cmd_user(const FtpCommand&);
   Next cmd_pass(const FtpCommand&);
-  Next cmd_quit(const FtpCommand&);
   Next cmd_syst(const FtpCommand&);
-  Next cmd_feat(const FtpCommand&);
-  Next cmd_help(const FtpCommand&);
-  Next cmd_noop(const FtpCommand&);
   Next cmd_opts(const FtpCommand&);
   Next cmd_pwd(const FtpCommand&);
   Next cmd_cwd(const FtpCommand&);
@@ -159,9 +160,6 @@ class PostauthSession {
   Next cmd_mfmt(const FtpCommand&);
   Next cmd_rein(const FtpCommand&);
   Next cmd_auth(const FtpCommand&);
-  Next cmd_pbsz(const FtpCommand&);
-  Next cmd_prot(const FtpCommand&);
-  Next cmd_ccc(const FtpCommand&);
   Next cmd_clnt(const FtpCommand&);
   Next send_listing(const FtpCommand& command, bool names_only);
   Next send_directory_text(const std::string& listing);

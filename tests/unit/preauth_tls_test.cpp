@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/config.hpp"
+#include "unpriv/common_commands.hpp"
 #include "unpriv/preauth_session.hpp"
 
 namespace wftpd {
