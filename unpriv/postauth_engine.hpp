@@ -110,7 +110,28 @@ class PostauthSession {
   void report_transfer(TransferDirection direction, const std::string& path,
                        const TransferOutcome& outcome,
                        std::chrono::steady_clock::time_point started);
-  void sweep_stale_uploads(int directory);
+  // How an upload reaches its file.
+  enum class UploadKind {
+    kDropBox,  // a new file in the anonymous drop box, written directly
+    kReplace,  // STOR: a temporary file, committed over the target once complete
+    kInPlace,  // APPE, or STOR after REST: the target itself, from where the marker lands
+  };
+  struct Upload {
+    UploadKind kind = UploadKind::kReplace;
+    UniqueFd file;              // kDropBox, kInPlace
+    TemporaryFile temporary;    // kReplace
+    TransferPosition position;  // kInPlace
+  };
+  // Each answers the refusal and returns false, or fills `upload`.
+  bool open_drop_box_upload(const std::string& path, bool append, Upload& upload);
+  bool open_replacement(const std::string& path, Upload& upload);
+  bool open_in_place(const std::string& path, bool append, bool exists, Upload& upload);
+  // `replaced`: the file a STOR replaces, if there is one (its mode is kept).
+  Next receive_upload(const std::string& path, std::string_view unique_name,
+                      const struct stat* replaced, Upload& upload);
+  // After a complete transfer: 0, or the errno of what failed in putting the file in place.
+  int put_upload_in_place(Upload& upload, const struct stat* replaced);
+  void sweep_stale_uploads(const TemporaryFile& beside);
   void keep_replaced_mode(int file, const struct stat& replaced);
   TransferWatch transfer_watch() {
     return TransferWatch{control_.fd(), [this] { return control_.abort_requested(); },
