@@ -3,13 +3,13 @@
 #include "common/address_prefix.hpp"
 
 #include <arpa/inet.h>
-#include <grp.h>
-#include <pwd.h>
 
 #include <charconv>
 #include <functional>
+#include <optional>
 #include <set>
 
+#include "common/account_files.hpp"
 #include "common/pam_protocol.hpp"
 #include "common/users_file.hpp"
 
@@ -601,25 +601,6 @@ Result<Config> parse_config(std::string_view text, std::string_view file_name) {
     auto applied = handler->set(config, value);
     if (!applied) return fail("bad value for '" + std::string(key) + "': " + applied.error().message);
   }
-  if ((config.pasv_min_port == 0) != (config.pasv_max_port == 0)) {
-    return make_error(std::string(file_name) +
-                      ": pasv_min_port and pasv_max_port must both be 0 or both be set");
-  }
-  if (config.pasv_min_port > config.pasv_max_port) {
-    return make_error(std::string(file_name) + ": pasv_min_port is above pasv_max_port");
-  }
-  if (config.tls_implicit_port != 0 && !config.tls_enable) {
-    return make_error(std::string(file_name) + ": tls_implicit_port needs tls_enable=yes");
-  }
-  if (config.tls_implicit_port != 0 && config.tls_implicit_port == config.listen_port) {
-    return make_error(std::string(file_name) + ": tls_implicit_port must differ from listen_port");
-  }
-  if (config.proxy_protocol && config.trusted_proxies.empty()) {
-    return make_error(std::string(file_name) + ": proxy_protocol=yes needs trusted_proxies");
-  }
-  if (config.pasv_min_port != 0 && config.pasv_min_port < 1024) {
-    return make_error(std::string(file_name) + ": passive ports below 1024 are refused");
-  }
   return config;
 }
 
@@ -636,32 +617,58 @@ std::string serialize_config(const Config& config) {
 
 namespace {
 
-Result<void> resolve_user(const char* key, std::string& text, uid_t& uid, gid_t& gid) {
+// The account files, read once and only if a name has to be looked up.
+class AccountTexts {
+ public:
+  explicit AccountTexts(const AccountFiles& files) : files_(files) {}
+  Result<std::string_view> passwd() { return load(files_.passwd, passwd_); }
+  Result<std::string_view> group() { return load(files_.group, group_); }
+
+ private:
+  static Result<std::string_view> load(const std::string& path, std::optional<std::string>& text) {
+    if (!text) {
+      auto read = read_account_file(path);
+      if (!read) return read.error();
+      text = std::move(*read);
+    }
+    return std::string_view(*text);
+  }
+  const AccountFiles& files_;
+  std::optional<std::string> passwd_, group_;
+};
+
+Result<void> resolve_user(const char* key, std::string& text, uid_t& uid, gid_t& gid,
+                          AccountTexts& accounts, const AccountFiles& files) {
   if (text.find(':') != std::string::npos) return ok_result();
-  passwd entry{};
-  passwd* found = nullptr;
-  std::string buffer(16384, '\0');
-  const int rc = ::getpwnam_r(text.c_str(), &entry, buffer.data(), buffer.size(), &found);
-  if (rc != 0) return system_error(std::string("getpwnam_r(") + text + ")", rc);
-  if (found == nullptr) return make_error(std::string(key) + " '" + text + "' does not exist");
-  if (entry.pw_uid == 0 || entry.pw_gid == 0) {
+  auto passwd = accounts.passwd();
+  if (!passwd) return passwd.error();
+  auto found = find_passwd_entry(*passwd, text, files.passwd);
+  if (!found) return found.error();
+  if (!*found) {
+    return make_error(std::string(key) + " '" + text + "' does not exist in " + files.passwd +
+                      " (names from other NSS sources are not looked up; give UID:GID)");
+  }
+  if ((*found)->uid == 0 || (*found)->gid == 0) {
     return make_error(std::string(key) + " '" + text + "' has uid or gid 0");
   }
-  uid = entry.pw_uid;
-  gid = entry.pw_gid;
-  text = std::to_string(entry.pw_uid) + ":" + std::to_string(entry.pw_gid);
+  uid = (*found)->uid;
+  gid = (*found)->gid;
+  text = std::to_string(uid) + ":" + std::to_string(gid);
   return ok_result();
 }
 
-Result<void> resolve_groups(const char* key, GroupList& list) {
+Result<void> resolve_groups(const char* key, GroupList& list, AccountTexts& accounts,
+                            const AccountFiles& files) {
   for (const auto& name : list.names) {
-    group entry{};
-    group* found = nullptr;
-    std::string buffer(65536, '\0');
-    const int rc = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
-    if (rc != 0) return system_error("getgrnam_r(" + name + ")", rc);
-    if (found == nullptr) return make_error(std::string(key) + ": group '" + name + "' does not exist");
-    list.ids.push_back(entry.gr_gid);
+    auto group_text = accounts.group();
+    if (!group_text) return group_text.error();
+    auto found = find_group_entry(*group_text, name, files.group);
+    if (!found) return found.error();
+    if (!*found) {
+      return make_error(std::string(key) + ": group '" + name + "' does not exist in " +
+                        files.group + " (names from other NSS sources are not looked up; give the gid)");
+    }
+    list.ids.push_back(**found);
   }
   list.names.clear();
   return ok_result();
@@ -669,16 +676,19 @@ Result<void> resolve_groups(const char* key, GroupList& list) {
 
 }  // namespace
 
-Result<void> resolve_users(Config& config) {
-  auto nopriv = resolve_user("nopriv_user", config.nopriv_user, config.nopriv_uid, config.nopriv_gid);
+Result<void> resolve_users(Config& config, const AccountFiles& files) {
+  AccountTexts accounts(files);
+  auto nopriv = resolve_user("nopriv_user", config.nopriv_user, config.nopriv_uid,
+                             config.nopriv_gid, accounts, files);
   if (!nopriv) return nopriv;
   for (auto [key, list] : {std::pair{"group_allow", &config.group_allow},
                            std::pair{"group_deny", &config.group_deny}}) {
-    auto resolved = resolve_groups(key, *list);
+    auto resolved = resolve_groups(key, *list, accounts, files);
     if (!resolved) return resolved;
   }
   if (!config.anonymous_enable) return ok_result();
-  return resolve_user("anon_user", config.anon_user, config.anon_uid, config.anon_gid);
+  return resolve_user("anon_user", config.anon_user, config.anon_uid, config.anon_gid, accounts,
+                      files);
 }
 
 }  // namespace wftpd

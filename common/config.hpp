@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/account_files.hpp"
 #include "common/result.hpp"
 
 namespace wftpd {
@@ -107,15 +108,17 @@ struct ConfigKey {
 std::span<const ConfigKey> config_keys();
 
 // Parses key=value text. Strict: unknown keys, duplicates and bad values are errors, reported
-// as "FILE:LINE: message".
+// as "FILE:LINE: message". Each key is checked alone; how keys relate to each other and to the
+// system is validate_config()'s decision (priv/config_validation.hpp).
 Result<Config> parse_config(std::string_view text, std::string_view file_name);
 
 // Canonical key=value text of every key, which parse_config() reads back to the same value.
 std::string serialize_config(const Config& config);
 
-// Resolves nopriv_user (and anon_user when anonymous FTP is enabled) to numeric ids (NSS; call
-// before any sandbox) and stores them as "UID:GID"; resolves the group names of group_allow and
-// group_deny to gids.
-Result<void> resolve_users(Config& config);
+// Resolves nopriv_user (and anon_user when anonymous FTP is enabled) to numeric ids and stores
+// them as "UID:GID"; resolves the group names of group_allow and group_deny to gids. Names are
+// looked up in the files `files` names (/etc/passwd, /etc/group), never through NSS: see
+// common/account_files.hpp. Call before any sandbox.
+Result<void> resolve_users(Config& config, const AccountFiles& files = AccountFiles{});
 
 }  // namespace wftpd

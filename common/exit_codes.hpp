@@ -9,5 +9,6 @@ inline constexpr int kExitIdleTimeout = 3;   // the control connection was idle 
 inline constexpr int kExitDataTimeout = 4;   // a data transfer stalled past data_timeout
 inline constexpr int kExitSandboxFailed = 70;
 inline constexpr int kExitSandboxViolation = 71;  // a forbidden syscall (SIGSYS handler)
+inline constexpr int kExitExecFailed = 127;       // a forked helper could not exec (PAM helper)
 
 }  // namespace wftpd

@@ -58,8 +58,10 @@ class MonitorChannel {
     return decode_payload<Message>(received.payload);
   }
 
- private:
+ // One already encoded message (encode_message), for callers that hold it type-erased.
   Result<void> send_datagram(const std::string& datagram, int attached_fd);
+
+ private:
   UniqueFd socket_;
 };
 

@@ -92,6 +92,8 @@ std::string_view message_type_name(std::uint16_t type) {
     case MessageType::kTransferDone: return "TransferDone";
     case MessageType::kPamCheck: return "PamCheck";
     case MessageType::kPamVerdict: return "PamVerdict";
+    case MessageType::kUserQuery: return "UserQuery";
+    case MessageType::kUserAnswer: return "UserAnswer";
   }
   return "unknown";
 }
@@ -130,6 +132,23 @@ Result<LoginResult> LoginResult::decode(WireReader& in) {
   if (!status) return status.error();
   if (*status < 1 || *status > 4) return make_error("login status out of range");
   return LoginResult{static_cast<LoginStatus>(*status)};
+}
+
+void UserQuery::encode(WireWriter& out) const { out.bytes(user); }
+
+Result<UserQuery> UserQuery::decode(WireReader& in) {
+  auto user = in.bytes(kMaxLoginNameLength);
+  if (!user) return user.error();
+  return UserQuery{std::move(*user)};
+}
+
+void UserAnswer::encode(WireWriter& out) const { out.u8(static_cast<std::uint8_t>(clear_login)); }
+
+Result<UserAnswer> UserAnswer::decode(WireReader& in) {
+  auto value = in.u8();
+  if (!value) return value.error();
+  if (*value < 1 || *value > 3) return make_error("clear-login answer out of range");
+  return UserAnswer{static_cast<ClearLogin>(*value)};
 }
 
 void Handoff::encode(WireWriter& out) const {

@@ -43,6 +43,8 @@ enum class MessageType : std::uint16_t {
   kTransferDone = 14,   // post-auth child -> monitor (a line for the transfer log)
   kPamCheck = 15,       // monitor -> PAM helper (common/pam_protocol.hpp)
   kPamVerdict = 16,     // PAM helper -> monitor
+  kUserQuery = 17,      // pre-auth child -> monitor (USER before TLS)
+  kUserAnswer = 18,     // monitor -> pre-auth child
 };
 
 std::string_view message_type_name(std::uint16_t type);
@@ -67,6 +69,29 @@ struct LoginResult {
   LoginStatus status = LoginStatus::kRejected;
   void encode(WireWriter& out) const;
   static Result<LoginResult> decode(WireReader& in);
+};
+
+// USER on a control connection without TLS (with a TLS login rule in force): which rule applies
+// to this name is the monitor's decision (is it an anonymous login?), never the pre-auth
+// child's, so that the rule and the login cannot disagree about a name.
+struct UserQuery {
+  static constexpr MessageType kType = MessageType::kUserQuery;
+  std::string user;  // at most kMaxLoginNameLength bytes
+  void encode(WireWriter& out) const;
+  static Result<UserQuery> decode(WireReader& in);
+};
+
+enum class ClearLogin : std::uint8_t {
+  kAllowed = 1,               // the login may go on without TLS
+  kTlsRequired = 2,           // require_tls_login: a real account
+  kAnonymousTlsRequired = 3,  // anon_require_tls: an anonymous login
+};
+
+struct UserAnswer {
+  static constexpr MessageType kType = MessageType::kUserAnswer;
+  ClearLogin clear_login = ClearLogin::kTlsRequired;
+  void encode(WireWriter& out) const;
+  static Result<UserAnswer> decode(WireReader& in);
 };
 
 // The control connection's TLS state at login, passed from the pre-auth child to the post-auth

@@ -3,7 +3,6 @@
 
 #include <crypt.h>
 #include <string.h>  // explicit_bzero
-#include <sys/random.h>
 
 #include <cerrno>
 #include <cstring>
@@ -153,33 +152,6 @@ bool constant_time_equal(const char* computed, std::string_view expected) {
   return diff == 0;
 }
 
-Result<void> fill_random(unsigned char* out, std::size_t size) {
-  std::size_t done = 0;
-  while (done < size) {
-    const ssize_t got = getrandom(out + done, size - done, 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return system_error("getrandom", errno);
-    }
-    done += static_cast<std::size_t>(got);
-  }
-  return ok_result();
-}
-
-// A random password for dummy hashes: 32 random bytes as 64 hex digits.
-Result<std::string> random_password() {
-  unsigned char bytes[32];
-  if (auto filled = fill_random(bytes, sizeof bytes); !filled.ok()) return filled.error();
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string text(2 * sizeof bytes, '\0');
-  for (std::size_t i = 0; i < sizeof bytes; ++i) {
-    text[2 * i] = kHex[bytes[i] >> 4];
-    text[2 * i + 1] = kHex[bytes[i] & 0x0f];
-  }
-  explicit_bzero(bytes, sizeof bytes);
-  return text;
-}
-
 Result<std::string> generate_setting(HashMethod method) {
   char setting[CRYPT_GENSALT_OUTPUT_SIZE] = {};
   // SECURITY: count 0 selects the library's default cost; NULL rbytes makes libxcrypt take the
@@ -189,14 +161,6 @@ Result<std::string> generate_setting(HashMethod method) {
     return system_error("crypt_gensalt_rn", errno != 0 ? errno : EINVAL);
   }
   return std::string(setting);
-}
-
-Result<std::string> default_dummy_hash() {
-  auto password = random_password();
-  if (!password.ok()) return password.error();
-  auto hashed = hash_password(*password, HashMethod::kYescrypt);
-  explicit_bzero(password->data(), password->size());
-  return hashed;
 }
 
 }  // namespace
@@ -272,35 +236,6 @@ bool verify_password(std::string_view password, std::string_view hash) {
   const bool equal = constant_time_equal(out, real);
   // SECURITY: a locked hash never matches, even with the right password.
   return equal && !locked;
-}
-
-Result<std::string> make_dummy_hash_like(std::string_view like) {
-  const std::string_view real = strip_lock(like);
-  const std::optional<HashMethod> method = hash_method_of(real);
-  if (!method.has_value()) return default_dummy_hash();
-
-  // `real` is PREFIX SALT '$' DIGEST, where PREFIX ends in '$' and holds the method and cost
-  // parameters. Keep PREFIX and put a fresh salt in: same cost, unrelated hash.
-  const std::size_t digest_sep = real.rfind('$');
-  const std::size_t salt_sep = real.rfind('$', digest_sep - 1);  // well-formed: both exist
-  const std::string_view prefix = real.substr(0, salt_sep + 1);
-
-  auto fresh = generate_setting(*method);
-  if (!fresh.ok()) return default_dummy_hash();
-  const std::string_view fresh_salt = std::string_view(*fresh).substr(fresh->rfind('$') + 1);
-  std::string setting(prefix);
-  setting += fresh_salt;
-
-  auto password = random_password();
-  if (!password.ok()) return password.error();
-  SecretCopy secret(*password);
-  explicit_bzero(password->data(), password->size());
-  CryptScratch scratch;
-  const char* out = scratch.run(secret, setting.c_str());
-  if (out == nullptr) return default_dummy_hash();
-  std::string dummy(out);
-  if (!dummy.starts_with(prefix) || hash_method_of(dummy) != method) return default_dummy_hash();
-  return dummy;
 }
 
 }  // namespace wftpd

@@ -55,10 +55,4 @@ Result<std::string> hash_password(std::string_view password, HashMethod method);
 // hashes, hashes of other methods, or crypt failure.
 bool verify_password(std::string_view password, std::string_view hash);
 
-// A valid hash with the same method and cost parameters as `like` (of a random password), so
-// checking a password against it costs the same as against `like`. Used for unknown users so
-// that an unknown user and a wrong password take the same time. Falls back to a default
-// yescrypt hash when `like` is unusable. A locked `like` is used with its '!' removed.
-Result<std::string> make_dummy_hash_like(std::string_view like);
-
 }  // namespace wftpd

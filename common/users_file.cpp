@@ -1,10 +1,16 @@
 // Parser and writer for the virtual users file; see users_file.hpp.
 #include "common/users_file.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <array>
+#include <cerrno>
 #include <unordered_map>
 
+#include "common/io.hpp"
 #include "common/password_hash.hpp"
+#include "common/unique_fd.hpp"
 
 namespace wftpd {
 namespace {
@@ -205,6 +211,19 @@ const VirtualUser* find_user(const std::vector<VirtualUser>& users, std::string_
     if (user.name == name) return &user;
   }
   return nullptr;
+}
+
+Result<std::vector<VirtualUser>> read_users_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return system_error("open(" + path + ")", errno);
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return system_error("fstat(" + path + ")", errno);
+  if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0027) != 0) {
+    return make_error(path + " must be a regular file owned by root, mode 0600 or 0640");
+  }
+  auto text = read_whole_fd(fd.get(), kMaxUsersFileSize);
+  if (!text) return make_error(path + ": " + text.error().message);
+  return parse_users_file(*text, path);
 }
 
 }  // namespace wftpd

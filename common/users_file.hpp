@@ -39,6 +39,11 @@ inline constexpr std::size_t kMaxUsersFileSize = std::size_t{64} * 1024 * 1024;
 Result<std::vector<VirtualUser>> parse_users_file(std::string_view text,
                                                   std::string_view file_name);
 
+// Opens and parses the users file at `path` (not following a symlink). SECURITY: it holds
+// password hashes and decides uids, so it must be a regular file owned by root, mode 0600 or
+// 0640. The one reader: validate_config() checks the file with it, the monitor loads it.
+Result<std::vector<VirtualUser>> read_users_file(const std::string& path);
+
 // The inverse of parse_users_file, starting with a header comment. The users are written as
 // given: the caller is expected to hold users that parse_users_file would accept.
 std::string format_users_file(const std::vector<VirtualUser>& users);

@@ -2,17 +2,21 @@
 // listener execs a session monitor (never meant to be typed by hand).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/config.hpp"
 #include "common/log.hpp"
+#include "common/session_roles.hpp"
 #include "common/tls_context.hpp"
 #include "daemon/sandbox_selftest.hpp"
 #include "policy/embedded_policy.hpp"
+#include "priv/config_validation.hpp"
 #include "priv/inetd_session.hpp"
 #include "priv/listener.hpp"
 #include "priv/session_monitor.hpp"
@@ -52,20 +56,13 @@ void usage(std::FILE* out) {
 }
 
 int check_config(const std::string& path) {
-  auto config = wftpd::load_config_file(path);
-  if (!config) {
-    std::fprintf(stderr, "%s\n", config.error().message.c_str());
+  // The same decision as the listener's start and reload and inetd mode (validate_config).
+  auto valid = wftpd::load_config_file(path);
+  if (!valid) {
+    std::fprintf(stderr, "%s\n", valid.error().message.c_str());
     return 1;
   }
-  if (config->tls_enable) {
-    auto credentials = wftpd::load_tls_credentials(*config);
-    if (!credentials) {
-      std::fprintf(stderr, "%s\n", credentials.error().message.c_str());
-      return 1;
-    }
-    if (!credentials->warning.empty()) std::fprintf(stderr, "warning: %s\n", credentials->warning.c_str());
-    wftpd::wipe(credentials->bundle);
-  }
+  if (!valid->tls.warning.empty()) std::fprintf(stderr, "warning: %s\n", valid->tls.warning.c_str());
   std::printf("%s: configuration OK\n", path.c_str());
   return 0;
 }
@@ -78,18 +75,10 @@ int print_config(const std::string& path) {
       std::fprintf(stderr, "%s\n", loaded.error().message.c_str());
       return 1;
     }
-    config = std::move(*loaded);
+    config = std::move(loaded->config);
   }
   std::fputs(wftpd::serialize_config(config).c_str(), stdout);
   return 0;
-}
-
-// The filter a configuration uses for a role name: some roles have variants chosen by the
-// configuration (TLS, the anonymous drop box).
-std::string effective_role(std::string_view role, const wftpd::Config& config) {
-  if (role == "preauth" && config.tls_enable) return "preauth-tls";
-  if (role == "anonymous" && !config.anon_upload_dir.empty()) return "anonymous-upload";
-  return std::string(role);
 }
 
 // One line per configuration key: name, default value, description (tab-separated), from the
@@ -111,25 +100,57 @@ int describe_config() {
 }
 
 int print_policy(std::string_view requested, bool source, const std::string& config_path) {
-  std::string role(requested);
+  const wftpd::RoleSpec* role = wftpd::find_role(requested);
   if (!config_path.empty()) {
     auto config = wftpd::load_config_file(config_path);
     if (!config) {
       std::fprintf(stderr, "%s\n", config.error().message.c_str());
       return 1;
     }
-    role = effective_role(requested, *config);
-    std::printf("# role %s with %s: filter \"%s\"\n", std::string(requested).c_str(),
-                config_path.c_str(), role.c_str());
+    role = wftpd::effective_role(requested, config->config);
+    if (role != nullptr) {
+      std::printf("# role %s with %s: filter \"%.*s\"\n", std::string(requested).c_str(),
+                  config_path.c_str(), static_cast<int>(role->policy.size()), role->policy.data());
+    }
   }
-  const auto* policy = wftpd::policy::find_policy(role);
+  const auto* policy = role == nullptr ? nullptr : wftpd::policy::find_policy(role->policy);
   if (policy == nullptr) {
-    std::fprintf(stderr, "unknown role '%.*s'; try --list-roles\n", static_cast<int>(role.size()),
-                 role.data());
+    std::fprintf(stderr, "unknown role '%.*s'; try --list-roles\n",
+                 static_cast<int>(requested.size()), requested.data());
     return 1;
   }
   const std::string_view text = source ? policy->source : policy->pfc;
   std::fwrite(text.data(), 1, text.size(), stdout);
+  return 0;
+}
+
+// The roles of the roles table that have a filter, by name; verbose: with the filter's figures.
+int list_roles(bool verbose) {
+  std::vector<const wftpd::policy::EmbeddedPolicy*> policies;
+  for (const auto& role : wftpd::role_table()) {
+    if (role.policy.empty()) continue;  // the PAM helper: no filter
+    const auto* policy = wftpd::policy::find_policy(role.policy);
+    if (policy == nullptr) {
+      std::fprintf(stderr, "role %.*s has no filter in this binary\n",
+                   static_cast<int>(role.name.size()), role.name.data());
+      return 1;
+    }
+    policies.push_back(policy);
+  }
+  std::sort(policies.begin(), policies.end(),
+            [](const auto* a, const auto* b) { return a->role < b->role; });
+  for (const auto* policy : policies) {
+    if (verbose && policy->denylist) {
+      std::printf("%.*s %zu denylist %zu %zu\n", static_cast<int>(policy->role.size()),
+                  policy->role.data(), policy->filter.size(), policy->trapped_syscalls,
+                  policy->errno_syscalls);
+    } else if (verbose) {
+      std::printf("%.*s %zu %zu %zu\n", static_cast<int>(policy->role.size()), policy->role.data(),
+                  policy->filter.size(), policy->allowed_syscalls, policy->errno_syscalls);
+    } else {
+      std::printf("%.*s\n", static_cast<int>(policy->role.size()), policy->role.data());
+    }
+  }
   return 0;
 }
 
@@ -173,19 +194,7 @@ int main(int argc, char** argv) {
     // Verbose: ROLE BPF_LENGTH ALLOWED ERRNO for an allowlist (everything else traps);
     // ROLE BPF_LENGTH denylist TRAPPED ERRNO for the listener's deny list (everything else is
     // allowed).
-    for (const auto& policy : wftpd::policy::embedded_policies()) {
-      if (argc == 3 && policy.denylist) {
-        std::printf("%.*s %zu denylist %zu %zu\n", static_cast<int>(policy.role.size()),
-                    policy.role.data(), policy.filter.size(), policy.trapped_syscalls,
-                    policy.errno_syscalls);
-      } else if (argc == 3) {
-        std::printf("%.*s %zu %zu %zu\n", static_cast<int>(policy.role.size()), policy.role.data(),
-                    policy.filter.size(), policy.allowed_syscalls, policy.errno_syscalls);
-      } else {
-        std::printf("%.*s\n", static_cast<int>(policy.role.size()), policy.role.data());
-      }
-    }
-    return 0;
+    return list_roles(argc == 3);
   }
   if (command == "--sandbox-selftest" && argc == 2) return wftpd::run_sandbox_selftest();
   if (command == "--version") {

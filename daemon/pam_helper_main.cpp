@@ -19,10 +19,12 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include "common/monitor_channel.hpp"
 #include "common/pam_protocol.hpp"
+#include "common/session_roles.hpp"
 #include "daemon/pam_check.hpp"
 
 namespace {
@@ -79,7 +81,8 @@ int main(int argc, char** argv) {
       static_cast<unsigned long>(::getppid()) != parent) {
     return kExitSetup;
   }
-  ::prctl(PR_SET_NAME, "wftpd:pam", 0, 0, 0);
+  const wftpd::RoleSpec& role = wftpd::role_spec(wftpd::Role::kPamHelper);
+  ::prctl(PR_SET_NAME, std::string(role.process_name).c_str(), 0, 0, 0);
   // fd 3 must be the monitor's socket, and nothing above it is open.
   int type = 0;
   socklen_t length = sizeof(type);
@@ -90,13 +93,14 @@ int main(int argc, char** argv) {
   // SECURITY: a password lives in this process: no core dump, no ptrace by same-uid processes.
   // Bounded resources: PAM work per session is a handful of checks.
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || !set_limit(RLIMIT_CORE, 0) ||
-      !set_limit(RLIMIT_NOFILE, 64) || !set_limit(RLIMIT_CPU, 60) || !reduce_capabilities() ||
+      !set_limit(RLIMIT_NOFILE, role.limits.open_files) ||
+      !set_limit(RLIMIT_CPU, role.limits.cpu_seconds) || !reduce_capabilities() ||
       ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return kExitSetup;
   }
 #if !defined(WFTPD_SANITIZE)
   // (Sanitizer builds: their shadow memory alone is terabytes of reservations.)
-  if (!set_limit(RLIMIT_AS, rlim_t{1} << 30)) return kExitSetup;
+  if (!set_limit(RLIMIT_AS, role.limits.address_space)) return kExitSetup;
 #endif
   ::umask(077);
   wftpd::MonitorChannel channel{wftpd::UniqueFd(kChannelFd)};

@@ -76,6 +76,12 @@ void check_fields(const ActiveReady& m) {
   FUZZ_CHECK(v >= 1 && v <= 4);
 }
 
+void check_fields(const UserQuery& m) { FUZZ_CHECK(m.user.size() <= kMaxLoginNameLength); }
+void check_fields(const UserAnswer& m) {
+  const auto v = static_cast<unsigned>(m.clear_login);
+  FUZZ_CHECK(v >= 1 && v <= 3);
+}
+
 void check_fields(const PamCheck& m) {
   FUZZ_CHECK(is_valid_pam_service(m.service));
   FUZZ_CHECK(m.user.size() <= kMaxLoginNameLength && m.password.size() <= kMaxPasswordLength &&
@@ -129,7 +135,7 @@ void decode_everything(std::string_view payload, std::uint16_t header_type,
                        const std::string_view* datagram) {
   try_all<LoginRequest, LoginResult, Handoff, BecomeUser, StandbyReady, StartSession,
           PassiveListen, PassiveReady, DataConnect, DataReady, ActiveTarget, ActiveReady, LogEvent,
-          TransferDone, PamCheck, PamVerdict>(
+          TransferDone, PamCheck, PamVerdict, UserQuery, UserAnswer>(
       payload, header_type, datagram);
 }
 

@@ -49,11 +49,18 @@ class FakeBroker : public wftpd::LoginBroker {
     }
     return last;
   }
+  // Like the monitor with require_tls_login and anonymous FTP off: every name needs TLS.
+  wftpd::ClearLogin clear_login(const std::string& user) override {
+    FUZZ_CHECK(!user.empty() && user.size() <= wftpd::kMaxLoginNameLength);
+    ++queries;
+    return wftpd::ClearLogin::kTlsRequired;
+  }
   void note_client_software(const std::string& escaped_name) override {
     FUZZ_CHECK(escaped_name.size() <= wftpd::kMaxClientNameLength + 5);
   }
 
   unsigned calls = 0;
+  unsigned queries = 0;
   unsigned failures = 0;
   LoginStatus last = LoginStatus::kRejected;
 };
@@ -65,7 +72,7 @@ void run_session(std::string_view stream, std::size_t max_line, bool tls) {
   wftpd::PreauthPolicy policy;
   if (tls) {
     policy.tls_available = true;
-    policy.require_tls_login = true;
+    policy.tls_login_rule = true;
     policy.refuse_clear_data = true;
   }
   PreauthEngine engine(broker, policy);

@@ -26,7 +26,8 @@ FUZZ_DIR=$ROOT/fuzz
 
 TARGETS=(fuzz_control_line_reader fuzz_ftp_command fuzz_active_argument fuzz_ftp_path
          fuzz_listing fuzz_config fuzz_users_file fuzz_policy_parser fuzz_monitor_messages
-         fuzz_preauth_engine fuzz_postauth_engine fuzz_wildcard fuzz_proxy_header)
+         fuzz_preauth_engine fuzz_postauth_engine fuzz_wildcard fuzz_proxy_header
+         fuzz_monitor_dispatch)
 
 usage() {
   echo "usage: $0 TARGET|all|list [SECONDS]" >&2
@@ -83,6 +84,9 @@ run_target() {
               -timeout=25 -print_final_stats=1 -artifact_prefix="$work/artifacts/")
   if uses_dict "$name"; then args+=(-dict="$FUZZ_DIR/ftp.dict"); fi
   if [[ $name == fuzz_proxy_header ]]; then args+=(-dict="$FUZZ_DIR/proxy.dict"); fi
+  # The dispatcher logs like the monitor (every refusal); keep libFuzzer's and the sanitizers'
+  # reports, drop the target's own stderr.
+  if [[ $name == fuzz_monitor_dispatch ]]; then args+=(-close_fd_mask=2); fi
   # shellcheck disable=SC2206
   args+=(${WFTPD_FUZZ_ARGS:-})
 

@@ -10,10 +10,9 @@
 #include "common/log.hpp"
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
-#include "priv/listener.hpp"
-#include "priv/secure_directory.hpp"
+#include "priv/config_validation.hpp"
 #include "priv/session_spawn.hpp"
-#include "priv/transfer_log.hpp"
+#include "priv/socket_activation.hpp"
 
 namespace wftpd {
 namespace {
@@ -51,71 +50,43 @@ Result<void> start_session(const InetdOptions& options, bool& implicit_tls) {
   if (!connection) return connection;
   auto local = SocketAddress::local_of(STDIN_FILENO);
   if (!local) return make_error("standard input: " + local.error().message);
-  auto config = load_config_file(options.config_path);
-  if (!config) return config.error();
-  set_log_level(parse_log_level(config->log_level));
-  if (options.force_stderr) config->log_output = "stderr";  // the monitor reads it from the memfd
-  auto log = open_log(framing_of(*config), config->syslog_socket);
+  // The connection is the one socket this configuration serves: validate_config() refuses a
+  // configuration without tls_enable for an implicit-TLS connection, as for any other socket.
+  ServingContext context;
+  context.sockets.push_back(
+      ServedSocket{"the inetd connection to " + local->to_string() +
+                       (options.implicit_tls ? " (--implicit-tls)" : ""),
+                   options.implicit_tls ? "ftps" : "", local->port()});
+  auto valid = load_config_file(options.config_path, context);
+  if (!valid) return valid.error();
+  Config& config = valid->config;
+  set_log_level(parse_log_level(config.log_level));
+  if (options.force_stderr) config.log_output = "stderr";  // the monitor reads it from the memfd
+  auto log = open_log(framing_of(config), config.syslog_socket);
   if (!log) {
     return make_error("cannot log to syslog (" + log.error().message + "); set log_output=stderr or use --stderr");
   }
-  implicit_tls = options.implicit_tls ||
-                 (config->tls_implicit_port != 0 && local->port() == config->tls_implicit_port);
-  if (implicit_tls && !config->tls_enable) {
-    return make_error("implicit TLS (--implicit-tls or tls_implicit_port) needs tls_enable=yes");
-  }
-  auto chroot_dir = prepare_empty_directory(config->secure_chroot_dir);
-  if (!chroot_dir) return chroot_dir;
-  UniqueFd tls_memfd;
-  if (config->tls_enable) {
-    auto sealed = seal_tls_credentials(*config);
-    if (!sealed) return sealed.error();
-    tls_memfd = std::move(*sealed);
-  }
-  auto config_memfd = make_sealed_memfd("wardenftpd-config", serialize_config(*config));
-  if (!config_memfd) return config_memfd.error();
-  auto config_high = move_high(std::move(*config_memfd));
-  if (!config_high) return config_high.error();
-  auto devnull = move_high(UniqueFd(::open("/dev/null", O_RDWR | O_CLOEXEC)));
-  if (!devnull) return make_error("/dev/null: " + devnull.error().message);
+  implicit_tls = serves_implicit_tls(context.sockets.front().name, local->port(), config.tls_implicit_port);
+  auto resources = prepare_session_resources(*valid);
+  if (!resources) return resources.error();
   // SECURITY: the same isolation as the listener's sessions, at the price of one namespace per
   // connection (the listener shares one among all its sessions).
-  auto netns = create_empty_network_namespace();
-  if (!netns) return make_error("empty network namespace: " + netns.error().message);
-  auto netns_high = move_high(std::move(*netns));
-  if (!netns_high) return netns_high.error();
+  auto host = prepare_session_host();
+  if (!host) return host.error();
   auto client = move_high(UniqueFd(::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0)));
   if (!client) return client.error();
-  UniqueFd xferlog;
-  if (config->xferlog_enable) {
-    auto opened = open_transfer_log(config->xferlog_file);
-    if (!opened) return opened.error();
-    auto high = move_high(std::move(*opened));
-    if (!high) return high.error();
-    xferlog = std::move(*high);
-  }
 
-  // One process per connection: no other session of this client shares its ticket keys.
+  // One process per connection: random keys, so no other session of this client shares them.
   UniqueFd ticket_keys;
-  if (config->tls_enable) {
-    auto keys = make_ticket_keys();
-    if (!keys) return keys.error();
-    auto pipe = make_ticket_key_pipe(*keys);
-    OPENSSL_cleanse(keys->data(), keys->size());
+  if (config.tls_enable) {
+    auto pipe = session_ticket_key_pipe(nullptr, "");
     if (!pipe) return pipe.error();
     ticket_keys = std::move(*pipe);
   }
 
-  SessionLaunch launch;
-  launch.devnull = devnull->get();
-  launch.client = client->get();
-  launch.config = config_high->get();
-  launch.netns = netns_high->get();
-  launch.tls_bundle = tls_memfd ? tls_memfd.get() : -1;
   // No listener counts failed logins across sessions here: the monitor's reports go nowhere.
-  launch.report = devnull->get();
+  SessionLaunch launch = make_session_launch(*host, *resources, client->get(), host->devnull.get());
   launch.log = log_descriptor();
-  launch.xferlog = xferlog ? xferlog.get() : -1;
   launch.ticket_keys = ticket_keys ? ticket_keys.get() : -1;
   // Session ids are numbers; the pid is unique among the sessions running at one time.
   launch.session_id = std::to_string(::getpid());

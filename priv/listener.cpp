@@ -1,7 +1,7 @@
 #include "priv/listener.hpp"
 
 #include <fcntl.h>
-#include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -25,16 +26,15 @@
 #include "common/log.hpp"
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
+#include "priv/child_exit.hpp"
 #include "priv/client_limits.hpp"
+#include "priv/config_validation.hpp"
 #include "priv/login_throttle.hpp"
 #include "priv/proxy_pending.hpp"
-#include "priv/pam_backend.hpp"
-#include "priv/secure_directory.hpp"
 #include "priv/service_notify.hpp"
 #include "priv/session_monitor.hpp"
 #include "priv/session_spawn.hpp"
 #include "priv/socket_activation.hpp"
-#include "priv/transfer_log.hpp"
 
 #if defined(WFTPD_SANITIZE)
 #include <sanitizer/lsan_interface.h>
@@ -73,28 +73,27 @@ Result<void> install_signal_handlers(int pipe_write) {
   return ok_result();
 }
 
+// `host` is an IP literal (parse_config accepts nothing else), converted with inet_pton: no
+// getaddrinfo, which in a static binary would need the NSS modules of the glibc it was built with.
 Result<UniqueFd> bind_listen_socket(const std::string& host, std::uint16_t port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
+  std::array<std::uint8_t, 16> bytes{};
+  const bool ipv4 = ::inet_pton(AF_INET, host.c_str(), bytes.data()) == 1;
+  if (!ipv4 && ::inet_pton(AF_INET6, host.c_str(), bytes.data()) != 1) {
+    return make_error("listen_address '" + host + "' is not an IPv4 or IPv6 address");
+  }
+  const SocketAddress address = SocketAddress::from_bytes(ipv4, bytes, port);
   const std::string service = std::to_string(port);
-  const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
-  if (rc != 0) return make_error("getaddrinfo(" + host + "): " + ::gai_strerror(rc));
-  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owner(found, ::freeaddrinfo);
-  UniqueFd fd(::socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                       found->ai_protocol));
+  UniqueFd fd(::socket(ipv4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) return system_error("socket", errno);
   const int on = 1;
   if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0) {
     return system_error("setsockopt(SO_REUSEADDR)", errno);
   }
-  if (found->ai_family == AF_INET6 &&
+  if (!ipv4 &&
       ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0) {
     return system_error("setsockopt(IPV6_V6ONLY)", errno);
   }
-  if (::bind(fd.get(), found->ai_addr, found->ai_addrlen) != 0) {
+  if (::bind(fd.get(), address.raw(), address.length()) != 0) {
     return system_error("bind(" + host + " port " + service + ")", errno);
   }
   if (::listen(fd.get(), kListenBacklog) != 0) return system_error("listen", errno);
@@ -113,7 +112,8 @@ class Listener {
   int run();
 
  private:
-  Result<void> apply_config(Config config);
+  Result<void> apply_config(ValidConfig valid);
+  ServingContext serving_context() const;
   void accept_clients(int listen_fd, bool implicit_tls);
   // Who a session is for: the connection's peer, or the client a trusted proxy named.
   struct ClientOrigin {
@@ -138,14 +138,11 @@ class Listener {
   ServiceNotifier notifier_;
   std::size_t status_sessions_ = 0;  // the session count last reported to the service manager
   Config config_;
-  UniqueFd xferlog_;  // the transfer log (xferlog_enable), handed to every monitor
-  UniqueFd config_memfd_;
-  UniqueFd tls_memfd_;  // certificate chain and key, validated; only with tls_enable
+  SessionResources resources_;  // configuration and TLS memfds, transfer log: per configuration
   // Every session's ticket keys derive from it and the client's address (derive_ticket_keys);
   // made once, at the first start with tls_enable, kept across reloads.
   std::optional<TicketSecret> ticket_secret_;
-  UniqueFd devnull_;
-  UniqueFd empty_netns_;
+  SessionHost host_;  // /dev/null and the empty network namespace, made once at start
   struct ListenSocket {
     UniqueFd fd;
     bool implicit_tls;  // tls_implicit_port: TLS from the first byte
@@ -167,27 +164,11 @@ class Listener {
   std::uint64_t next_session_id_ = 1;
 };
 
-Result<void> Listener::apply_config(Config config) {
+Result<void> Listener::apply_config(ValidConfig valid) {
+  Config& config = valid.config;
   if (force_stderr_) config.log_output = "stderr";  // the monitors read it from the memfd
-  auto chroot_dir = prepare_empty_directory(config.secure_chroot_dir);
-  if (!chroot_dir) return chroot_dir;
-  // Opened anew on every reload (SIGHUP), which is how log rotation hands over a fresh file.
-  UniqueFd xferlog;
-  if (config.xferlog_enable) {
-    auto opened = open_transfer_log(config.xferlog_file);
-    if (!opened) return opened.error();
-    auto high = move_high(std::move(*opened));
-    if (!high) return high.error();
-    xferlog = std::move(*high);
-  }
-  UniqueFd tls_memfd;
-  if (config.tls_enable) {
-    // Certificate and key are read and checked here, at start and on SIGHUP: a bad file is
-    // reported now and the sessions keep the last good pair.
-    auto sealed = seal_tls_credentials(config);
-    if (!sealed) return sealed.error();
-    tls_memfd = std::move(*sealed);
-  }
+  auto resources = prepare_session_resources(valid);
+  if (!resources) return resources.error();
   std::optional<TicketSecret> ticket_secret = ticket_secret_;
   if (config.tls_enable && !ticket_secret) {
     auto made = make_ticket_secret();
@@ -196,25 +177,36 @@ Result<void> Listener::apply_config(Config config) {
   }
   auto trusted = parse_prefix_list(config.trusted_proxies);
   if (!trusted) return trusted.error();
-  auto memfd = make_sealed_memfd("wardenftpd-config", serialize_config(config));
-  if (!memfd) return memfd.error();
-  auto high = move_high(std::move(*memfd));
-  if (!high) return high.error();
   // Last, as the only step that changes process state: nothing can fail after it.
   auto log = open_log(framing_of(config), config.syslog_socket);
   if (!log) {
     return make_error("cannot log to syslog (" + log.error().message +
                       "); set log_output=stderr or start wardenftpd with --stderr");
   }
-  config_memfd_ = std::move(*high);
-  xferlog_ = std::move(xferlog);
-  tls_memfd_ = std::move(tls_memfd);
+  resources_ = std::move(*resources);
   ticket_secret_ = ticket_secret;
   config_ = std::move(config);
   trusted_proxies_ = std::move(*trusted);
   limits_.set_limits(config_.max_per_ip, config_.connect_rate_per_ip);
   set_log_level(parse_log_level(config_.log_level));
   return ok_result();
+}
+
+// The sockets a new configuration must fit: at start, those inherited from the service manager;
+// on a reload, every socket the listener keeps (a reload never rebinds).
+ServingContext Listener::serving_context() const {
+  ServingContext context;
+  for (const auto& socket : inherited_) {
+    context.sockets.push_back(
+        ServedSocket{"inherited socket " + socket.local_address, socket.name, socket.local_port});
+  }
+  for (const auto& socket : listen_sockets_) {
+    context.sockets.push_back(ServedSocket{
+        std::string(socket_activated_ ? "an inherited socket" : "a listening socket") +
+            " kept across the reload",
+        socket.implicit_tls ? "ftps" : "ftp", 0});
+  }
+  return context;
 }
 
 void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id, const std::string& key,
@@ -252,31 +244,18 @@ void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id, const 
 
   // SECURITY: the keys of this client's address only; the secret stays in the listener.
   UniqueFd ticket_keys;
-  if (tls_memfd_ && ticket_secret_) {
-    auto keys = derive_ticket_keys(*ticket_secret_, client_host);
-    if (!keys) {
-      log_here(LogLevel::kError, "session ticket keys: " + keys.error().message);
-      return;
-    }
-    auto pipe = make_ticket_key_pipe(*keys);
-    OPENSSL_cleanse(keys->data(), keys->size());
+  if (resources_.tls_bundle && ticket_secret_) {
+    auto pipe = session_ticket_key_pipe(&*ticket_secret_, client_host);
     if (!pipe) {
-      log_here(LogLevel::kError, "session ticket keys: " + pipe.error().message);
+      log_here(LogLevel::kError, pipe.error().message);
       return;
     }
     ticket_keys = std::move(*pipe);
   }
 
   refresh_syslog_connection();
-  SessionLaunch launch;
+  SessionLaunch launch = make_session_launch(host_, resources_, client.get(), report_write.get());
   launch.log = log_descriptor();
-  launch.devnull = devnull_.get();
-  launch.client = client.get();
-  launch.config = config_memfd_.get();
-  launch.netns = empty_netns_.get();
-  launch.tls_bundle = tls_memfd_ ? tls_memfd_.get() : -1;
-  launch.report = report_write.get();
-  launch.xferlog = xferlog_ ? xferlog_.get() : -1;
   launch.ticket_keys = ticket_keys ? ticket_keys.get() : -1;
   launch.session_id = std::to_string(session_id);
   launch.prior_failures = prior_failures;
@@ -379,11 +358,8 @@ Result<void> Listener::bind_all(const Config& config) {
 // Socket activation: the service manager's sockets instead of listen_address/listen_port.
 Result<void> Listener::use_inherited_sockets(const Config& config) {
   for (auto& socket : inherited_) {
+    // validate_config() refused a configuration without tls_enable for an implicit-TLS socket.
     const bool implicit_tls = serves_implicit_tls(socket, config.tls_implicit_port);
-    if (implicit_tls && !config.tls_enable) {
-      return make_error("inherited socket " + socket.local_address +
-                        " is for implicit TLS (named ftps, or on tls_implicit_port) but tls_enable=no");
-    }
     listen_sockets_.push_back(ListenSocket{std::move(socket.fd), implicit_tls});
   }
   return ok_result();
@@ -421,12 +397,8 @@ void Listener::reap_children() {
     auto it = sessions_.find(pid);
     if (it == sessions_.end()) continue;
     if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-      std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
-                        : WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS
-                            ? std::string("was killed by its seccomp filter (SIGSYS)")
-                            : "was killed by signal " + std::to_string(WTERMSIG(status));
       log_connection(LogLevel::kWarning, it->second.id, it->second.client,
-                     "session " + std::to_string(it->second.id) + " monitor " + how);
+                     "session " + std::to_string(it->second.id) + " monitor " + describe_exit(status));
     }
     read_report(it->second);  // what the monitor wrote before it ended
     limits_.session_ended(it->second.client_key);
@@ -435,35 +407,23 @@ void Listener::reap_children() {
 }
 
 void Listener::reload() {
-  auto config = load_config_file(config_path_);
-  if (!config) {
-    log_error("reload refused, keeping the current configuration: " + config.error().message);
+  auto valid = load_config_file(config_path_, serving_context());
+  if (!valid) {
+    log_error("reload refused, keeping the current configuration: " + valid.error().message);
     return;
   }
-  if (socket_activated_) {
-    // The sockets stay the service manager's: listen_address and listen_port do not apply, and
-    // which socket is for implicit TLS was decided at start.
-    for (const auto& socket : listen_sockets_) {
-      if (socket.implicit_tls && !config->tls_enable) {
-        log_error("reload refused, keeping the current configuration: an inherited socket is "
-                  "for implicit TLS, so tls_enable must stay yes");
-        return;
-      }
-    }
-  } else if (config->listen_addresses != config_.listen_addresses || config->listen_port != config_.listen_port ||
-             config->tls_implicit_port != config_.tls_implicit_port) {
+  Config& config = valid->config;
+  if (!socket_activated_ &&
+      (config.listen_addresses != config_.listen_addresses || config.listen_port != config_.listen_port ||
+       config.tls_implicit_port != config_.tls_implicit_port)) {
+    // The sockets stay as bound (validate_config checked the new file against them).
     log_warning("reload: listen_address, listen_port and tls_implicit_port changes need a "
                 "restart; kept the old ones");
-    config->listen_addresses = config_.listen_addresses;
-    config->listen_port = config_.listen_port;
-    config->tls_implicit_port = config_.tls_implicit_port;
-    if (config->tls_implicit_port != 0 && !config->tls_enable) {
-      log_error("reload refused, keeping the current configuration: tls_implicit_port is in "
-                "use, so tls_enable must stay yes");
-      return;
-    }
+    config.listen_addresses = config_.listen_addresses;
+    config.listen_port = config_.listen_port;
+    config.tls_implicit_port = config_.tls_implicit_port;
   }
-  auto applied = apply_config(std::move(*config));
+  auto applied = apply_config(std::move(*valid));
   if (!applied) {
     log_error("reload refused, keeping the current configuration: " + applied.error().message);
     return;
@@ -492,33 +452,22 @@ void Listener::shut_down() {
 }
 
 int Listener::run() {
-  auto config = load_config_file(config_path_);
-  if (!config) {
-    log_start_error(config.error().message);
+  auto valid = load_config_file(config_path_, serving_context());
+  if (!valid) {
+    log_start_error(valid.error().message);
     return 1;
   }
-  auto applied = apply_config(std::move(*config));
+  auto applied = apply_config(std::move(*valid));
   if (!applied) {
     log_start_error(applied.error().message);
     return 1;
   }
-  auto devnull = move_high(UniqueFd(::open("/dev/null", O_RDWR | O_CLOEXEC)));
-  if (!devnull) {
-    log_start_error("/dev/null: " + devnull.error().message);
+  auto session_host = prepare_session_host();
+  if (!session_host) {
+    log_start_error(session_host.error().message);
     return 1;
   }
-  devnull_ = std::move(*devnull);
-  auto netns = create_empty_network_namespace();
-  if (!netns) {
-    log_start_error("empty network namespace for sessions: " + netns.error().message);
-    return 1;
-  }
-  auto netns_high = move_high(std::move(*netns));
-  if (!netns_high) {
-    log_start_error(netns_high.error().message);
-    return 1;
-  }
-  empty_netns_ = std::move(*netns_high);
+  host_ = std::move(*session_host);
   auto bound = bind_all(config_);
   if (!bound) {
     log_start_error(bound.error().message);
@@ -638,31 +587,6 @@ int Listener::run() {
 }
 
 }  // namespace
-
-Result<Config> load_config_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return system_error("open(" + path + ")", errno);
-  auto text = read_whole_fd(fd.get(), 1u << 20);
-  if (!text) return make_error(path + ": " + text.error().message);
-  auto config = parse_config(*text, path);
-  if (!config) return config.error();
-  auto resolved = resolve_users(*config);
-  if (!resolved) return make_error(path + ": " + resolved.error().message);
-  auto pam = check_pam_configuration(*config);
-  if (!pam) return make_error(path + ": " + pam.error().message);
-  if (config->anonymous_enable) {
-    struct stat st{};
-    if (::stat(config->anon_root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-      return make_error(path + ": anon_root " + config->anon_root + " is not a directory");
-    }
-    const std::string upload = config->anon_root + config->anon_upload_dir;
-    if (!config->anon_upload_dir.empty() &&
-        (::lstat(upload.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
-      return make_error(path + ": anon_upload_dir " + upload + " is not a directory");
-    }
-  }
-  return config;
-}
 
 int run_listener(const std::string& config_path, bool force_stderr) {
   set_log_role("listener");

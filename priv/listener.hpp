@@ -9,9 +9,6 @@
 
 namespace wftpd {
 
-// Reads, parses and resolves a configuration file (what --check-config runs).
-Result<Config> load_config_file(const std::string& path);
-
 // Serves until SIGTERM/SIGINT; returns the process exit code. `force_stderr` (--stderr): log
 // to stderr whatever log_output says.
 int run_listener(const std::string& config_path, bool force_stderr);

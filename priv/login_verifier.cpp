@@ -9,8 +9,8 @@
 namespace wftpd {
 namespace {
 
-// A yescrypt hash of a random password, used only when the users file is empty so that a
-// failed login still costs one hash computation.
+// A yescrypt hash (default cost) of a random password nobody knows, used only when the users
+// file has no usable entry, so that a failed login still costs one hash computation.
 constexpr std::string_view kFallbackDecoy =
     "$y$j9T$5Dba1x5X699LPPafvAoox0$9rb605z6Z70E4EbRhPdbXWboPe9SPMsDpnSObXDv5h9";
 
@@ -37,14 +37,6 @@ LoginVerifier::LoginVerifier(std::vector<VirtualUser> users) : users_(std::move(
       break;
     }
   }
-}
-
-LoginDecision LoginVerifier::verify(std::string_view name, std::string_view password,
-                                   std::chrono::milliseconds failure_delay) const {
-  const auto started = std::chrono::steady_clock::now();
-  LoginDecision decision = check(name, password);
-  if (!decision.accepted) sleep_until(started + failure_delay);
-  return decision;
 }
 
 bool LoginVerifier::knows(std::string_view name) const { return find_user(users_, name) != nullptr; }

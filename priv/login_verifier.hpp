@@ -1,4 +1,6 @@
-// Decides logins for the monitor. The pre-auth child only relays what the client typed.
+// Checks passwords of virtual users (users_file) for the monitor. The pre-auth child only
+// relays what the client typed; who may log in and when a failure is answered is the login
+// policy's (priv/login_policy.hpp) and the monitor's.
 #pragma once
 
 #include <chrono>
@@ -20,18 +22,18 @@ class LoginVerifier {
  public:
   explicit LoginVerifier(std::vector<VirtualUser> users);
 
-  // Checks `password` for `name`. SECURITY: an unknown user costs one crypt(3) of the same
-  // method and parameters as a known one, and every failure is answered at the same moment
-  // (attempt start + failure_delay), so reply and timing do not tell the two apart.
-  LoginDecision verify(std::string_view name, std::string_view password,
-                       std::chrono::milliseconds failure_delay) const;
-
-  // verify() without the delay: the caller answers a failure no earlier than attempt start +
-  // failure delay itself (the monitor does, for every backend alike).
+  // Checks `password` for `name`. SECURITY: the one timing defence for unknown users: an
+  // unknown name costs one crypt(3) against decoy_hash(), a real entry's hash (same method and
+  // cost as a real check), and its result is discarded. The monitor answers every failure at
+  // the same moment (attempt start + failure delay), whatever the backend.
   LoginDecision check(std::string_view name, std::string_view password) const;
 
   // Whether `name` is a virtual user (such a name never reaches another backend).
   bool knows(std::string_view name) const;
+
+  // The hash an unknown name is checked against: the first entry that is not locked, or a
+  // built-in yescrypt hash of a random password when there is none.
+  const std::string& decoy_hash() const { return decoy_hash_; }
 
  private:
   std::vector<VirtualUser> users_;

@@ -12,8 +12,10 @@
 #include <cerrno>
 #include <string>
 
+#include "common/exit_codes.hpp"
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
+#include "priv/child_exit.hpp"
 #include "priv/privilege_drop.hpp"
 
 namespace wftpd {
@@ -22,16 +24,6 @@ namespace {
 // PAM modules may wait on a directory server; a helper silent for this long is stopped.
 constexpr std::chrono::seconds kVerdictTimeout{30};
 constexpr int kHelperChannelFd = 3;
-constexpr int kExitExecFailed = 127;
-
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) {
-    if (WEXITSTATUS(status) == kExitExecFailed) return "could not be executed (exit status 127)";
-    return "exited with status " + std::to_string(WEXITSTATUS(status));
-  }
-  if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
-  return "ended with status " + std::to_string(status);
-}
 
 // In the forked child, before exec: 0-2 /dev/null, 3 the channel, nothing else.
 [[noreturn]] void become_waiting_child(const Config& config, int channel_fd, int devnull_fd,
@@ -155,7 +147,7 @@ void PamBackend::finish() {
     }
     log_warning("PAM helper did not exit when its channel closed; stopped");
   } else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-    log_warning("PAM helper " + describe_status(status));
+    log_warning("PAM helper " + describe_exit(status));
   }
   pid_ = 0;
 }

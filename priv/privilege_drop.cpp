@@ -128,6 +128,20 @@ Result<void> restrict_bounding_set(const std::vector<cap_value_t>& keep) {
   return ok_result();
 }
 
+SandboxSpec sandbox_spec(Role role) {
+  const RoleSpec& row = role_spec(role);
+  SandboxSpec spec;
+  spec.role = row.policy;
+  spec.change_identity = row.change_identity;
+  if (row.limits.set) {
+    spec.max_open_files = row.limits.open_files;
+    spec.max_address_space = row.limits.address_space;
+    spec.max_cpu_seconds = row.limits.cpu_seconds;
+    spec.allow_fork = row.limits.fork;
+  }
+  return spec;
+}
+
 Result<void> enter_sandbox(const SandboxSpec& spec) {
   const auto* policy = policy::find_policy(spec.role);
   // SECURITY: fail closed before touching anything if the role has no compiled filter.

@@ -14,6 +14,7 @@
 #include "policy/violation_report.hpp"
 
 #include "common/result.hpp"
+#include "common/session_roles.hpp"
 
 namespace wftpd {
 
@@ -40,6 +41,10 @@ struct SandboxSpec {
   int violation_report_fd = -1;
   policy::ReportFormat violation_format = policy::ReportFormat::kLogEvent;
 };
+
+// A spec with the role's row of the roles table applied (policy, identity change, rlimits);
+// the caller adds uid/gid, root, namespace and descriptors.
+SandboxSpec sandbox_spec(Role role);
 
 // groups -> chroot -> gid/uid -> capabilities -> bounding and ambient sets -> rlimits ->
 // no_new_privs -> seccomp, then verification (which runs before the filter is applied).

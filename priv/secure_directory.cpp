@@ -19,8 +19,15 @@ Result<void> prepare_empty_directory(const std::string& path) {
     }
     if (slash == std::string::npos) break;
   }
+  return check_empty_directory(path, false);
+}
+
+Result<void> check_empty_directory(const std::string& path, bool missing_ok) {
   struct stat st{};
-  if (::lstat(path.c_str(), &st) != 0) return system_error("lstat(" + path + ")", errno);
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT && missing_ok) return {};
+    return system_error("lstat(" + path + ")", errno);
+  }
   // SECURITY: a directory another user could write to (or swap) is no empty jail.
   if (!S_ISDIR(st.st_mode)) return make_error(path + " is not a directory");
   if (st.st_uid != 0) return make_error(path + " is not owned by root");

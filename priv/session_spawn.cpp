@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include <cerrno>
 #include <initializer_list>
 #include <vector>
@@ -18,7 +20,9 @@
 #include "common/tls_context.hpp"
 #include "policy/embedded_policy.hpp"
 #include "policy/violation_report.hpp"
+#include "priv/secure_directory.hpp"
 #include "priv/session_monitor.hpp"
+#include "priv/transfer_log.hpp"
 
 namespace wftpd {
 namespace {
@@ -116,16 +120,6 @@ Result<UniqueFd> make_sealed_memfd(const char* name, std::string_view bytes) {
   return fd;
 }
 
-Result<UniqueFd> seal_tls_credentials(const Config& config) {
-  auto credentials = load_tls_credentials(config);
-  if (!credentials) return credentials.error();
-  if (!credentials->warning.empty()) log_warning(credentials->warning);
-  auto sealed = make_sealed_memfd("wardenftpd-tls", credentials->bundle);
-  wipe(credentials->bundle);
-  if (!sealed) return sealed.error();
-  return move_high(std::move(*sealed));
-}
-
 Result<UniqueFd> make_ticket_key_pipe(const TicketKeys& keys) {
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC) != 0) return system_error("pipe2", errno);
@@ -195,6 +189,69 @@ Result<void> install_seccomp_floor() {
     return system_error("sigaction(SIGSYS)", errno);
   }
   return policy::install_floor_policy(*floor);
+}
+
+Result<SessionResources> prepare_session_resources(const ValidConfig& valid) {
+  const Config& config = valid.config;
+  auto chroot_dir = prepare_empty_directory(config.secure_chroot_dir);
+  if (!chroot_dir) return make_error("secure_chroot_dir: " + chroot_dir.error().message);
+  SessionResources resources;
+  // Opened anew on every reload (SIGHUP), which is how log rotation hands over a fresh file.
+  if (config.xferlog_enable) {
+    auto opened = open_transfer_log(config.xferlog_file);
+    if (!opened) return opened.error();
+    auto high = move_high(std::move(*opened));
+    if (!high) return high.error();
+    resources.xferlog = std::move(*high);
+  }
+  if (config.tls_enable) {
+    // SECURITY: the pair validate_config() read and checked; a monitor never reads a key file.
+    if (valid.tls.bundle.empty()) return make_error("tls_enable=yes but no TLS credentials were loaded");
+    if (!valid.tls.warning.empty()) log_warning(valid.tls.warning);
+    auto sealed = make_sealed_memfd("wardenftpd-tls", valid.tls.bundle);
+    if (!sealed) return sealed.error();
+    auto high = move_high(std::move(*sealed));
+    if (!high) return high.error();
+    resources.tls_bundle = std::move(*high);
+  }
+  auto memfd = make_sealed_memfd("wardenftpd-config", serialize_config(config));
+  if (!memfd) return memfd.error();
+  auto high = move_high(std::move(*memfd));
+  if (!high) return high.error();
+  resources.config = std::move(*high);
+  return resources;
+}
+
+Result<SessionHost> prepare_session_host() {
+  auto devnull = move_high(UniqueFd(::open("/dev/null", O_RDWR | O_CLOEXEC)));
+  if (!devnull) return make_error("/dev/null: " + devnull.error().message);
+  auto netns = create_empty_network_namespace();
+  if (!netns) return make_error("empty network namespace for sessions: " + netns.error().message);
+  auto netns_high = move_high(std::move(*netns));
+  if (!netns_high) return netns_high.error();
+  return SessionHost{std::move(*devnull), std::move(*netns_high)};
+}
+
+Result<UniqueFd> session_ticket_key_pipe(const TicketSecret* secret, std::string_view client_host) {
+  auto keys = secret != nullptr ? derive_ticket_keys(*secret, client_host) : make_ticket_keys();
+  if (!keys) return make_error("session ticket keys: " + keys.error().message);
+  auto pipe = make_ticket_key_pipe(*keys);
+  OPENSSL_cleanse(keys->data(), keys->size());
+  if (!pipe) return make_error("session ticket keys: " + pipe.error().message);
+  return pipe;
+}
+
+SessionLaunch make_session_launch(const SessionHost& host, const SessionResources& resources,
+                                  int client, int report) {
+  SessionLaunch launch;
+  launch.devnull = host.devnull.get();
+  launch.netns = host.netns.get();
+  launch.client = client;
+  launch.report = report;
+  launch.config = resources.config.get();
+  launch.tls_bundle = resources.tls_bundle ? resources.tls_bundle.get() : -1;
+  launch.xferlog = resources.xferlog ? resources.xferlog.get() : -1;
+  return launch;
 }
 
 Result<pid_t> spawn_session_monitor(const SessionLaunch& launch) {

@@ -12,6 +12,7 @@
 
 #include "common/config.hpp"
 #include "common/result.hpp"
+#include "priv/config_validation.hpp"
 #include "common/tls_context.hpp"
 #include "common/unique_fd.hpp"
 
@@ -27,10 +28,6 @@ Result<UniqueFd> move_high(UniqueFd fd);
 // A sealed memfd holding bytes every monitor reads: the canonical configuration, or the TLS
 // credential bundle.
 Result<UniqueFd> make_sealed_memfd(const char* name, std::string_view bytes);
-
-// Reads and checks the certificate and key of `config` (tls_enable) and returns them as a
-// sealed memfd, moved high; a warning (e.g. an expired certificate) is logged.
-Result<UniqueFd> seal_tls_credentials(const Config& config);
 
 // A pipe holding `keys` (read end, moved high) for a monitor's kSessionTicketKeysFd: the keys
 // reach the monitor without passing through its arguments or a file.
@@ -60,6 +57,40 @@ struct SessionLaunch {
   std::string proxied_client;       // behind a trusted PROXY-protocol proxy: the real client
   std::string proxied_destination;  // and the proxy address it connected to (may be empty)
 };
+
+// What every session monitor started under one configuration is given, whatever its
+// connection. Every descriptor is moved high.
+struct SessionResources {
+  UniqueFd config;      // kSessionConfigFd: sealed memfd, the canonical configuration
+  UniqueFd tls_bundle;  // kSessionTlsFd: sealed memfd, certificate chain and key (tls_enable)
+  UniqueFd xferlog;     // kSessionXferlogFd: the transfer log, append-only (xferlog_enable)
+};
+
+// The one preparation of a session's resources from a validated configuration, by the listener
+// (at start and on every reload) and by inetd mode: creates secure_chroot_dir if it is missing
+// (and checks it again), seals the configuration and the credentials validate_config() loaded
+// (logging its warning, e.g. an expired certificate), opens the transfer log. Nothing else
+// changes, so a failure leaves the caller's current resources as they were.
+Result<SessionResources> prepare_session_resources(const ValidConfig& valid);
+
+// What one process gives all the sessions it starts: /dev/null and the empty network
+// namespace (the listener's, shared by all its sessions; in inetd mode, this connection's).
+// Made before the seccomp floor, which denies unshare.
+struct SessionHost {
+  UniqueFd devnull;
+  UniqueFd netns;
+};
+Result<SessionHost> prepare_session_host();
+
+// kSessionTicketKeysFd for one session (tls_enable): the keys derived from the listener's
+// `secret` for `client_host`, or random keys when `secret` is null (inetd mode: one process per
+// connection, so no other session shares them).
+Result<UniqueFd> session_ticket_key_pipe(const TicketSecret* secret, std::string_view client_host);
+
+// The descriptor part of a launch: host and resources, the client and the report pipe. The
+// caller sets the log, ticket keys and the arguments.
+SessionLaunch make_session_launch(const SessionHost& host, const SessionResources& resources,
+                                  int client, int report);
 
 // posix_spawn of the monitor (the listener); returns its pid.
 Result<pid_t> spawn_session_monitor(const SessionLaunch& launch);

@@ -102,10 +102,15 @@ Result<std::vector<InheritedSocket>> take_inherited_sockets() {
   return sockets;
 }
 
+bool serves_implicit_tls(std::string_view name, std::uint16_t local_port,
+                         std::uint16_t tls_implicit_port) {
+  if (name == "ftps") return true;
+  if (name == "ftp") return false;
+  return tls_implicit_port != 0 && local_port == tls_implicit_port;
+}
+
 bool serves_implicit_tls(const InheritedSocket& socket, std::uint16_t tls_implicit_port) {
-  if (socket.name == "ftps") return true;
-  if (socket.name == "ftp") return false;
-  return tls_implicit_port != 0 && socket.local_port == tls_implicit_port;
+  return serves_implicit_tls(socket.name, socket.local_port, tls_implicit_port);
 }
 
 }  // namespace wftpd

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.hpp"
@@ -29,5 +30,8 @@ Result<std::vector<InheritedSocket>> take_inherited_sockets();
 // says yes and "ftp" says no; any other name (or none) leaves it to the local port, which
 // must then equal tls_implicit_port (when that is not 0).
 bool serves_implicit_tls(const InheritedSocket& socket, std::uint16_t tls_implicit_port);
+// The same rule for any socket (validate_config: inherited, kept across a reload, inetd's).
+bool serves_implicit_tls(std::string_view name, std::uint16_t local_port,
+                         std::uint16_t tls_implicit_port);
 
 }  // namespace wftpd

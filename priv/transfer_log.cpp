@@ -58,7 +58,7 @@ std::string format_transfer_log_line(const TransferLogEntry& entry) {
   return line;
 }
 
-Result<UniqueFd> open_transfer_log(const std::string& path) {
+Result<void> check_transfer_log_location(const std::string& path) {
   const auto slash = path.rfind('/');
   const std::string directory = slash == 0 ? "/" : path.substr(0, slash);
   struct stat st{};
@@ -68,9 +68,24 @@ Result<UniqueFd> open_transfer_log(const std::string& path) {
     return make_error("xferlog_file: " + directory +
                       " must be a directory owned by root and not writable by others");
   }
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return ok_result();  // created on first open
+    return system_error("lstat(" + path + ")", errno);
+  }
+  if (!S_ISREG(st.st_mode) || st.st_uid != 0) {
+    return make_error("xferlog_file: " + path + " must be a regular file owned by root");
+  }
+  return ok_result();
+}
+
+Result<UniqueFd> open_transfer_log(const std::string& path) {
+  auto location = check_transfer_log_location(path);
+  if (!location) return location.error();
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
                      0640));
   if (!fd) return system_error("open(" + path + ")", errno);
+  // SECURITY: checked again on what was opened: the file may have changed since the lstat.
+  struct stat st{};
   if (::fstat(fd.get(), &st) != 0) return system_error("fstat(" + path + ")", errno);
   if (!S_ISREG(st.st_mode) || st.st_uid != 0) {
     return make_error("xferlog_file: " + path + " must be a regular file owned by root");

@@ -43,6 +43,11 @@ std::string format_transfer_log_line(const TransferLogEntry& entry);
 // xferlog's escaping of one field (exposed for tests): see above.
 std::string escape_xferlog_field(std::string_view text);
 
+// Whether `path` may be the transfer log: its directory a real directory owned by root and not
+// writable by others, and the file, if it exists, a regular file (not a symlink) owned by root.
+// Checked by validate_config() and again by open_transfer_log() when it opens the file.
+Result<void> check_transfer_log_location(const std::string& path);
+
 // Opens `path` for appending (created 0640 if missing). SECURITY: the directory must be a real
 // directory owned by root and not writable by others, and the file (not a symlink) a regular
 // file owned by root, so no unprivileged user can point the daemon's writes elsewhere.

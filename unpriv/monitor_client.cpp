@@ -10,6 +10,14 @@ Result<LoginStatus> MonitorClient::login(const std::string& user, const std::str
   return result->status;
 }
 
+Result<ClearLogin> MonitorClient::clear_login(const std::string& user) {
+  auto sent = channel_.send(UserQuery{user});
+  if (!sent) return sent.error();
+  auto answer = channel_.expect<UserAnswer>();
+  if (!answer) return answer.error();
+  return answer->clear_login;
+}
+
 Result<void> MonitorClient::hand_off(std::string pending_input, const ControlTlsState& tls) {
   return channel_.send(Handoff{std::move(pending_input), tls});
 }

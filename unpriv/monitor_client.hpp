@@ -32,6 +32,7 @@ class MonitorClient : public PostauthMonitor {
 
   // Pre-auth child.
   Result<LoginStatus> login(const std::string& user, const std::string& password);
+  Result<ClearLogin> clear_login(const std::string& user);
   Result<void> hand_off(std::string pending_input, const ControlTlsState& tls);
 
   // Either child: a line for the server's log (the monitor escapes and rate-limits it).

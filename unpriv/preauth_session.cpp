@@ -28,6 +28,11 @@ class MonitorLoginBroker : public LoginBroker {
     // A broken monitor channel ends the session like an unavailable service.
     return status ? *status : LoginStatus::kUnavailable;
   }
+  ClearLogin clear_login(const std::string& user) override {
+    auto answer = monitor_.clear_login(user);
+    // SECURITY: without the monitor's answer, the stricter rule (fail closed).
+    return answer ? *answer : ClearLogin::kTlsRequired;
+  }
   void note_client_software(const std::string& escaped_name) override {
     monitor_.log(EventLevel::kInfo, "client software (CLNT): " + escaped_name);
   }
@@ -41,9 +46,7 @@ class MonitorLoginBroker : public LoginBroker {
 PreauthPolicy PreauthPolicy::from(const Config& config) {
   PreauthPolicy policy;
   policy.tls_available = config.tls_enable;
-  policy.require_tls_login = config.tls_enable && config.require_tls_login;
-  policy.anon_require_tls = config.tls_enable && config.anon_require_tls;
-  policy.anonymous_enable = config.anonymous_enable;
+  policy.tls_login_rule = config.tls_enable && (config.require_tls_login || config.anon_require_tls);
   policy.refuse_clear_data = config.tls_enable && config.require_tls_data &&
                              (!config.anonymous_enable || config.anon_require_tls);
   return policy;
@@ -57,11 +60,6 @@ bool is_foreign_protocol_verb(std::string_view verb) {
     if (candidate == verb) return true;
   }
   return false;
-}
-
-bool PreauthEngine::is_anonymous_name(const std::string& name) const {
-  const std::string upper = to_ascii_upper(name);
-  return policy_.anonymous_enable && (upper == "ANONYMOUS" || upper == "FTP");
 }
 
 void PreauthEngine::tls_started() {
@@ -152,12 +150,17 @@ PreauthEngine::Outcome PreauthEngine::on_unlisted(const std::string& verb, std::
 }
 
 bool PreauthEngine::refused_without_tls(const FtpCommand& command, std::string& out) {
-  if (!tls_.control_tls) {
-    const bool anonymous = is_anonymous_name(command.argument);
-    if (anonymous ? policy_.anon_require_tls : policy_.require_tls_login) {
+  if (!tls_.control_tls && policy_.tls_login_rule) {
+    // SECURITY: whether this name is an anonymous login (anon_require_tls) or a real account
+    // (require_tls_login) is the monitor's decision, the same one it makes at PASS: asking
+    // costs one round trip per USER in clear, and guessing here once let "Anonymous" log in
+    // to a real account of that name without TLS.
+    const ClearLogin rule = broker_.clear_login(command.argument);
+    if (rule != ClearLogin::kAllowed) {
       have_user_ = false;
-      out += format_reply(530, anonymous ? "Anonymous sessions must use TLS: AUTH TLS first."
-                                         : "Non-anonymous sessions must use TLS: AUTH TLS first.");
+      out += format_reply(530, rule == ClearLogin::kAnonymousTlsRequired
+                                   ? "Anonymous sessions must use TLS: AUTH TLS first."
+                                   : "Non-anonymous sessions must use TLS: AUTH TLS first.");
       return true;
     }
   }
@@ -165,11 +168,11 @@ bool PreauthEngine::refused_without_tls(const FtpCommand& command, std::string& 
 }
 
 PreauthEngine::Outcome PreauthEngine::on_user(const FtpCommand& command, std::string& out) {
-  if (refused_without_tls(command, out)) return Outcome::kContinue;
   if (command.argument.size() > kMaxLoginNameLength) {
     out += format_reply(501, "User name too long.");
     return Outcome::kContinue;
   }
+  if (refused_without_tls(command, out)) return Outcome::kContinue;
   user_ = command.argument;
   have_user_ = true;
   out += format_reply(331, "Please specify the password.");

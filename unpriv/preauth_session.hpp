@@ -20,6 +20,9 @@ class LoginBroker {
  public:
   virtual ~LoginBroker() = default;
   virtual LoginStatus login(const std::string& user, const std::string& password) = 0;
+  // USER without TLS while a TLS login rule is in force: which rule applies to this name. The
+  // monitor decides (its login policy knows which names are anonymous logins).
+  virtual ClearLogin clear_login(const std::string& user) = 0;
   // CLNT: the client software's self-description, already escaped and bounded, for the log.
   virtual void note_client_software(const std::string& escaped_name) = 0;
 };
@@ -27,9 +30,10 @@ class LoginBroker {
 // What the configuration asks of the pre-auth dialogue about TLS.
 struct PreauthPolicy {
   bool tls_available = false;      // AUTH TLS offered
-  bool require_tls_login = false;  // local and virtual users: USER only after AUTH TLS
-  bool anon_require_tls = false;   // the same for anonymous
-  bool anonymous_enable = false;
+  // Whether a USER without TLS needs the monitor's word (UserQuery): some TLS login rule is in
+  // force (require_tls_login or anon_require_tls, with TLS on). Which one applies to a name is
+  // the monitor's decision, never this child's.
+  bool tls_login_rule = false;
   bool refuse_clear_data = false;  // every possible user needs PROT P: PROT C refused now
 
   static PreauthPolicy from(const Config& config);
@@ -73,9 +77,8 @@ class PreauthEngine {
   Outcome on_host(const FtpCommand& command, std::string& out);
   Outcome on_auth(const FtpCommand& command, std::string& out);
   Outcome on_adat(const FtpCommand& command, std::string& out);
-  // USER without TLS where the configuration requires TLS for that kind of user: 530 in `out`.
+  // USER without TLS where the monitor says this name needs TLS: 530 in `out`.
   bool refused_without_tls(const FtpCommand& command, std::string& out);
-  bool is_anonymous_name(const std::string& name) const;
 
   LoginBroker& broker_;
   PreauthPolicy policy_;

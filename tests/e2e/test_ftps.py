@@ -500,6 +500,35 @@ class FtpsTest(unittest.TestCase):
         finally:
             shutil.rmtree(anon_root, ignore_errors=True)
 
+    def test_anonymous_looking_name_of_a_real_account_needs_tls(self):
+        # Regression: the pre-auth child took any capitalisation of anonymous/ftp for an
+        # anonymous login and let USER through in clear, while the monitor logged "Anonymous"
+        # in as the virtual user of that name: require_tls_login was bypassed. Now the monitor's
+        # login policy answers for every name, with anonymous FTP on and off.
+        anon_root = tempfile.mkdtemp(prefix="wftpd-anon-", dir="/tmp")
+        try:
+            os.chmod(anon_root, 0o755)
+            for enable in ("yes", "no"):
+                config = {"anonymous_enable": enable, "anon_root": anon_root,
+                          "anon_user": "%d:%d" % (harness.DEMO_UID + 50, harness.DEMO_GID + 50)}
+                users = (("demo", "demo"), ("Anonymous", "real-secret"))
+                with TlsDaemon(config=config, users=users) as d, self.subTest(anonymous_enable=enable):
+                    with d.raw() as c:
+                        code, text = c.cmd("USER Anonymous")
+                        self.assertEqual(code, 530, text)
+                        self.assertIn("Non-anonymous", text)
+                        self.assertEqual(c.cmd("PASS real-secret")[0], 503)
+                        if enable == "yes":
+                            self.assertEqual(c.cmd("USER anonymous")[0], 331)
+                    # Over TLS the real account logs in as itself.
+                    ftp = d.ftps(user="Anonymous", password="real-secret")
+                    try:
+                        self.assertEqual(ftp.pwd(), "/")
+                    finally:
+                        ftp.close()
+        finally:
+            shutil.rmtree(anon_root, ignore_errors=True)
+
     # -- where the key is -----------------------------------------------------------------------
 
     def test_post_auth_child_has_no_private_key_in_memory_or_reach(self):

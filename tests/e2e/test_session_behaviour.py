@@ -32,6 +32,26 @@ def read_until_closed(sock, limit=5.0):
     return data, False
 
 
+def trickle_until_closed(sock, limit=15.0):
+    """Sends one byte every 0.4 s, never a line end, until the server closes the connection
+    (or `limit` seconds pass); returns (closed, what the server sent, seconds taken)."""
+    started = time.monotonic()
+    data = b""
+    sock.settimeout(0.4)
+    while time.monotonic() - started < limit:
+        try:
+            sock.sendall(b"N")
+            chunk = sock.recv(4096)
+        except socket.timeout:
+            continue
+        except (BrokenPipeError, ConnectionResetError):
+            return True, data, time.monotonic() - started
+        if not chunk:
+            return True, data, time.monotonic() - started
+        data += chunk
+    return False, data, time.monotonic() - started
+
+
 class PreloginIdleTest(unittest.TestCase):
     """idle_timeout applies before login too: the idle timer counts complete command lines,
     and bytes that never finish a line do not restart it; login_timeout bounds the whole
@@ -55,29 +75,7 @@ class PreloginIdleTest(unittest.TestCase):
             with socket.create_connection(("127.0.0.1", d.port), timeout=10) as s:
                 s.settimeout(5)
                 self.assertTrue(s.recv(4096).startswith(b"220"))
-                started = time.monotonic()
-                closed = False
-                data = b""
-                s.settimeout(0.4)
-                # One byte every 0.4 s, never a line end: at most 15 s of trickling.
-                while time.monotonic() - started < 15:
-                    try:
-                        s.sendall(b"N")
-                    except (BrokenPipeError, ConnectionResetError):
-                        closed = True
-                        break
-                    try:
-                        chunk = s.recv(4096)
-                    except socket.timeout:
-                        continue
-                    except ConnectionResetError:
-                        closed = True
-                        break
-                    if not chunk:
-                        closed = True
-                        break
-                    data += chunk
-                elapsed = time.monotonic() - started
+                closed, data, elapsed = trickle_until_closed(s)
             self.assertTrue(closed, "still open after %.1f s of trickling: %r" % (elapsed, data))
             self.assertIn(b"421 Timeout", data)
             self.assertLess(elapsed, 10, "held %.1f s with idle_timeout=2" % elapsed)
@@ -107,24 +105,7 @@ class PreloginIdleTest(unittest.TestCase):
         with Daemon(config=self.CONFIG) as d:
             with d.raw() as c:
                 c.login()
-                started = time.monotonic()
-                closed = False
-                c.sock.settimeout(0.4)
-                data = b""
-                while time.monotonic() - started < 15:
-                    try:
-                        c.sock.sendall(b"N")
-                        chunk = c.sock.recv(4096)
-                    except socket.timeout:
-                        continue
-                    except (BrokenPipeError, ConnectionResetError):
-                        closed = True
-                        break
-                    if not chunk:
-                        closed = True
-                        break
-                    data += chunk
-                elapsed = time.monotonic() - started
+                closed, data, elapsed = trickle_until_closed(c.sock)
             self.assertTrue(closed, data)
             self.assertIn(b"421 Timeout", data)
             self.assertLess(elapsed, 10)

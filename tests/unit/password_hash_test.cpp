@@ -17,13 +17,6 @@ constexpr std::string_view kSha512Secret =
     "$6$EeqdgyZc7q/rPdWD$ZG5LM/"
     "Qf9uoQPbKWLwOgeFWvc4VPU8N9qdOvNQiKR18RUR.PnHSeF6PGFanIV0mCmDhdXLYFzLXUQCzYDOkpC.";
 
-// The part of a hash before the salt: method and cost parameters.
-std::string params_prefix(std::string_view hash) {
-  const std::size_t digest_sep = hash.rfind('$');
-  const std::size_t salt_sep = hash.rfind('$', digest_sep - 1);
-  return std::string(hash.substr(0, salt_sep + 1));
-}
-
 std::string crypt_with_setting(const char* password, const char* prefix, unsigned long count) {
   char setting[CRYPT_GENSALT_OUTPUT_SIZE];
   if (crypt_gensalt_rn(prefix, count, nullptr, 0, setting, sizeof setting) == nullptr) return "";
@@ -156,53 +149,6 @@ TEST(PasswordHash, MethodNamesRoundTrip) {
     EXPECT_EQ(parse_hash_method_name(hash_method_name(method)), method);
   }
   EXPECT_EQ(parse_hash_method_name("md5"), std::nullopt);
-}
-
-TEST(PasswordHash, DummyHashKeepsMethodAndCostOfYescryptHash) {
-  const std::string like = crypt_with_setting("pw", "$y$", 3);  // non-default cost
-  ASSERT_FALSE(like.empty());
-  auto dummy = make_dummy_hash_like(like);
-  ASSERT_TRUE(dummy.ok()) << dummy.error().message;
-  EXPECT_EQ(params_prefix(*dummy), params_prefix(like));
-  EXPECT_NE(params_prefix(like), "$y$j9T$");  // the cost really differs from the default
-  EXPECT_NE(*dummy, like);
-  EXPECT_EQ(hash_method_of(*dummy), HashMethod::kYescrypt);
-  EXPECT_FALSE(verify_password("pw", *dummy));
-}
-
-TEST(PasswordHash, DummyHashKeepsRoundsOfSha512Hash) {
-  const std::string like = crypt_with_setting("pw", "$6$", 6000);
-  ASSERT_TRUE(like.starts_with("$6$rounds=6000$"));
-  auto dummy = make_dummy_hash_like(like);
-  ASSERT_TRUE(dummy.ok()) << dummy.error().message;
-  EXPECT_TRUE(dummy->starts_with("$6$rounds=6000$"));
-  EXPECT_EQ(hash_method_of(*dummy), HashMethod::kSha512Crypt);
-  EXPECT_FALSE(verify_password("pw", *dummy));
-}
-
-TEST(PasswordHash, DummyHashOfLockedHashIsUnlockedWithSameParameters) {
-  auto dummy = make_dummy_hash_like("!" + std::string(kSha512Secret));
-  ASSERT_TRUE(dummy.ok()) << dummy.error().message;
-  EXPECT_FALSE(is_locked_hash(*dummy));
-  EXPECT_EQ(params_prefix(*dummy), "$6$");
-}
-
-TEST(PasswordHash, DummyHashFallsBackToYescryptForUnusableInput) {
-  for (std::string_view like : {std::string_view(""), std::string_view("*"), std::string_view("!"),
-                                std::string_view("$1$abc$def"), std::string_view("garbage")}) {
-    auto dummy = make_dummy_hash_like(like);
-    ASSERT_TRUE(dummy.ok()) << dummy.error().message;
-    EXPECT_EQ(hash_method_of(*dummy), HashMethod::kYescrypt) << like;
-    EXPECT_FALSE(verify_password("", *dummy));
-  }
-}
-
-TEST(PasswordHash, DummyHashesDifferEachTime) {
-  auto first = make_dummy_hash_like(kYescryptSecret);
-  auto second = make_dummy_hash_like(kYescryptSecret);
-  ASSERT_TRUE(first.ok() && second.ok());
-  EXPECT_NE(*first, *second);
-  EXPECT_FALSE(verify_password("secret", *first));
 }
 
 }  // namespace

@@ -2,10 +2,12 @@
 // and the cross-protocol guard, on PreauthEngine with a fake broker.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "common/config.hpp"
+#include "priv/login_policy.hpp"
 #include "unpriv/common_commands.hpp"
 #include "unpriv/preauth_session.hpp"
 
@@ -20,9 +22,15 @@ class RecordingBroker : public LoginBroker {
     attempts.push_back(user + ":" + password);
     return LoginStatus::kRejected;
   }
+  ClearLogin clear_login(const std::string& user) override {
+    queries.push_back(user);
+    return rule ? rule(user) : ClearLogin::kTlsRequired;
+  }
   void note_client_software(const std::string& escaped_name) override {
     client_names.push_back(escaped_name);
   }
+  std::function<ClearLogin(const std::string&)> rule;  // the monitor's answer to UserQuery
+  std::vector<std::string> queries;
   std::vector<std::string> attempts;
   std::vector<std::string> client_names;
 };
@@ -30,7 +38,7 @@ class RecordingBroker : public LoginBroker {
 PreauthPolicy tls_policy() {
   PreauthPolicy policy;
   policy.tls_available = true;
-  policy.require_tls_login = true;
+  policy.tls_login_rule = true;
   return policy;
 }
 
@@ -169,16 +177,17 @@ TEST_F(PreauthTls, UserInsideTlsReachesTheBroker) {
 
 TEST_F(PreauthTls, UserWithoutTlsIsAllowedWhenNotRequired) {
   PreauthPolicy policy = tls_policy();
-  policy.require_tls_login = false;
+  policy.tls_login_rule = false;
   PreauthEngine engine(broker_, policy);
   EXPECT_EQ(send(engine, "USER demo").substr(0, 4), "331 ");
+  EXPECT_TRUE(broker_.queries.empty());  // no rule, nothing to ask
 }
 
 TEST_F(PreauthTls, AuthTlsForgetsAUserGivenInClear) {
   // RFC 4217 4: the login starts again inside TLS; a PASS inside TLS for a USER sent in clear
   // (possibly injected) is refused.
   PreauthPolicy policy = tls_policy();
-  policy.require_tls_login = false;
+  policy.tls_login_rule = false;
   PreauthEngine engine(broker_, policy);
   EXPECT_EQ(send(engine, "USER demo").substr(0, 4), "331 ");
   start_tls(engine);
@@ -186,29 +195,65 @@ TEST_F(PreauthTls, AuthTlsForgetsAUserGivenInClear) {
   EXPECT_TRUE(broker_.attempts.empty());
 }
 
+// The monitor's side of UserQuery: its login policy for a configuration with TLS logins
+// required of real accounts.
+Config anonymous_config(bool anonymous_enable, bool anon_require_tls) {
+  Config config;
+  config.tls_enable = true;
+  config.require_tls_login = true;
+  config.anonymous_enable = anonymous_enable;
+  config.anon_require_tls = anon_require_tls;
+  config.anon_uid = 20099;
+  config.anon_gid = 20099;
+  return config;
+}
+
 TEST_F(PreauthTls, AnonymousWithoutTlsIsAllowedWhenAnonymousNeedsNoTls) {
-  PreauthPolicy policy = tls_policy();
-  policy.anonymous_enable = true;
-  policy.anon_require_tls = false;
-  PreauthEngine engine(broker_, policy);
+  const Config config = anonymous_config(true, false);
+  const LoginPolicy policy(config);
+  broker_.rule = [&](const std::string& user) { return policy.clear_login(user); };
+  PreauthEngine engine(broker_, PreauthPolicy::from(config));
   EXPECT_EQ(send(engine, "USER anonymous").substr(0, 4), "331 ");
   EXPECT_EQ(send(engine, "USER FTP").substr(0, 4), "331 ");
-  EXPECT_EQ(send(engine, "USER demo").substr(0, 4), "530 ");  // local users still need TLS
+  EXPECT_EQ(send(engine, "USER demo"), "530 Non-anonymous sessions must use TLS: AUTH TLS first.\r\n");
+  EXPECT_EQ(broker_.queries, (std::vector<std::string>{"anonymous", "FTP", "demo"}));
+}
+
+TEST_F(PreauthTls, AnonymousLookingNameOfARealAccountStillNeedsTls) {
+  // Regression: this child once took any capitalisation of anonymous/ftp for anonymous and let
+  // it through in clear, while the monitor logged "Anonymous" in as the real account it is.
+  const Config config = anonymous_config(true, false);
+  const LoginPolicy policy(config);
+  broker_.rule = [&](const std::string& user) { return policy.clear_login(user); };
+  PreauthEngine engine(broker_, PreauthPolicy::from(config));
+  for (const char* name : {"Anonymous", "Ftp", "fTP", "aNONYMOUS"}) {
+    EXPECT_EQ(send(engine, std::string("USER ") + name),
+              "530 Non-anonymous sessions must use TLS: AUTH TLS first.\r\n") << name;
+    EXPECT_EQ(send(engine, "PASS x").substr(0, 4), "503 ");
+  }
+  EXPECT_TRUE(broker_.attempts.empty());
 }
 
 TEST_F(PreauthTls, AnonymousWithoutTlsIsRefusedWhenAnonymousNeedsTls) {
-  PreauthPolicy policy = tls_policy();
-  policy.anonymous_enable = true;
-  policy.anon_require_tls = true;
-  PreauthEngine engine(broker_, policy);
-  EXPECT_EQ(send(engine, "USER anonymous").substr(0, 4), "530 ");
+  const Config config = anonymous_config(true, true);
+  const LoginPolicy policy(config);
+  broker_.rule = [&](const std::string& user) { return policy.clear_login(user); };
+  PreauthEngine engine(broker_, PreauthPolicy::from(config));
+  EXPECT_EQ(send(engine, "USER anonymous"), "530 Anonymous sessions must use TLS: AUTH TLS first.\r\n");
 }
 
 TEST_F(PreauthTls, AnonymousNameIsAnOrdinaryUserWhenAnonymousIsDisabled) {
-  PreauthPolicy policy = tls_policy();
-  policy.anonymous_enable = false;
-  PreauthEngine engine(broker_, policy);
-  EXPECT_EQ(send(engine, "USER anonymous").substr(0, 4), "530 ");
+  const Config config = anonymous_config(false, false);
+  const LoginPolicy policy(config);
+  broker_.rule = [&](const std::string& user) { return policy.clear_login(user); };
+  PreauthEngine engine(broker_, PreauthPolicy::from(config));
+  EXPECT_EQ(send(engine, "USER anonymous"), "530 Non-anonymous sessions must use TLS: AUTH TLS first.\r\n");
+}
+
+TEST_F(PreauthTls, OverlongUserIsRefusedBeforeTheMonitorIsAsked) {
+  PreauthEngine engine(broker_, tls_policy());
+  EXPECT_EQ(send(engine, "USER " + std::string(kMaxLoginNameLength + 1, 'a')).substr(0, 4), "501 ");
+  EXPECT_TRUE(broker_.queries.empty());
 }
 
 TEST_F(PreauthTls, FeatListsTlsOnlyWhenAvailable) {
@@ -302,15 +347,17 @@ TEST(PreauthPolicyFromConfig, TlsRulesApplyOnlyWithTlsEnabled) {
   config.tls_enable = false;
   PreauthPolicy off = PreauthPolicy::from(config);
   EXPECT_FALSE(off.tls_available);
-  EXPECT_FALSE(off.require_tls_login);
-  EXPECT_FALSE(off.anon_require_tls);
+  EXPECT_FALSE(off.tls_login_rule);
   EXPECT_FALSE(off.refuse_clear_data);
 
   config.tls_enable = true;
   PreauthPolicy on = PreauthPolicy::from(config);
   EXPECT_TRUE(on.tls_available);
-  EXPECT_TRUE(on.require_tls_login);
-  EXPECT_TRUE(on.anon_require_tls);
+  EXPECT_TRUE(on.tls_login_rule);
+  config.require_tls_login = false;
+  EXPECT_TRUE(PreauthPolicy::from(config).tls_login_rule);  // anon_require_tls alone
+  config.anon_require_tls = false;
+  EXPECT_FALSE(PreauthPolicy::from(config).tls_login_rule);
   EXPECT_TRUE(on.refuse_clear_data);
 }
 

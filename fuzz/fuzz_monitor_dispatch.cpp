@@ -1,0 +1,265 @@
+// The monitor's request table (MonitorDispatcher::dispatch) driven by fake children: arbitrary
+// sequences of datagrams from the pre-auth and the post-auth child (well-formed messages of
+// every type built from the input, raw datagrams, descriptors where none belong, closed
+// channels, timeouts), with the real codec and the real LoginPolicy, and fake ports: nothing
+// forks, listens, connects, sleeps or reads a file.
+//
+// Input: a flags byte for the configuration (anonymous_enable, pam_enable, tls_enable,
+// require_tls_login, anon_require_tls, xferlog, user_deny of "mallory"), then steps; each step
+// is an op byte (bit 0: sender, bits 1-4: what, bit 7: attach a descriptor) and its fields.
+//
+// Checked after every step: the hand-off goes in order (BecomeUser only for credentials a fake
+// backend accepted, at most once; LoginResult accepted only after StandbyReady{ok}; StartSession
+// only after Handoff, at most once); nothing of the post-auth phase (listening, connecting,
+// transfer log) happens before StartSession; no more TransferDone lines than data connections
+// handed out; no more refusals than max_login_attempts; the UserQuery answer is the policy's;
+// once dispatch() ends the session, the harness stops.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+
+#include "common/config.hpp"
+#include "common/log.hpp"
+#include "common/monitor_channel.hpp"
+#include "common/monitor_protocol.hpp"
+#include "fuzz/fuzz_check.hpp"
+#include "priv/login_policy.hpp"
+#include "priv/monitor_dispatch.hpp"
+
+namespace {
+
+using namespace wftpd;
+
+class FakePorts final : public MonitorPorts {
+ public:
+  Result<void> send(Child to, const std::string& datagram, int attached_fd) override {
+    auto header = decode_header(datagram);
+    FUZZ_CHECK(header.ok());
+    const auto type = static_cast<MessageType>(header->type);
+    // Only DataReady{kConnected} carries a descriptor.
+    FUZZ_CHECK(attached_fd < 0 || type == MessageType::kDataReady);
+    switch (type) {
+      case MessageType::kBecomeUser: {
+        auto become = decode_payload<BecomeUser>(header->payload);
+        FUZZ_CHECK(become.ok() && become->uid != 0 && become->gid != 0);
+        FUZZ_CHECK(to == Child::kPostauth && !become_sent);
+        // Anonymous logins take any password; every other account was accepted by a backend.
+        if (become->read_only) FUZZ_CHECK(anonymous_enabled && become->uid == 20099);
+        else FUZZ_CHECK(accepted_credentials);
+        become_sent = true;
+        break;
+      }
+      case MessageType::kLoginResult: {
+        FUZZ_CHECK(to == Child::kPreauth);
+        auto result = decode_payload<LoginResult>(header->payload);
+        FUZZ_CHECK(result.ok());
+        if (result->status == LoginStatus::kAccepted) {
+          FUZZ_CHECK(become_sent && standby_ok && !accepted_sent);
+          accepted_sent = true;
+        }
+        if (result->status == LoginStatus::kRejected || result->status == LoginStatus::kRejectedFinal) {
+          ++refusals;
+        }
+        break;
+      }
+      case MessageType::kStartSession:
+        FUZZ_CHECK(to == Child::kPostauth && accepted_sent && handoff_seen && !started);
+        started = true;
+        break;
+      case MessageType::kUserAnswer: {
+        auto answer = decode_payload<UserAnswer>(header->payload);
+        FUZZ_CHECK(to == Child::kPreauth && answer.ok() && answer->clear_login == expected_answer);
+        break;
+      }
+      case MessageType::kPassiveReady:
+      case MessageType::kActiveReady:
+      case MessageType::kDataReady:
+        FUZZ_CHECK(to == Child::kPostauth && started);
+        break;
+      default:
+        FUZZ_CHECK(false && "the monitor sent a message it never sends");
+    }
+    return ok_result();
+  }
+  void linger(Child) override {}
+  void stop_preauth() override { FUZZ_CHECK(accepted_sent); }
+  bool knows_virtual_user(std::string_view name) override { return name == "alice"; }
+  LoginDecision check_virtual_user(std::string_view name, std::string_view password) override {
+    LoginDecision decision;
+    decision.accepted = name == "alice" && password == "secret";
+    decision.user = decision.accepted ? &alice : nullptr;
+    decision.log_reason = decision.accepted ? "" : "wrong password";
+    accepted_credentials = accepted_credentials || decision.accepted;
+    return decision;
+  }
+  Result<PamVerdict> check_pam(const PamCheck& check) override {
+    FUZZ_CHECK(pam_enabled && check.user != "alice");
+    PamVerdict verdict;
+    if (check.user == "pamuser" && check.password == "pw") {
+      verdict.outcome = PamOutcome::kAccepted;
+      verdict.account = "pamuser";
+      verdict.uid = verdict.gid = 30001;
+      verdict.home = "/home/pamuser";
+      accepted_credentials = true;
+    } else if (check.user == "broken") {
+      return make_error("PAM helper closed its socket");
+    } else {
+      verdict.outcome = PamOutcome::kAuthenticationFailed;
+    }
+    return verdict;
+  }
+  void finish_pam() override {}
+  std::chrono::steady_clock::time_point now() override { return {}; }
+  void sleep_until(std::chrono::steady_clock::time_point) override {}
+  void report_login(char event) override { FUZZ_CHECK(event == 'F' || event == 'S'); }
+  PassiveReady passive_listen() override {
+    FUZZ_CHECK(started);
+    PassiveReady ready;
+    ready.status = PassiveStatus::kListening;
+    ready.port = 40000;
+    return ready;
+  }
+  void close_passive() override { FUZZ_CHECK(started); }
+  ActiveStatus set_active_target(const ActiveTarget& target) override {
+    FUZZ_CHECK(started);
+    return target.port >= 1024 ? ActiveStatus::kAccepted : ActiveStatus::kPrivilegedPort;
+  }
+  void clear_active_target() override { FUZZ_CHECK(started); }
+  DataStatus open_data_connection(UniqueFd& connection) override {
+    FUZZ_CHECK(started);
+    if ((++connects & 1) == 0) return DataStatus::kTimedOut;
+    connection.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    ++connections;
+    return DataStatus::kConnected;
+  }
+  bool keeps_transfer_log() const override { return xferlog; }
+  void append_transfer_log(const std::string& line) override {
+    FUZZ_CHECK(started && !line.empty() && line.back() == '\n');
+    FUZZ_CHECK(line.find('\n') == line.size() - 1);
+  }
+
+  VirtualUser alice{"alice", "", 20001, 20001, "/srv/alice"};
+  bool pam_enabled = false;
+  bool anonymous_enabled = false;
+  bool xferlog = false;
+  bool accepted_credentials = false;
+  bool become_sent = false;
+  bool standby_ok = false;
+  bool accepted_sent = false;
+  bool handoff_seen = false;
+  bool started = false;
+  ClearLogin expected_answer = ClearLogin::kAllowed;
+  std::uint32_t refusals = 0;
+  std::uint32_t connects = 0;
+  std::uint32_t connections = 0;
+};
+
+std::string field(fuzz::Input& in) { return std::string(in.take(in.byte() % 40)); }
+
+// A datagram for step `what`, built from the input; empty for the non-message events.
+std::string make_datagram(unsigned what, fuzz::Input& in, FakePorts& ports, const LoginPolicy& policy) {
+  switch (what) {
+    case 0: return std::string(in.take(in.byte()));  // raw bytes: header and all
+    case 1: {
+      static const char* const kNames[] = {"alice", "anonymous", "pamuser", "broken", "mallory", "Anonymous"};
+      const std::uint8_t pick = in.byte();
+      LoginRequest request{pick < 192 ? kNames[pick % 6] : field(in), pick % 2 ? "secret" : "pw"};
+      return encode_message(request);
+    }
+    case 2: {
+      UserQuery query{field(in)};
+      ports.expected_answer = policy.clear_login(query.user);
+      return encode_message(query);
+    }
+    case 3: return encode_message(LogEvent{static_cast<EventLevel>(1 + in.byte() % 4), field(in)});
+    case 4: return encode_message(StandbyReady{(in.byte() & 1) != 0, field(in)});
+    case 5: {
+      Handoff handoff;
+      handoff.pending_input = field(in);
+      handoff.tls.control_tls = (in.byte() & 1) != 0;
+      return encode_message(handoff);
+    }
+    case 6: return encode_message(PassiveListen{(in.byte() & 1) != 0});
+    case 7: {
+      ActiveTarget target;
+      target.port = in.integer<std::uint16_t>();
+      return encode_message(target);
+    }
+    case 8: return encode_message(DataConnect{});
+    case 9: {
+      TransferDone done;
+      done.direction = (in.byte() & 1) ? TransferDirection::kIncoming : TransferDirection::kOutgoing;
+      done.bytes = in.integer<std::uint32_t>();
+      done.path = "/" + field(in);
+      return encode_message(done);
+    }
+    default: return {};
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  set_log_level(LogLevel::kDebug);  // every log line is built (and escaped) like in production
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  fuzz::Input in(data, size);
+  const std::uint8_t flags = in.byte();
+  Config config;
+  config.anonymous_enable = (flags & 1) != 0;
+  config.anon_uid = config.anon_gid = 20099;
+  config.anon_root = "/srv/ftp";
+  config.pam_enable = (flags & 2) != 0;
+  config.tls_enable = (flags & 4) != 0;
+  config.require_tls_login = (flags & 8) != 0;
+  config.anon_require_tls = (flags & 16) != 0;
+  config.xferlog_enable = (flags & 32) != 0;
+  if ((flags & 64) != 0) config.user_deny = {"mallory"};
+  const LoginPolicy policy(config);
+  FakePorts ports;
+  ports.pam_enabled = config.pam_enable;
+  ports.anonymous_enabled = config.anonymous_enable;
+  ports.xferlog = config.xferlog_enable;
+  MonitorDispatcher dispatcher(config, ports, "192.0.2.1", flags >> 7);
+  std::uint32_t transfers = 0;
+  for (int steps = 0; steps < 64 && !in.empty(); ++steps) {
+    const std::uint8_t op = in.byte();
+    const Child from = (op & 1) ? Child::kPostauth : Child::kPreauth;
+    const unsigned what = ((op >> 1) & 0x0f) % 12;
+    Step step = Step::kContinue;
+    if (what == 10) {
+      step = dispatcher.on_closed(from, (op & 0x80) ? "broken" : "");
+    } else if (what == 11) {
+      step = dispatcher.on_timeout();
+    } else {
+      const std::string datagram = make_datagram(what, in, ports, policy);
+      auto header = decode_header(datagram);
+      if (!header) continue;  // the channel would have refused it before dispatch
+      ReceivedMessage message;
+      message.type = header->type;
+      message.payload = std::string(header->payload);
+      if ((op & 0x80) != 0) message.attached_fd.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+      // What the message claims, noted before the dispatcher acts on it (it answers inside).
+      if (message.type == static_cast<std::uint16_t>(MessageType::kStandbyReady)) {
+        auto ready = decode_payload<StandbyReady>(message.payload);
+        if (ready && ready->ok) ports.standby_ok = true;
+      }
+      if (message.type == static_cast<std::uint16_t>(MessageType::kHandoff)) ports.handoff_seen = true;
+      const std::uint32_t permits_before = dispatcher.permits(Permit::kTransferDone);
+      step = dispatcher.dispatch(from, message);
+      if (step == Step::kContinue && message.type == static_cast<std::uint16_t>(MessageType::kTransferDone)) {
+        FUZZ_CHECK(permits_before > 0);
+        ++transfers;
+      }
+    }
+    FUZZ_CHECK(transfers <= ports.connections);
+    FUZZ_CHECK(ports.refusals <= config.max_login_attempts);
+    FUZZ_CHECK(!ports.started || dispatcher.phase() == Phase::kPostauth);
+    if (step == Step::kEndSession) break;
+  }
+  return 0;
+}

@@ -1,0 +1,62 @@
+// The monitor's data-connection requests (PASV/EPSV, PORT/EPRT, the connection itself) and the
+// transfer report each handed-out connection permits.
+#include <time.h>
+
+#include "common/io.hpp"
+#include "common/log.hpp"
+#include "priv/monitor_dispatch.hpp"
+
+namespace wftpd {
+
+Step MonitorDispatcher::on_passive_listen(PassiveListen&) {
+  ports_.clear_active_target();  // the latest of PASV/EPSV and PORT/EPRT wins
+  return send(Child::kPostauth, ports_.passive_listen());
+}
+
+Step MonitorDispatcher::on_active_target(ActiveTarget& request) {
+  ports_.close_passive();
+  return send(Child::kPostauth, ActiveReady{ports_.set_active_target(request)});
+}
+
+Step MonitorDispatcher::on_data_connect(DataConnect&) {
+  UniqueFd connection;
+  const DataStatus status = ports_.open_data_connection(connection);
+  const Step step = send(Child::kPostauth, DataReady{status}, connection.get());
+  // SECURITY: one report per data connection the monitor handed out, so a compromised child
+  // cannot fill the transfer log with transfers that never happened.
+  if (status == DataStatus::kConnected) grant(Permit::kTransferDone);
+  return step;
+}
+
+Step MonitorDispatcher::on_transfer_done(TransferDone& transfer) {
+  const bool incoming = transfer.direction == TransferDirection::kIncoming;
+  const std::string bytes = std::to_string(transfer.bytes);
+  const std::string milliseconds = std::to_string(transfer.milliseconds);
+  // SECURITY: the path is client bytes; escaped for the log (JSON fields are escaped again).
+  const std::string path = escape_for_log(transfer.path, 1024);
+  const std::string user = escape_for_log(user_);
+  log_line(LogLevel::kInfo,
+           std::string(incoming ? "upload" : "download") + " of '" + path + "' " +
+               (transfer.complete ? "complete" : "incomplete") + ": " + bytes + " bytes in " +
+               milliseconds + " ms",
+           {{"event", "transfer"},
+            {"direction", incoming ? "in" : "out"},
+            {"user", user},
+            {"path", path},
+            {"bytes", bytes},
+            {"ms", milliseconds},
+            {"type", transfer.ascii ? "ascii" : "binary"},
+            {"status", transfer.complete ? "complete" : "incomplete"}});
+  if (!ports_.keeps_transfer_log()) return Step::kContinue;
+  TransferLogEntry entry;
+  entry.now = ::time(nullptr);
+  entry.milliseconds = transfer.milliseconds;
+  entry.remote_host = client_host_;
+  entry.transfer = std::move(transfer);
+  entry.access = access_;
+  entry.user = user_;
+  ports_.append_transfer_log(format_transfer_log_line(entry));
+  return Step::kContinue;
+}
+
+}  // namespace wftpd

@@ -1,0 +1,141 @@
+// The monitor's request table and the state it guards. Every datagram a child sends reaches a
+// handler through dispatch() and nowhere else: dispatch() finds the rule for (type, sender),
+// checks the phase, the flags and the permit the rule needs, refuses descriptors, decodes the
+// payload, and only then calls the handler with the typed message. Anything not permitted now
+// ends the session. Handlers live in monitor_dispatch.cpp (log lines), monitor_login.cpp (login
+// and hand-off) and monitor_data.cpp (data connections, transfer log).
+#pragma once
+
+#include <array>
+#include <bitset>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/config.hpp"
+#include "common/log.hpp"
+#include "common/monitor_channel.hpp"
+#include "common/monitor_protocol.hpp"
+#include "priv/login_policy.hpp"
+#include "priv/monitor_ports.hpp"
+#include "priv/transfer_log.hpp"
+
+namespace wftpd {
+
+// Session phases: before login; between an accepted login and the hand-off (the standby child
+// enters its sandbox, the pre-auth child hands over); after login.
+enum class Phase : std::uint8_t { kPreauth = 1, kHandoff = 2, kPostauth = 4 };
+
+// One request unlocks the next: an accepted login permits one StandbyReady, which permits one
+// Handoff; each data connection handed out permits one TransferDone. Permits are counted and
+// consumed by dispatch() before the handler runs.
+enum class Permit : std::uint8_t { kStandbyReady, kHandoff, kTransferDone };
+inline constexpr std::size_t kPermitKinds = 3;
+
+enum class Step : std::uint8_t { kContinue, kEndSession };
+
+class MonitorDispatcher {
+ public:
+  MonitorDispatcher(const Config& config, MonitorPorts& ports, std::string client_host,
+                    std::uint32_t prior_failures);
+
+  // The one way in for a child's message.
+  Step dispatch(Child from, ReceivedMessage& message);
+  // The child's channel closed (`error` empty) or failed; the loop closes it when told to go on.
+  Step on_closed(Child child, const std::string& error);
+  // Nothing arrived within wait_limit().
+  Step on_timeout();
+
+  Phase phase() const { return phase_; }
+  std::uint32_t permits(Permit permit) const { return permits_[static_cast<std::size_t>(permit)]; }
+  // Whether the loop should read this child's channel now (the standby child has nothing to say
+  // before a login is accepted).
+  bool listens_to(Child child) const;
+  // How long the loop waits for the next message: the pre-auth child's idle allowance before
+  // login, kChildAnswerTimeout for an answer the hand-off waits for, no limit after login.
+  std::chrono::milliseconds wait_limit() const;
+
+  static constexpr std::chrono::seconds kChildAnswerTimeout{30};
+  // A child may write this many lines to the log; more are dropped.
+  static constexpr std::uint32_t kMaxChildLogLines = 200;
+
+ private:
+  using Handle = Step (*)(MonitorDispatcher&, std::string& payload);
+  enum Flag : std::uint8_t {
+    kOnce = 1,          // at most once per session
+    kDecidesAuth = 2,   // refused once a login has been accepted
+    kCarriesSecret = 4  // the raw payload is wiped after the handler (passwords)
+  };
+  struct RequestRule {
+    MessageType type;
+    Child from;
+    std::uint8_t phases;  // Phase bits
+    std::uint8_t flags;
+    std::optional<Permit> needs;
+    Handle handle;
+  };
+  static const std::array<RequestRule, 10> kRequestTable;
+
+  template <class Message, Step (MonitorDispatcher::*Handler)(Message&)>
+  static Step decode_then(MonitorDispatcher& self, std::string& payload);
+  Step refuse(Child from, std::uint16_t type, const std::string& why);
+
+  // What a login attempt came to: the account to become, or the reason for the server log.
+  struct LoginOutcome {
+    std::optional<VirtualUser> user;
+    bool read_only = false;
+    std::optional<LoginBackend> backend;
+    std::string log_reason;  // never shown to the client
+  };
+
+  // monitor_login.cpp
+  Step on_login(LoginRequest& request);
+  Step on_user_query(UserQuery& query);
+  Step on_standby_ready(StandbyReady& ready);
+  Step on_handoff(Handoff& handoff);
+  LoginOutcome decide_login(const LoginRequest& request);
+  LoginOutcome decide_pam_login(const LoginRequest& request);
+  Step refuse_login(const LoginRequest& request, const LoginOutcome& outcome,
+                    std::chrono::steady_clock::time_point started);
+  Step begin_handoff(const VirtualUser& user, bool read_only);
+  Step abandon_login();
+  // monitor_data.cpp
+  Step on_passive_listen(PassiveListen& request);
+  Step on_active_target(ActiveTarget& request);
+  Step on_data_connect(DataConnect& request);
+  Step on_transfer_done(TransferDone& transfer);
+  // monitor_dispatch.cpp
+  Step on_preauth_log(LogEvent& event);
+  Step on_postauth_log(LogEvent& event);
+  Step log_child_event(const LogEvent& event, const char* role, std::uint32_t& count);
+
+  template <class Message>
+  Step send(Child to, const Message& message, int attached_fd = -1);
+  void grant(Permit permit) { ++permits_[static_cast<std::size_t>(permit)]; }
+
+  const Config& config_;
+  const LoginPolicy policy_;
+  MonitorPorts& ports_;
+  const std::string client_host_;
+  const std::uint32_t prior_failures_;  // of the client's address, in earlier sessions
+  Phase phase_ = Phase::kPreauth;
+  std::array<std::uint32_t, kPermitKinds> permits_{};
+  std::bitset<10> used_;  // rules with kOnce that have been used
+  bool auth_decided_ = false;
+  std::uint32_t failed_logins_ = 0;
+  std::uint32_t preauth_log_lines_ = 0;
+  std::uint32_t postauth_log_lines_ = 0;
+  std::string user_;  // the account being set up or logged in, for the log and transfer log
+  AccessMode access_ = AccessMode::kReal;
+};
+
+template <class Message>
+Step MonitorDispatcher::send(Child to, const Message& message, int attached_fd) {
+  auto sent = ports_.send(to, encode_message(message), attached_fd);
+  if (sent) return Step::kContinue;
+  log_error(sent.error().message);
+  return Step::kEndSession;
+}
+
+}  // namespace wftpd

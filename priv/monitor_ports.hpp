@@ -1,0 +1,58 @@
+// What the monitor's request handlers do to the world, behind one interface: the live session
+// monitor (priv/session_monitor.cpp) sends on real socketpairs, forks nothing here but talks
+// to the PAM helper, listens and connects; the fuzz target (fuzz/fuzz_monitor_dispatch.cpp)
+// fakes all of it. The handlers and the request table (priv/monitor_dispatch.hpp) see only this.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/monitor_protocol.hpp"
+#include "common/pam_protocol.hpp"
+#include "common/result.hpp"
+#include "common/unique_fd.hpp"
+#include "priv/login_verifier.hpp"
+
+namespace wftpd {
+
+// The monitor's two sandboxed children (the post-auth child is the standby child until login).
+enum class Child : std::uint8_t { kPreauth, kPostauth };
+
+class MonitorPorts {
+ public:
+  virtual ~MonitorPorts() = default;
+
+  // One encoded message (encode_message) to a child, optionally with a descriptor.
+  virtual Result<void> send(Child to, const std::string& datagram, int attached_fd) = 0;
+  // After a last answer that ends the session: gives the child a moment (at most 5 s) to answer
+  // its client and close; whatever it sends meanwhile is discarded, never handled.
+  virtual void linger(Child child) = 0;
+  // A plain (non-TLS) session after the hand-off: closes the pre-auth child's channel, kills
+  // and reaps it.
+  virtual void stop_preauth() = 0;
+
+  // Login backends and pacing.
+  virtual bool knows_virtual_user(std::string_view name) = 0;
+  virtual LoginDecision check_virtual_user(std::string_view name, std::string_view password) = 0;
+  virtual Result<PamVerdict> check_pam(const PamCheck& check) = 0;
+  virtual void finish_pam() = 0;  // the pre-auth phase is over: PAM runs no more
+  virtual std::chrono::steady_clock::time_point now() = 0;
+  virtual void sleep_until(std::chrono::steady_clock::time_point deadline) = 0;
+  virtual void report_login(char event) = 0;  // 'F' or 'S' to the listener's login throttle
+
+  // Data connections: M's passive listener and active connector.
+  virtual PassiveReady passive_listen() = 0;
+  virtual void close_passive() = 0;
+  virtual ActiveStatus set_active_target(const ActiveTarget& target) = 0;
+  virtual void clear_active_target() = 0;
+  // Accepts on the passive listener, or connects to the active target if there is one.
+  virtual DataStatus open_data_connection(UniqueFd& connection) = 0;
+
+  // The transfer log (xferlog_enable): whether there is one, and one line for it.
+  virtual bool keeps_transfer_log() const = 0;
+  virtual void append_transfer_log(const std::string& line) = 0;
+};
+
+}  // namespace wftpd
