@@ -1,5 +1,7 @@
 // A value-or-error type for code that must not throw across a trust boundary.
 // (std::expected would do, but clang 14's libFuzzer build cannot use libstdc++'s <expected>.)
+// The error is a text (Error) unless a caller must decide by it: then it is a type of its own,
+// usually an enum (Result<ActiveTarget, PortArgumentError>), never a text to match.
 #pragma once
 
 #include <cassert>
@@ -25,11 +27,11 @@ inline Error system_error(std::string_view call, int err) {
   return Error{std::move(text)};
 }
 
-template <class T>
+template <class T, class E = Error>
 class [[nodiscard]] Result {
  public:
   Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
-  Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+  Result(E error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool ok() const { return state_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -51,13 +53,13 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const {
+  const E& error() const {
     assert(!ok());
     return std::get<1>(state_);
   }
 
  private:
-  std::variant<T, Error> state_;
+  std::variant<T, E> state_;
 };
 
 template <>

@@ -63,6 +63,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.hpp"
 #include "common/config.hpp"
 #include "common/exit_codes.hpp"
 #include "common/monitor_protocol.hpp"
@@ -88,11 +89,7 @@ constexpr std::size_t kMaxQueued = 64;                             // as Control
 constexpr std::size_t kBrokenControlBudget = 2048;
 
 std::string upper_verb(std::string_view line) {
-  std::string verb(line.substr(0, line.find(' ')));
-  for (char& c : verb) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return verb;
+  return wftpd::to_ascii_upper(line.substr(0, line.find(' ')));
 }
 
 // ---------------------------------------------------------------------------------------------

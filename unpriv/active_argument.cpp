@@ -18,14 +18,14 @@ bool parse_decimal(std::string_view text, unsigned max, unsigned& out) {
 
 }  // namespace
 
-Result<ActiveTarget> parse_port_argument(std::string_view argument) {
+Result<ActiveTarget, PortArgumentError> parse_port_argument(std::string_view argument) {
   unsigned values[6];
   for (int i = 0; i < 6; ++i) {
     const auto comma = argument.find(',');
     const bool last = i == 5;
-    if (last != (comma == std::string_view::npos)) return make_error("501 expected h1,h2,h3,h4,p1,p2");
+    if (last != (comma == std::string_view::npos)) return PortArgumentError::kMalformed;
     if (!parse_decimal(argument.substr(0, comma), 255, values[i])) {
-      return make_error("501 expected h1,h2,h3,h4,p1,p2");
+      return PortArgumentError::kMalformed;
     }
     if (!last) argument.remove_prefix(comma + 1);
   }
@@ -36,34 +36,34 @@ Result<ActiveTarget> parse_port_argument(std::string_view argument) {
   return target;
 }
 
-Result<ActiveTarget> parse_eprt_argument(std::string_view argument) {
-  if (argument.size() < 7 || argument.size() > 128) return make_error("501 bad EPRT argument");
+Result<ActiveTarget, PortArgumentError> parse_eprt_argument(std::string_view argument) {
+  if (argument.size() < 7 || argument.size() > 128) return PortArgumentError::kMalformed;
   const char delimiter = argument.front();
-  if (delimiter < 33 || delimiter > 126) return make_error("501 bad EPRT delimiter");
-  if (argument.back() != delimiter) return make_error("501 bad EPRT argument");
+  if (delimiter < 33 || delimiter > 126) return PortArgumentError::kMalformed;
+  if (argument.back() != delimiter) return PortArgumentError::kMalformed;
   std::string_view fields[3];
   std::string_view rest = argument.substr(1, argument.size() - 2);
   for (int i = 0; i < 3; ++i) {
     const auto next = rest.find(delimiter);
-    if ((i == 2) != (next == std::string_view::npos)) return make_error("501 bad EPRT argument");
+    if ((i == 2) != (next == std::string_view::npos)) return PortArgumentError::kMalformed;
     fields[i] = rest.substr(0, next);
     if (i < 2) rest.remove_prefix(next + 1);
   }
   unsigned protocol = 0, port = 0;
-  if (!parse_decimal(fields[0], 65535, protocol)) return make_error("501 bad EPRT protocol");
-  if (protocol != 1 && protocol != 2) return make_error("522 Network protocol not supported, use (1,2)");
-  if (!parse_decimal(fields[2], 65535, port) || port == 0) return make_error("501 bad EPRT port");
+  if (!parse_decimal(fields[0], 65535, protocol)) return PortArgumentError::kMalformed;
+  if (protocol != 1 && protocol != 2) return PortArgumentError::kUnsupportedProtocol;
+  if (!parse_decimal(fields[2], 65535, port) || port == 0) return PortArgumentError::kMalformed;
   const std::string address(fields[1]);
   ActiveTarget target;
   target.port = static_cast<std::uint16_t>(port);
   if (protocol == 1) {
     in_addr v4{};
-    if (::inet_pton(AF_INET, address.c_str(), &v4) != 1) return make_error("501 bad EPRT address");
+    if (::inet_pton(AF_INET, address.c_str(), &v4) != 1) return PortArgumentError::kMalformed;
     target.family = AddressFamily::kIpv4;
     std::memcpy(target.address.data(), &v4, 4);
   } else {
     in6_addr v6{};
-    if (::inet_pton(AF_INET6, address.c_str(), &v6) != 1) return make_error("501 bad EPRT address");
+    if (::inet_pton(AF_INET6, address.c_str(), &v6) != 1) return PortArgumentError::kMalformed;
     target.family = AddressFamily::kIpv6;
     std::memcpy(target.address.data(), &v6, 16);
   }

@@ -1,5 +1,6 @@
 #include "unpriv/control_connection.hpp"
 
+#include "common/ascii.hpp"
 #include "common/io.hpp"
 
 namespace wftpd {
@@ -116,11 +117,8 @@ bool ControlConnection::abort_requested() {
       }
       // RFC 959 4.1.3: ABOR may arrive during a transfer (after Telnet IP and Synch, which the
       // reader strips); it is the one command acted on at once.
-      std::string verb = event.line.substr(0, event.line.find(' '));
-      for (char& c : verb) {
-        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-      }
-      if (verb == "ABOR") {
+      const std::string_view verb = std::string_view(event.line).substr(0, event.line.find(' '));
+      if (equals_ignoring_ascii_case(verb, "ABOR")) {
         abort = true;
         continue;
       }

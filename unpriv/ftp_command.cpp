@@ -1,17 +1,8 @@
 #include "unpriv/ftp_command.hpp"
 
+#include "common/ascii.hpp"
 
 namespace wftpd {
-
-namespace {
-
-// Plain range checks instead of <cctype>: those consult the C locale and have undefined behaviour
-// for negative char values.
-constexpr bool is_ascii_letter(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
-
-constexpr char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-}  // namespace
 
 Result<FtpCommand> parse_command(std::string_view line) {
   if (line.empty()) return make_error("empty command line");

@@ -3,18 +3,11 @@
 #include <array>
 #include <charconv>
 
+#include "common/ascii.hpp"
 #include "unpriv/listing.hpp"
 
 namespace wftpd {
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 std::string_view type_of(const struct stat& st) {
   if (S_ISREG(st.st_mode)) return "file";
@@ -38,7 +31,7 @@ FactSet parse_mlst_options(std::string_view argument) {
   // Bounded by the argument's length: each turn consumes one ';'-terminated name.
   while (!argument.empty()) {
     const auto semicolon = argument.find(';');
-    const std::string name = lower(argument.substr(0, semicolon));
+    const std::string name = to_ascii_lower(argument.substr(0, semicolon));
     if (name == "type") facts.type = true;
     else if (name == "size") facts.size = true;
     else if (name == "modify") facts.modify = true;

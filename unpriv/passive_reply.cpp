@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "common/ascii.hpp"
+
 namespace wftpd {
 
 namespace {
@@ -11,16 +13,6 @@ void append_number(std::string& out, unsigned value) {
   // to_chars is locale-independent; 8 bytes hold any 16-bit value.
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
   if (ec == std::errc()) out.append(buf, end);
-}
-
-constexpr char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-bool equals_ignoring_ascii_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_upper(a[i]) != ascii_upper(b[i])) return false;
-  }
-  return true;
 }
 
 bool all_digits(std::string_view s) {
@@ -53,15 +45,15 @@ std::string format_epsv_reply(std::uint16_t port) {
   return out;
 }
 
-Result<EpsvRequest> parse_epsv_argument(std::string_view argument) {
+Result<EpsvRequest, PortArgumentError> parse_epsv_argument(std::string_view argument) {
   if (argument.empty()) return EpsvRequest::kAny;
   if (argument == "1") return EpsvRequest::kIpv4;
   if (argument == "2") return EpsvRequest::kIpv6;
   if (equals_ignoring_ascii_case(argument, "ALL")) return EpsvRequest::kAll;
   // RFC 2428: an unknown network protocol gets 522 listing the supported ones. Digit strings are
   // not converted, so arbitrarily long numbers need no overflow handling.
-  if (all_digits(argument)) return make_error("522 Network protocol not supported, use (1,2)");
-  return make_error("501 Syntax error in EPSV argument");
+  if (all_digits(argument)) return PortArgumentError::kUnsupportedProtocol;
+  return PortArgumentError::kMalformed;
 }
 
 }  // namespace wftpd

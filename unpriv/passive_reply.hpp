@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "common/result.hpp"
+#include "unpriv/active_argument.hpp"
 
 namespace wftpd {
 
@@ -19,9 +20,7 @@ std::string format_epsv_reply(std::uint16_t port);
 enum class EpsvRequest { kAny, kIpv4, kIpv6, kAll };
 
 // "" -> kAny, "1" -> kIpv4, "2" -> kIpv6, "ALL" (any case) -> kAll. Any other string of digits is
-// a protocol number we don't support: error "522 Network protocol not supported, use (1,2)".
-// Anything else: error "501 ...". The error message is the complete reply line without CRLF
-// ("NNN text"), so the caller can send it as format_reply(NNN, text).
-Result<EpsvRequest> parse_epsv_argument(std::string_view argument);
+// a protocol number we don't support (kUnsupportedProtocol); anything else is kMalformed.
+Result<EpsvRequest, PortArgumentError> parse_epsv_argument(std::string_view argument);
 
 }  // namespace wftpd

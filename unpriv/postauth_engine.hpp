@@ -15,10 +15,12 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.hpp"
 #include "common/config.hpp"
 #include "common/exit_codes.hpp"
 #include "common/unique_fd.hpp"
 #include "unpriv/ascii_transfer.hpp"
+#include "unpriv/common_commands.hpp"
 #include "unpriv/control_connection.hpp"
 #include "unpriv/data_transfer.hpp"
 #include "unpriv/ftp_command.hpp"
@@ -32,7 +34,6 @@ namespace wftpd {
 
 inline constexpr std::uint32_t kMaxOverlongLines = 3;
 
-std::string upper(std::string_view text);  // ASCII only: no locale after chroot
 std::time_t now();
 
 // An open data connection: the socket and, under PROT P, its TLS stream.
@@ -109,7 +110,28 @@ class PostauthSession {
   void report_transfer(TransferDirection direction, const std::string& path,
                        const TransferOutcome& outcome,
                        std::chrono::steady_clock::time_point started);
-  void sweep_stale_uploads(int directory);
+  // How an upload reaches its file.
+  enum class UploadKind {
+    kDropBox,  // a new file in the anonymous drop box, written directly
+    kReplace,  // STOR: a temporary file, committed over the target once complete
+    kInPlace,  // APPE, or STOR after REST: the target itself, from where the marker lands
+  };
+  struct Upload {
+    UploadKind kind = UploadKind::kReplace;
+    UniqueFd file;              // kDropBox, kInPlace
+    TemporaryFile temporary;    // kReplace
+    TransferPosition position;  // kInPlace
+  };
+  // Each answers the refusal and returns false, or fills `upload`.
+  bool open_drop_box_upload(const std::string& path, bool append, Upload& upload);
+  bool open_replacement(const std::string& path, Upload& upload);
+  bool open_in_place(const std::string& path, bool append, bool exists, Upload& upload);
+  // `replaced`: the file a STOR replaces, if there is one (its mode is kept).
+  Next receive_upload(const std::string& path, std::string_view unique_name,
+                      const struct stat* replaced, Upload& upload);
+  // After a complete transfer: 0, or the errno of what failed in putting the file in place.
+  int put_upload_in_place(Upload& upload, const struct stat* replaced);
+  void sweep_stale_uploads(const TemporaryFile& beside);
   void keep_replaced_mode(int file, const struct stat& replaced);
   TransferWatch transfer_watch() {
     return TransferWatch{control_.fd(), [this] { return control_.abort_requested(); },
@@ -117,13 +139,13 @@ class PostauthSession {
                          std::chrono::seconds(config_.data_timeout)};
   }
 
+  CommonSession common_session(std::string_view mlst_facts);
+  // A command of common_commands.hpp, answered with this session's TLS state.
+  template <CommonHandler handler>
+  Next common(const FtpCommand& command);
   Next cmd_user(const FtpCommand&);
   Next cmd_pass(const FtpCommand&);
-  Next cmd_quit(const FtpCommand&);
   Next cmd_syst(const FtpCommand&);
-  Next cmd_feat(const FtpCommand&);
-  Next cmd_help(const FtpCommand&);
-  Next cmd_noop(const FtpCommand&);
   Next cmd_opts(const FtpCommand&);
   Next cmd_pwd(const FtpCommand&);
   Next cmd_cwd(const FtpCommand&);
@@ -159,9 +181,6 @@ class PostauthSession {
   Next cmd_mfmt(const FtpCommand&);
   Next cmd_rein(const FtpCommand&);
   Next cmd_auth(const FtpCommand&);
-  Next cmd_pbsz(const FtpCommand&);
-  Next cmd_prot(const FtpCommand&);
-  Next cmd_ccc(const FtpCommand&);
   Next cmd_clnt(const FtpCommand&);
   Next send_listing(const FtpCommand& command, bool names_only);
   Next send_directory_text(const std::string& listing);

@@ -38,7 +38,7 @@ namespace wftpd {
 PostauthSession::Next PostauthSession::cmd_site(const FtpCommand& command) {
   const std::string& argument = command.argument;
   const auto space = argument.find(' ');
-  const std::string sub = upper(argument.substr(0, space));
+  const std::string sub = to_ascii_upper(argument.substr(0, space));
   const std::string rest = space == std::string::npos ? std::string() : argument.substr(space + 1);
   if (sub == "HELP") {
     reply(214, "SITE commands: CHMOD UMASK HELP");

@@ -17,9 +17,11 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.hpp"
 #include "common/exit_codes.hpp"
 #include "common/io.hpp"
 #include "unpriv/active_argument.hpp"
+#include "unpriv/common_commands.hpp"
 #include "unpriv/control_connection.hpp"
 #include "unpriv/data_transfer.hpp"
 #include "unpriv/directory_listing.hpp"
@@ -30,21 +32,33 @@
 #include "unpriv/machine_listing.hpp"
 #include "unpriv/monitor_client.hpp"
 #include "unpriv/passive_reply.hpp"
-#include "unpriv/preauth_session.hpp"
 #include "unpriv/reply.hpp"
 #include "unpriv/postauth_engine.hpp"
 #include "unpriv/session_filesystem.hpp"
 
 namespace wftpd {
 
+CommonSession PostauthSession::common_session(std::string_view mlst_facts) {
+  return {data_tls_ != nullptr, require_private_data_, mlst_facts, tls_};
+}
+
+template <CommonHandler handler>
+PostauthSession::Next PostauthSession::common(const FtpCommand& command) {
+  const std::string facts = describe_facts(facts_);
+  CommonSession session = common_session(facts);
+  CommonReply reply = handler(command.argument, session);
+  pending_ += reply.text;
+  return reply.ends_session ? Next::kClose : Next::kContinue;
+}
+
 const std::array<PostauthSession::CommandRule, 49> PostauthSession::kCommands = {{
     {"USER", false, &PostauthSession::cmd_user},
     {"PASS", false, &PostauthSession::cmd_pass},
-    {"QUIT", false, &PostauthSession::cmd_quit},
+    {"QUIT", false, &PostauthSession::common<quit_command>},
     {"SYST", false, &PostauthSession::cmd_syst},
-    {"FEAT", false, &PostauthSession::cmd_feat},
-    {"HELP", false, &PostauthSession::cmd_help},
-    {"NOOP", false, &PostauthSession::cmd_noop},
+    {"FEAT", false, &PostauthSession::common<feat_command>},
+    {"HELP", false, &PostauthSession::common<help_command>},
+    {"NOOP", false, &PostauthSession::common<noop_command>},
     {"OPTS", true, &PostauthSession::cmd_opts},
     {"PWD", false, &PostauthSession::cmd_pwd},
     {"XPWD", false, &PostauthSession::cmd_pwd},
@@ -83,19 +97,11 @@ const std::array<PostauthSession::CommandRule, 49> PostauthSession::kCommands = 
     {"MFMT", true, &PostauthSession::cmd_mfmt, true},
     {"REIN", false, &PostauthSession::cmd_rein},
     {"AUTH", false, &PostauthSession::cmd_auth},
-    {"PBSZ", false, &PostauthSession::cmd_pbsz},
-    {"PROT", false, &PostauthSession::cmd_prot},
-    {"CCC", false, &PostauthSession::cmd_ccc},
+    {"PBSZ", false, &PostauthSession::common<pbsz_command>},
+    {"PROT", false, &PostauthSession::common<prot_command>},
+    {"CCC", false, &PostauthSession::common<ccc_command>},
     {"CLNT", false, &PostauthSession::cmd_clnt},
 }};
-
-std::string upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
 
 std::time_t now() {
   timespec ts{};
@@ -191,49 +197,15 @@ PostauthSession::Next PostauthSession::cmd_pass(const FtpCommand&) {
   return Next::kContinue;
 }
 
-PostauthSession::Next PostauthSession::cmd_quit(const FtpCommand&) {
-  reply(221, "Goodbye.");
-  return Next::kClose;
-}
-
 PostauthSession::Next PostauthSession::cmd_syst(const FtpCommand&) {
   reply(215, "UNIX Type: L8");
   return Next::kContinue;
 }
 
-PostauthSession::Next PostauthSession::cmd_feat(const FtpCommand&) {
-  pending_ += feature_reply(describe_facts(facts_), data_tls_ != nullptr);
-  return Next::kContinue;
-}
-
-PostauthSession::Next PostauthSession::cmd_help(const FtpCommand&) {
-  pending_ += help_reply(data_tls_ != nullptr);
-  return Next::kContinue;
-}
-
 PostauthSession::Next PostauthSession::cmd_auth(const FtpCommand&) {
-  if (data_tls_ == nullptr) reply(502, "TLS is not available on this server.");
-  else if (tls_.control_tls) reply(503, "Already using TLS.");
+  const std::string refusal = auth_refusal(common_session({}));
+  if (!refusal.empty()) pending_ += refusal;
   else reply(503, "AUTH TLS must come before USER.");
-  return Next::kContinue;
-}
-
-PostauthSession::Next PostauthSession::cmd_pbsz(const FtpCommand& command) {
-  if (data_tls_ == nullptr) reply(502, "TLS is not available on this server.");
-  else pending_ += pbsz_reply(command.argument, tls_);
-  return Next::kContinue;
-}
-
-PostauthSession::Next PostauthSession::cmd_prot(const FtpCommand& command) {
-  if (data_tls_ == nullptr) reply(502, "TLS is not available on this server.");
-  else pending_ += prot_reply(command.argument, require_private_data_, tls_);
-  return Next::kContinue;
-}
-
-PostauthSession::Next PostauthSession::cmd_ccc(const FtpCommand&) {
-  if (data_tls_ == nullptr) reply(502, "TLS is not available on this server.");
-  else if (tls_.control_tls) reply(534, "CCC refused: the control connection stays encrypted.");
-  else reply(533, "The control connection is not encrypted.");
   return Next::kContinue;
 }
 
@@ -246,13 +218,8 @@ PostauthSession::Next PostauthSession::cmd_clnt(const FtpCommand& command) {
   return Next::kContinue;
 }
 
-PostauthSession::Next PostauthSession::cmd_noop(const FtpCommand&) {
-  reply(200, "NOOP ok.");
-  return Next::kContinue;
-}
-
 PostauthSession::Next PostauthSession::cmd_opts(const FtpCommand& command) {
-  const std::string argument = upper(command.argument);
+  const std::string argument = to_ascii_upper(command.argument);
   if (argument == "UTF8 ON" || argument == "UTF-8 ON") {
     reply(200, "Always in UTF8 mode.");
   } else if (argument == "MLST" || argument.starts_with("MLST ")) {
@@ -289,7 +256,7 @@ PostauthSession::Next PostauthSession::cmd_cdup(const FtpCommand&) {
 }
 
 PostauthSession::Next PostauthSession::cmd_type(const FtpCommand& command) {
-  const std::string argument = upper(command.argument);
+  const std::string argument = to_ascii_upper(command.argument);
   if (argument == "I" || argument == "L 8") {
     ascii_ = false;
     reply(200, "Switching to Binary mode.");
@@ -306,7 +273,7 @@ PostauthSession::Next PostauthSession::cmd_type(const FtpCommand& command) {
 }
 
 PostauthSession::Next PostauthSession::cmd_mode(const FtpCommand& command) {
-  const std::string argument = upper(command.argument);
+  const std::string argument = to_ascii_upper(command.argument);
   if (argument == "S") reply(200, "Mode set to S.");
   else if (argument == "B" || argument == "C" || argument == "Z") reply(504, "Only stream mode is supported.");
   else reply(501, "Unrecognised MODE.");
@@ -314,7 +281,7 @@ PostauthSession::Next PostauthSession::cmd_mode(const FtpCommand& command) {
 }
 
 PostauthSession::Next PostauthSession::cmd_stru(const FtpCommand& command) {
-  const std::string argument = upper(command.argument);
+  const std::string argument = to_ascii_upper(command.argument);
   if (argument == "F") reply(200, "Structure set to F.");
   else if (argument == "R" || argument == "P") reply(504, "Only file structure is supported.");
   else reply(501, "Unrecognised STRU.");

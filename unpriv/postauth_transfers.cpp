@@ -1,14 +1,11 @@
 // PostauthSession: data connections (PASV, EPSV, PORT, EPRT) and transfers (LIST, NLST, RETR,
 // STOR, APPE, STOU).
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include <ctime>
 #include <unistd.h>
-
-#include <sys/random.h>
 
 #include <array>
 #include <chrono>
@@ -37,6 +34,20 @@
 #include "unpriv/session_filesystem.hpp"
 
 namespace wftpd {
+namespace {
+
+// The answer to a refused PORT, EPRT or EPSV argument; `malformed` is the 501 text.
+std::string port_argument_reply(PortArgumentError error, std::string_view malformed) {
+  switch (error) {
+    case PortArgumentError::kMalformed:
+      return format_reply(501, malformed);
+    case PortArgumentError::kUnsupportedProtocol:
+      return format_reply(522, "Network protocol not supported, use (1,2)");
+  }
+  return format_reply(501, malformed);
+}
+
+}  // namespace
 
 PostauthSession::Next PostauthSession::cmd_pasv(const FtpCommand&) {
   if (epsv_all_) {
@@ -63,9 +74,7 @@ PostauthSession::Next PostauthSession::cmd_pasv(const FtpCommand&) {
 PostauthSession::Next PostauthSession::cmd_epsv(const FtpCommand& command) {
   auto request = parse_epsv_argument(command.argument);
   if (!request) {
-    const std::string& message = request.error().message;
-    if (message.starts_with("522")) reply(522, "Network protocol not supported, use (1,2)");
-    else reply(501, "Syntax error in EPSV argument.");
+    pending_ += port_argument_reply(request.error(), "Syntax error in EPSV argument.");
     return Next::kContinue;
   }
   if (*request == EpsvRequest::kAll) {
@@ -98,11 +107,7 @@ PostauthSession::Next PostauthSession::cmd_active(const FtpCommand& command) {
   auto target = command.verb == "PORT" ? parse_port_argument(command.argument)
                                        : parse_eprt_argument(command.argument);
   if (!target) {
-    if (target.error().message.starts_with("522")) {
-      reply(522, "Network protocol not supported, use (1,2)");
-    } else {
-      reply(501, "Illegal " + command.verb + " command.");
-    }
+    pending_ += port_argument_reply(target.error(), "Illegal " + command.verb + " command.");
     return Next::kContinue;
   }
   auto status = monitor_.active_target(*target);
@@ -378,7 +383,6 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
   if (!resolve(command, path)) return Next::kContinue;
   // Before any file is created or truncated: no upload without a way to receive it.
   if (!data_connection_possible()) return Next::kContinue;
-  const unsigned long long offset = restart_offset_;
   FileError error;
   struct stat existing{};
   const bool exists = fs_.stat(path, existing, error);
@@ -386,122 +390,122 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
     reply(553, "Could not create file: not a plain file.");
     return Next::kContinue;
   }
-  if (read_only_) {
-    // The anonymous drop box: a new file directly in it, never over an existing one.
-    if (append || offset != 0 || upload_dir_.empty() || parent_path(path) != upload_dir_) {
-      reply(550, "Permission denied: anonymous uploads go to " + upload_dir_ + " only.");
-      return Next::kContinue;
-    }
-    UniqueFd file;
-    if (!fs_.create_new_file(path, 0666, file, error)) {
-      reply(553, error.error_number == EEXIST ? "File exists; uploads cannot replace files."
-                                              : "Could not create file: " + error.reply_text);
-      return Next::kContinue;
-    }
-    DataConnection data;
-    const Start start = begin_transfer(
-        unique_name.empty() ? std::string("Ok to send data.") : "FILE: " + std::string(unique_name),
-        data);
-    // (The drop-box filter cannot unlink: a file whose upload failed stays, possibly empty.)
-    if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
-    const auto started = std::chrono::steady_clock::now();
-    const TransferOutcome outcome =
-        receive_file(data.channel(), file.get(), ascii_, false, transfer_watch());
-    data.close();
-    log_truncated_upload(outcome, path);
-    report_transfer(TransferDirection::kIncoming, path, outcome, started);
-    return finish_transfer(outcome, "Transfer");
+  Upload upload;
+  bool opened = false;
+  if (read_only_) opened = open_drop_box_upload(path, append, upload);
+  else if (append || restart_offset_ != 0) opened = open_in_place(path, append, exists, upload);
+  else opened = open_replacement(path, upload);
+  if (!opened) return Next::kContinue;
+  return receive_upload(path, unique_name, exists ? &existing : nullptr, upload);
+}
+
+bool PostauthSession::open_drop_box_upload(const std::string& path, bool append, Upload& upload) {
+  // The anonymous drop box: a new file directly in it, never over an existing one.
+  if (append || restart_offset_ != 0 || upload_dir_.empty() || parent_path(path) != upload_dir_) {
+    reply(550, "Permission denied: anonymous uploads go to " + upload_dir_ + " only.");
+    return false;
   }
+  FileError error;
+  if (!fs_.create_new_file(path, 0666, upload.file, error)) {
+    reply(553, error.error_number == EEXIST ? "File exists; uploads cannot replace files."
+                                            : "Could not create file: " + error.reply_text);
+    return false;
+  }
+  upload.kind = UploadKind::kDropBox;
+  return true;
+}
+
+bool PostauthSession::open_replacement(const std::string& path, Upload& upload) {
+  FileError error;
+  if (!fs_.create_temporary(path, upload.temporary, error)) {
+    reply(553, "Could not create file: " + error.reply_text);
+    return false;
+  }
+  sweep_stale_uploads(upload.temporary);
+  upload.kind = UploadKind::kReplace;
+  return true;
+}
+
+bool PostauthSession::open_in_place(const std::string& path, bool append, bool exists, Upload& upload) {
+  const unsigned long long offset = restart_offset_;
   if (offset != 0 && !exists) {
     // A marker into a file that is not there: a stale marker, never a reason to create a file
     // that starts with a hole.
     reply(554, "Restart offset is past the end of the file (it does not exist).");
-    return Next::kContinue;
+    return false;
   }
-  const bool atomic = !append && offset == 0;
-  TransferPosition position;
-  UniqueFd parent;
-  std::string entry;
-  std::string temp_name;
-  UniqueFd file;
-  if (atomic) {
-    if (!fs_.open_parent(path, parent, entry, error)) {
-      reply(553, "Could not create file: " + error.reply_text);
-      return Next::kContinue;
-    }
-    sweep_stale_uploads(parent.get());
-    std::uint64_t random = 0;
-    if (::getrandom(&random, sizeof(random), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(random))) {
-      random = static_cast<std::uint64_t>(now());
-    }
-    char name[40];
-    std::snprintf(name, sizeof(name), ".wftpd-upload-%016llx", static_cast<unsigned long long>(random));
-    temp_name = name;
-    const int fd = ::openat(parent.get(), temp_name.c_str(),
-                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (fd < 0) {
-      reply(553, "Could not create file: " + file_error_from_errno(errno).reply_text);
-      return Next::kContinue;
-    }
-    file.reset(fd);
-  } else {
-    // TYPE A restart: the file is read to find where the marker lands.
-    const int access = offset != 0 && ascii_ ? O_RDWR : O_WRONLY;
-    const int flags = access | O_CREAT | O_NONBLOCK | (append ? O_APPEND : 0);
-    if (!fs_.open(path, flags, 0666, file, error)) {
-      reply(553, "Could not create file: " + error.reply_text);
-      return Next::kContinue;
-    }
-    struct stat st{};
-    if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      reply(553, "Could not create file: not a plain file.");
-      return Next::kContinue;
-    }
-    if (!restart_position(file.get(), st, position)) return Next::kContinue;
-    if (append && offset != 0 &&
-        (position.file_offset != static_cast<std::uint64_t>(st.st_size) || position.inside_line_end)) {
-      reply(554, "APPE after REST needs the restart offset to be the file's size in this TYPE; "
-                 "use STOR to write from the offset.");
-      return Next::kContinue;
-    }
-    if (!append && (::ftruncate(file.get(), static_cast<off_t>(position.file_offset)) != 0 ||
-                    ::lseek(file.get(), static_cast<off_t>(position.file_offset), SEEK_SET) < 0)) {
-      reply(554, "Could not seek to the restart offset.");
-      return Next::kContinue;
-    }
+  // TYPE A restart: the file is read to find where the marker lands.
+  const int access = offset != 0 && ascii_ ? O_RDWR : O_WRONLY;
+  const int flags = access | O_CREAT | O_NONBLOCK | (append ? O_APPEND : 0);
+  FileError error;
+  UniqueFd& file = upload.file;
+  if (!fs_.open(path, flags, 0666, file, error)) {
+    reply(553, "Could not create file: " + error.reply_text);
+    return false;
   }
-  const auto discard_temp = [&] {
-    if (atomic) ::unlinkat(parent.get(), temp_name.c_str(), 0);
-  };
+  struct stat st{};
+  if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    reply(553, "Could not create file: not a plain file.");
+    return false;
+  }
+  TransferPosition& position = upload.position;
+  if (!restart_position(file.get(), st, position)) return false;
+  if (append && offset != 0 &&
+      (position.file_offset != static_cast<std::uint64_t>(st.st_size) || position.inside_line_end)) {
+    reply(554, "APPE after REST needs the restart offset to be the file's size in this TYPE; "
+               "use STOR to write from the offset.");
+    return false;
+  }
+  if (!append && (::ftruncate(file.get(), static_cast<off_t>(position.file_offset)) != 0 ||
+                  ::lseek(file.get(), static_cast<off_t>(position.file_offset), SEEK_SET) < 0)) {
+    reply(554, "Could not seek to the restart offset.");
+    return false;
+  }
+  upload.kind = UploadKind::kInPlace;
+  return true;
+}
+
+// The part every upload shares: 150, the data, the file put in place, 226 (or why not).
+PostauthSession::Next PostauthSession::receive_upload(const std::string& path,
+                                                      std::string_view unique_name,
+                                                      const struct stat* replaced, Upload& upload) {
   DataConnection data;
   // RFC 1123 4.1.2.9: STOU names the file it creates in the preliminary reply.
   const Start start = begin_transfer(
       unique_name.empty() ? std::string("Ok to send data.") : "FILE: " + std::string(unique_name),
       data);
-  if (start != Start::kReady) {
-    discard_temp();
-    return start == Start::kFailed ? Next::kContinue : Next::kClose;
-  }
+  // A temporary file is discarded with `upload`. (The drop-box filter cannot unlink: a file
+  // whose upload failed there stays, possibly empty.)
+  if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
   const auto started = std::chrono::steady_clock::now();
+  const bool replacing = upload.kind == UploadKind::kReplace;
+  const int file = replacing ? upload.temporary.fd() : upload.file.get();
   // A TYPE A marker between a CR and its LF: the CR counts as received, the next octet decides.
-  TransferOutcome outcome = receive_file(data.channel(), file.get(), ascii_, atomic,
-                                         transfer_watch(), AsciiDecoder(position.inside_line_end));
+  TransferOutcome outcome = receive_file(data.channel(), file, ascii_, replacing, transfer_watch(),
+                                         AsciiDecoder(upload.position.inside_line_end));
   data.close();
   log_truncated_upload(outcome, path);
-  if (outcome.result == TransferResult::kComplete && atomic && exists) keep_replaced_mode(file.get(), existing);
-  if (outcome.result == TransferResult::kComplete && atomic && ::fsync(file.get()) != 0) {
-    outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
+  if (outcome.result == TransferResult::kComplete) {
+    const int failed = put_upload_in_place(upload, replaced);
+    if (failed != 0) outcome = TransferOutcome{TransferResult::kLocalFailed, failed, outcome.bytes};
   }
-  if (outcome.result == TransferResult::kComplete && ::close(file.release()) != 0) {
-    outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
-  }
-  if (outcome.result == TransferResult::kComplete && atomic &&
-      ::renameat(parent.get(), temp_name.c_str(), parent.get(), entry.c_str()) != 0) {
-    outcome = TransferOutcome{TransferResult::kLocalFailed, errno, outcome.bytes};
-  }
-  if (outcome.result != TransferResult::kComplete) discard_temp();
   report_transfer(TransferDirection::kIncoming, path, outcome, started);
   return finish_transfer(outcome, "Transfer");
+}
+
+int PostauthSession::put_upload_in_place(Upload& upload, const struct stat* replaced) {
+  switch (upload.kind) {
+    case UploadKind::kDropBox:
+      return 0;  // closed when `upload` goes
+    case UploadKind::kInPlace:
+      return ::close(upload.file.release()) != 0 ? errno : 0;
+    case UploadKind::kReplace: {
+      if (replaced != nullptr) keep_replaced_mode(upload.temporary.fd(), *replaced);
+      FileError error;
+      return fs_.commit(upload.temporary, error) ? 0 : error.error_number;
+    }
+  }
+  return 0;
 }
 
 // An atomic upload replaces a file by renaming a new one over it; the new file takes the old
@@ -525,58 +529,23 @@ void PostauthSession::keep_replaced_mode(int file, const struct stat& replaced) 
 // kSweepEntries directory entries are looked at, and each directory once per session (the
 // first kMaxSweptDirectories of them), so a session storing many files into one directory
 // does not read it again for every file.
-void PostauthSession::sweep_stale_uploads(int directory) {
+void PostauthSession::sweep_stale_uploads(const TemporaryFile& beside) {
   constexpr int kSweepEntries = 4096;
   constexpr std::size_t kMaxSweptDirectories = 64;
-  struct stat self{};
-  if (::fstat(directory, &self) == 0) {
-    const std::pair<dev_t, ino_t> id{self.st_dev, self.st_ino};
-    for (const auto& swept : swept_directories_) {
-      if (swept == id) return;
-    }
-    if (swept_directories_.size() < kMaxSweptDirectories) swept_directories_.push_back(id);
+  const std::pair<dev_t, ino_t> id = beside.directory_id();
+  for (const auto& swept : swept_directories_) {
+    if (swept == id) return;
   }
-  const int fd = ::openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  DIR* dir = ::fdopendir(fd);
-  if (dir == nullptr) {
-    ::close(fd);
-    return;
-  }
+  if (swept_directories_.size() < kMaxSweptDirectories) swept_directories_.push_back(id);
   timespec clock{};
   ::clock_gettime(CLOCK_REALTIME, &clock);
   // Nanoseconds matter: whole seconds would make a file look up to a second younger.
   const long double stale_before = static_cast<long double>(clock.tv_sec) + clock.tv_nsec / 1e9L -
                                    static_cast<long double>(config_.data_timeout) - 5.0L;
-  int seen = 0;
-  while (const dirent* entry = ::readdir(dir)) {
-    if (++seen > kSweepEntries) break;
-    const std::string_view name = entry->d_name;
-    if (!name.starts_with(".wftpd-upload-")) continue;
-    struct stat st{};
-    if (::fstatat(directory, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
-      continue;
-    }
-    const long double modified = static_cast<long double>(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1e9L;
-    if (modified < stale_before && ::unlinkat(directory, entry->d_name, 0) == 0) {
-      monitor_.log(EventLevel::kInfo, "removed the temporary file of an upload that was cut off: " +
-                                          std::string(name));
-    }
+  for (const std::string& name : fs_.remove_stale_temporaries(beside, stale_before, kSweepEntries)) {
+    monitor_.log(EventLevel::kInfo, "removed the temporary file of an upload that was cut off: " + name);
   }
-  ::closedir(dir);
 }
-
-namespace {
-
-std::uint64_t random_u64() {
-  std::uint64_t value = 0;
-  if (::getrandom(&value, sizeof(value), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(value))) {
-    value = static_cast<std::uint64_t>(now());
-  }
-  return value;
-}
-
-}  // namespace
 
 PostauthSession::Next PostauthSession::cmd_stou(const FtpCommand& command) {
   if (refuse_restart("STOU creates a new file")) return Next::kContinue;
@@ -592,7 +561,7 @@ PostauthSession::Next PostauthSession::cmd_stou(const FtpCommand& command) {
   for (int attempt = 0; attempt < 8; ++attempt) {
     char suffix[24];
     std::snprintf(suffix, sizeof(suffix), ".%012llx",
-                  static_cast<unsigned long long>(random_u64() & 0xffffffffffffull));
+                  static_cast<unsigned long long>(name_randomness() & 0xffffffffffffull));
     const std::string name = base + suffix;
     const std::string path = (directory == "/" ? "" : directory) + "/" + name;
     struct stat st{};

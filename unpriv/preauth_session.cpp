@@ -2,13 +2,15 @@
 
 #include <unistd.h>
 
+#include "common/ascii.hpp"
 #include "common/exit_codes.hpp"
 #include "common/io.hpp"
-#include "unpriv/tls_relay.hpp"
+#include "unpriv/common_commands.hpp"
 #include "unpriv/ftp_command.hpp"
 #include "unpriv/ftp_verbs.hpp"
 #include "unpriv/monitor_client.hpp"
 #include "unpriv/reply.hpp"
+#include "unpriv/tls_relay.hpp"
 
 namespace wftpd {
 namespace {
@@ -39,13 +41,6 @@ class MonitorLoginBroker : public LoginBroker {
   MonitorClient& monitor_;
 };
 
-std::string upper_ascii(std::string text) {
-  for (char& c : text) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return text;
-}
-
 }  // namespace
 
 PreauthPolicy PreauthPolicy::from(const Config& config) {
@@ -67,61 +62,12 @@ bool is_foreign_protocol_verb(std::string_view verb) {
   return false;
 }
 
-std::string pbsz_reply(const std::string& argument, ControlTlsState& tls) {
-  if (!tls.control_tls) return format_reply(503, "PBSZ needs AUTH TLS first.");
-  if (argument.empty() || argument.size() > 10 ||
-      argument.find_first_not_of("0123456789") != std::string::npos) {
-    return format_reply(501, "PBSZ needs a decimal number.");
-  }
-  // RFC 4217 8: TLS protects its own records; the only buffer size is 0.
-  tls.pbsz_set = true;
-  return format_reply(200, "PBSZ=0");
-}
-
-std::string prot_reply(const std::string& argument, bool refuse_clear, ControlTlsState& tls) {
-  if (!tls.control_tls) return format_reply(503, "PROT needs AUTH TLS first.");
-  if (!tls.pbsz_set) return format_reply(503, "PROT needs PBSZ first.");
-  const std::string level = upper_ascii(argument);
-  if (level == "P") {
-    tls.prot_private = true;
-    return format_reply(200, "Protection level set to Private.");
-  }
-  if (level == "C") {
-    if (refuse_clear) return format_reply(521, "Data connections must be encrypted: use PROT P.");
-    tls.prot_private = false;
-    return format_reply(200, "Protection level set to Clear.");
-  }
-  if (level == "S" || level == "E") return format_reply(536, "Only PROT C and PROT P are supported.");
-  return format_reply(504, "Unknown protection level.");
-}
-
 void PreauthEngine::tls_started() {
   tls_.control_tls = true;
   if (implied_private_) {
     tls_.pbsz_set = true;
     tls_.prot_private = true;
   }
-}
-
-PreauthEngine::Outcome PreauthEngine::on_auth(const std::string& argument, std::string& out) {
-  if (!policy_.tls_available) {
-    out += format_reply(502, "TLS is not available on this server.");
-    return Outcome::kContinue;
-  }
-  if (tls_.control_tls) {
-    out += format_reply(503, "Already using TLS.");
-    return Outcome::kContinue;
-  }
-  const std::string mechanism = upper_ascii(argument);
-  if (mechanism != "TLS" && mechanism != "TLS-C" && mechanism != "SSL" && mechanism != "TLS-P") {
-    out += format_reply(504, "Unsupported security mechanism; use AUTH TLS.");
-    return Outcome::kContinue;
-  }
-  // The legacy spellings AUTH SSL and AUTH TLS-P meant "and protect the data too".
-  implied_private_ = mechanism == "SSL" || mechanism == "TLS-P";
-  have_user_ = false;  // RFC 4217 4: the login starts again inside TLS
-  out += format_reply(234, "Proceed with TLS negotiation.");
-  return Outcome::kStartTls;
 }
 
 PreauthEngine::Outcome PreauthEngine::count_bad_command(std::string& out) {
@@ -141,6 +87,31 @@ PreauthEngine::Outcome PreauthEngine::on_overlong_line(std::string& out) {
   return Outcome::kContinue;
 }
 
+template <CommonHandler handler>
+PreauthEngine::Outcome PreauthEngine::common(const FtpCommand& command, std::string& out) {
+  CommonSession session = common_session();
+  CommonReply reply = handler(command.argument, session);
+  out += reply.text;
+  return reply.ends_session ? Outcome::kClose : Outcome::kContinue;
+}
+
+const std::array<PreauthEngine::CommandRule, 14> PreauthEngine::kCommands = {{
+    {"USER", &PreauthEngine::on_user, "USER needs a user name."},
+    {"PASS", &PreauthEngine::on_pass},
+    {"QUIT", &PreauthEngine::common<quit_command>},
+    {"FEAT", &PreauthEngine::common<feat_command>},
+    {"NOOP", &PreauthEngine::common<noop_command>},
+    {"HELP", &PreauthEngine::common<help_command>},
+    {"OPTS", &PreauthEngine::on_opts},
+    {"CLNT", &PreauthEngine::on_clnt},
+    {"HOST", &PreauthEngine::on_host},
+    {"AUTH", &PreauthEngine::on_auth},
+    {"PBSZ", &PreauthEngine::common<pbsz_command>},
+    {"PROT", &PreauthEngine::common<prot_command>},
+    {"CCC", &PreauthEngine::common<ccc_command>},
+    {"ADAT", &PreauthEngine::on_adat},
+}};
+
 PreauthEngine::Outcome PreauthEngine::on_line(const std::string& line, std::string& out) {
   if (++commands_ > kMaxPreauthCommands) {
     out += format_reply(421, "Too many commands without logging in, closing control connection.");
@@ -154,130 +125,18 @@ PreauthEngine::Outcome PreauthEngine::on_line(const std::string& line, std::stri
     return count_bad_command(out);
   }
   const FtpCommand& command = *parsed;
-  const std::string& verb = command.verb;
+  for (const auto& rule : kCommands) {
+    if (rule.verb != command.verb) continue;
+    if (!rule.missing_argument.empty() && (!command.has_argument || command.argument.empty())) {
+      out += format_reply(501, rule.missing_argument);
+      return Outcome::kContinue;
+    }
+    return (this->*rule.handler)(command, out);
+  }
+  return on_unlisted(command.verb, out);
+}
 
-  if (verb == "USER") {
-    if (!command.has_argument || command.argument.empty()) {
-      out += format_reply(501, "USER needs a user name.");
-      return Outcome::kContinue;
-    }
-    if (command.argument.size() > kMaxLoginNameLength) {
-      out += format_reply(501, "User name too long.");
-      return Outcome::kContinue;
-    }
-    if (!tls_.control_tls && policy_.tls_login_rule) {
-      // SECURITY: whether this name is an anonymous login (anon_require_tls) or a real account
-      // (require_tls_login) is the monitor's decision, the same one it makes at PASS: asking
-      // costs one round trip per USER in clear, and guessing here once let "Anonymous" log in
-      // to a real account of that name without TLS.
-      const ClearLogin rule = broker_.clear_login(command.argument);
-      if (rule != ClearLogin::kAllowed) {
-        have_user_ = false;
-        out += format_reply(530, rule == ClearLogin::kAnonymousTlsRequired
-                                     ? "Anonymous sessions must use TLS: AUTH TLS first."
-                                     : "Non-anonymous sessions must use TLS: AUTH TLS first.");
-        return Outcome::kContinue;
-      }
-    }
-    user_ = command.argument;
-    have_user_ = true;
-    out += format_reply(331, "Please specify the password.");
-    return Outcome::kContinue;
-  }
-  if (verb == "PASS") {
-    if (!have_user_) {
-      out += format_reply(503, "Login with USER first.");
-      return Outcome::kContinue;
-    }
-    std::string password = command.has_argument ? command.argument : std::string();
-    have_user_ = false;
-    if (password.size() > kMaxPasswordLength) {
-      out += format_reply(530, "Login incorrect.");
-      return Outcome::kContinue;
-    }
-    switch (broker_.login(user_, password)) {
-      case LoginStatus::kAccepted:
-        return Outcome::kLoggedIn;  // the post-auth child greets with 230
-      case LoginStatus::kRejected:
-        out += format_reply(530, "Login incorrect.");
-        return Outcome::kContinue;
-      case LoginStatus::kRejectedFinal:
-        out += format_reply(530, "Login incorrect.");
-        out += format_reply(421, "Too many failed logins, closing control connection.");
-        return Outcome::kClose;
-      case LoginStatus::kUnavailable:
-        out += format_reply(421, "Service not available, closing control connection.");
-        return Outcome::kClose;
-    }
-    return Outcome::kClose;
-  }
-  if (verb == "QUIT") {
-    out += format_reply(221, "Goodbye.");
-    return Outcome::kClose;
-  }
-  if (verb == "FEAT") {
-    out += feature_reply({}, policy_.tls_available);
-    return Outcome::kContinue;
-  }
-  if (verb == "NOOP") {
-    out += format_reply(200, "NOOP ok.");
-    return Outcome::kContinue;
-  }
-  if (verb == "HELP") {
-    out += help_reply(policy_.tls_available);
-    return Outcome::kContinue;
-  }
-  if (verb == "OPTS") {
-    std::string argument = command.argument;
-    for (char& c : argument) {
-      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    }
-    if (argument == "UTF8 ON" || argument == "UTF-8 ON") {
-      out += format_reply(200, "Always in UTF8 mode.");
-    } else {
-      out += format_reply(501, "Option not understood.");
-    }
-    return Outcome::kContinue;
-  }
-  if (verb == "CLNT") {
-    // Sent by some GUI clients right after the greeting; informational only.
-    if (!client_named_) broker_.note_client_software(clnt_log_text(command.argument));
-    client_named_ = true;
-    out += format_reply(200, "Noted.");
-    return Outcome::kContinue;
-  }
-  if (verb == "HOST") {
-    // RFC 7151: virtual hosts are not configured; a well-formed name is refused with 504.
-    const std::string& host = command.argument;
-    bool valid = !host.empty() && host.size() <= 255;
-    for (const char c : host) {
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '-' || c == '.' || c == ':' || c == '[' || c == ']';
-      valid = valid && ok;
-    }
-    if (!valid) out += format_reply(501, "Syntax error in HOST argument.");
-    else out += format_reply(504, "Virtual hosts are not configured.");
-    return Outcome::kContinue;
-  }
-  if (verb == "AUTH") return on_auth(command.argument, out);
-  if (verb == "PBSZ" || verb == "PROT" || verb == "CCC") {
-    if (!policy_.tls_available) {
-      out += format_reply(502, "TLS is not available on this server.");
-    } else if (verb == "PBSZ") {
-      out += pbsz_reply(command.argument, tls_);
-    } else if (verb == "PROT") {
-      out += prot_reply(command.argument, policy_.refuse_clear_data, tls_);
-    } else {
-      // RFC 4217 12.3: dropping back to a clear control connection is refused by policy.
-      out += tls_.control_tls ? format_reply(534, "CCC refused: the control connection stays encrypted.")
-                              : format_reply(533, "The control connection is not encrypted.");
-    }
-    return Outcome::kContinue;
-  }
-  if (verb == "ADAT") {
-    out += format_reply(502, "ADAT is not used with TLS.");
-    return Outcome::kContinue;
-  }
+PreauthEngine::Outcome PreauthEngine::on_unlisted(const std::string& verb, std::string& out) {
   if (is_foreign_protocol_verb(verb)) {
     out += format_reply(421, "This is an FTP server; closing control connection.");
     return Outcome::kClose;
@@ -288,6 +147,118 @@ PreauthEngine::Outcome PreauthEngine::on_line(const std::string& line, std::stri
   }
   out += format_reply(500, "Unknown command.");
   return count_bad_command(out);
+}
+
+bool PreauthEngine::refused_without_tls(const FtpCommand& command, std::string& out) {
+  if (!tls_.control_tls && policy_.tls_login_rule) {
+    // SECURITY: whether this name is an anonymous login (anon_require_tls) or a real account
+    // (require_tls_login) is the monitor's decision, the same one it makes at PASS: asking
+    // costs one round trip per USER in clear, and guessing here once let "Anonymous" log in
+    // to a real account of that name without TLS.
+    const ClearLogin rule = broker_.clear_login(command.argument);
+    if (rule != ClearLogin::kAllowed) {
+      have_user_ = false;
+      out += format_reply(530, rule == ClearLogin::kAnonymousTlsRequired
+                                   ? "Anonymous sessions must use TLS: AUTH TLS first."
+                                   : "Non-anonymous sessions must use TLS: AUTH TLS first.");
+      return true;
+    }
+  }
+  return false;
+}
+
+PreauthEngine::Outcome PreauthEngine::on_user(const FtpCommand& command, std::string& out) {
+  if (command.argument.size() > kMaxLoginNameLength) {
+    out += format_reply(501, "User name too long.");
+    return Outcome::kContinue;
+  }
+  if (refused_without_tls(command, out)) return Outcome::kContinue;
+  user_ = command.argument;
+  have_user_ = true;
+  out += format_reply(331, "Please specify the password.");
+  return Outcome::kContinue;
+}
+
+PreauthEngine::Outcome PreauthEngine::on_pass(const FtpCommand& command, std::string& out) {
+  if (!have_user_) {
+    out += format_reply(503, "Login with USER first.");
+    return Outcome::kContinue;
+  }
+  std::string password = command.has_argument ? command.argument : std::string();
+  have_user_ = false;
+  if (password.size() > kMaxPasswordLength) {
+    out += format_reply(530, "Login incorrect.");
+    return Outcome::kContinue;
+  }
+  switch (broker_.login(user_, password)) {
+    case LoginStatus::kAccepted:
+      return Outcome::kLoggedIn;  // the post-auth child greets with 230
+    case LoginStatus::kRejected:
+      out += format_reply(530, "Login incorrect.");
+      return Outcome::kContinue;
+    case LoginStatus::kRejectedFinal:
+      out += format_reply(530, "Login incorrect.");
+      out += format_reply(421, "Too many failed logins, closing control connection.");
+      return Outcome::kClose;
+    case LoginStatus::kUnavailable:
+      out += format_reply(421, "Service not available, closing control connection.");
+      return Outcome::kClose;
+  }
+  return Outcome::kClose;
+}
+
+PreauthEngine::Outcome PreauthEngine::on_opts(const FtpCommand& command, std::string& out) {
+  const std::string argument = to_ascii_upper(command.argument);
+  if (argument == "UTF8 ON" || argument == "UTF-8 ON") {
+    out += format_reply(200, "Always in UTF8 mode.");
+  } else {
+    out += format_reply(501, "Option not understood.");
+  }
+  return Outcome::kContinue;
+}
+
+PreauthEngine::Outcome PreauthEngine::on_clnt(const FtpCommand& command, std::string& out) {
+  // Sent by some GUI clients right after the greeting; informational only.
+  if (!client_named_) broker_.note_client_software(clnt_log_text(command.argument));
+  client_named_ = true;
+  out += format_reply(200, "Noted.");
+  return Outcome::kContinue;
+}
+
+PreauthEngine::Outcome PreauthEngine::on_host(const FtpCommand& command, std::string& out) {
+  // RFC 7151: virtual hosts are not configured; a well-formed name is refused with 504.
+  const std::string& host = command.argument;
+  bool valid = !host.empty() && host.size() <= 255;
+  for (const char c : host) {
+    const bool ok = is_ascii_letter(c) || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                    c == ':' || c == '[' || c == ']';
+    valid = valid && ok;
+  }
+  if (!valid) out += format_reply(501, "Syntax error in HOST argument.");
+  else out += format_reply(504, "Virtual hosts are not configured.");
+  return Outcome::kContinue;
+}
+
+PreauthEngine::Outcome PreauthEngine::on_auth(const FtpCommand& command, std::string& out) {
+  const std::string refusal = auth_refusal(common_session());
+  if (!refusal.empty()) {
+    out += refusal;
+    return Outcome::kContinue;
+  }
+  const AuthMechanism mechanism = parse_auth_mechanism(command.argument);
+  if (mechanism == AuthMechanism::kUnsupported) {
+    out += format_reply(504, "Unsupported security mechanism; use AUTH TLS.");
+    return Outcome::kContinue;
+  }
+  implied_private_ = mechanism == AuthMechanism::kTlsWithPrivateData;
+  have_user_ = false;  // RFC 4217 4: the login starts again inside TLS
+  out += format_reply(234, "Proceed with TLS negotiation.");
+  return Outcome::kStartTls;
+}
+
+PreauthEngine::Outcome PreauthEngine::on_adat(const FtpCommand&, std::string& out) {
+  out += format_reply(502, "ADAT is not used with TLS.");
+  return Outcome::kContinue;
 }
 
 namespace {

@@ -1,13 +1,17 @@
 // The pre-auth FTP dialogue, spoken with the untrusted client inside the pre-auth sandbox.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/child_setup.hpp"
 #include "common/config.hpp"
 #include "common/monitor_protocol.hpp"
+#include "unpriv/common_commands.hpp"
 #include "unpriv/control_connection.hpp"
+#include "unpriv/ftp_command.hpp"
 
 namespace wftpd {
 
@@ -51,8 +55,30 @@ class PreauthEngine {
   const ControlTlsState& tls_state() const { return tls_; }
 
  private:
+  using Handler = Outcome (PreauthEngine::*)(const FtpCommand&, std::string&);
+  struct CommandRule {
+    std::string_view verb;
+    Handler handler;
+    // The 501 text for the command without an argument; empty: the argument is optional.
+    std::string_view missing_argument = {};
+  };
+  // Verbs of the pre-auth phase; any other verb is answered by on_unlisted().
+  static const std::array<CommandRule, 14> kCommands;
+
+  CommonSession common_session() { return {policy_.tls_available, policy_.refuse_clear_data, {}, tls_}; }
+  template <CommonHandler handler>
+  Outcome common(const FtpCommand& command, std::string& out);
+  Outcome on_unlisted(const std::string& verb, std::string& out);
   Outcome count_bad_command(std::string& out);
-  Outcome on_auth(const std::string& argument, std::string& out);
+  Outcome on_user(const FtpCommand& command, std::string& out);
+  Outcome on_pass(const FtpCommand& command, std::string& out);
+  Outcome on_opts(const FtpCommand& command, std::string& out);
+  Outcome on_clnt(const FtpCommand& command, std::string& out);
+  Outcome on_host(const FtpCommand& command, std::string& out);
+  Outcome on_auth(const FtpCommand& command, std::string& out);
+  Outcome on_adat(const FtpCommand& command, std::string& out);
+  // USER without TLS where the monitor says this name needs TLS: 530 in `out`.
+  bool refused_without_tls(const FtpCommand& command, std::string& out);
 
   LoginBroker& broker_;
   PreauthPolicy policy_;
@@ -65,11 +91,6 @@ class PreauthEngine {
   std::uint32_t bad_commands_ = 0;
   std::uint32_t overlong_lines_ = 0;
 };
-
-// Replies to PBSZ and PROT, shared with the post-auth engine. `refuse_clear` is
-// require_tls_data (or anon_require_tls) in force.
-std::string pbsz_reply(const std::string& argument, ControlTlsState& tls);
-std::string prot_reply(const std::string& argument, bool refuse_clear, ControlTlsState& tls);
 
 // Pre-login verbs of other protocols (HTTP, SMTP): a client that sends one is not an FTP client
 // (ALPACA-style cross-protocol use), and the connection is closed at once.

@@ -1,14 +1,18 @@
 #include "unpriv/session_filesystem.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 
+#include "common/dir_stream.hpp"
 #include "unpriv/ftp_path.hpp"
 
 namespace wftpd {
@@ -124,6 +128,96 @@ bool SessionFilesystem::create_new_file(const std::string& path, mode_t mode, Un
   if (!read_only_) return open(path, kFlags, mode, out, error);
   // Plain openat: the anonymous-upload filter checks exactly these flags.
   return open_with_openat(path, kFlags, mode, out, error);
+}
+
+std::uint64_t name_randomness() {
+  std::uint64_t value = 0;
+  if (::getrandom(&value, sizeof(value), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(value))) {
+    timespec clock{};
+    ::clock_gettime(CLOCK_REALTIME, &clock);
+    value = static_cast<std::uint64_t>(clock.tv_sec);
+  }
+  return value;
+}
+
+std::pair<dev_t, ino_t> TemporaryFile::directory_id() const {
+  struct stat st{};
+  if (::fstat(directory_.get(), &st) != 0) return {0, 0};
+  return {st.st_dev, st.st_ino};
+}
+
+void TemporaryFile::discard() {
+  file_.reset();
+  if (name_.empty()) return;
+  ::unlinkat(directory_.get(), name_.c_str(), 0);
+  name_.clear();
+}
+
+bool SessionFilesystem::create_temporary(const std::string& path, TemporaryFile& out,
+                                         FileError& error) const {
+  out.discard();
+  if (!open_parent(path, out.directory_, out.target_, error)) return false;
+  char name[40];
+  std::snprintf(name, sizeof(name), "%s%016llx", kTemporaryUploadPrefix.data(),
+                static_cast<unsigned long long>(name_randomness()));
+  // SECURITY: O_EXCL | O_NOFOLLOW: a new file of our own, never one (or a symlink) planted
+  // under the name. The name is one component in a directory opened with RESOLVE_IN_ROOT.
+  const int fd = ::openat(out.directory_.get(), name,
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    error = file_error_from_errno(errno);
+    return false;
+  }
+  out.file_.reset(fd);
+  out.name_ = name;
+  return true;
+}
+
+bool SessionFilesystem::commit(TemporaryFile& file, FileError& error) const {
+  int failed = 0;
+  if (::fsync(file.file_.get()) != 0) failed = errno;
+  if (failed == 0 && ::close(file.file_.release()) != 0) failed = errno;
+  if (failed == 0 && ::renameat(file.directory_.get(), file.name_.c_str(), file.directory_.get(),
+                                file.target_.c_str()) != 0) {
+    failed = errno;
+  }
+  if (failed != 0) {
+    file.discard();
+    error = file_error_from_errno(failed);
+    return false;
+  }
+  file.name_.clear();  // in place: nothing to discard
+  return true;
+}
+
+std::vector<std::string> SessionFilesystem::remove_stale_temporaries(const TemporaryFile& file,
+                                                                     long double stale_before,
+                                                                     int max_entries) const {
+  std::vector<std::string> removed;
+  const int directory = file.directory_.get();
+  const int fd = ::openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return removed;
+  DirStream dir(::fdopendir(fd));
+  if (!dir) {
+    ::close(fd);
+    return removed;
+  }
+  int seen = 0;
+  while (const dirent* entry = ::readdir(dir.get())) {
+    if (++seen > max_entries) break;
+    const std::string_view name = entry->d_name;
+    if (!name.starts_with(kTemporaryUploadPrefix) || name == file.name_) continue;
+    struct stat st{};
+    if (::fstatat(directory, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) {
+      continue;
+    }
+    // Nanoseconds matter: whole seconds would make a file look up to a second younger.
+    const long double modified = static_cast<long double>(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1e9L;
+    if (modified < stale_before && ::unlinkat(directory, entry->d_name, 0) == 0) {
+      removed.emplace_back(name);
+    }
+  }
+  return removed;
 }
 
 bool SessionFilesystem::make_directory(const std::string& path, FileError& error) const {

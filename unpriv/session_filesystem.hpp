@@ -5,8 +5,12 @@
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <ctime>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/result.hpp"
 #include "common/unique_fd.hpp"
@@ -21,6 +25,37 @@ struct FileError {
 };
 
 FileError file_error_from_errno(int error_number);
+
+// 64 random bits for names of new files (temporary uploads, STOU); the clock if getrandom fails.
+std::uint64_t name_randomness();
+
+// What the name of every temporary upload file starts with; 16 hex digits follow.
+inline constexpr std::string_view kTemporaryUploadPrefix = ".wftpd-upload-";
+
+// A file written under a temporary name in the directory of the file it is to replace, so that
+// an interrupted upload never destroys the file. SessionFilesystem::commit() renames it over
+// that file; until then it is removed by discard() or when the object goes.
+class TemporaryFile {
+ public:
+  TemporaryFile() = default;
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+  ~TemporaryFile() { discard(); }
+
+  int fd() const { return file_.get(); }
+  const std::string& name() const { return name_; }
+  // The device and inode of the directory it is in.
+  std::pair<dev_t, ino_t> directory_id() const;
+  // Removes the file (not after a successful commit); safe to call again.
+  void discard();
+
+ private:
+  friend class SessionFilesystem;
+  UniqueFd directory_;
+  std::string target_;  // the entry in directory_ that commit() replaces
+  std::string name_;    // empty when there is nothing to remove
+  UniqueFd file_;
+};
 
 class SessionFilesystem {
  public:
@@ -46,6 +81,17 @@ class SessionFilesystem {
   // A new file, write only; EEXIST if anything has that name (never overwrites). Allowed on a
   // read-only file system too: it is how the anonymous drop box takes uploads.
   bool create_new_file(const std::string& path, mode_t mode, UniqueFd& out, FileError& error) const;
+  // A new, empty temporary file (write only, O_EXCL, O_NOFOLLOW) beside `path`, for commit()
+  // to put in place of `path`.
+  bool create_temporary(const std::string& path, TemporaryFile& out, FileError& error) const;
+  // Makes `file` durable (fsync), closes it and renames it over the file it was made for. On
+  // failure the temporary file is removed and `error` says why.
+  bool commit(TemporaryFile& file, FileError& error) const;
+  // The temporary upload files beside `file` that nothing has written to since `stale_before`
+  // (seconds since the epoch), as a session killed during an upload leaves them: removed.
+  // Reads at most `max_entries` directory entries; returns the names removed.
+  std::vector<std::string> remove_stale_temporaries(const TemporaryFile& file, long double stale_before,
+                                                    int max_entries) const;
   bool make_directory(const std::string& path, FileError& error) const;
   bool remove_directory(const std::string& path, FileError& error) const;
   bool remove_file(const std::string& path, FileError& error) const;

@@ -8,6 +8,7 @@
 
 #include "common/config.hpp"
 #include "priv/login_policy.hpp"
+#include "unpriv/common_commands.hpp"
 #include "unpriv/preauth_session.hpp"
 
 namespace wftpd {

@@ -1,14 +1,19 @@
 #include "unpriv/session_filesystem.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace wftpd {
 namespace {
@@ -44,6 +49,29 @@ class SessionFilesystemTest : public ::testing::Test {
     struct stat st{};
     EXPECT_EQ(::lstat((base_ + path).c_str(), &st), 0) << path;
     return st;
+  }
+
+  // A temporary file for `target` in the read-write root `fs`.
+  static void create_temporary(const SessionFilesystem& fs, const std::string& target,
+                               TemporaryFile& temporary) {
+    FileError error;
+    ASSERT_TRUE(fs.create_temporary(target, temporary, error)) << error.reply_text;
+  }
+  std::string content_of(const std::string& path) const {
+    std::ifstream in(base_ + path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+  // The names in base/root that temporary uploads have.
+  std::vector<std::string> temporaries() const {
+    std::vector<std::string> names;
+    DIR* dir = ::opendir((base_ + "/root").c_str());
+    while (const dirent* entry = dir != nullptr ? ::readdir(dir) : nullptr) {
+      if (std::string_view(entry->d_name).starts_with(kTemporaryUploadPrefix)) names.emplace_back(entry->d_name);
+    }
+    if (dir != nullptr) ::closedir(dir);
+    return names;
   }
 
   std::string base_;
@@ -95,6 +123,105 @@ TEST_F(SessionFilesystemTest, OpenResolvesSymlinksInsideTheRoot) {
   EXPECT_FALSE(fs->open("/relative", O_RDONLY, 0, fd, error));
   EXPECT_FALSE(fs->open("/absolute", O_RDONLY, 0, fd, error));
   EXPECT_TRUE(fs->open("/inside", O_RDONLY, 0, fd, error)) << error.reply_text;
+}
+
+TEST_F(SessionFilesystemTest, TemporaryFileIsBesideItsTargetAndCommitReplacesTheTarget) {
+  auto fs = SessionFilesystem::open_directory(base_ + "/root", false);
+  ASSERT_TRUE(fs);
+  TemporaryFile temporary;
+  ASSERT_NO_FATAL_FAILURE(create_temporary(*fs, "/file.txt", temporary));
+  // ".wftpd-upload-" and 16 hex digits, in the target's directory.
+  const std::string& name = temporary.name();
+  ASSERT_EQ(name.size(), kTemporaryUploadPrefix.size() + 16);
+  EXPECT_EQ(name.find_first_not_of("0123456789abcdef", kTemporaryUploadPrefix.size()), std::string::npos);
+  EXPECT_EQ(temporaries(), std::vector<std::string>{name});
+  EXPECT_TRUE(S_ISREG(stat_of("/root/" + name).st_mode));
+  ASSERT_EQ(::write(temporary.fd(), "new\n", 4), 4);
+  EXPECT_EQ(content_of("/root/file.txt"), "x\n");  // untouched until the commit
+
+  FileError error;
+  ASSERT_TRUE(fs->commit(temporary, error)) << error.reply_text;
+  EXPECT_EQ(content_of("/root/file.txt"), "new\n");
+  EXPECT_TRUE(temporaries().empty());
+  temporary.discard();  // after a commit: nothing to remove, the new file stays
+  EXPECT_EQ(content_of("/root/file.txt"), "new\n");
+}
+
+TEST_F(SessionFilesystemTest, TemporaryFileNotCommittedIsRemovedAndTheTargetKept) {
+  auto fs = SessionFilesystem::open_directory(base_ + "/root", false);
+  ASSERT_TRUE(fs);
+  {
+    TemporaryFile temporary;
+    ASSERT_NO_FATAL_FAILURE(create_temporary(*fs, "/file.txt", temporary));
+    ASSERT_EQ(::write(temporary.fd(), "partial", 7), 7);
+    EXPECT_EQ(temporaries().size(), 1u);
+  }
+  EXPECT_TRUE(temporaries().empty());
+  EXPECT_EQ(content_of("/root/file.txt"), "x\n");
+  // A new file too: nothing is left of an upload that was not committed.
+  TemporaryFile temporary;
+  ASSERT_NO_FATAL_FAILURE(create_temporary(*fs, "/new.txt", temporary));
+  temporary.discard();
+  EXPECT_TRUE(temporaries().empty());
+  EXPECT_NE(::access((base_ + "/root/new.txt").c_str(), F_OK), 0);
+}
+
+TEST_F(SessionFilesystemTest, FailedCommitRemovesTheTemporaryFile) {
+  auto fs = SessionFilesystem::open_directory(base_ + "/root", false);
+  ASSERT_TRUE(fs);
+  ASSERT_EQ(::mkdir((base_ + "/root/dir").c_str(), 0755), 0);
+  TemporaryFile temporary;
+  ASSERT_NO_FATAL_FAILURE(create_temporary(*fs, "/dir", temporary));
+  FileError error;
+  EXPECT_FALSE(fs->commit(temporary, error));  // a file is not renamed over a directory
+  EXPECT_EQ(error.error_number, EISDIR);
+  EXPECT_TRUE(temporaries().empty());
+  EXPECT_TRUE(S_ISDIR(stat_of("/root/dir").st_mode));
+}
+
+TEST_F(SessionFilesystemTest, TemporaryFileStaysInsideTheRoot) {
+  auto fs = SessionFilesystem::open_directory(base_ + "/root", false);
+  ASSERT_TRUE(fs);
+  ASSERT_EQ(::symlink("../outside", (base_ + "/root/out").c_str()), 0);
+  ASSERT_EQ(::symlink((base_ + "/outside").c_str(), (base_ + "/root/abs").c_str()), 0);
+  for (const char* path : {"/out/secret.txt", "/abs/secret.txt", "/"}) {
+    TemporaryFile temporary;
+    FileError error;
+    EXPECT_FALSE(fs->create_temporary(path, temporary, error)) << path;
+  }
+  DIR* outside = ::opendir((base_ + "/outside").c_str());
+  ASSERT_NE(outside, nullptr);
+  int entries = 0;
+  while (::readdir(outside) != nullptr) ++entries;
+  ::closedir(outside);
+  EXPECT_EQ(entries, 3);  // ".", "..", secret.txt
+}
+
+TEST_F(SessionFilesystemTest, StaleTemporariesAreRemovedAndNothingElse) {
+  auto fs = SessionFilesystem::open_directory(base_ + "/root", false);
+  ASSERT_TRUE(fs);
+  const std::string stale = std::string(kTemporaryUploadPrefix) + "00000000000000aa";
+  const std::string fresh = std::string(kTemporaryUploadPrefix) + "00000000000000bb";
+  const std::string stale_link = std::string(kTemporaryUploadPrefix) + "00000000000000cc";
+  write(base_ + "/root/" + stale);
+  write(base_ + "/root/" + fresh);
+  write(base_ + "/root/old.txt");
+  ASSERT_EQ(::symlink("file.txt", (base_ + "/root/" + stale_link).c_str()), 0);
+  const timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
+  for (const std::string& name : {stale, std::string("old.txt"), stale_link}) {
+    ASSERT_EQ(::utimensat(AT_FDCWD, (base_ + "/root/" + name).c_str(), old, AT_SYMLINK_NOFOLLOW), 0);
+  }
+  TemporaryFile temporary;
+  ASSERT_NO_FATAL_FAILURE(create_temporary(*fs, "/file.txt", temporary));
+  ASSERT_EQ(::futimens(temporary.fd(), old), 0);  // even an old-looking own file stays
+
+  const auto removed = fs->remove_stale_temporaries(temporary, 1000000000.5L, 4096);
+  EXPECT_EQ(removed, std::vector<std::string>{stale});
+  EXPECT_NE(::access((base_ + "/root/" + stale).c_str(), F_OK), 0);
+  for (const std::string& name : {fresh, std::string("old.txt"), temporary.name()}) {
+    EXPECT_EQ(::access((base_ + "/root/" + name).c_str(), F_OK), 0) << name;
+  }
+  EXPECT_TRUE(S_ISLNK(stat_of("/root/" + stale_link).st_mode));  // not a regular file: kept
 }
 
 }  // namespace
