@@ -496,8 +496,8 @@ PostauthSession::Next PostauthSession::receive_upload(const std::string& path,
 int PostauthSession::put_upload_in_place(Upload& upload, const struct stat* replaced) {
   switch (upload.kind) {
     case UploadKind::kDropBox:
-      return 0;  // closed when `upload` goes
     case UploadKind::kInPlace:
+      // A failed close (a full disk or quota found late, NFS) is a failed upload, never 226.
       return ::close(upload.file.release()) != 0 ? errno : 0;
     case UploadKind::kReplace: {
       if (replaced != nullptr) keep_replaced_mode(upload.temporary.fd(), *replaced);
