@@ -56,6 +56,17 @@ def covers(client, *features):
     return mark
 
 
+def read_until_eof(conn):
+    """Everything a data connection carries until the server closes it; closes `conn`."""
+    data = b""
+    with conn:
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+
+
 def wait_until(predicate, timeout=TIMEOUT, interval=0.02):
     """Poll predicate() until it returns a truthy value; return that value (or the last falsy)."""
     deadline = time.monotonic() + timeout

@@ -99,14 +99,7 @@ class ExtraClientTest(unittest.TestCase):
             with open(os.path.join(d.root, "text.txt"), "rb") as f:
                 self.assertEqual(f.read(), b"line one\nline two\nno newline at end\n")
             ftp.voidcmd("TYPE A")
-            conn = ftp.transfercmd("RETR text.txt")
-            data = b""
-            while True:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-            conn.close()
+            data = harness.read_until_eof(ftp.transfercmd("RETR text.txt"))
             ftp.voidresp()
             self.assertEqual(data, b"line one\r\nline two\r\nno newline at end\r\n")
             ftp.quit()

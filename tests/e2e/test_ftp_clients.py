@@ -64,13 +64,7 @@ class FtpClientTest(unittest.TestCase):
                 self.assertTrue(ftp.sendcmd("TYPE A").startswith("200"))
                 # ntransfercmd does not force TYPE I (retrbinary would).
                 conn, _ = ftp.ntransfercmd("RETR " + Daemon.TEST_FILE)
-                data = b""
-                with conn:
-                    while True:
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            break
-                        data += chunk
+                data = harness.read_until_eof(conn)
                 self.assertTrue(ftp.voidresp().startswith("226"))
                 self.assertEqual(data, Daemon.TEST_CONTENT.replace(b"\n", b"\r\n"))
                 ftp.quit()
@@ -205,13 +199,7 @@ class ActiveModeTest(unittest.TestCase):
             self.assertEqual(c.cmd("PORT 127,0,0,1,%d,%d" % (port // 256, port % 256))[0], 200)
             c.send("RETR %s\r\n" % Daemon.TEST_FILE)
             conn, peer = listener.accept()
-            with conn:
-                data = b""
-                while True:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
+            data = harness.read_until_eof(conn)
             listener.close()
             self.assertEqual(peer[1], 20)
             self.assertEqual(data, Daemon.TEST_CONTENT)

@@ -378,14 +378,7 @@ class AsciiSizeTest(unittest.TestCase):
             self.assertEqual(ftp.size("t.txt"), len(wire_ascii(DOWNLOAD_TEXT)))
             self.assertNotEqual(len(wire_ascii(DOWNLOAD_TEXT)), len(DOWNLOAD_TEXT))
             # What RETR sends in TYPE A is exactly that many octets.
-            conn = ftp.transfercmd("RETR t.txt")
-            data = b""
-            with conn:
-                while True:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
+            data = harness.read_until_eof(ftp.transfercmd("RETR t.txt"))
             ftp.voidresp()
             self.assertEqual(len(data), ftp.size("t.txt"))
             ftp.voidcmd("TYPE I")

@@ -253,6 +253,20 @@ class TlsHandshake : public ::testing::Test {
     return std::move(exchange.client.session);
   }
 
+  // A data-connection handshake (no key: resumption only) with `data_keys`, offering the session
+  // a control connection with `issuing_keys` gave the client. An empty Exchange (and a test
+  // failure) when the session or the context could not be made.
+  Exchange resume_on_data(const TicketKeys& issuing_keys, const TicketKeys& data_keys, int version) {
+    SessionPtr session = control_session(issuing_keys, version);
+    SslCtxPtr data = data_context("", data_keys);
+    EXPECT_TRUE(session && data);
+    if (!session || !data) return Exchange{};
+    ClientOptions options;
+    options.max_version = version;
+    options.session = session.get();
+    return handshake(data.get(), options);
+  }
+
   Config config_;
   std::string bundle_;
   TicketKeys keys_{};
@@ -314,14 +328,7 @@ TEST_F(TlsHandshake, TicketOfAnotherSessionOfTheSameClientResumes) {
   ASSERT_TRUE(issuing_session.ok() && resuming_session.ok());
   for (const int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
     SCOPED_TRACE(version == TLS1_2_VERSION ? "TLS 1.2" : "TLS 1.3");
-    SessionPtr sibling = control_session(*issuing_session, version);
-    ASSERT_TRUE(sibling);
-    SslCtxPtr data = data_context("", *resuming_session);
-    ASSERT_TRUE(data);
-    ClientOptions options;
-    options.max_version = version;
-    options.session = sibling.get();
-    Exchange exchange = handshake(data.get(), options);
+    Exchange exchange = resume_on_data(*issuing_session, *resuming_session, version);
     ASSERT_TRUE(exchange.client.completed) << exchange.client.error << " / " << exchange.server.error;
     EXPECT_TRUE(exchange.server.resumed);
   }
@@ -335,14 +342,7 @@ TEST_F(TlsHandshake, TicketOfAnotherClientAddressDoesNotResume) {
   ASSERT_TRUE(other_client.ok() && this_client.ok());
   for (const int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
     SCOPED_TRACE(version == TLS1_2_VERSION ? "TLS 1.2" : "TLS 1.3");
-    SessionPtr foreign = control_session(*other_client, version);
-    ASSERT_TRUE(foreign);
-    SslCtxPtr data = data_context("", *this_client);
-    ASSERT_TRUE(data);
-    ClientOptions options;
-    options.max_version = version;
-    options.session = foreign.get();
-    Exchange exchange = handshake(data.get(), options);
+    Exchange exchange = resume_on_data(*other_client, *this_client, version);
     EXPECT_FALSE(exchange.client.completed);
     EXPECT_FALSE(exchange.server.accepted);
     EXPECT_TRUE(exchange.server.not_resumed) << exchange.server.error;
@@ -354,14 +354,7 @@ TEST_F(TlsHandshake, TicketSealedWithOtherKeysDoesNotResume) {
     SCOPED_TRACE(version == TLS1_2_VERSION ? "TLS 1.2" : "TLS 1.3");
     auto other_keys = make_ticket_keys();
     ASSERT_TRUE(other_keys.ok());
-    SessionPtr foreign = control_session(*other_keys, version);
-    ASSERT_TRUE(foreign);
-    SslCtxPtr data = data_context("", keys_);
-    ASSERT_TRUE(data);
-    ClientOptions options;
-    options.max_version = version;
-    options.session = foreign.get();
-    Exchange exchange = handshake(data.get(), options);
+    Exchange exchange = resume_on_data(*other_keys, keys_, version);
     EXPECT_FALSE(exchange.client.completed);
     EXPECT_FALSE(exchange.server.accepted);
     EXPECT_TRUE(exchange.server.not_resumed) << exchange.server.error;
