@@ -14,7 +14,8 @@ namespace wftpd {
 struct ChildSetup {
   int control_fd = -1;      // the client's control connection
   int monitor_fd = -1;      // this child's monitor channel
-  int tls_bundle_fd = -1;   // sealed memfd with certificate and key; -1 when not this child's
+  // TLS: the certificate chain (PEM), never the key; nullptr without TLS.
+  const std::string* certificate_chain = nullptr;
   int relay_fd = -1;        // socketpair end between pre-auth and post-auth child (TLS relay)
   bool implicit_tls = false;  // pre-auth: the client speaks TLS from the first byte
   const TicketKeys* ticket_keys = nullptr;

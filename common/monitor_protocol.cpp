@@ -94,6 +94,8 @@ std::string_view message_type_name(std::uint16_t type) {
     case MessageType::kPamVerdict: return "PamVerdict";
     case MessageType::kUserQuery: return "UserQuery";
     case MessageType::kUserAnswer: return "UserAnswer";
+    case MessageType::kSignRequest: return "SignRequest";
+    case MessageType::kSignResult: return "SignResult";
   }
   return "unknown";
 }
@@ -140,6 +142,33 @@ Result<UserQuery> UserQuery::decode(WireReader& in) {
   auto user = in.bytes(kMaxLoginNameLength);
   if (!user) return user.error();
   return UserQuery{std::move(*user)};
+}
+
+void SignRequest::encode(WireWriter& out) const {
+  out.u16(static_cast<std::uint16_t>(scheme));
+  out.bytes(digest);
+}
+
+Result<SignRequest> SignRequest::decode(WireReader& in) {
+  auto code = in.u16();
+  if (!code) return code.error();
+  const auto info = describe_scheme(*code);
+  if (!info) return make_error("unknown signature scheme " + std::to_string(*code));
+  auto digest = in.bytes(kMaxDigestLength);
+  if (!digest) return digest.error();
+  if (digest->size() != info->digest_length) {
+    return make_error("digest of " + std::to_string(digest->size()) + " bytes for scheme " +
+                      std::to_string(*code));
+  }
+  return SignRequest{info->scheme, std::move(*digest)};
+}
+
+void SignResult::encode(WireWriter& out) const { out.bytes(signature); }
+
+Result<SignResult> SignResult::decode(WireReader& in) {
+  auto signature = in.bytes(kMaxSignatureLength);
+  if (!signature) return signature.error();
+  return SignResult{std::move(*signature)};
 }
 
 void UserAnswer::encode(WireWriter& out) const { out.u8(static_cast<std::uint8_t>(clear_login)); }

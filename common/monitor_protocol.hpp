@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/handshake_signature.hpp"
 #include "common/result.hpp"
 #include "common/wire_codec.hpp"
 
@@ -45,6 +46,8 @@ enum class MessageType : std::uint16_t {
   kPamVerdict = 16,     // PAM helper -> monitor
   kUserQuery = 17,      // pre-auth child -> monitor (USER before TLS)
   kUserAnswer = 18,     // monitor -> pre-auth child
+  kSignRequest = 19,    // pre-auth child (control handshake) or post-auth child -> monitor
+  kSignResult = 20,     // monitor -> the child that asked
 };
 
 std::string_view message_type_name(std::uint16_t type);
@@ -238,6 +241,26 @@ struct TransferDone {
   std::string path;  // the file as the user sees it (absolute in the user's root)
   void encode(WireWriter& out) const;
   static Result<TransferDone> decode(WireReader& in);
+};
+
+// A TLS handshake needs the server's signature: the TLS endpoint (the pre-auth child for the
+// control connection; the post-auth child for a data connection with
+// require_tls_session_reuse=no) sends the scheme and the digest of what it signs. SECURITY: the
+// decoder takes only the schemes of common/handshake_signature.hpp and a digest of exactly that
+// scheme's length; whether the child may ask now (phase, count) is the monitor's request table.
+struct SignRequest {
+  static constexpr MessageType kType = MessageType::kSignRequest;
+  SignatureScheme scheme = SignatureScheme::kEcdsaSha256;
+  std::string digest;
+  void encode(WireWriter& out) const;
+  static Result<SignRequest> decode(WireReader& in);
+};
+
+struct SignResult {
+  static constexpr MessageType kType = MessageType::kSignResult;
+  std::string signature;  // empty: the monitor could not sign (the handshake fails)
+  void encode(WireWriter& out) const;
+  static Result<SignResult> decode(WireReader& in);
 };
 
 struct DecodedHeader {

@@ -9,25 +9,24 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
 #include "common/io.hpp"
+#include "common/remote_key.hpp"
 #include "common/unique_fd.hpp"
 
 namespace wftpd {
 namespace {
 
 constexpr std::size_t kMaxPemFileBytes = 1u << 20;
+constexpr std::size_t kMaxBundleHeader = 16;  // the decimal certificate length
 constexpr long kSessionLifetimeSeconds = 86400;  // tickets outlive any sane FTP session
 constexpr unsigned char kSessionIdContext[] = "wardenftpd";
-
-struct BioDeleter {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
 
 void note_refusal(SSL* ssl, std::string reason) {
   if (auto* notes = static_cast<TlsHandshakeNotes*>(SSL_get_app_data(ssl))) {
@@ -84,7 +83,10 @@ Result<SslCtxPtr> base_context(const Config& config, const TicketKeys& keys) {
   SSL_CTX_set_options(c, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION |
                              SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  if (SSL_CTX_set_cipher_list(c, config.tls_ciphers.c_str()) != 1) {
+  // SECURITY: no static RSA key exchange: it needs the private key to decrypt, and the key's
+  // holder only signs (common/remote_key.hpp). It is not forward secret either.
+  const std::string ciphers = config.tls_ciphers + ":!kRSA";
+  if (SSL_CTX_set_cipher_list(c, ciphers.c_str()) != 1) {
     return make_error("tls_ciphers '" + config.tls_ciphers + "': " + openssl_errors());
   }
   if (SSL_CTX_set_ciphersuites(c, config.tls_ciphersuites.c_str()) != 1) {
@@ -114,18 +116,9 @@ Result<SslCtxPtr> base_context(const Config& config, const TicketKeys& keys) {
   return ctx;
 }
 
-Result<void> use_bundle(SSL_CTX* ctx, std::string_view bundle) {
-  const auto newline = bundle.find('\n');
-  std::size_t certificate_length = 0;
-  if (newline == std::string_view::npos ||
-      std::from_chars(bundle.data(), bundle.data() + newline, certificate_length).ec != std::errc() ||
-      certificate_length > bundle.size() - newline - 1) {
-    return make_error("malformed TLS credential bundle");
-  }
-  const std::string_view certificate = bundle.substr(newline + 1, certificate_length);
-  const std::string_view key = bundle.substr(newline + 1 + certificate_length);
-
-  BioPtr chain(BIO_new_mem_buf(certificate.data(), static_cast<int>(certificate.size())));
+// The leaf certificate and its chain, from PEM.
+Result<void> use_certificate_chain(SSL_CTX* ctx, std::string_view pem) {
+  BioPtr chain(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!chain) return make_error("BIO_new_mem_buf: " + openssl_errors());
   X509* leaf = PEM_read_bio_X509_AUX(chain.get(), nullptr, no_passphrase, nullptr);
   if (leaf == nullptr) return make_error("no PEM certificate in tls_cert_file: " + openssl_errors());
@@ -140,22 +133,24 @@ Result<void> use_bundle(SSL_CTX* ctx, std::string_view bundle) {
     }
   }
   ERR_clear_error();  // the end of the chain reads as "no start line"
+  return ok_result();
+}
 
-  BioPtr key_bio(BIO_new_mem_buf(key.data(), static_cast<int>(key.size())));
-  if (!key_bio) return make_error("BIO_new_mem_buf: " + openssl_errors());
-  EVP_PKEY* private_key = PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr);
-  if (private_key == nullptr) {
-    return make_error("no usable PEM private key in tls_key_file (encrypted keys are not "
-                      "supported): " + openssl_errors());
+// SECURITY: the context gets the certificate's public key and a signer, never the private key:
+// each signature the handshake needs is a digest sent to `signer` (the monitor, in a session).
+// Only the schemes the signer serves are offered, and static RSA key exchange (which would
+// need the key to decrypt) is never negotiated (base_context).
+Result<void> use_remote_key(SSL_CTX* ctx, RemoteSigner& signer) {
+  X509* leaf = SSL_CTX_get0_certificate(ctx);
+  EVP_PKEY* public_key = leaf != nullptr ? X509_get0_pubkey(leaf) : nullptr;
+  if (public_key == nullptr) return make_error("certificate without a usable public key: " + openssl_errors());
+  auto key = make_remote_key(public_key, signer);
+  if (!key) return make_error("tls_cert_file: " + key.error().message);
+  if (SSL_CTX_use_PrivateKey(ctx, key->get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+    return make_error("remote key: " + openssl_errors());
   }
-  const int key_used = SSL_CTX_use_PrivateKey(ctx, private_key);
-  EVP_PKEY_free(private_key);
-  if (key_used != 1) {
-    return make_error("tls_key_file does not match the certificate (or is unusable): " +
-                      openssl_errors());
-  }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
-    return make_error("tls_key_file does not match the certificate: " + openssl_errors());
+  if (SSL_CTX_set1_sigalgs_list(ctx, kHandshakeSignatureAlgorithms) != 1) {
+    return make_error("SSL_CTX_set1_sigalgs_list: " + openssl_errors());
   }
   return ok_result();
 }
@@ -226,16 +221,59 @@ Result<void> fill_random(unsigned char* out, std::size_t size) {
   return ok_result();
 }
 
+// One part of the sealed credential memfd ("<certificate length>\n<certificate><key>"), read
+// with pread so that reading the certificate never brings the key into this process's memory.
+Result<std::string> read_bundle(int fd, bool key_part) {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return system_error("fstat(TLS credentials)", errno);
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (size > 2 * kMaxPemFileBytes + kMaxBundleHeader) return make_error("TLS credential bundle too large");
+  auto read_at = [fd](std::size_t offset, std::size_t length) -> Result<std::string> {
+    std::string out(length, '\0');
+    std::size_t filled = 0;
+    // Bounded: each turn reads at least one byte or ends.
+    while (filled < length) {
+      const ssize_t n = ::pread(fd, out.data() + filled, length - filled, static_cast<off_t>(offset + filled));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return system_error("pread(TLS credentials)", errno);
+      if (n == 0) return make_error("TLS credential bundle truncated");
+      filled += static_cast<std::size_t>(n);
+    }
+    return out;
+  };
+  auto header = read_at(0, std::min(size, kMaxBundleHeader + 1));
+  if (!header) return header.error();
+  const auto newline = header->find('\n');
+  std::size_t certificate_length = 0;
+  if (newline == std::string::npos ||
+      std::from_chars(header->data(), header->data() + newline, certificate_length).ec != std::errc() ||
+      certificate_length > size - newline - 1) {
+    return make_error("malformed TLS credential bundle");
+  }
+  const std::size_t key_offset = newline + 1 + certificate_length;
+  return key_part ? read_at(key_offset, size - key_offset) : read_at(newline + 1, certificate_length);
+}
+
 }  // namespace
 
 std::string openssl_errors() {
   std::string out;
   // Bounded by OpenSSL's per-thread error queue (16 entries).
-  while (const unsigned long code = ERR_get_error()) {
+  for (;;) {
+    const char* data = nullptr;
+    int flags = 0;
+    const unsigned long code = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags);
+    if (code == 0) break;
     char text[256];
     ERR_error_string_n(code, text, sizeof(text));
     if (!out.empty()) out += "; ";
     out += text;
+    // The detail a callback added (the remote signer's reason, for one).
+    if ((flags & ERR_TXT_STRING) != 0 && data != nullptr && *data != '\0') {
+      out += " (";
+      out += data;
+      out += ")";
+    }
   }
   return out;
 }
@@ -286,19 +324,28 @@ Result<TicketKeys> derive_ticket_keys(const TicketSecret& secret, std::string_vi
 Result<TlsCredentials> load_tls_credentials(const Config& config) {
   auto certificate = read_pem_file(config.tls_cert_file, false);
   if (!certificate) return certificate.error();
-  auto key = read_pem_file(config.tls_key_file, true);
-  if (!key) return key.error();
+  auto key_text = read_pem_file(config.tls_key_file, true);
+  if (!key_text) return key_text.error();
+  auto key = SigningKey::from_pem(*key_text);
   TlsCredentials credentials;
-  credentials.bundle = std::to_string(certificate->size()) + "\n" + *certificate + *key;
-  wipe(*key);
-  // Build the real context once: bad cipher lists, a key that does not match, a weak key or
-  // an unreadable PEM are found now, by the listener, not by each session.
+  credentials.bundle = std::to_string(certificate->size()) + "\n" + *certificate + *key_text;
+  wipe(*key_text);
+  if (!key) {
+    wipe(credentials.bundle);
+    return make_error("tls_key_file " + config.tls_key_file + ": " + key.error().message);
+  }
+  // Build the real context once, signing through the key as a session's monitor will: bad
+  // cipher lists, a key that does not match, a weak key or an unreadable PEM are found now, by
+  // the listener, not by each session.
   auto keys = make_ticket_keys();
   if (!keys) return keys.error();
-  auto ctx = make_control_context(config, credentials.bundle, *keys);
-  if (!ctx) {
+  LocalSigner signer(std::move(*key));
+  auto ctx = make_control_context(config, *certificate, signer, *keys);
+  auto matched = ctx ? check_key_matches(signer.key(), SSL_CTX_get0_certificate(ctx->get()))
+                     : Result<void>(ctx.error());
+  if (!matched) {
     wipe(credentials.bundle);
-    return make_error(config.tls_cert_file + " / " + config.tls_key_file + ": " + ctx.error().message);
+    return make_error(config.tls_cert_file + " / " + config.tls_key_file + ": " + matched.error().message);
   }
   if (X509* leaf = SSL_CTX_get0_certificate(ctx->get())) {
     if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0) {
@@ -308,6 +355,29 @@ Result<TlsCredentials> load_tls_credentials(const Config& config) {
     }
   }
   return credentials;
+}
+
+Result<void> check_key_matches(const SigningKey& key, X509* certificate) {
+  EVP_PKEY* public_key = certificate != nullptr ? X509_get0_pubkey(certificate) : nullptr;
+  if (public_key == nullptr || EVP_PKEY_eq(key.get(), public_key) != 1) {
+    ERR_clear_error();
+    return make_error("tls_key_file does not match the certificate");
+  }
+  return ok_result();
+}
+
+Result<std::string> read_certificate_chain(int bundle_fd) {
+  auto bundle = read_bundle(bundle_fd, false);
+  if (!bundle) return bundle.error();
+  return bundle;
+}
+
+Result<SigningKey> read_signing_key(int bundle_fd) {
+  auto key_text = read_bundle(bundle_fd, true);
+  if (!key_text) return key_text.error();
+  auto key = SigningKey::from_pem(*key_text);
+  wipe(*key_text);
+  return key;
 }
 
 Result<SslCtxPtr> make_selftest_context(const Config& config, const TicketKeys& keys) {
@@ -332,21 +402,28 @@ Result<void> add_resumable_session(SSL_CTX* data_ctx, std::string_view der) {
   return ok_result();
 }
 
-Result<SslCtxPtr> make_control_context(const Config& config, std::string_view bundle,
-                                       const TicketKeys& keys) {
+Result<SslCtxPtr> make_control_context(const Config& config, std::string_view certificate_chain,
+                                       RemoteSigner& signer, const TicketKeys& keys) {
   auto ctx = base_context(config, keys);
   if (!ctx) return ctx;
-  auto used = use_bundle(ctx->get(), bundle);
+  auto used = use_certificate_chain(ctx->get(), certificate_chain);
+  if (used) used = use_remote_key(ctx->get(), signer);
   if (!used) return used.error();
   SSL_CTX_set_num_tickets(ctx->get(), 1);  // one ticket: what data connections resume
   return ctx;
 }
 
-Result<SslCtxPtr> make_data_context(const Config& config, std::string_view bundle,
-                                    const TicketKeys& keys) {
+Result<SslCtxPtr> make_data_context(const Config& config, std::string_view certificate_chain,
+                                    RemoteSigner* signer, const TicketKeys& keys) {
   auto ctx = base_context(config, keys);
   if (!ctx) return ctx;
-  auto used = bundle.empty() ? use_placeholder_certificate(ctx->get(), true) : use_bundle(ctx->get(), bundle);
+  Result<void> used = ok_result();
+  if (signer == nullptr) {
+    used = use_placeholder_certificate(ctx->get(), true);
+  } else {
+    used = use_certificate_chain(ctx->get(), certificate_chain);
+    if (used) used = use_remote_key(ctx->get(), *signer);
+  }
   if (!used) return used.error();
   // Clients keep resuming the control connection's session; no new tickets on data.
   SSL_CTX_set_num_tickets(ctx->get(), 0);

@@ -1,7 +1,9 @@
 // FTPS contexts (OpenSSL 3): the settings every TLS endpoint of a session shares, the
 // certificate bundle the listener validates and hands to sessions, and the two server contexts:
-// the control connection's (certificate and key, in the pre-auth child) and the data
-// connections' (in the post-auth child, normally without any key: see make_data_context()).
+// the control connection's (in the pre-auth child) and the data connections' (in the post-auth
+// child). Neither ever holds the private key: a context has the certificate and a remote key
+// (common/remote_key.hpp) whose signatures the session monitor makes, or (data connections with
+// require_tls_session_reuse) no usable key at all.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -12,14 +14,13 @@
 #include <string_view>
 
 #include "common/config.hpp"
+#include "common/openssl_handles.hpp"
+#include "common/remote_key.hpp"
 #include "common/result.hpp"
+#include "common/signing_key.hpp"
 
 namespace wftpd {
 
-struct SslCtxDeleter {
-  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
-};
-using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
 
 // Session-ticket keys (name 16, HMAC 32, AES 32 bytes) of one FTP session: the tickets its
 // control connection issues, and the only tickets its data connections can open.
@@ -46,27 +47,39 @@ struct TlsHandshakeNotes {
   std::string refusal;
 };
 
-// The certificate chain and key, read by the listener, as one bundle for the sessions.
+// The certificate chain and key, read by the listener, as one bundle for the sessions (a sealed
+// memfd): "<certificate length>\n" + certificate PEM + key PEM.
 struct TlsCredentials {
-  std::string bundle;   // "<certificate bytes>\n" + certificate PEM + key PEM
+  std::string bundle;
   std::string warning;  // e.g. an expired certificate; logged, not fatal
 };
 
-// Reads tls_cert_file and tls_key_file, refuses a key file readable by group or others, and
-// checks that certificate, key and the configured TLS settings make a working context.
+// Reads tls_cert_file and tls_key_file, refuses a key file readable by group or others or a
+// key type the monitor cannot sign with, and checks that certificate, key and the configured
+// TLS settings make a working context.
 Result<TlsCredentials> load_tls_credentials(const Config& config);
 
-// The control connection's context, from a bundle. `config` must outlive the context (the SNI
-// callback reads tls_sni_hostname from it).
-Result<SslCtxPtr> make_control_context(const Config& config, std::string_view bundle,
-                                       const TicketKeys& keys);
+// From a bundle memfd, with pread: the certificate chain alone (what a TLS endpoint gets; the
+// key's bytes are never read into memory), or the key alone (what the monitor signs with).
+Result<std::string> read_certificate_chain(int bundle_fd);
+Result<SigningKey> read_signing_key(int bundle_fd);
 
-// The data connections' context. With an empty bundle it holds neither the certificate nor the
-// key: the only handshake that can complete is a resumption of a session whose ticket was
-// sealed with `keys` (this client's, see derive_ticket_keys) or that add_resumable_session put
-// in its cache; every full handshake is refused.
-Result<SslCtxPtr> make_data_context(const Config& config, std::string_view bundle,
-                                    const TicketKeys& keys);
+// Whether `key` is the private half of `certificate`'s public key.
+Result<void> check_key_matches(const SigningKey& key, X509* certificate);
+
+// The control connection's context: the certificate chain (PEM) and a remote key whose
+// signatures `signer` makes. `config` (the SNI callback reads tls_sni_hostname) and `signer` must
+// outlive the context.
+Result<SslCtxPtr> make_control_context(const Config& config, std::string_view certificate_chain,
+                                       RemoteSigner& signer, const TicketKeys& keys);
+
+// The data connections' context. Without a signer it holds neither the certificate nor a key:
+// the only handshake that can complete is a resumption of a session whose ticket was sealed with
+// `keys` (this client's, see derive_ticket_keys) or that add_resumable_session put in its cache;
+// every full handshake is refused. With a signer (require_tls_session_reuse=no) full handshakes
+// sign through it, as the control connection's do.
+Result<SslCtxPtr> make_data_context(const Config& config, std::string_view certificate_chain,
+                                    RemoteSigner* signer, const TicketKeys& keys);
 
 // A server context with a throwaway self-signed certificate that accepts full handshakes: for
 // wardenftpd --sandbox-selftest only (never serves clients).

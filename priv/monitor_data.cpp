@@ -24,7 +24,12 @@ Step MonitorDispatcher::on_data_connect(DataConnect&) {
   const Step step = send(Child::kPostauth, DataReady{status}, connection.get());
   // SECURITY: one report per data connection the monitor handed out, so a compromised child
   // cannot fill the transfer log with transfers that never happened.
-  if (status == DataStatus::kConnected) grant(Permit::kTransferDone);
+  if (status == DataStatus::kConnected) {
+    grant(Permit::kTransferDone);
+    // SECURITY: a full TLS handshake on this connection may sign once; permits do not pile up
+    // over connections that resumed instead.
+    if (config_.tls_enable && !config_.require_tls_session_reuse) allow_one(Permit::kDataSignature);
+  }
   return step;
 }
 

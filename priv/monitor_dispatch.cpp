@@ -29,6 +29,8 @@ const char* permit_source(Permit permit) {
     case Permit::kStandbyReady: return "an accepted login";
     case Permit::kHandoff: return "a ready standby child";
     case Permit::kTransferDone: return "a data connection";
+    case Permit::kControlSignature: return "a control-connection handshake to sign";
+    case Permit::kDataSignature: return "a data connection to sign a handshake for";
   }
   return "?";
 }
@@ -37,7 +39,7 @@ const char* permit_source(Permit permit) {
 
 // SECURITY: the monitor's boundary. A (type, sender) pair not listed here, or listed for other
 // phases, ends the session; so does a request whose permit has not been granted.
-const std::array<MonitorDispatcher::RequestRule, 10> MonitorDispatcher::kRequestTable = {{
+const std::array<MonitorDispatcher::RequestRule, 12> MonitorDispatcher::kRequestTable = {{
     {MessageType::kLoginRequest, Child::kPreauth, bit(Phase::kPreauth), kDecidesAuth | kCarriesSecret,
      std::nullopt, &decode_then<LoginRequest, &MonitorDispatcher::on_login>},
     {MessageType::kUserQuery, Child::kPreauth, bit(Phase::kPreauth), 0, std::nullopt,
@@ -60,6 +62,13 @@ const std::array<MonitorDispatcher::RequestRule, 10> MonitorDispatcher::kRequest
      &decode_then<DataConnect, &MonitorDispatcher::on_data_connect>},
     {MessageType::kTransferDone, Child::kPostauth, bit(Phase::kPostauth), 0, Permit::kTransferDone,
      &decode_then<TransferDone, &MonitorDispatcher::on_transfer_done>},
+    // SECURITY: the signing oracle. The pre-auth child may ask only before login, for the control
+    // connection's one handshake; the post-auth child once per data connection it was given, and
+    // only with require_tls_session_reuse=no (otherwise it is never granted the permit).
+    {MessageType::kSignRequest, Child::kPreauth, bit(Phase::kPreauth), 0, Permit::kControlSignature,
+     &decode_then<SignRequest, &MonitorDispatcher::on_sign_request>},
+    {MessageType::kSignRequest, Child::kPostauth, bit(Phase::kPostauth), 0, Permit::kDataSignature,
+     &decode_then<SignRequest, &MonitorDispatcher::on_sign_request>},
 }};
 
 MonitorDispatcher::MonitorDispatcher(const Config& config, MonitorPorts& ports,
@@ -68,7 +77,11 @@ MonitorDispatcher::MonitorDispatcher(const Config& config, MonitorPorts& ports,
       policy_(config),
       ports_(ports),
       client_host_(std::move(client_host)),
-      prior_failures_(prior_failures) {}
+      prior_failures_(prior_failures) {
+  if (config_.tls_enable) {
+    permits_[static_cast<std::size_t>(Permit::kControlSignature)] = kMaxControlSignatures;
+  }
+}
 
 template <class Message, Step (MonitorDispatcher::*Handler)(Message&)>
 Step MonitorDispatcher::decode_then(MonitorDispatcher& self, std::string& payload) {
@@ -184,6 +197,18 @@ Step MonitorDispatcher::log_child_event(const LogEvent& event, const char* role,
     case EventLevel::kDebug: log_debug(line); break;
   }
   return Step::kContinue;
+}
+
+Step MonitorDispatcher::on_sign_request(SignRequest& request) {
+  auto signature = ports_.sign_handshake(request);
+  if (!signature) {
+    // The decoder took only known schemes and digests of the right length: what is left is a
+    // scheme of the other key family (a child that lies) or a failure of the key itself.
+    log_error("signature request refused: " + signature.error().message + "; ending session");
+    return Step::kEndSession;
+  }
+  return send(phase_ == Phase::kPreauth ? Child::kPreauth : Child::kPostauth,
+              SignResult{std::move(*signature)});
 }
 
 Step MonitorDispatcher::on_preauth_log(LogEvent& event) {

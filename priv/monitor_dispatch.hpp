@@ -29,9 +29,17 @@ enum class Phase : std::uint8_t { kPreauth = 1, kHandoff = 2, kPostauth = 4 };
 
 // One request unlocks the next: an accepted login permits one StandbyReady, which permits one
 // Handoff; each data connection handed out permits one TransferDone. Permits are counted and
-// consumed by dispatch() before the handler runs.
-enum class Permit : std::uint8_t { kStandbyReady, kHandoff, kTransferDone };
-inline constexpr std::size_t kPermitKinds = 3;
+// consumed by dispatch() before the handler runs. Signatures: a TLS session starts with
+// kMaxControlSignatures for the control connection's handshake (pre-auth phase only); with
+// require_tls_session_reuse=no, each data connection handed out permits one more (post-auth
+// child, post-auth phase), never more than one outstanding.
+enum class Permit : std::uint8_t { kStandbyReady, kHandoff, kTransferDone, kControlSignature, kDataSignature };
+inline constexpr std::size_t kPermitKinds = 5;
+
+// A full TLS handshake signs once (TLS 1.2 ServerKeyExchange, TLS 1.3 CertificateVerify), and the
+// control connection has one handshake: a failed one ends the session, AUTH TLS is refused once
+// TLS is on, and renegotiation is off.
+inline constexpr std::uint32_t kMaxControlSignatures = 1;
 
 enum class Step : std::uint8_t { kContinue, kEndSession };
 
@@ -75,7 +83,7 @@ class MonitorDispatcher {
     std::optional<Permit> needs;
     Handle handle;
   };
-  static const std::array<RequestRule, 10> kRequestTable;
+  static const std::array<RequestRule, 12> kRequestTable;
 
   template <class Message, Step (MonitorDispatcher::*Handler)(Message&)>
   static Step decode_then(MonitorDispatcher& self, std::string& payload);
@@ -106,6 +114,7 @@ class MonitorDispatcher {
   Step on_data_connect(DataConnect& request);
   Step on_transfer_done(TransferDone& transfer);
   // monitor_dispatch.cpp
+  Step on_sign_request(SignRequest& request);
   Step on_preauth_log(LogEvent& event);
   Step on_postauth_log(LogEvent& event);
   Step log_child_event(const LogEvent& event, const char* role, std::uint32_t& count);
@@ -113,6 +122,7 @@ class MonitorDispatcher {
   template <class Message>
   Step send(Child to, const Message& message, int attached_fd = -1);
   void grant(Permit permit) { ++permits_[static_cast<std::size_t>(permit)]; }
+  void allow_one(Permit permit) { permits_[static_cast<std::size_t>(permit)] = 1; }
 
   const Config& config_;
   const LoginPolicy policy_;
@@ -121,7 +131,7 @@ class MonitorDispatcher {
   const std::uint32_t prior_failures_;  // of the client's address, in earlier sessions
   Phase phase_ = Phase::kPreauth;
   std::array<std::uint32_t, kPermitKinds> permits_{};
-  std::bitset<10> used_;  // rules with kOnce that have been used
+  std::bitset<12> used_;  // rules with kOnce that have been used
   bool auth_decided_ = false;
   std::uint32_t failed_logins_ = 0;
   std::uint32_t preauth_log_lines_ = 0;

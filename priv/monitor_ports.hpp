@@ -50,6 +50,10 @@ class MonitorPorts {
   // Accepts on the passive listener, or connects to the active target if there is one.
   virtual DataStatus open_data_connection(UniqueFd& connection) = 0;
 
+  // The server's signature of a TLS handshake digest, with the key only the monitor holds
+  // (tls_enable). An error: the request does not fit the key (a lying child) or signing failed.
+  virtual Result<std::string> sign_handshake(const SignRequest& request) = 0;
+
   // The transfer log (xferlog_enable): whether there is one, and one line for it.
   virtual bool keeps_transfer_log() const = 0;
   virtual void append_transfer_log(const std::string& line) = 0;

@@ -23,10 +23,11 @@ namespace {
 
 // Puts the child's descriptors in the fixed layout: 0-1 /dev/null, 2 the log until the sandbox
 // is complete, 3 control, 4 monitor, 5 /dev/null (replaces the log just before seccomp),
-// 6 the empty network namespace (joined and closed first thing in the sandbox), 7 the TLS
-// credential bundle (only for a child that needs it), 8 the TLS relay socket (TLS sessions).
+// 6 the empty network namespace (joined and closed first thing in the sandbox), 7 unused (no
+// child ever gets the TLS credential memfd), 8 the TLS relay socket (TLS sessions).
 constexpr int kChildDevNullFd = 5;
 constexpr int kChildNetnsFd = 6;
+constexpr int kChildUnusedFd = 7;  // closed: whatever the monitor had there does not leak in
 constexpr int kChildLastFd = kChildRelayFd;
 
 struct ChildFds {
@@ -34,8 +35,7 @@ struct ChildFds {
   int control = -1;
   int monitor = -1;
   int netns = -1;
-  int tls_bundle = -1;  // -1: none
-  int relay = -1;       // -1: none
+  int relay = -1;  // -1: none
 };
 
 [[nodiscard]] bool arrange_child_fds(const ChildFds& fds) {
@@ -43,7 +43,7 @@ struct ChildFds {
       {fds.devnull, 0},           {fds.devnull, 1},
       {fds.control, kChildControlFd}, {fds.monitor, kChildMonitorFd},
       {fds.devnull, kChildDevNullFd}, {fds.netns, kChildNetnsFd},
-      {fds.tls_bundle, kChildTlsBundleFd}, {fds.relay, kChildRelayFd}};
+      {-1, kChildUnusedFd}, {fds.relay, kChildRelayFd}};
   // Move the sources above the target range first so dup2 cannot clobber one with another.
   int high[std::size(moves)];
   for (std::size_t i = 0; i < std::size(moves); ++i) {
@@ -76,12 +76,12 @@ struct LaunchFds {
   set_process_name(role_spec(preauth_role(launch.config)).process_name);
   const Config& config = launch.config;
   ChildFds layout{fds.devnull.get(), launch.client_fd, fds.preauth_pair.second.get(), launch.netns_fd,
-                  launch.tls_bundle_fd, fds.relay_preauth.get()};
+                  fds.relay_preauth.get()};
   if (!arrange_child_fds(layout)) _exit(kExitSandboxFailed);
   ChildSetup setup;
   setup.control_fd = kChildControlFd;
   setup.monitor_fd = kChildMonitorFd;
-  setup.tls_bundle_fd = launch.tls_bundle_fd >= 0 ? kChildTlsBundleFd : -1;
+  setup.certificate_chain = launch.certificate_chain;
   setup.relay_fd = fds.relay_preauth ? kChildRelayFd : -1;
   setup.implicit_tls = launch.implicit_tls;
   setup.ticket_keys = launch.ticket_keys;
@@ -116,11 +116,8 @@ struct LaunchFds {
   fds.preauth_pair.first.reset();
   fds.preauth_pair.second.reset();
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != monitor_pid) _exit(0);
-  // SECURITY: the post-auth child gets the key only when full handshakes on data connections
-  // are allowed (require_tls_session_reuse=no); otherwise it never holds the key.
-  const bool needs_key = launch.tls_bundle_fd >= 0 && !config.require_tls_session_reuse;
   ChildFds layout{fds.devnull.get(), launch.client_fd, fds.postauth_pair.second.get(), launch.netns_fd,
-                  needs_key ? launch.tls_bundle_fd : -1, fds.relay_postauth.get()};
+                  fds.relay_postauth.get()};
   if (!arrange_child_fds(layout)) _exit(kExitSandboxFailed);
   MonitorChannel monitor{UniqueFd(kChildMonitorFd)};
   auto become = monitor.expect<BecomeUser>();
@@ -129,7 +126,9 @@ struct LaunchFds {
   ChildSetup setup;
   setup.control_fd = kChildControlFd;
   setup.monitor_fd = kChildMonitorFd;
-  setup.tls_bundle_fd = needs_key ? kChildTlsBundleFd : -1;
+  // SECURITY: the certificate only; with require_tls_session_reuse=no the data connections'
+  // full handshakes ask the monitor for their signatures, as the control connection's do.
+  setup.certificate_chain = launch.certificate_chain;
   setup.relay_fd = fds.relay_postauth ? kChildRelayFd : -1;
   setup.ticket_keys = launch.ticket_keys;
   setup.enter_sandbox = [&](const std::string& failure) {

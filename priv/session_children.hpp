@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <string>
+
 #include "common/child_setup.hpp"
 #include "common/config.hpp"
 #include "common/monitor_channel.hpp"
@@ -19,7 +21,7 @@ struct ChildLaunch {
   const SessionEngines& engines;
   int client_fd;
   int netns_fd;
-  int tls_bundle_fd;  // -1 without TLS
+  const std::string* certificate_chain;  // PEM; nullptr without TLS (never the key)
   bool implicit_tls;
   TicketKeys* ticket_keys;
 };

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -19,6 +21,7 @@
 
 #include "common/address_prefix.hpp"
 #include "common/exit_codes.hpp"
+#include "common/signing_key.hpp"
 #include "common/tls_context.hpp"
 #include "common/io.hpp"
 #include "common/log.hpp"
@@ -110,6 +113,10 @@ class SessionMonitor final : public MonitorPorts {
     return active_->has_target() ? active_->connect(timeout, connection)
                                  : passive_->accept(timeout, connection);
   }
+  Result<std::string> sign_handshake(const SignRequest& request) override {
+    if (!signing_key_) return make_error("no TLS key in this session");
+    return signing_key_->sign(static_cast<std::uint16_t>(request.scheme), request.digest);
+  }
   bool keeps_transfer_log() const override { return xferlog_.valid(); }
   void append_transfer_log(const std::string& line) override {
     // One write on an O_APPEND descriptor: lines of concurrent sessions never interleave.
@@ -126,6 +133,7 @@ class SessionMonitor final : public MonitorPorts {
   bool prepare_control_connection();
   void prepare_data_connections();
   bool start_children();
+  bool load_signing_key();
   bool confine();
   void end_children() {
     pam_.finish();
@@ -138,7 +146,9 @@ class SessionMonitor final : public MonitorPorts {
   const std::uint32_t prior_failures_;  // of the client's address, in earlier sessions
   UniqueFd report_;  // to the listener's login throttle
   UniqueFd xferlog_;  // the transfer log (xferlog_enable), append-only
-  UniqueFd tls_bundle_;  // sealed memfd; never read by the monitor itself
+  UniqueFd tls_bundle_;  // sealed memfd: certificate chain, then key
+  std::string certificate_chain_;  // read before the children exist; all they get of the bundle
+  std::optional<SigningKey> signing_key_;  // read after the children exist; only here
   TicketKeys ticket_keys_{};
   UniqueFd client_;
   UniqueFd netns_;
@@ -172,14 +182,20 @@ bool SessionMonitor::take_descriptors() {
   }
   if (!config_.tls_enable) ::close(kSessionTlsFd);  // /dev/null in that slot
   if (config_.tls_enable) {
-    // The bundle stays unread here: the monitor's memory (which the standby child inherits)
-    // never holds the private key.
     tls_bundle_ = UniqueFd(::fcntl(kSessionTlsFd, F_DUPFD_CLOEXEC, 10));
     ::close(kSessionTlsFd);
     if (!tls_bundle_) {
       log_error(system_error("TLS credential descriptor", errno).message);
       return false;
     }
+    // SECURITY: only the certificate part is read now, before the children are forked; the
+    // key's bytes stay in the memfd until load_signing_key(), after the forks.
+    auto chain = read_certificate_chain(tls_bundle_.get());
+    if (!chain) {
+      log_error("TLS certificate: " + chain.error().message);
+      return false;
+    }
+    certificate_chain_ = std::move(*chain);
     // The keys the listener derived for this client's address (see derive_ticket_keys).
     auto got = read_ticket_keys(UniqueFd(kSessionTicketKeysFd), ticket_keys_);
     if (!got) {
@@ -258,12 +274,34 @@ void SessionMonitor::prepare_data_connections() {
 
 bool SessionMonitor::start_children() {
   const ChildLaunch launch{config_,      engines_,      client_.get(), netns_.get(),
-                           tls_bundle_ ? tls_bundle_.get() : -1, implicit_tls_, &ticket_keys_};
+                           config_.tls_enable ? &certificate_chain_ : nullptr, implicit_tls_,
+                           &ticket_keys_};
   if (!launch_session_children(launch, children_)) return false;
   netns_.reset();  // only the children need it
-  tls_bundle_.reset();
   // Both children have their copy of the ticket keys; the monitor has no use for them.
   OPENSSL_cleanse(ticket_keys_.data(), ticket_keys_.size());
+  return true;
+}
+
+// SECURITY: the private key enters the monitor only now, after every child (pre-auth, standby,
+// PAM waiting child) was forked, so none of them has a copy; the children sign through
+// SignRequest. The PEM text is wiped as soon as OpenSSL holds the key.
+bool SessionMonitor::load_signing_key() {
+  if (!tls_bundle_) return true;
+  auto key = read_signing_key(tls_bundle_.get());
+  tls_bundle_.reset();
+  if (!key) {
+    log_error("TLS key: " + key.error().message);
+    return false;
+  }
+  signing_key_.emplace(std::move(*key));
+  // OpenSSL's random generators (RSA blinding, ECDSA nonces) are set up and seeded now, outside
+  // the filter; inside it a reseed needs only getrandom (policy/fragments/process_base.policy).
+  unsigned char warm[1];
+  if (RAND_bytes(warm, sizeof(warm)) != 1 || RAND_priv_bytes(warm, sizeof(warm)) != 1) {
+    log_error("TLS key: RAND_bytes: " + openssl_errors());
+    return false;
+  }
   return true;
 }
 
@@ -309,7 +347,7 @@ int SessionMonitor::run() {
     log_error("monitor: " + bounded.error().message);
     return 1;
   }
-  if (!start_children()) {
+  if (!start_children() || !load_signing_key()) {
     end_children();
     return 1;
   }
@@ -329,6 +367,9 @@ int SessionMonitor::run() {
 int run_session_monitor(const SessionEngines& engines, const std::string& session_id,
                         const SessionOptions& options) {
   ::signal(SIGPIPE, SIG_IGN);
+  // OpenSSL's clean-up at exit takes locks (futex) the monitor's filter does not allow; the key
+  // is freed (and its numbers cleared) with the monitor object before the process exits.
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
   set_process_name(role_spec(Role::kMonitor).process_name);
   set_log_role("monitor");
   // glibc reads the time zone file on the first gmtime_r; do it now, while files can still be

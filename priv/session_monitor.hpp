@@ -26,7 +26,6 @@ inline constexpr int kSessionTicketKeysFd = 9;  // pipe holding this session's T
 // The descriptor layout of the sandboxed children.
 inline constexpr int kChildControlFd = 3;
 inline constexpr int kChildMonitorFd = 4;
-inline constexpr int kChildTlsBundleFd = 7;  // only where ChildSetup says so
 inline constexpr int kChildRelayFd = 8;      // TLS sessions: pre-auth <-> post-auth relay
 
 // Entry points of the unprivileged engines, provided by the daemon's main so that priv/ does

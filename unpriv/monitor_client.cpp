@@ -22,6 +22,15 @@ Result<void> MonitorClient::hand_off(std::string pending_input, const ControlTls
   return channel_.send(Handoff{std::move(pending_input), tls});
 }
 
+Result<std::string> MonitorClient::sign(SignatureScheme scheme, std::string_view digest) {
+  auto sent = channel_.send(SignRequest{scheme, std::string(digest)});
+  if (!sent) return sent.error();
+  auto result = channel_.expect<SignResult>();
+  if (!result) return result.error();
+  if (result->signature.empty()) return make_error("the monitor did not sign");
+  return std::move(result->signature);
+}
+
 void MonitorClient::log(EventLevel level, std::string_view text) {
   // Best effort: a line the monitor cannot take is not worth ending the session for.
   (void)channel_.send(LogEvent{level, std::string(text.substr(0, kMaxReasonLength))});

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/monitor_channel.hpp"
+#include "common/remote_key.hpp"
 #include "common/result.hpp"
 
 namespace wftpd {
@@ -26,7 +27,9 @@ class PostauthMonitor {
   virtual void transfer_done(const TransferDone& transfer) = 0;
 };
 
-class MonitorClient : public PostauthMonitor {
+// Also the signer of the TLS endpoint's remote key (common/remote_key.hpp): a handshake's
+// signature is a SignRequest to the monitor, which holds the private key.
+class MonitorClient : public PostauthMonitor, public RemoteSigner {
  public:
   explicit MonitorClient(int fd) : channel_(UniqueFd(fd)) {}
 
@@ -34,6 +37,10 @@ class MonitorClient : public PostauthMonitor {
   Result<LoginStatus> login(const std::string& user, const std::string& password);
   Result<ClearLogin> clear_login(const std::string& user);
   Result<void> hand_off(std::string pending_input, const ControlTlsState& tls);
+
+  // Either child: the server's signature of a handshake digest (a TLS handshake the child is
+  // running). The monitor decides whether it may ask now.
+  Result<std::string> sign(SignatureScheme scheme, std::string_view digest) override;
 
   // Either child: a line for the server's log (the monitor escapes and rate-limits it).
   void log(EventLevel level, std::string_view text) override;

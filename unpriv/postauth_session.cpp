@@ -324,20 +324,16 @@ int PostauthSession::run() {
 }
 
 int run_postauth(const Config& config, const BecomeUser& user, ChildSetup& setup) {
+  MonitorClient monitor(setup.monitor_fd);
   SslCtxPtr data_tls;
   if (config.tls_enable) {
-    std::string bundle;  // stays empty (no key) unless require_tls_session_reuse=no
-    if (setup.tls_bundle_fd >= 0) {
-      auto read = read_whole_fd(setup.tls_bundle_fd, 1u << 21);
-      ::close(setup.tls_bundle_fd);
-      if (!read) {
-        (void)setup.enter_sandbox("TLS credentials: " + read.error().message);
-        return kExitSandboxFailed;
-      }
-      bundle = std::move(*read);
-    }
-    auto ctx = make_data_context(config, bundle, *setup.ticket_keys);
-    wipe(bundle);
+    // SECURITY: no key here, ever. With require_tls_session_reuse (the default) the context
+    // can only resume the control session; otherwise full handshakes sign through the monitor,
+    // which allows one signature per data connection it handed out.
+    RemoteSigner* signer = config.require_tls_session_reuse ? nullptr : &monitor;
+    const std::string no_chain;
+    const std::string& chain = setup.certificate_chain != nullptr ? *setup.certificate_chain : no_chain;
+    auto ctx = make_data_context(config, chain, signer, *setup.ticket_keys);
     if (!ctx) {
       (void)setup.enter_sandbox("data connection TLS context: " + ctx.error().message);
       return kExitSandboxFailed;
@@ -345,7 +341,6 @@ int run_postauth(const Config& config, const BecomeUser& user, ChildSetup& setup
     data_tls = std::move(*ctx);
   }
   if (!setup.enter_sandbox({})) return kExitSandboxFailed;
-  MonitorClient monitor(setup.monitor_fd);
   auto start = monitor.await_start();
   if (!start) return 1;
   // TLS sessions: the client's socket stays with the pre-auth child (the TLS endpoint); this

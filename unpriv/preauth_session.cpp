@@ -267,17 +267,6 @@ namespace {
 // it is not let hold the pre-auth child for a whole idle timeout).
 constexpr std::chrono::seconds kHandshakeTimeout{30};
 
-// Reads the credential bundle and builds the control context, before the sandbox. The bundle
-// is wiped from this process's heap as soon as OpenSSL holds the key.
-Result<SslCtxPtr> control_context(const Config& config, const ChildSetup& setup) {
-  auto bundle = read_whole_fd(setup.tls_bundle_fd, 1u << 21);
-  ::close(setup.tls_bundle_fd);
-  if (!bundle) return make_error("TLS credentials: " + bundle.error().message);
-  auto ctx = make_control_context(config, *bundle, *setup.ticket_keys);
-  wipe(*bundle);
-  return ctx;
-}
-
 bool start_tls(SSL_CTX* ctx, ControlConnection& control, MonitorClient& monitor,
                const Config& config) {
   const auto timeout = std::min({kHandshakeTimeout, std::chrono::seconds(config.idle_timeout),
@@ -295,9 +284,13 @@ bool start_tls(SSL_CTX* ctx, ControlConnection& control, MonitorClient& monitor,
 }  // namespace
 
 int run_preauth(const Config& config, ChildSetup& setup) {
+  // Made first: it is also the signer of the control connection's TLS key.
+  MonitorClient monitor(setup.monitor_fd);
   SslCtxPtr tls_ctx;
-  if (config.tls_enable && setup.tls_bundle_fd >= 0) {
-    auto ctx = control_context(config, setup);
+  if (config.tls_enable && setup.certificate_chain != nullptr) {
+    // SECURITY: the certificate and a remote key; the handshake's one signature is a
+    // SignRequest to the monitor, which holds the private key (common/remote_key.hpp).
+    auto ctx = make_control_context(config, *setup.certificate_chain, monitor, *setup.ticket_keys);
     if (!ctx) {
       (void)setup.enter_sandbox(ctx.error().message);
       return kExitSandboxFailed;
@@ -305,7 +298,6 @@ int run_preauth(const Config& config, ChildSetup& setup) {
     tls_ctx = std::move(*ctx);
   }
   if (!setup.enter_sandbox({})) return kExitSandboxFailed;
-  MonitorClient monitor(setup.monitor_fd);
   MonitorLoginBroker broker(monitor);
   PreauthPolicy policy = PreauthPolicy::from(config);
   policy.tls_available = tls_ctx != nullptr;

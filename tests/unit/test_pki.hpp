@@ -29,6 +29,10 @@ struct TestPki {
   std::string expired_cert;   // `key`'s certificate, valid only in January 2020
   std::string weak_cert;      // RSA-1024, self-signed (below security level 2)
   std::string weak_key;
+  std::string rsa_cert;       // CN=localhost, RSA-2048, signed by the CA
+  std::string rsa_key;
+  std::string p384_cert;      // CN=localhost, EC P-384, signed by the CA
+  std::string p384_key;
 
   ~TestPki() {
     if (!dir.empty()) {
@@ -76,6 +80,10 @@ inline std::string make_test_pki(TestPki& pki) {
   pki.expired_cert = d + "/expired.pem";
   pki.weak_cert = d + "/weak.pem";
   pki.weak_key = d + "/weak-key.pem";
+  pki.rsa_cert = d + "/rsa-cert.pem";
+  pki.rsa_key = d + "/rsa-key.pem";
+  pki.p384_cert = d + "/p384-cert.pem";
+  pki.p384_key = d + "/p384-key.pem";
   {
     std::ofstream ext(d + "/ext.cnf");
     ext << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
@@ -99,11 +107,19 @@ inline std::string make_test_pki(TestPki& pki) {
        "20200102000000Z"},
       {"req", "-x509", "-newkey", "rsa:1024", "-nodes", "-keyout", pki.weak_key, "-out",
        pki.weak_cert, "-days", "1", "-subj", "/CN=weak"},
+      {"req", "-newkey", "rsa:2048", "-nodes", "-keyout", pki.rsa_key, "-out", d + "/rsa.csr",
+       "-subj", "/CN=localhost"},
+      {"x509", "-req", "-in", d + "/rsa.csr", "-CA", pki.ca, "-CAkey", d + "/ca-key.pem",
+       "-set_serial", "3", "-out", pki.rsa_cert, "-days", "1", "-extfile", d + "/ext.cnf"},
+      {"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes", "-keyout",
+       pki.p384_key, "-out", d + "/p384.csr", "-subj", "/CN=localhost"},
+      {"x509", "-req", "-in", d + "/p384.csr", "-CA", pki.ca, "-CAkey", d + "/ca-key.pem",
+       "-set_serial", "4", "-out", pki.p384_cert, "-days", "1", "-extfile", d + "/ext.cnf"},
   };
   for (const auto& step : steps) {
     if (auto failed = run_openssl(d, step); !failed.empty()) return failed;
   }
-  for (const auto* key : {&pki.key, &pki.other_key, &pki.weak_key}) {
+  for (const auto* key : {&pki.key, &pki.other_key, &pki.weak_key, &pki.rsa_key, &pki.p384_key}) {
     if (::chmod(key->c_str(), 0600) != 0) return "chmod " + *key + " failed";
   }
   return {};

@@ -3,8 +3,11 @@
 #include "common/tls_context.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <optional>
 #include <string>
 
 #include "test_pki.hpp"
@@ -160,17 +163,21 @@ class TlsContexts : public TlsCredentials {
     TlsCredentials::SetUp();
     auto credentials = load_tls_credentials(config_);
     ASSERT_TRUE(credentials.ok()) << credentials.error().message;
-    bundle_ = credentials->bundle;
+    chain_ = read_test_file(test_pki().cert);
+    auto key = SigningKey::from_pem(read_test_file(test_pki().key));
+    ASSERT_TRUE(key.ok()) << key.error().message;
+    signer_.emplace(std::move(*key));
     auto keys = make_ticket_keys();
     ASSERT_TRUE(keys.ok());
     keys_ = *keys;
   }
-  std::string bundle_;
+  std::string chain_;
+  std::optional<LocalSigner> signer_;
   TicketKeys keys_{};
 };
 
 TEST_F(TlsContexts, ControlContextHoldsTheCertificate) {
-  auto ctx = make_control_context(config_, bundle_, keys_);
+  auto ctx = make_control_context(config_, chain_, *signer_, keys_);
   ASSERT_TRUE(ctx.ok()) << ctx.error().message;
   X509* leaf = SSL_CTX_get0_certificate(ctx->get());
   ASSERT_NE(leaf, nullptr);
@@ -183,40 +190,51 @@ TEST_F(TlsContexts, ControlContextHoldsTheCertificate) {
 
 TEST_F(TlsContexts, MinimumVersionFollowsTheConfiguration) {
   config_.tls_min_version = "TLSv1.3";
-  auto ctx = make_control_context(config_, bundle_, keys_);
+  auto ctx = make_control_context(config_, chain_, *signer_, keys_);
   ASSERT_TRUE(ctx.ok()) << ctx.error().message;
   EXPECT_EQ(SSL_CTX_get_min_proto_version(ctx->get()), TLS1_3_VERSION);
 }
 
-TEST_F(TlsContexts, ControlContextNeedsABundle) {
-  EXPECT_FALSE(make_control_context(config_, "", keys_).ok());
-  EXPECT_FALSE(make_control_context(config_, "12345\nshort", keys_).ok());
-  EXPECT_FALSE(make_control_context(config_, "x\n" + bundle_, keys_).ok());
+TEST_F(TlsContexts, ControlContextNeedsACertificate) {
+  EXPECT_FALSE(make_control_context(config_, "", *signer_, keys_).ok());
+  EXPECT_FALSE(make_control_context(config_, "-----BEGIN CERTIFICATE-----\nshort", *signer_, keys_).ok());
+  EXPECT_FALSE(make_control_context(config_, read_test_file(test_pki().key), *signer_, keys_).ok());
+}
+
+TEST_F(TlsContexts, ControlContextHoldsNoPrivateKeyMaterial) {
+  auto ctx = make_control_context(config_, chain_, *signer_, keys_);
+  ASSERT_TRUE(ctx.ok()) << ctx.error().message;
+  EVP_PKEY* key = SSL_CTX_get0_privatekey(ctx->get());
+  ASSERT_NE(key, nullptr);
+  // The context's key is the remote one: it cannot be written out as a private key.
+  BioPtr out(BIO_new(BIO_s_mem()));
+  EXPECT_NE(PEM_write_bio_PrivateKey(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr), 1);
+  ERR_clear_error();
 }
 
 TEST_F(TlsContexts, DataContextWithoutBundleHoldsNoRealCertificate) {
-  auto ctx = make_data_context(config_, "", keys_);
+  auto ctx = make_data_context(config_, "", nullptr, keys_);
   ASSERT_TRUE(ctx.ok()) << ctx.error().message;
   X509* placeholder = SSL_CTX_get0_certificate(ctx->get());
   ASSERT_NE(placeholder, nullptr);  // see use_placeholder_certificate()
-  auto control = make_control_context(config_, bundle_, keys_);
+  auto control = make_control_context(config_, chain_, *signer_, keys_);
   ASSERT_TRUE(control.ok());
   EXPECT_NE(X509_cmp(placeholder, SSL_CTX_get0_certificate(control->get())), 0);
   EXPECT_EQ(SSL_CTX_get_num_tickets(ctx->get()), 0u);
 }
 
-TEST_F(TlsContexts, DataContextWithBundleHoldsTheCertificate) {
-  auto ctx = make_data_context(config_, bundle_, keys_);
+TEST_F(TlsContexts, DataContextWithSignerHoldsTheCertificate) {
+  auto ctx = make_data_context(config_, chain_, &*signer_, keys_);
   ASSERT_TRUE(ctx.ok()) << ctx.error().message;
-  auto control = make_control_context(config_, bundle_, keys_);
+  auto control = make_control_context(config_, chain_, *signer_, keys_);
   ASSERT_TRUE(control.ok());
   EXPECT_EQ(X509_cmp(SSL_CTX_get0_certificate(ctx->get()),
                      SSL_CTX_get0_certificate(control->get())),
             0);
 }
 
-TEST_F(TlsContexts, DataContextRefusesAMalformedBundle) {
-  EXPECT_FALSE(make_data_context(config_, "garbage", keys_).ok());
+TEST_F(TlsContexts, DataContextRefusesAMalformedCertificate) {
+  EXPECT_FALSE(make_data_context(config_, "garbage", &*signer_, keys_).ok());
 }
 
 TEST(TlsTicketKeys, AreFreshEachTime) {

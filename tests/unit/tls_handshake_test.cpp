@@ -10,6 +10,7 @@
 #include <chrono>
 #include <csignal>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,6 +48,7 @@ struct ClientOptions {
   std::vector<std::string> alpn;
   std::string sni;
   SSL_SESSION* session = nullptr;  // offered for resumption
+  std::string sigalgs;             // the signature algorithms offered (default: OpenSSL's)
 };
 
 struct ClientOutcome {
@@ -136,6 +138,10 @@ ClientOutcome connect_client(int fd, const ClientOptions& options) {
     out.error = "SSL_CTX_set_max_proto_version: " + openssl_errors();
     return out;
   }
+  if (!options.sigalgs.empty() && SSL_CTX_set1_sigalgs_list(ctx.get(), options.sigalgs.c_str()) != 1) {
+    out.error = "SSL_CTX_set1_sigalgs_list: " + openssl_errors();
+    return out;
+  }
   if (!options.alpn.empty()) {
     const std::string wire = alpn_wire(options.alpn);
     // SSL_CTX_set_alpn_protos returns 0 on success.
@@ -220,19 +226,24 @@ class TlsHandshake : public ::testing::Test {
     config_.tls_key_file = test_pki().key;
     auto credentials = load_tls_credentials(config_);
     ASSERT_TRUE(credentials.ok()) << credentials.error().message;
-    bundle_ = credentials->bundle;
+    chain_ = unit_test::read_test_file(test_pki().cert);
+    auto key = SigningKey::from_pem(unit_test::read_test_file(test_pki().key));
+    ASSERT_TRUE(key.ok()) << key.error().message;
+    signer_.emplace(std::move(*key));
     auto keys = make_ticket_keys();
     ASSERT_TRUE(keys.ok());
     keys_ = *keys;
   }
 
   SslCtxPtr control_context(const TicketKeys& keys) {
-    auto ctx = make_control_context(config_, bundle_, keys);
+    auto ctx = make_control_context(config_, chain_, *signer_, keys);
     EXPECT_TRUE(ctx.ok()) << ctx.error().message;
     return ctx.ok() ? std::move(*ctx) : SslCtxPtr();
   }
-  SslCtxPtr data_context(std::string_view bundle, const TicketKeys& keys) {
-    auto ctx = make_data_context(config_, bundle, keys);
+  // Without a signer: resumptions only (require_tls_session_reuse); with one: full handshakes.
+  SslCtxPtr data_context(bool full_handshakes, const TicketKeys& keys) {
+    auto ctx = make_data_context(config_, full_handshakes ? chain_ : "",
+                                 full_handshakes ? &*signer_ : nullptr, keys);
     EXPECT_TRUE(ctx.ok()) << ctx.error().message;
     return ctx.ok() ? std::move(*ctx) : SslCtxPtr();
   }
@@ -258,7 +269,7 @@ class TlsHandshake : public ::testing::Test {
   // failure) when the session or the context could not be made.
   Exchange resume_on_data(const TicketKeys& issuing_keys, const TicketKeys& data_keys, int version) {
     SessionPtr session = control_session(issuing_keys, version);
-    SslCtxPtr data = data_context("", data_keys);
+    SslCtxPtr data = data_context(false, data_keys);
     EXPECT_TRUE(session && data);
     if (!session || !data) return Exchange{};
     ClientOptions options;
@@ -268,7 +279,8 @@ class TlsHandshake : public ::testing::Test {
   }
 
   Config config_;
-  std::string bundle_;
+  std::string chain_;
+  std::optional<LocalSigner> signer_;
   TicketKeys keys_{};
 };
 
@@ -289,7 +301,7 @@ TEST_F(TlsHandshake, DataConnectionResumesTheControlSessionWithoutTheKey) {
     SCOPED_TRACE(version == TLS1_2_VERSION ? "TLS 1.2" : "TLS 1.3");
     SessionPtr session = control_session(keys_, version);
     ASSERT_TRUE(session);
-    SslCtxPtr data = data_context("", keys_);
+    SslCtxPtr data = data_context(false, keys_);
     ASSERT_TRUE(data);
     ClientOptions options;
     options.max_version = version;
@@ -305,7 +317,7 @@ TEST_F(TlsHandshake, DataConnectionResumesTheControlSessionWithoutTheKey) {
 TEST_F(TlsHandshake, DataConnectionWithoutASessionIsRefused) {
   for (const int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
     SCOPED_TRACE(version == TLS1_2_VERSION ? "TLS 1.2" : "TLS 1.3");
-    SslCtxPtr data = data_context("", keys_);
+    SslCtxPtr data = data_context(false, keys_);
     ASSERT_TRUE(data);
     ClientOptions options;
     options.max_version = version;
@@ -363,7 +375,7 @@ TEST_F(TlsHandshake, TicketSealedWithOtherKeysDoesNotResume) {
 
 TEST_F(TlsHandshake, DataContextWithTheKeyAcceptsAFullHandshake) {
   // require_tls_session_reuse=no: the post-auth child holds the bundle.
-  SslCtxPtr data = data_context(bundle_, keys_);
+  SslCtxPtr data = data_context(true, keys_);
   ASSERT_TRUE(data);
   Exchange exchange = handshake(data.get(), {});
   ASSERT_TRUE(exchange.client.completed) << exchange.client.error << " / " << exchange.server.error;
@@ -372,6 +384,122 @@ TEST_F(TlsHandshake, DataContextWithTheKeyAcceptsAFullHandshake) {
   // No tickets on data connections: the TLS 1.3 session the client holds cannot be resumed.
   ASSERT_TRUE(exchange.client.session);
   EXPECT_EQ(SSL_SESSION_is_resumable(exchange.client.session.get()), 0);
+}
+
+// The signer of a remote key, recording what it was asked (the monitor's role in a session).
+class RecordingSigner final : public RemoteSigner {
+ public:
+  explicit RecordingSigner(SigningKey key) : local_(std::move(key)) {}
+  Result<std::string> sign(SignatureScheme scheme, std::string_view digest) override {
+    schemes.push_back(scheme);
+    digest_lengths.push_back(digest.size());
+    if (refuse) return make_error("refused by the test");
+    return local_.sign(scheme, digest);
+  }
+  std::vector<SignatureScheme> schemes;
+  std::vector<std::size_t> digest_lengths;
+  bool refuse = false;
+
+ private:
+  LocalSigner local_;
+};
+
+struct KeyCase {
+  const char* name;
+  std::string cert;
+  std::string key;
+};
+
+std::vector<KeyCase> key_cases() {
+  return {{"EC P-256", test_pki().cert, test_pki().key},
+          {"EC P-384", test_pki().p384_cert, test_pki().p384_key},
+          {"RSA 2048", test_pki().rsa_cert, test_pki().rsa_key}};
+}
+
+// The control context signs through its signer for every key type and TLS version, one digest
+// per full handshake, with the scheme TLS requires: PSS for RSA under TLS 1.3 (and whenever the
+// client offers it), PKCS#1 v1.5 under TLS 1.2 for a client that offers only that.
+TEST_F(TlsHandshake, RemoteKeySignsOneDigestPerHandshakeForEveryKeyAndVersion) {
+  struct VersionCase {
+    int version;
+    std::string client_sigalgs;
+  };
+  for (const KeyCase& key_case : key_cases()) {
+    for (const VersionCase& version : {VersionCase{TLS1_2_VERSION, ""}, VersionCase{TLS1_3_VERSION, ""},
+                                       VersionCase{TLS1_2_VERSION, "RSA+SHA256:ECDSA+SHA384:ECDSA+SHA256"}}) {
+      SCOPED_TRACE(std::string(key_case.name) + (version.version == TLS1_2_VERSION ? " TLS 1.2 " : " TLS 1.3 ") +
+                   version.client_sigalgs);
+      auto key = SigningKey::from_pem(unit_test::read_test_file(key_case.key));
+      ASSERT_TRUE(key.ok()) << key.error().message;
+      const KeyFamily family = key->family();
+      RecordingSigner signer(std::move(*key));
+      auto ctx = make_control_context(config_, unit_test::read_test_file(key_case.cert), signer, keys_);
+      ASSERT_TRUE(ctx.ok()) << ctx.error().message;
+      ClientOptions options;
+      options.max_version = version.version;
+      options.sigalgs = version.client_sigalgs;
+      Exchange exchange = handshake(ctx->get(), options);
+      ASSERT_TRUE(exchange.client.completed) << exchange.client.error << " / " << exchange.server.error;
+      EXPECT_TRUE(exchange.client.verified);
+      EXPECT_EQ(exchange.client.version, version.version);
+      ASSERT_EQ(signer.schemes.size(), 1u);
+      const auto info = describe_scheme(static_cast<std::uint16_t>(signer.schemes[0]));
+      ASSERT_TRUE(info.has_value());
+      EXPECT_EQ(info->family, family);
+      EXPECT_EQ(signer.digest_lengths[0], info->digest_length);
+      if (family == KeyFamily::kRsa) {
+        EXPECT_EQ(info->pss, version.client_sigalgs.empty());
+      }
+    }
+  }
+}
+
+TEST_F(TlsHandshake, ResumptionAsksTheSignerNothing) {
+  auto key = SigningKey::from_pem(unit_test::read_test_file(test_pki().key));
+  ASSERT_TRUE(key.ok());
+  RecordingSigner signer(std::move(*key));
+  auto ctx = make_control_context(config_, chain_, signer, keys_);
+  ASSERT_TRUE(ctx.ok()) << ctx.error().message;
+  Exchange first = handshake(ctx->get(), {});
+  ASSERT_TRUE(first.client.completed) << first.client.error << " / " << first.server.error;
+  ClientOptions options;
+  options.session = first.client.session.get();
+  Exchange resumed = handshake(ctx->get(), options);
+  ASSERT_TRUE(resumed.client.completed) << resumed.client.error << " / " << resumed.server.error;
+  EXPECT_TRUE(resumed.client.reused);
+  EXPECT_EQ(signer.schemes.size(), 1u);  // the first handshake's only
+}
+
+TEST_F(TlsHandshake, HandshakeFailsWhenTheSignerRefuses) {
+  auto key = SigningKey::from_pem(unit_test::read_test_file(test_pki().rsa_key));
+  ASSERT_TRUE(key.ok());
+  RecordingSigner signer(std::move(*key));
+  signer.refuse = true;
+  auto ctx = make_control_context(config_, unit_test::read_test_file(test_pki().rsa_cert), signer, keys_);
+  ASSERT_TRUE(ctx.ok()) << ctx.error().message;
+  for (const int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    ClientOptions options;
+    options.max_version = version;
+    Exchange exchange = handshake(ctx->get(), options);
+    EXPECT_FALSE(exchange.client.completed);
+    EXPECT_FALSE(exchange.server.accepted);
+    EXPECT_TRUE(contains(exchange.server.error, "refused by the test")) << exchange.server.error;
+  }
+}
+
+TEST_F(TlsHandshake, StaticRsaKeyExchangeIsNeverNegotiated) {
+  // It would need the key to decrypt, and the key's holder only signs.
+  config_.tls_ciphers = "AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256";
+  auto key = SigningKey::from_pem(unit_test::read_test_file(test_pki().rsa_key));
+  ASSERT_TRUE(key.ok());
+  RecordingSigner signer(std::move(*key));
+  auto ctx = make_control_context(config_, unit_test::read_test_file(test_pki().rsa_cert), signer, keys_);
+  ASSERT_TRUE(ctx.ok()) << ctx.error().message;
+  STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(ctx->get());
+  for (int i = 0; i < sk_SSL_CIPHER_num(ciphers); ++i) {
+    EXPECT_NE(SSL_CIPHER_get_kx_nid(sk_SSL_CIPHER_value(ciphers, i)), NID_kx_rsa)
+        << SSL_CIPHER_get_name(sk_SSL_CIPHER_value(ciphers, i));
+  }
 }
 
 TEST_F(TlsHandshake, AlpnWithoutFtpIsRefused) {
