@@ -426,8 +426,10 @@ const std::vector<KeyHandler>& handlers() {
                "PEM certificate chain (server certificate first, then intermediates).",
                &Config::tls_cert_file),
       path_key("tls_key_file",
-               "PEM private key of the certificate; must not be readable by group or others. "
-               "Read by the listener and, per session, only by the pre-auth child.",
+               "PEM private key of the certificate (RSA of 2048 to 8192 bits, or ECDSA on P-256, "
+               "P-384 or P-521; unencrypted); must not be readable by group or others. Read by "
+               "the listener and, per session, only by the session monitor, which signs the "
+               "handshakes; no process that holds a client socket ever has it.",
                &Config::tls_key_file),
       number_key("tls_implicit_port",
                  "TCP port for implicit FTPS (TLS from the first byte, like port 990); 0: off.",
@@ -441,7 +443,8 @@ const std::vector<KeyHandler>& handlers() {
        [](const Config& c) { return c.tls_min_version; }},
       cipher_key("tls_ciphers",
                  "OpenSSL cipher list for TLS 1.2 (server preference). The default is ECDHE "
-                 "with AES-GCM or ChaCha20-Poly1305 only.",
+                 "with AES-GCM or ChaCha20-Poly1305 only. Static RSA key exchange (kRSA) is "
+                 "never negotiated, whatever the list says: the key's holder only signs.",
                  &Config::tls_ciphers),
       cipher_key("tls_ciphersuites", "OpenSSL TLS 1.3 cipher suites, in server preference order.",
                  &Config::tls_ciphersuites),
@@ -473,8 +476,9 @@ const std::vector<KeyHandler>& handlers() {
                &Config::anon_require_tls),
       bool_key("require_tls_session_reuse",
                "yes: a data connection's TLS handshake must resume the control connection's TLS "
-               "session (as FileZilla, curl and lftp do); others fail with 522. With no, the "
-               "post-auth child is given the private key to complete full handshakes.",
+               "session (as FileZilla, curl and lftp do); others fail with 522. With no, a full "
+               "handshake on a data connection is allowed: the post-auth child asks the session "
+               "monitor for its one signature (one per data connection; it never has the key).",
                &Config::require_tls_session_reuse),
       bool_key("pam_enable",
                "yes: system users log in through PAM (service pam_service), checked in a "

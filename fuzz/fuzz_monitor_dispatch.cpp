@@ -5,19 +5,24 @@
 // forks, listens, connects, sleeps or reads a file.
 //
 // Input: a flags byte for the configuration (anonymous_enable, pam_enable, tls_enable,
-// require_tls_login, anon_require_tls, xferlog, user_deny of "mallory"), then steps; each step
-// is an op byte (bit 0: sender, bits 1-4: what, bit 7: attach a descriptor) and its fields.
+// require_tls_login, anon_require_tls, xferlog, user_deny of "mallory"), a second one (bit 0:
+// require_tls_session_reuse=no), then steps; each step is an op byte (bit 0: sender, bits 1-4:
+// what, bit 7: attach a descriptor) and its fields.
 //
 // Checked after every step: the hand-off goes in order (BecomeUser only for credentials a fake
 // backend accepted, at most once; LoginResult accepted only after StandbyReady{ok}; StartSession
 // only after Handoff, at most once); nothing of the post-auth phase (listening, connecting,
 // transfer log) happens before StartSession; no more TransferDone lines than data connections
 // handed out; no more refusals than max_login_attempts; the UserQuery answer is the policy's;
-// once dispatch() ends the session, the harness stops.
+// signatures (SignRequest): only with tls_enable, the pre-auth child's only in the pre-auth phase
+// and at most kMaxControlSignatures, the post-auth child's only with require_tls_session_reuse=no
+// and never more than the data connections handed out; once dispatch() ends the session, the
+// harness stops.
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <iterator>
 #include <string>
 
 #include "common/config.hpp"
@@ -134,6 +139,14 @@ class FakePorts final : public MonitorPorts {
     ++connections;
     return DataStatus::kConnected;
   }
+  Result<std::string> sign_handshake(const SignRequest& request) override {
+    ++signatures;
+    // The fake key is an EC key: an RSA scheme is what a lying child would send.
+    const auto info = describe_scheme(static_cast<std::uint16_t>(request.scheme));
+    FUZZ_CHECK(info.has_value() && request.digest.size() == info->digest_length);
+    if (info->family != KeyFamily::kEc) return make_error("scheme does not fit the key");
+    return std::string(70, '\x30');
+  }
   bool keeps_transfer_log() const override { return xferlog; }
   void append_transfer_log(const std::string& line) override {
     FUZZ_CHECK(started && !line.empty() && line.back() == '\n');
@@ -154,6 +167,7 @@ class FakePorts final : public MonitorPorts {
   std::uint32_t refusals = 0;
   std::uint32_t connects = 0;
   std::uint32_t connections = 0;
+  std::uint32_t signatures = 0;
 };
 
 std::string field(fuzz::Input& in) { return std::string(in.take(in.byte() % 40)); }
@@ -188,6 +202,12 @@ std::string make_datagram(unsigned what, fuzz::Input& in, FakePorts& ports, cons
       return encode_message(target);
     }
     case 8: return encode_message(DataConnect{});
+    case 12: {
+      static constexpr std::uint16_t kCodes[] = {0x0401, 0x0501, 0x0601, 0x0403, 0x0503,
+                                                 0x0603, 0x0804, 0x0805, 0x0806};
+      const auto info = describe_scheme(kCodes[in.byte() % std::size(kCodes)]);
+      return encode_message(SignRequest{info->scheme, std::string(info->digest_length, 'd')});
+    }
     case 9: {
       TransferDone done;
       done.direction = (in.byte() & 1) ? TransferDirection::kIncoming : TransferDirection::kOutgoing;
@@ -219,6 +239,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   config.anon_require_tls = (flags & 16) != 0;
   config.xferlog_enable = (flags & 32) != 0;
   if ((flags & 64) != 0) config.user_deny = {"mallory"};
+  const std::uint8_t more_flags = in.byte();
+  config.require_tls_session_reuse = (more_flags & 1) == 0;
   const LoginPolicy policy(config);
   FakePorts ports;
   ports.pam_enabled = config.pam_enable;
@@ -226,10 +248,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ports.xferlog = config.xferlog_enable;
   MonitorDispatcher dispatcher(config, ports, "192.0.2.1", flags >> 7);
   std::uint32_t transfers = 0;
+  std::uint32_t control_signatures = 0;
+  std::uint32_t data_signatures = 0;
   for (int steps = 0; steps < 64 && !in.empty(); ++steps) {
     const std::uint8_t op = in.byte();
     const Child from = (op & 1) ? Child::kPostauth : Child::kPreauth;
-    const unsigned what = ((op >> 1) & 0x0f) % 12;
+    const unsigned what = ((op >> 1) & 0x0f) % 13;
     Step step = Step::kContinue;
     if (what == 10) {
       step = dispatcher.on_closed(from, (op & 0x80) ? "broken" : "");
@@ -250,7 +274,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       if (message.type == static_cast<std::uint16_t>(MessageType::kHandoff)) ports.handoff_seen = true;
       const std::uint32_t permits_before = dispatcher.permits(Permit::kTransferDone);
+      const Phase phase_before = dispatcher.phase();
+      const std::uint32_t signatures_before = ports.signatures;
       step = dispatcher.dispatch(from, message);
+      if (ports.signatures != signatures_before) {
+        // SECURITY: the signing oracle's rules.
+        FUZZ_CHECK(config.tls_enable);
+        if (from == Child::kPreauth) {
+          FUZZ_CHECK(phase_before == Phase::kPreauth);
+          FUZZ_CHECK(++control_signatures <= kMaxControlSignatures);
+        } else {
+          FUZZ_CHECK(phase_before == Phase::kPostauth && !config.require_tls_session_reuse);
+          FUZZ_CHECK(++data_signatures <= ports.connections);
+        }
+      }
       if (step == Step::kContinue && message.type == static_cast<std::uint16_t>(MessageType::kTransferDone)) {
         FUZZ_CHECK(permits_before > 0);
         ++transfers;

@@ -82,6 +82,12 @@ void check_fields(const UserAnswer& m) {
   FUZZ_CHECK(v >= 1 && v <= 3);
 }
 
+void check_fields(const SignRequest& m) {
+  const auto info = describe_scheme(static_cast<std::uint16_t>(m.scheme));
+  FUZZ_CHECK(info.has_value() && m.digest.size() == info->digest_length);
+}
+void check_fields(const SignResult& m) { FUZZ_CHECK(m.signature.size() <= kMaxSignatureLength); }
+
 void check_fields(const PamCheck& m) {
   FUZZ_CHECK(is_valid_pam_service(m.service));
   FUZZ_CHECK(m.user.size() <= kMaxLoginNameLength && m.password.size() <= kMaxPasswordLength &&
@@ -135,7 +141,7 @@ void decode_everything(std::string_view payload, std::uint16_t header_type,
                        const std::string_view* datagram) {
   try_all<LoginRequest, LoginResult, Handoff, BecomeUser, StandbyReady, StartSession,
           PassiveListen, PassiveReady, DataConnect, DataReady, ActiveTarget, ActiveReady, LogEvent,
-          TransferDone, PamCheck, PamVerdict, UserQuery, UserAnswer>(
+          TransferDone, PamCheck, PamVerdict, UserQuery, UserAnswer, SignRequest, SignResult>(
       payload, header_type, datagram);
 }
 

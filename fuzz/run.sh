@@ -27,7 +27,7 @@ FUZZ_DIR=$ROOT/fuzz
 TARGETS=(fuzz_control_line_reader fuzz_ftp_command fuzz_active_argument fuzz_ftp_path
          fuzz_listing fuzz_config fuzz_users_file fuzz_policy_parser fuzz_monitor_messages
          fuzz_preauth_engine fuzz_postauth_engine fuzz_wildcard fuzz_proxy_header
-         fuzz_monitor_dispatch)
+         fuzz_monitor_dispatch fuzz_sign_request)
 
 usage() {
   echo "usage: $0 TARGET|all|list [SECONDS]" >&2
@@ -49,6 +49,7 @@ max_len_for() {
     fuzz_preauth_engine) echo 8192 ;;
     fuzz_postauth_engine) echo 8192 ;;     # 3 header bytes, <= 255 upload bytes, the stream
     fuzz_wildcard) echo 600 ;;              # past the 255-byte pattern limit
+    fuzz_sign_request) echo 256 ;;          # a 64-byte digest plus framing, and more
     *) echo 4096 ;;
   esac
 }
