@@ -83,6 +83,14 @@ class FakePorts final : public MonitorPorts {
       case MessageType::kDataReady:
         FUZZ_CHECK(to == Child::kPostauth && started);
         break;
+      case MessageType::kSignResult: {
+        // Only after the fake key signed, to the child that asked (the post-auth one once
+        // the session started).
+        auto result = decode_payload<SignResult>(header->payload);
+        FUZZ_CHECK(result.ok() && !result->signature.empty() && signatures > 0);
+        FUZZ_CHECK(to == (started ? Child::kPostauth : Child::kPreauth));
+        break;
+      }
       default:
         FUZZ_CHECK(false && "the monitor sent a message it never sends");
     }

@@ -1,6 +1,6 @@
 // The signing oracle's input path in the monitor: a SignRequest payload from a possibly
 // compromised child, decoded, then handed to SigningKey::sign with a real EC and a real RSA key
-// (as MonitorDispatcher::on_sign_request does through the session's ports).
+// (as MonitorDispatcher::sign_for does through the session's ports).
 //
 // Checked: a decoded request names a handshake scheme and carries a digest of exactly that
 // scheme's length; the key signs it if and only if the scheme is of the key's family; a

@@ -66,9 +66,9 @@ const std::array<MonitorDispatcher::RequestRule, 12> MonitorDispatcher::kRequest
     // connection's one handshake; the post-auth child once per data connection it was given, and
     // only with require_tls_session_reuse=no (otherwise it is never granted the permit).
     {MessageType::kSignRequest, Child::kPreauth, bit(Phase::kPreauth), 0, Permit::kControlSignature,
-     &decode_then<SignRequest, &MonitorDispatcher::on_sign_request>},
+     &decode_then<SignRequest, &MonitorDispatcher::on_control_sign_request>},
     {MessageType::kSignRequest, Child::kPostauth, bit(Phase::kPostauth), 0, Permit::kDataSignature,
-     &decode_then<SignRequest, &MonitorDispatcher::on_sign_request>},
+     &decode_then<SignRequest, &MonitorDispatcher::on_data_sign_request>},
 }};
 
 MonitorDispatcher::MonitorDispatcher(const Config& config, MonitorPorts& ports,
@@ -199,7 +199,15 @@ Step MonitorDispatcher::log_child_event(const LogEvent& event, const char* role,
   return Step::kContinue;
 }
 
-Step MonitorDispatcher::on_sign_request(SignRequest& request) {
+Step MonitorDispatcher::on_control_sign_request(SignRequest& request) {
+  return sign_for(Child::kPreauth, request);
+}
+
+Step MonitorDispatcher::on_data_sign_request(SignRequest& request) {
+  return sign_for(Child::kPostauth, request);
+}
+
+Step MonitorDispatcher::sign_for(Child child, const SignRequest& request) {
   auto signature = ports_.sign_handshake(request);
   if (!signature) {
     // The decoder took only known schemes and digests of the right length: what is left is a
@@ -207,8 +215,7 @@ Step MonitorDispatcher::on_sign_request(SignRequest& request) {
     log_error("signature request refused: " + signature.error().message + "; ending session");
     return Step::kEndSession;
   }
-  return send(phase_ == Phase::kPreauth ? Child::kPreauth : Child::kPostauth,
-              SignResult{std::move(*signature)});
+  return send(child, SignResult{std::move(*signature)});
 }
 
 Step MonitorDispatcher::on_preauth_log(LogEvent& event) {

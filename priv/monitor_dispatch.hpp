@@ -114,7 +114,9 @@ class MonitorDispatcher {
   Step on_data_connect(DataConnect& request);
   Step on_transfer_done(TransferDone& transfer);
   // monitor_dispatch.cpp
-  Step on_sign_request(SignRequest& request);
+  Step on_control_sign_request(SignRequest& request);
+  Step on_data_sign_request(SignRequest& request);
+  Step sign_for(Child child, const SignRequest& request);
   Step on_preauth_log(LogEvent& event);
   Step on_postauth_log(LogEvent& event);
   Step log_child_event(const LogEvent& event, const char* role, std::uint32_t& count);
