@@ -18,8 +18,17 @@ namespace wftpd {
 class SigningKey {
  public:
   // Parses an unencrypted PEM private key (RSA 2048-8192 bits, or EC on P-256/P-384/P-521).
-  // The caller wipes `pem`.
+  // The caller wipes `pem`. The listener does this once per configuration.
   static Result<SigningKey> from_pem(std::string_view pem);
+
+  // The key's numbers in the form the listener hands to sessions (the credential memfd): the
+  // key family and its OpenSSL parameters, each a bounded, length-prefixed field. Loading it
+  // costs a session monitor tens of microseconds, where decoding PEM costs it more than a
+  // millisecond (OpenSSL 3's decoder framework, set up anew in every exec'd monitor). The
+  // caller wipes the result.
+  Result<std::string> export_parameters() const;
+  // The inverse; the same checks as from_pem. The caller wipes `encoded`.
+  static Result<SigningKey> from_parameters(std::string_view encoded);
 
   KeyFamily family() const { return family_; }
   EVP_PKEY* get() const { return key_.get(); }

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/kdf.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <strings.h>
 #include <sys/random.h>
@@ -327,13 +328,16 @@ Result<TlsCredentials> load_tls_credentials(const Config& config) {
   auto key_text = read_pem_file(config.tls_key_file, true);
   if (!key_text) return key_text.error();
   auto key = SigningKey::from_pem(*key_text);
-  TlsCredentials credentials;
-  credentials.bundle = std::to_string(certificate->size()) + "\n" + *certificate + *key_text;
   wipe(*key_text);
-  if (!key) {
-    wipe(credentials.bundle);
-    return make_error("tls_key_file " + config.tls_key_file + ": " + key.error().message);
-  }
+  if (!key) return make_error("tls_key_file " + config.tls_key_file + ": " + key.error().message);
+  // The sessions' monitors get the key's numbers, not its PEM (SigningKey::export_parameters).
+  auto parameters = key->export_parameters();
+  if (!parameters) return make_error("tls_key_file " + config.tls_key_file + ": " + parameters.error().message);
+  TlsCredentials credentials;
+  const std::string header = std::to_string(certificate->size()) + "\n";
+  credentials.bundle.reserve(header.size() + certificate->size() + parameters->size());
+  credentials.bundle.append(header).append(*certificate).append(*parameters);
+  wipe(*parameters);
   // Build the real context once, signing through the key as a session's monitor will: bad
   // cipher lists, a key that does not match, a weak key or an unreadable PEM are found now, by
   // the listener, not by each session.
@@ -357,6 +361,24 @@ Result<TlsCredentials> load_tls_credentials(const Config& config) {
   return credentials;
 }
 
+Result<void> prepare_tls_library(const Config& config, std::string_view certificate_chain) {
+  // A signer that is never asked: no handshake runs on this context.
+  class NoSigner final : public RemoteSigner {
+   public:
+    Result<std::string> sign(SignatureScheme, std::string_view) override {
+      return make_error("no signer");
+    }
+  } no_signer;
+  const TicketKeys no_keys{};
+  auto ctx = make_control_context(config, certificate_chain, no_signer, no_keys);
+  if (!ctx) return ctx.error();
+  unsigned char sample[1];
+  if (RAND_bytes(sample, sizeof(sample)) != 1 || RAND_priv_bytes(sample, sizeof(sample)) != 1) {
+    return make_error("RAND_bytes: " + openssl_errors());
+  }
+  return ok_result();
+}
+
 Result<void> check_key_matches(const SigningKey& key, X509* certificate) {
   EVP_PKEY* public_key = certificate != nullptr ? X509_get0_pubkey(certificate) : nullptr;
   if (public_key == nullptr || EVP_PKEY_eq(key.get(), public_key) != 1) {
@@ -373,10 +395,10 @@ Result<std::string> read_certificate_chain(int bundle_fd) {
 }
 
 Result<SigningKey> read_signing_key(int bundle_fd) {
-  auto key_text = read_bundle(bundle_fd, true);
-  if (!key_text) return key_text.error();
-  auto key = SigningKey::from_pem(*key_text);
-  wipe(*key_text);
+  auto encoded = read_bundle(bundle_fd, true);
+  if (!encoded) return encoded.error();
+  auto key = SigningKey::from_parameters(*encoded);
+  wipe(*encoded);
   return key;
 }
 

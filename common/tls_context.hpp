@@ -48,7 +48,8 @@ struct TlsHandshakeNotes {
 };
 
 // The certificate chain and key, read by the listener, as one bundle for the sessions (a sealed
-// memfd): "<certificate length>\n" + certificate PEM + key PEM.
+// memfd): "<certificate length>\n" + certificate PEM + the key's parameters
+// (SigningKey::export_parameters).
 struct TlsCredentials {
   std::string bundle;
   std::string warning;  // e.g. an expired certificate; logged, not fatal
@@ -63,6 +64,13 @@ Result<TlsCredentials> load_tls_credentials(const Config& config);
 // key's bytes are never read into memory), or the key alone (what the monitor signs with).
 Result<std::string> read_certificate_chain(int bundle_fd);
 Result<SigningKey> read_signing_key(int bundle_fd);
+
+// Sets up, in this process, what every TLS context and key of a session needs from OpenSSL and
+// holds no secret: the default provider's algorithm tables, libssl's cipher, group and signature
+// lists, the remote-key provider, the random generators. The session monitor calls it before it
+// forks its children, which inherit the work instead of each repeating it (a fork is detected by
+// OpenSSL's generators, which reseed in the child), and before it has the key.
+Result<void> prepare_tls_library(const Config& config, std::string_view certificate_chain);
 
 // Whether `key` is the private half of `certificate`'s public key.
 Result<void> check_key_matches(const SigningKey& key, X509* certificate);

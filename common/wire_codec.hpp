@@ -11,6 +11,8 @@ namespace wftpd {
 
 class WireWriter {
  public:
+  // Room for `bytes` in all, so that writing secrets never reallocates (and leaves a copy behind).
+  void reserve(std::size_t bytes) { out_.reserve(bytes); }
   void u8(std::uint8_t value) { out_ += static_cast<char>(value); }
   void u16(std::uint16_t value) {
     u8(static_cast<std::uint8_t>(value >> 8));

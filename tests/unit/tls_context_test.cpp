@@ -38,10 +38,15 @@ TEST_F(TlsCredentials, MatchingEcPairIsLoadedWithoutWarning) {
   auto credentials = load_tls_credentials(config_);
   ASSERT_TRUE(credentials.ok()) << credentials.error().message;
   EXPECT_EQ(credentials->warning, "");
-  // "<certificate bytes>\n" + certificate PEM + key PEM
+  // "<certificate bytes>\n" + certificate PEM + the key's parameters
   const std::string certificate = read_test_file(test_pki().cert);
-  const std::string key = read_test_file(test_pki().key);
-  EXPECT_EQ(credentials->bundle, std::to_string(certificate.size()) + "\n" + certificate + key);
+  const std::string prefix = std::to_string(certificate.size()) + "\n" + certificate;
+  ASSERT_EQ(credentials->bundle.substr(0, prefix.size()), prefix);
+  auto key = SigningKey::from_parameters(credentials->bundle.substr(prefix.size()));
+  ASSERT_TRUE(key.ok()) << key.error().message;
+  auto pem_key = SigningKey::from_pem(read_test_file(test_pki().key));
+  ASSERT_TRUE(pem_key.ok());
+  EXPECT_EQ(EVP_PKEY_eq(key->get(), pem_key->get()), 1);
 }
 
 TEST_F(TlsCredentials, KeyReadableByOthersIsRefused) {

@@ -30,9 +30,15 @@ like; --tls12 also measures both with TLS 1.2 and ECDHE-ECDSA-AES256-GCM-SHA384 
 backend sends no TLS 1.2 session tickets, so there it can resume only through a server session
 cache by session ID).
 
+TLS logins are measured RUNS times, the servers taking turns in each round, and reported as
+median, min and max. --baseline BUILD_DIR adds a second wardenftpd (another build, e.g. the
+commit before a change) to the TLS login rounds, so before and after are measured beside
+vsftpd in one run.
+
 Run as root (both daemons start as root):
   tools/bench/ftpbench.py [--seconds 10] [--size 512] [--tls [--tls-size 1024] [--tls12]]
                           [--files 1000 --file-kib 4 --list-entries 10000 --runs 3] [--small-only]
+                          [--baseline OTHER_BUILD_DIR]
 vsftpd comes from Debian's package (apt-get install vsftpd); without it only wardenftpd runs.
 Every loop is bounded in count and time; everything stays on 127.0.0.1; the work directory
 (certificates, data files, configurations, logs) is removed at the end.
@@ -436,13 +442,13 @@ def log_tail(path, lines=15):
         return "(unreadable: %s)" % e
 
 
-def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki=None):
+def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki=None, tag=""):
     port = free_port()
     users = os.path.join(work, "users")
     with open(users, "w") as f:
         f.write("%s:%s:%d:%d:%s\n" % (BENCH_USER, shadow_hash, uid, gid, root))
     os.chmod(users, 0o600)
-    name = "wardenftpd-tls" if pki else "wardenftpd"
+    name = ("wardenftpd-tls" if pki else "wardenftpd") + tag
     conf = os.path.join(work, name + ".conf")
     with open(conf, "w") as f:
         f.write("listen_address=127.0.0.1\nlisten_port=%d\nusers_file=%s\n"
@@ -653,17 +659,40 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
             v_proc = None
         if v_proc:
             servers.append(("vsftpd", v_proc, v_port, v_log))
-        for name, _, port, log_path in servers:
+        login_servers = list(servers)
+        if args.baseline:
+            # Another build of wardenftpd (e.g. the commit before a change), for TLS logins only.
+            b_proc, b_port, b_log = start_wardenftpd(
+                os.path.join(args.baseline, "daemon", "wardenftpd"),
+                os.path.join(args.baseline, "tools", "wardenftpd-passwd"),
+                work, root, uid, gid, shadow_hash, pki, tag="-baseline")
+            servers.append(("baseline", b_proc, b_port, b_log))
+            login_servers.append(servers[-1])
+        for name, _, port, log_path in login_servers:
             print("%-10s handshake for openssl s_client's default offer: %s"
                   % (name, tls_probe(port, pki["ca"])), flush=True)
-            logins, errors, first_error, control = tls_login_rate(port, args.seconds, args.clients,
-                                                                  pki["ca"], args.tls_login_group)
-            results[(name, "logins")] = (logins,)
-            print("%-10s TLS logins/s %6.1f  errors %d  control %s %s%s"
-                  % (name, logins, errors, fmt_params(control), args.tls_login_group or "(default groups)",
-                     "  first error: %s" % first_error if first_error else ""), flush=True)
-            if errors:
-                print("  %s log:\n    %s" % (name, log_tail(log_path).replace("\n", "\n    ")), flush=True)
+        # TLS logins: RUNS rounds, the servers taking turns within each round, so that a change
+        # in the machine's load falls on all of them alike; median and spread per server.
+        rates = {name: [] for name, _, _, _ in login_servers}
+        for round_number in range(args.runs):
+            for name, _, port, log_path in login_servers:
+                logins, errors, first_error, control = tls_login_rate(
+                    port, args.seconds, args.clients, pki["ca"], args.tls_login_group)
+                rates[name].append(logins)
+                print("%-10s TLS logins/s %6.1f  errors %d  control %s %s%s  (round %d)"
+                      % (name, logins, errors, fmt_params(control),
+                         args.tls_login_group or "(default groups)",
+                         "  first error: %s" % first_error if first_error else "", round_number + 1),
+                      flush=True)
+                if errors:
+                    print("  %s log:\n    %s" % (name, log_tail(log_path).replace("\n", "\n    ")), flush=True)
+        for name, values in rates.items():
+            results[(name, "logins")] = (statistics.median(values),)
+            print("%-10s TLS logins/s median %6.1f  min %6.1f  max %6.1f  (%d runs)"
+                  % (name, statistics.median(values), min(values), max(values), len(values)), flush=True)
+        for name, _, port, log_path in servers:
+            if name == "baseline":
+                continue
             data_params[name] = measure_tls_transfers("default", name, port, log_path, data, size, pki,
                                                       root, [], results)
         # Like with like: wardenftpd again with the parameters vsftpd chose, if they differ.
@@ -686,6 +715,10 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
         w, v = results.get(w_key), results.get(v_key)
         return "%.2f" % (w[index] / v[index]) if w and v and v[index] else "n/a"
 
+    if ("baseline", "logins") in results:
+        print("ratio wardenftpd/baseline (FTPS): TLS logins %s; baseline/vsftpd: TLS logins %s"
+              % (ratio(("wardenftpd", "logins"), ("baseline", "logins"), 0),
+                 ratio(("baseline", "logins"), ("vsftpd", "logins"), 0)))
     print("ratio wardenftpd/vsftpd (FTPS): TLS logins %s  RETR %s  STOR %s"
           % (ratio(("wardenftpd", "logins"), ("vsftpd", "logins"), 0),
              ratio(("wardenftpd", "default"), ("vsftpd", "default"), 0),
@@ -722,6 +755,9 @@ def main():
                         help="the one key exchange group the TLS login clients offer ('' for "
                              "python's default offer)")
     parser.add_argument("--build", default=os.path.join(TOP, "build"))
+    parser.add_argument("--baseline", default=None,
+                        help="with --tls: also measure TLS logins of the wardenftpd in this build "
+                             "directory (e.g. the commit before a change), in the same run")
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("ftpbench: run as root")
