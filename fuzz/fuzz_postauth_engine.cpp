@@ -30,6 +30,8 @@
 // - read-only sessions never change the tree: the whole tree (type, mode, size, mtime, ctime,
 //   link targets) is the same afterwards, except for new plain files directly in the drop box;
 //   writing commands answer 550.
+// - no session leaves a set-user-ID, set-group-ID or sticky bit on anything in the tree (which
+//   starts without any).
 // - PORT/EPRT targets reaching the monitor are well-formed (the fake refuses ports below 1024
 //   as the monitor does).
 // - LIST/NLST/MLSD data is CRLF-terminated lines with no other CR, LF or NUL (outside TLS
@@ -729,6 +731,12 @@ void check_read_only_changes(const std::map<std::string, EntryState>& before,
   }
 }
 
+// SECURITY: whatever the client asked (SITE CHMOD 4755, a STOR over a set-id file, SITE UMASK),
+// nothing in the tree has a set-id or sticky bit.
+void check_no_special_bits(const std::map<std::string, EntryState>& tree) {
+  for (const auto& [path, state] : tree) FUZZ_CHECK((state.mode & 07000) == 0);
+}
+
 Workspace& workspace() {
   static Workspace* instance = new Workspace();  // removed by the atexit handler below
   return *instance;
@@ -792,6 +800,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
              exit_code == wftpd::kExitDataTimeout);
 
   space.check_outside();
+  if (!read_only) check_no_special_bits(space.tree());
   if (read_only) {
     auto after = space.tree();
     check_read_only_changes(*read_only_tree, after, drop_box);

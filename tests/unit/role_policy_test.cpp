@@ -306,6 +306,34 @@ TEST(RolePolicy, MonitorKillsOnlyOneProcessByItsPid) {
 
 
 
+TEST(RolePolicy, PostauthChildCreatesAndChmodsWithPermissionBitsOnly) {
+  // Harmless when allowed: the directory does not exist (ENOENT), the descriptor is not open.
+  constexpr const char* kMissing = "/nonexistent-wftpd-dir/x";
+  constexpr long kCreate = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  expect_outcome("postauth", Expect::kSurvives, "openat(O_CREAT, 0666)",
+                 [] { ::syscall(SYS_openat, AT_FDCWD, kMissing, kCreate, 0666); });
+  expect_outcome("postauth", Expect::kSurvives, "openat(O_RDONLY)",
+                 [] { ::syscall(SYS_openat, AT_FDCWD, kMissing, O_RDONLY, 0); });
+  expect_outcome("postauth", Expect::kSurvives, "fchmodat(0755)",
+                 [] { ::syscall(SYS_fchmodat, AT_FDCWD, kMissing, 0755); });
+  expect_outcome("postauth", Expect::kSurvives, "mkdirat(0777)",
+                 [] { ::syscall(SYS_mkdirat, AT_FDCWD, kMissing, 0777); });
+  expect_outcome("postauth", Expect::kSurvives, "fchmod(0644)", [] { ::syscall(SYS_fchmod, -1, 0644); });
+  // Set-user-ID, set-group-ID, sticky, and a bit above the 16-bit mode the kernel reads.
+  for (const long mode : {04755L, 02755L, 06777L, 01777L, 0x1'0000'0644L}) {
+    expect_outcome("postauth", Expect::kKilled, "openat(O_CREAT, set-id mode)",
+                   [mode] { ::syscall(SYS_openat, AT_FDCWD, kMissing, kCreate, mode); });
+    expect_outcome("postauth", Expect::kKilled, "fchmodat(set-id mode)",
+                   [mode] { ::syscall(SYS_fchmodat, AT_FDCWD, kMissing, mode); });
+    expect_outcome("postauth", Expect::kKilled, "fchmod(set-id mode)",
+                   [mode] { ::syscall(SYS_fchmod, -1, mode); });
+    expect_outcome("postauth", Expect::kKilled, "mkdirat(set-id mode)",
+                   [mode] { ::syscall(SYS_mkdirat, AT_FDCWD, kMissing, mode); });
+    expect_outcome("anonymous-upload", Expect::kKilled, "openat(O_CREAT|O_EXCL, set-id mode)",
+                   [mode] { ::syscall(SYS_openat, AT_FDCWD, kMissing, kCreate, mode); });
+  }
+}
+
 TEST(RolePolicy, PreauthTlsOnlyAddsNonBlockingSockets) {
   expect_outcome("preauth-tls", Expect::kSurvives, "fcntl(F_SETFL)",
                  [] { ::syscall(SYS_fcntl, 0, F_SETFL, O_NONBLOCK); });
