@@ -25,6 +25,8 @@ inline constexpr std::size_t kMaxRootPathLength = 4096;
 inline constexpr std::size_t kMaxReasonLength = 512;
 inline constexpr std::size_t kMaxTlsSessionLength = 4096;
 inline constexpr std::size_t kMaxTransferPathLength = 4096;
+// LogEvents the monitor takes from one child in a session; one more ends the session.
+inline constexpr std::uint32_t kMaxLogEventsPerChild = 200;
 
 enum class MessageType : std::uint16_t {
   kLoginRequest = 1,    // pre-auth child -> monitor
@@ -214,7 +216,8 @@ struct ActiveReady {
 enum class EventLevel : std::uint8_t { kError = 1, kWarning = 2, kInfo = 3, kDebug = 4 };
 
 // A sandboxed child has no log of its own (its stderr is /dev/null): it asks the monitor to
-// write a line. The monitor escapes the text and bounds how many lines a child may send.
+// write a line. The monitor escapes the text and takes at most kMaxLogEventsPerChild lines from
+// a child; one more is a protocol violation that ends the session.
 struct LogEvent {
   static constexpr MessageType kType = MessageType::kLogEvent;
   EventLevel level = EventLevel::kInfo;

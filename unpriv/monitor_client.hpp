@@ -35,7 +35,9 @@ class MonitorClient : public PostauthMonitor {
   Result<ClearLogin> clear_login(const std::string& user);
   Result<void> hand_off(std::string pending_input, const ControlTlsState& tls);
 
-  // Either child: a line for the server's log (the monitor escapes and rate-limits it).
+  // Either child: a line for the server's log (the monitor escapes it). The monitor ends the
+  // session when a child sends more than kMaxLogEventsPerChild lines; this process stops short
+  // of that (see monitor_client.cpp).
   void log(EventLevel level, std::string_view text) override;
 
   // Post-auth child.
@@ -47,6 +49,7 @@ class MonitorClient : public PostauthMonitor {
 
  private:
   MonitorChannel channel_;
+  std::uint32_t log_events_ = 0;  // LogEvents sent
 };
 
 }  // namespace wftpd

@@ -5,7 +5,9 @@ and sending datagrams on it.
 """
 
 import os
+import signal
 import socket
+import time
 import unittest
 
 import harness
@@ -14,6 +16,13 @@ from harness import Daemon, monitor_datagram, u16_string
 TYPE_LOGIN_REQUEST = 1
 TYPE_PASSIVE_LISTEN = 7
 TYPE_DATA_CONNECT = 9
+TYPE_LOG_EVENT = 13
+
+MAX_LOG_EVENTS_PER_CHILD = 200  # kMaxLogEventsPerChild
+
+
+def log_event(text, level=3):
+    return monitor_datagram(TYPE_LOG_EVENT, bytes([level]) + u16_string(text))
 
 
 class MonitorProtocolTest(unittest.TestCase):
@@ -106,6 +115,74 @@ class MonitorProtocolTest(unittest.TestCase):
     def test_unknown_type_from_postauth_ends_session(self):
         with Daemon() as d:
             self._attack(d, "wftpd:postauth", monitor_datagram(999), login_victim=True)
+
+
+class PreauthPhaseBoundsTest(unittest.TestCase):
+    """A compromised pre-auth child cannot keep its session alive: the monitor ends the pre-auth
+    phase login_timeout (plus a 5 s grace) after the session began, whatever the child sends,
+    and a LogEvent beyond the 200 a child may send is a protocol violation."""
+
+    def setUp(self):
+        harness.require_root(self)
+
+    def test_log_events_do_not_keep_a_session_past_login_timeout(self):
+        login_timeout = 3
+        with Daemon(config={"login_timeout": str(login_timeout), "idle_timeout": "300"}) as d, \
+                d.raw() as victim:
+            started = time.monotonic()
+            monitor = d.monitor_pid_for(victim.local_port())
+            preauth = d.session_child(monitor, "wftpd:preauth")
+            sock = socket.socket(fileno=harness.pidfd_getfd(preauth, 4))
+            # The compromised child never ends the session itself (stopped here: its own
+            # login_timeout never fires) and keeps its monitor busy with log lines, far fewer
+            # than the 200 a child may send.
+            os.kill(preauth, signal.SIGSTOP)
+            sent = 0
+            try:
+                while harness.pid_alive(monitor) and time.monotonic() - started < 40:
+                    try:
+                        sock.send(log_event(b"still logging in %d" % sent))
+                    except OSError:
+                        break
+                    sent += 1
+                    time.sleep(0.25)
+                elapsed = time.monotonic() - started  # when the monitor stopped listening
+            finally:
+                sock.close()
+            self.assertTrue(harness.wait_until(lambda: not harness.pid_alive(monitor), 5),
+                            "the monitor still runs %.1f s after the session began" % elapsed)
+            # login_timeout, the monitor's 5 s grace, at most 5 s for the child's last words.
+            self.assertLess(elapsed, login_timeout + 5 + 5 + 3)
+            self.assertGreaterEqual(elapsed, login_timeout)
+            self.assertLess(sent, MAX_LOG_EVENTS_PER_CHILD)
+            self.assertTrue(d.wait_log("no login within login_timeout (3 s)"), d.log())
+            self.assertTrue(victim.wait_closed(5))
+            self.assertTrue(harness.wait_until(lambda: not harness.pid_alive(preauth), 5))
+            self.assertIsNone(d.proc.poll(), "the listener died")
+
+    def test_a_log_event_beyond_the_cap_ends_the_session(self):
+        with Daemon() as d, d.raw() as victim:
+            monitor = d.monitor_pid_for(victim.local_port())
+            preauth = d.session_child(monitor, "wftpd:preauth")
+            sock = socket.socket(fileno=harness.pidfd_getfd(preauth, 4))
+            try:
+                for i in range(MAX_LOG_EVENTS_PER_CHILD):
+                    sock.send(log_event(b"line %04d" % i))
+                # All 200 are logged and the session goes on...
+                self.assertTrue(d.wait_log("pre-auth: line %04d" % (MAX_LOG_EVENTS_PER_CHILD - 1)),
+                                d.log())
+                self.assertEqual(victim.cmd("NOOP")[0], 200)
+                self.assertTrue(harness.pid_alive(monitor))
+                # ...the next one ends it, unlogged.
+                sock.send(log_event(b"line %04d" % MAX_LOG_EVENTS_PER_CHILD))
+                self.assertTrue(victim.wait_closed(5), "the session outlived its 201st LogEvent")
+                self.assertTrue(harness.wait_until(lambda: not harness.pid_alive(monitor), 5))
+            finally:
+                sock.close()
+            log = d.log()
+            self.assertIn("protocol violation: LogEvent (type 13) from the pre-auth child beyond its "
+                          "200 log lines; ending session", log)
+            self.assertNotIn("pre-auth: line %04d" % MAX_LOG_EVENTS_PER_CHILD, log)
 
 
 if __name__ == "__main__":
