@@ -167,8 +167,13 @@ struct PassiveReady {
   static Result<PassiveReady> decode(WireReader& in);
 };
 
+// What the post-auth child wants a data connection for. SECURITY: only a file transfer's
+// connection permits a TransferDone (one transfer-log line); a listing's permits none.
+enum class DataPurpose : std::uint8_t { kFileTransfer = 1, kListing = 2 };
+
 struct DataConnect {
   static constexpr MessageType kType = MessageType::kDataConnect;
+  DataPurpose purpose = DataPurpose::kFileTransfer;
   void encode(WireWriter& out) const;
   static Result<DataConnect> decode(WireReader& in);
 };
@@ -230,7 +235,8 @@ enum class TransferDirection : std::uint8_t { kIncoming = 1, kOutgoing = 2 };  /
 
 // A file transfer (RETR, STOR, APPE, STOU) ended, complete or not, after its data connection was
 // opened: the post-auth child reports it for the transfer log. SECURITY: the monitor accepts at
-// most one report per data connection it handed out, and escapes the path when it writes it.
+// most one report per data connection it handed out for a file transfer, only until the child
+// asks for the next data connection, and escapes the path when it writes it.
 struct TransferDone {
   static constexpr MessageType kType = MessageType::kTransferDone;
   TransferDirection direction = TransferDirection::kOutgoing;

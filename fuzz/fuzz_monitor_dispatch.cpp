@@ -12,7 +12,7 @@
 // backend accepted, at most once; LoginResult accepted only after StandbyReady{ok}; StartSession
 // only after Handoff, at most once); nothing of the post-auth phase (listening, connecting,
 // transfer log) happens before StartSession; no more TransferDone lines than data connections
-// handed out; no more refusals than max_login_attempts; the UserQuery answer is the policy's;
+// handed out for file transfers, and never more than one permitted at a time; no more refusals than max_login_attempts; the UserQuery answer is the policy's;
 // once dispatch() ends the session, the harness stops.
 #include <fcntl.h>
 #include <unistd.h>
@@ -131,7 +131,7 @@ class FakePorts final : public MonitorPorts {
     FUZZ_CHECK(started);
     if ((++connects & 1) == 0) return DataStatus::kTimedOut;
     connection.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    ++connections;
+    if (requested_purpose == DataPurpose::kFileTransfer) ++connections;
     return DataStatus::kConnected;
   }
   bool keeps_transfer_log() const override { return xferlog; }
@@ -153,7 +153,8 @@ class FakePorts final : public MonitorPorts {
   ClearLogin expected_answer = ClearLogin::kAllowed;
   std::uint32_t refusals = 0;
   std::uint32_t connects = 0;
-  std::uint32_t connections = 0;
+  std::uint32_t connections = 0;  // handed out for file transfers
+  DataPurpose requested_purpose = DataPurpose::kFileTransfer;  // of the DataConnect being handled
 };
 
 std::string field(fuzz::Input& in) { return std::string(in.take(in.byte() % 40)); }
@@ -187,7 +188,11 @@ std::string make_datagram(unsigned what, fuzz::Input& in, FakePorts& ports, cons
       target.port = in.integer<std::uint16_t>();
       return encode_message(target);
     }
-    case 8: return encode_message(DataConnect{});
+    case 8: {
+      DataConnect connect{(in.byte() & 1) ? DataPurpose::kListing : DataPurpose::kFileTransfer};
+      ports.requested_purpose = connect.purpose;
+      return encode_message(connect);
+    }
     case 9: {
       TransferDone done;
       done.direction = (in.byte() & 1) ? TransferDirection::kIncoming : TransferDirection::kOutgoing;
@@ -257,6 +262,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
     FUZZ_CHECK(transfers <= ports.connections);
+    FUZZ_CHECK(dispatcher.permits(Permit::kTransferDone) <= 1);
     FUZZ_CHECK(ports.refusals <= config.max_login_attempts);
     FUZZ_CHECK(!ports.started || dispatcher.phase() == Phase::kPostauth);
     if (step == Step::kEndSession) break;

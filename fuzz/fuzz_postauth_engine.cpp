@@ -572,6 +572,9 @@ class FakeMonitor : public wftpd::PostauthMonitor {
   // What the monitor would write to the transfer log: it must survive the wire codec (the
   // monitor rejects what does not decode), name an absolute path and never the secret.
   void transfer_done(const wftpd::TransferDone& transfer) override {
+    // Like the monitor, which ends the session otherwise: one report per data connection asked
+    // for a file transfer, before the next one is asked for.
+    FUZZ_CHECK(std::exchange(transfer_permitted_, false));
     check_no_secret(transfer.path);
     FUZZ_CHECK(!transfer.path.empty() && transfer.path.front() == '/');
     FUZZ_CHECK(transfer.bytes < (std::uint64_t{1} << 63));
@@ -627,7 +630,8 @@ class FakeMonitor : public wftpd::PostauthMonitor {
 
   bool is_lost() const { return lost_; }
 
-  Result<std::pair<wftpd::DataStatus, UniqueFd>> data_connect() override {
+  Result<std::pair<wftpd::DataStatus, UniqueFd>> data_connect(wftpd::DataPurpose purpose) override {
+    transfer_permitted_ = false;
     const bool armed = std::exchange(armed_, false);
     const unsigned k = next_request();
     if (lost_) return lost();
@@ -651,6 +655,7 @@ class FakeMonitor : public wftpd::PostauthMonitor {
     }
     FUZZ_CHECK(::shutdown(client.get(), SHUT_WR) == 0);
     clients_.push_back(ClientEnd{std::move(client), control_.verb()});
+    transfer_permitted_ = purpose == wftpd::DataPurpose::kFileTransfer;
     return std::make_pair(wftpd::DataStatus::kConnected, std::move(server));
   }
 
@@ -701,6 +706,7 @@ class FakeMonitor : public wftpd::PostauthMonitor {
   const FakeControl& control_;
   bool armed_ = false;
   bool lost_ = false;
+  bool transfer_permitted_ = false;
   unsigned requests_ = 0;
   unsigned logs_ = 0;
   unsigned transfers_ = 0;

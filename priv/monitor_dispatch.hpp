@@ -28,7 +28,8 @@ namespace wftpd {
 enum class Phase : std::uint8_t { kPreauth = 1, kHandoff = 2, kPostauth = 4 };
 
 // One request unlocks the next: an accepted login permits one StandbyReady, which permits one
-// Handoff; each data connection handed out permits one TransferDone. Permits are counted and
+// Handoff; a data connection handed out for a file transfer permits one TransferDone, until the
+// next DataConnect (permits for transfer-log lines never pile up). Permits are counted and
 // consumed by dispatch() before the handler runs.
 enum class Permit : std::uint8_t { kStandbyReady, kHandoff, kTransferDone };
 inline constexpr std::size_t kPermitKinds = 3;
@@ -118,6 +119,7 @@ class MonitorDispatcher {
   template <class Message>
   Step send(Child to, const Message& message, int attached_fd = -1);
   void grant(Permit permit) { ++permits_[static_cast<std::size_t>(permit)]; }
+  void revoke(Permit permit) { permits_[static_cast<std::size_t>(permit)] = 0; }
 
   const Config& config_;
   const LoginPolicy policy_;

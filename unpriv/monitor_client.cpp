@@ -57,8 +57,8 @@ Result<ActiveStatus> MonitorClient::active_target(const ActiveTarget& target) {
   return ready->status;
 }
 
-Result<std::pair<DataStatus, UniqueFd>> MonitorClient::data_connect() {
-  auto sent = channel_.send(DataConnect{});
+Result<std::pair<DataStatus, UniqueFd>> MonitorClient::data_connect(DataPurpose purpose) {
+  auto sent = channel_.send(DataConnect{purpose});
   if (!sent) return sent.error();
   UniqueFd connection;
   auto ready = channel_.expect<DataReady>(&connection);

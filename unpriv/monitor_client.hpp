@@ -20,9 +20,11 @@ class PostauthMonitor {
   virtual Result<PassiveReady> passive_listen(bool extended) = 0;
   virtual Result<ActiveStatus> active_target(const ActiveTarget& target) = 0;
   // Waits for the client's data connection on the last passive port (or connects to the last
-  // accepted active target).
-  virtual Result<std::pair<DataStatus, UniqueFd>> data_connect() = 0;
-  // A file transfer ended (for the transfer log); best effort like log().
+  // accepted active target), for a file transfer or a listing.
+  virtual Result<std::pair<DataStatus, UniqueFd>> data_connect(DataPurpose purpose) = 0;
+  // A file transfer ended (for the transfer log); best effort like log(). At most one per data
+  // connection asked for kFileTransfer, before the next data_connect(): the monitor ends the
+  // session on any other.
   virtual void transfer_done(const TransferDone& transfer) = 0;
 };
 
@@ -44,7 +46,7 @@ class MonitorClient : public PostauthMonitor {
   Result<StartSession> await_start();
   Result<PassiveReady> passive_listen(bool extended) override;
   Result<ActiveStatus> active_target(const ActiveTarget& target) override;
-  Result<std::pair<DataStatus, UniqueFd>> data_connect() override;
+  Result<std::pair<DataStatus, UniqueFd>> data_connect(DataPurpose purpose) override;
   void transfer_done(const TransferDone& transfer) override;
 
  private:
