@@ -325,9 +325,14 @@ Result<PassiveReady> PassiveReady::decode(WireReader& in) {
   return message;
 }
 
-void DataConnect::encode(WireWriter& /*out*/) const {}
+void DataConnect::encode(WireWriter& out) const { out.u8(static_cast<std::uint8_t>(purpose)); }
 
-Result<DataConnect> DataConnect::decode(WireReader& /*in*/) { return DataConnect{}; }
+Result<DataConnect> DataConnect::decode(WireReader& in) {
+  auto purpose = in.u8();
+  if (!purpose) return purpose.error();
+  if (*purpose < 1 || *purpose > 2) return make_error("data connection purpose out of range");
+  return DataConnect{static_cast<DataPurpose>(*purpose)};
+}
 
 void DataReady::encode(WireWriter& out) const { out.u8(static_cast<std::uint8_t>(status)); }
 

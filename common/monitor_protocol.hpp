@@ -26,6 +26,8 @@ inline constexpr std::size_t kMaxRootPathLength = 4096;
 inline constexpr std::size_t kMaxReasonLength = 512;
 inline constexpr std::size_t kMaxTlsSessionLength = 4096;
 inline constexpr std::size_t kMaxTransferPathLength = 4096;
+// LogEvents the monitor takes from one child in a session; one more ends the session.
+inline constexpr std::uint32_t kMaxLogEventsPerChild = 200;
 
 enum class MessageType : std::uint16_t {
   kLoginRequest = 1,    // pre-auth child -> monitor
@@ -168,8 +170,13 @@ struct PassiveReady {
   static Result<PassiveReady> decode(WireReader& in);
 };
 
+// What the post-auth child wants a data connection for. SECURITY: only a file transfer's
+// connection permits a TransferDone (one transfer-log line); a listing's permits none.
+enum class DataPurpose : std::uint8_t { kFileTransfer = 1, kListing = 2 };
+
 struct DataConnect {
   static constexpr MessageType kType = MessageType::kDataConnect;
+  DataPurpose purpose = DataPurpose::kFileTransfer;
   void encode(WireWriter& out) const;
   static Result<DataConnect> decode(WireReader& in);
 };
@@ -217,7 +224,8 @@ struct ActiveReady {
 enum class EventLevel : std::uint8_t { kError = 1, kWarning = 2, kInfo = 3, kDebug = 4 };
 
 // A sandboxed child has no log of its own (its stderr is /dev/null): it asks the monitor to
-// write a line. The monitor escapes the text and bounds how many lines a child may send.
+// write a line. The monitor escapes the text and takes at most kMaxLogEventsPerChild lines from
+// a child; one more is a protocol violation that ends the session.
 struct LogEvent {
   static constexpr MessageType kType = MessageType::kLogEvent;
   EventLevel level = EventLevel::kInfo;
@@ -230,7 +238,8 @@ enum class TransferDirection : std::uint8_t { kIncoming = 1, kOutgoing = 2 };  /
 
 // A file transfer (RETR, STOR, APPE, STOU) ended, complete or not, after its data connection was
 // opened: the post-auth child reports it for the transfer log. SECURITY: the monitor accepts at
-// most one report per data connection it handed out, and escapes the path when it writes it.
+// most one report per data connection it handed out for a file transfer, only until the child
+// asks for the next data connection, and escapes the path when it writes it.
 struct TransferDone {
   static constexpr MessageType kType = MessageType::kTransferDone;
   TransferDirection direction = TransferDirection::kOutgoing;

@@ -213,15 +213,35 @@ const VirtualUser* find_user(const std::vector<VirtualUser>& users, std::string_
   return nullptr;
 }
 
-Result<std::vector<VirtualUser>> read_users_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return system_error("open(" + path + ")", errno);
+Result<UniqueFd> open_users_file(const std::string& path) {
+  // SECURITY: a directory someone else can write to lets them swap the file (or, for
+  // wardenftpd-passwd, its lock or temporary file) for one of their own.
+  const std::size_t slash = path.rfind('/');
+  const std::string directory = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   struct stat st{};
+  if (::lstat(directory.c_str(), &st) != 0) return system_error("lstat(" + directory + ")", errno);
+  if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0022) != 0) {
+    return make_error(path + ": its directory " + directory +
+                      " must be a directory (not a symlink) owned by root and not writable by "
+                      "group or others");
+  }
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+  if (!fd) {
+    if (errno == ENOENT) return UniqueFd();
+    return system_error("open(" + path + ")", errno);
+  }
   if (::fstat(fd.get(), &st) != 0) return system_error("fstat(" + path + ")", errno);
   if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0027) != 0) {
     return make_error(path + " must be a regular file owned by root, mode 0600 or 0640");
   }
-  auto text = read_whole_fd(fd.get(), kMaxUsersFileSize);
+  return fd;
+}
+
+Result<std::vector<VirtualUser>> read_users_file(const std::string& path) {
+  auto fd = open_users_file(path);
+  if (!fd) return fd.error();
+  if (!fd->valid()) return system_error("open(" + path + ")", ENOENT);
+  auto text = read_whole_fd(fd->get(), kMaxUsersFileSize);
   if (!text) return make_error(path + ": " + text.error().message);
   return parse_users_file(*text, path);
 }

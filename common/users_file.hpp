@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "common/unique_fd.hpp"
 
 namespace wftpd {
 
@@ -39,9 +40,18 @@ inline constexpr std::size_t kMaxUsersFileSize = std::size_t{64} * 1024 * 1024;
 Result<std::vector<VirtualUser>> parse_users_file(std::string_view text,
                                                   std::string_view file_name);
 
-// Opens and parses the users file at `path` (not following a symlink). SECURITY: it holds
-// password hashes and decides uids, so it must be a regular file owned by root, mode 0600 or
-// 0640. The one reader: validate_config() checks the file with it, the monitor loads it.
+// Opens the users file at `path` for reading, after the checks that decide whether it may be
+// believed at all. SECURITY: it holds password hashes and decides uids, so its directory (not
+// followed if a symlink) must be a directory owned by root that neither group nor others can
+// write (nobody else can replace, remove or plant the file), and the file, opened without
+// following a symlink, a regular file owned by root, mode 0600 or 0640. The returned descriptor
+// is empty (and no error) when the file does not exist in such a directory. The one check:
+// read_users_file() (the daemon) and wardenftpd-passwd, which must never copy the entries of a
+// file the daemon would refuse into one it accepts, both open the file with it.
+Result<UniqueFd> open_users_file(const std::string& path);
+
+// Opens (open_users_file: a missing file is an error here) and parses the users file at `path`.
+// The daemon's reader: validate_config() checks the file with it, the monitor loads it.
 Result<std::vector<VirtualUser>> read_users_file(const std::string& path);
 
 // The inverse of parse_users_file, starting with a header comment. The users are written as

@@ -13,11 +13,12 @@
 // backend accepted, at most once; LoginResult accepted only after StandbyReady{ok}; StartSession
 // only after Handoff, at most once); nothing of the post-auth phase (listening, connecting,
 // transfer log) happens before StartSession; no more TransferDone lines than data connections
-// handed out; no more refusals than max_login_attempts; the UserQuery answer is the policy's;
-// signatures (SignRequest): only with tls_enable, the pre-auth child's only in the pre-auth phase
-// and at most kMaxControlSignatures, the post-auth child's only with require_tls_session_reuse=no
-// and never more than the data connections handed out; once dispatch() ends the session, the
-// harness stops.
+// handed out for file transfers, and never more than one permitted at a time; no more refusals
+// than max_login_attempts; the UserQuery answer is the policy's; signatures (SignRequest): only
+// with tls_enable, the pre-auth child's only in the pre-auth phase and at most
+// kMaxControlSignatures, the post-auth child's only with require_tls_session_reuse=no and never
+// more than the data connections handed out; once dispatch() ends the session, the harness
+// stops.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -144,7 +145,8 @@ class FakePorts final : public MonitorPorts {
     FUZZ_CHECK(started);
     if ((++connects & 1) == 0) return DataStatus::kTimedOut;
     connection.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    ++connections;
+    if (requested_purpose == DataPurpose::kFileTransfer) ++connections;
+    ++all_connections;
     return DataStatus::kConnected;
   }
   Result<std::string> sign_handshake(const SignRequest& request) override {
@@ -174,8 +176,10 @@ class FakePorts final : public MonitorPorts {
   ClearLogin expected_answer = ClearLogin::kAllowed;
   std::uint32_t refusals = 0;
   std::uint32_t connects = 0;
-  std::uint32_t connections = 0;
+  std::uint32_t connections = 0;  // handed out for file transfers
+  std::uint32_t all_connections = 0;  // handed out for anything
   std::uint32_t signatures = 0;
+  DataPurpose requested_purpose = DataPurpose::kFileTransfer;  // of the DataConnect being handled
 };
 
 std::string field(fuzz::Input& in) { return std::string(in.take(in.byte() % 40)); }
@@ -209,7 +213,11 @@ std::string make_datagram(unsigned what, fuzz::Input& in, FakePorts& ports, cons
       target.port = in.integer<std::uint16_t>();
       return encode_message(target);
     }
-    case 8: return encode_message(DataConnect{});
+    case 8: {
+      DataConnect connect{(in.byte() & 1) ? DataPurpose::kListing : DataPurpose::kFileTransfer};
+      ports.requested_purpose = connect.purpose;
+      return encode_message(connect);
+    }
     case 12: {
       static constexpr std::uint16_t kCodes[] = {0x0401, 0x0501, 0x0601, 0x0403, 0x0503,
                                                  0x0603, 0x0804, 0x0805, 0x0806};
@@ -293,7 +301,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           FUZZ_CHECK(++control_signatures <= kMaxControlSignatures);
         } else {
           FUZZ_CHECK(phase_before == Phase::kPostauth && !config.require_tls_session_reuse);
-          FUZZ_CHECK(++data_signatures <= ports.connections);
+          FUZZ_CHECK(++data_signatures <= ports.all_connections);
         }
       }
       if (step == Step::kContinue && message.type == static_cast<std::uint16_t>(MessageType::kTransferDone)) {
@@ -302,6 +310,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
     FUZZ_CHECK(transfers <= ports.connections);
+    FUZZ_CHECK(dispatcher.permits(Permit::kTransferDone) <= 1);
     FUZZ_CHECK(ports.refusals <= config.max_login_attempts);
     FUZZ_CHECK(!ports.started || dispatcher.phase() == Phase::kPostauth);
     if (step == Step::kEndSession) break;

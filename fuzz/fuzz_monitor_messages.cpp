@@ -62,7 +62,10 @@ void check_fields(const PassiveReady& m) {
   FUZZ_CHECK(s >= 1 && s <= 2);
   FUZZ_CHECK(f == 4 || f == 6);
 }
-void check_fields(const DataConnect&) {}
+void check_fields(const DataConnect& m) {
+  const auto v = static_cast<unsigned>(m.purpose);
+  FUZZ_CHECK(v == 1 || v == 2);
+}
 void check_fields(const DataReady& m) {
   const auto v = static_cast<unsigned>(m.status);
   FUZZ_CHECK(v >= 1 && v <= 4);

@@ -30,6 +30,8 @@
 // - read-only sessions never change the tree: the whole tree (type, mode, size, mtime, ctime,
 //   link targets) is the same afterwards, except for new plain files directly in the drop box;
 //   writing commands answer 550.
+// - no session leaves a set-user-ID, set-group-ID or sticky bit on anything in the tree (which
+//   starts without any).
 // - PORT/EPRT targets reaching the monitor are well-formed (the fake refuses ports below 1024
 //   as the monitor does).
 // - LIST/NLST/MLSD data is CRLF-terminated lines with no other CR, LF or NUL (outside TLS
@@ -570,6 +572,9 @@ class FakeMonitor : public wftpd::PostauthMonitor {
   // What the monitor would write to the transfer log: it must survive the wire codec (the
   // monitor rejects what does not decode), name an absolute path and never the secret.
   void transfer_done(const wftpd::TransferDone& transfer) override {
+    // Like the monitor, which ends the session otherwise: one report per data connection asked
+    // for a file transfer, before the next one is asked for.
+    FUZZ_CHECK(std::exchange(transfer_permitted_, false));
     check_no_secret(transfer.path);
     FUZZ_CHECK(!transfer.path.empty() && transfer.path.front() == '/');
     FUZZ_CHECK(transfer.bytes < (std::uint64_t{1} << 63));
@@ -625,7 +630,8 @@ class FakeMonitor : public wftpd::PostauthMonitor {
 
   bool is_lost() const { return lost_; }
 
-  Result<std::pair<wftpd::DataStatus, UniqueFd>> data_connect() override {
+  Result<std::pair<wftpd::DataStatus, UniqueFd>> data_connect(wftpd::DataPurpose purpose) override {
+    transfer_permitted_ = false;
     const bool armed = std::exchange(armed_, false);
     const unsigned k = next_request();
     if (lost_) return lost();
@@ -649,6 +655,7 @@ class FakeMonitor : public wftpd::PostauthMonitor {
     }
     FUZZ_CHECK(::shutdown(client.get(), SHUT_WR) == 0);
     clients_.push_back(ClientEnd{std::move(client), control_.verb()});
+    transfer_permitted_ = purpose == wftpd::DataPurpose::kFileTransfer;
     return std::make_pair(wftpd::DataStatus::kConnected, std::move(server));
   }
 
@@ -699,6 +706,7 @@ class FakeMonitor : public wftpd::PostauthMonitor {
   const FakeControl& control_;
   bool armed_ = false;
   bool lost_ = false;
+  bool transfer_permitted_ = false;
   unsigned requests_ = 0;
   unsigned logs_ = 0;
   unsigned transfers_ = 0;
@@ -727,6 +735,12 @@ void check_read_only_changes(const std::map<std::string, EntryState>& before,
     FUZZ_CHECK(path.starts_with("/incoming/") && path.find('/', 10) == std::string::npos);
     FUZZ_CHECK(S_ISREG(state.mode));
   }
+}
+
+// SECURITY: whatever the client asked (SITE CHMOD 4755, a STOR over a set-id file, SITE UMASK),
+// nothing in the tree has a set-id or sticky bit.
+void check_no_special_bits(const std::map<std::string, EntryState>& tree) {
+  for (const auto& [path, state] : tree) FUZZ_CHECK((state.mode & 07000) == 0);
 }
 
 Workspace& workspace() {
@@ -792,6 +806,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
              exit_code == wftpd::kExitDataTimeout);
 
   space.check_outside();
+  if (!read_only) check_no_special_bits(space.tree());
   if (read_only) {
     auto after = space.tree();
     check_read_only_changes(*read_only_tree, after, drop_box);

@@ -18,17 +18,23 @@ Step MonitorDispatcher::on_active_target(ActiveTarget& request) {
   return send(Child::kPostauth, ActiveReady{ports_.set_active_target(request)});
 }
 
-Step MonitorDispatcher::on_data_connect(DataConnect&) {
+Step MonitorDispatcher::on_data_connect(DataConnect& request) {
+  // SECURITY: a transfer-log line is permitted for the latest data connection only: a permit
+  // left unused (a transfer that failed before it was reported) does not pile up for a
+  // compromised child to spend later on transfers that never happened.
+  revoke(Permit::kTransferDone);
   UniqueFd connection;
   const DataStatus status = ports_.open_data_connection(connection);
   const Step step = send(Child::kPostauth, DataReady{status}, connection.get());
-  // SECURITY: one report per data connection the monitor handed out, so a compromised child
-  // cannot fill the transfer log with transfers that never happened.
-  if (status == DataStatus::kConnected) {
+  // SECURITY: one report per data connection the monitor handed out for a file transfer; a
+  // listing's connection permits none.
+  if (status == DataStatus::kConnected && request.purpose == DataPurpose::kFileTransfer) {
     grant(Permit::kTransferDone);
-    // SECURITY: a full TLS handshake on this connection may sign once; permits do not pile up
-    // over connections that resumed instead.
-    if (config_.tls_enable && !config_.require_tls_session_reuse) allow_one(Permit::kDataSignature);
+  }
+  // SECURITY: a full TLS handshake on this connection (a file or a listing) may sign once;
+  // permits do not pile up over connections that resumed instead.
+  if (status == DataStatus::kConnected && config_.tls_enable && !config_.require_tls_session_reuse) {
+    allow_one(Permit::kDataSignature);
   }
   return step;
 }

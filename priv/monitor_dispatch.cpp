@@ -77,7 +77,8 @@ MonitorDispatcher::MonitorDispatcher(const Config& config, MonitorPorts& ports,
       policy_(config),
       ports_(ports),
       client_host_(std::move(client_host)),
-      prior_failures_(prior_failures) {
+      prior_failures_(prior_failures),
+      phase_deadline_(ports.now() + std::chrono::seconds(config.login_timeout) + kLoginTimeoutGrace) {
   if (config_.tls_enable) {
     permits_[static_cast<std::size_t>(Permit::kControlSignature)] = kMaxControlSignatures;
   }
@@ -102,6 +103,9 @@ Step MonitorDispatcher::refuse(Child from, std::uint16_t type, const std::string
 }
 
 Step MonitorDispatcher::dispatch(Child from, ReceivedMessage& message) {
+  // SECURITY: a child that keeps the channel busy (so that poll() never times out) does not
+  // outlive its phase's deadline either; the message is not handled.
+  if (phase_expired()) return on_timeout();
   for (std::size_t i = 0; i < kRequestTable.size(); ++i) {
     const RequestRule& rule = kRequestTable[i];
     if (static_cast<std::uint16_t>(rule.type) != message.type || rule.from != from) continue;
@@ -140,15 +144,14 @@ bool MonitorDispatcher::listens_to(Child child) const {
 }
 
 std::chrono::milliseconds MonitorDispatcher::wait_limit() const {
-  switch (phase_) {
-    case Phase::kPreauth:
-      // A silent pre-auth child is given its own idle timeout plus a margin (an honest one times
-      // out the client itself).
-      return std::chrono::seconds(static_cast<long long>(config_.idle_timeout) + 30);
-    case Phase::kHandoff: return kChildAnswerTimeout;
-    case Phase::kPostauth: return std::chrono::milliseconds(-1);
-  }
-  return std::chrono::milliseconds(0);
+  if (!phase_deadline_) return std::chrono::milliseconds(-1);
+  const auto left = *phase_deadline_ - ports_.now();
+  if (left <= std::chrono::steady_clock::duration::zero()) return std::chrono::milliseconds(0);
+  return std::chrono::ceil<std::chrono::milliseconds>(left);
+}
+
+bool MonitorDispatcher::phase_expired() const {
+  return phase_deadline_ && ports_.now() >= *phase_deadline_;
 }
 
 Step MonitorDispatcher::on_closed(Child child, const std::string& error) {
@@ -178,18 +181,27 @@ Step MonitorDispatcher::on_timeout() {
     log_error("pre-auth child during hand-off: monitor channel timed out");
     return Step::kEndSession;
   }
+  if (phase_ == Phase::kPreauth) {
+    log_warning("no login within login_timeout (" + std::to_string(config_.login_timeout) +
+                " s) and the pre-auth child did not end the session; ending it");
+    // An honest child is just telling its client (421); give it that moment.
+    ports_.linger(Child::kPreauth);
+    return Step::kEndSession;
+  }
   log_warning("child silent for too long; ending session");
   return Step::kEndSession;
 }
 
-Step MonitorDispatcher::log_child_event(const LogEvent& event, const char* role,
-                                        std::uint32_t& count) {
-  if (++count > kMaxChildLogLines) {
-    if (count == kMaxChildLogLines + 1) log_warning(std::string(role) + " child: further log lines dropped");
-    return Step::kContinue;
+Step MonitorDispatcher::log_child_event(Child from, const LogEvent& event, std::uint32_t& count) {
+  // SECURITY: an honest child stops short of the cap (unpriv/monitor_client.cpp); one that goes
+  // beyond it floods the log or keeps the session busy, and is not believed any further.
+  if (count >= kMaxChildLogLines) {
+    return refuse(from, static_cast<std::uint16_t>(MessageType::kLogEvent),
+                  "beyond its " + std::to_string(kMaxChildLogLines) + " log lines");
   }
+  ++count;
   // SECURITY: the text may carry client bytes; escape_for_log keeps it one printable line.
-  const std::string line = std::string(role) + ": " + escape_for_log(event.text, kMaxReasonLength);
+  const std::string line = std::string(child_name(from)) + ": " + escape_for_log(event.text, kMaxReasonLength);
   switch (event.level) {
     case EventLevel::kError: log_error(line); break;
     case EventLevel::kWarning: log_warning(line); break;
@@ -219,11 +231,11 @@ Step MonitorDispatcher::sign_for(Child child, const SignRequest& request) {
 }
 
 Step MonitorDispatcher::on_preauth_log(LogEvent& event) {
-  return log_child_event(event, "pre-auth", preauth_log_lines_);
+  return log_child_event(Child::kPreauth, event, preauth_log_lines_);
 }
 
 Step MonitorDispatcher::on_postauth_log(LogEvent& event) {
-  return log_child_event(event, "post-auth", postauth_log_lines_);
+  return log_child_event(Child::kPostauth, event, postauth_log_lines_);
 }
 
 }  // namespace wftpd

@@ -28,7 +28,8 @@ namespace wftpd {
 enum class Phase : std::uint8_t { kPreauth = 1, kHandoff = 2, kPostauth = 4 };
 
 // One request unlocks the next: an accepted login permits one StandbyReady, which permits one
-// Handoff; each data connection handed out permits one TransferDone. Permits are counted and
+// Handoff; a data connection handed out for a file transfer permits one TransferDone, until the
+// next DataConnect (permits for transfer-log lines never pile up). Permits are counted and
 // consumed by dispatch() before the handler runs. Signatures: a TLS session starts with
 // kMaxControlSignatures for the control connection's handshake (pre-auth phase only); with
 // require_tls_session_reuse=no, each data connection handed out permits one more (post-auth
@@ -52,7 +53,7 @@ class MonitorDispatcher {
   Step dispatch(Child from, ReceivedMessage& message);
   // The child's channel closed (`error` empty) or failed; the loop closes it when told to go on.
   Step on_closed(Child child, const std::string& error);
-  // Nothing arrived within wait_limit().
+  // Nothing arrived within wait_limit(), or the phase's deadline passed.
   Step on_timeout();
 
   Phase phase() const { return phase_; }
@@ -60,13 +61,17 @@ class MonitorDispatcher {
   // Whether the loop should read this child's channel now (the standby child has nothing to say
   // before a login is accepted).
   bool listens_to(Child child) const;
-  // How long the loop waits for the next message: the pre-auth child's idle allowance before
-  // login, kChildAnswerTimeout for an answer the hand-off waits for, no limit after login.
+  // How long the loop waits for the next message: until the phase's deadline (see
+  // phase_deadline_), no limit after login.
   std::chrono::milliseconds wait_limit() const;
 
+  // The hand-off, from the accepted login to StartSession, takes at most this long.
   static constexpr std::chrono::seconds kChildAnswerTimeout{30};
-  // A child may write this many lines to the log; more are dropped.
-  static constexpr std::uint32_t kMaxChildLogLines = 200;
+  // The pre-auth phase ends login_timeout after the session started plus this much, which lets
+  // an honest pre-auth child end it first and tell its client (421).
+  static constexpr std::chrono::seconds kLoginTimeoutGrace{5};
+  // A child may write this many lines to the log; one more ends the session.
+  static constexpr std::uint32_t kMaxChildLogLines = kMaxLogEventsPerChild;
 
  private:
   using Handle = Step (*)(MonitorDispatcher&, std::string& payload);
@@ -119,12 +124,14 @@ class MonitorDispatcher {
   Step sign_for(Child child, const SignRequest& request);
   Step on_preauth_log(LogEvent& event);
   Step on_postauth_log(LogEvent& event);
-  Step log_child_event(const LogEvent& event, const char* role, std::uint32_t& count);
+  Step log_child_event(Child from, const LogEvent& event, std::uint32_t& count);
+  bool phase_expired() const;
 
   template <class Message>
   Step send(Child to, const Message& message, int attached_fd = -1);
   void grant(Permit permit) { ++permits_[static_cast<std::size_t>(permit)]; }
   void allow_one(Permit permit) { permits_[static_cast<std::size_t>(permit)] = 1; }
+  void revoke(Permit permit) { permits_[static_cast<std::size_t>(permit)] = 0; }
 
   const Config& config_;
   const LoginPolicy policy_;
@@ -132,6 +139,11 @@ class MonitorDispatcher {
   const std::string client_host_;
   const std::uint32_t prior_failures_;  // of the client's address, in earlier sessions
   Phase phase_ = Phase::kPreauth;
+  // SECURITY: when the current phase must be over, fixed when it begins: pre-auth, login_timeout
+  // (plus kLoginTimeoutGrace) from the session's start; the hand-off, kChildAnswerTimeout from
+  // the accepted login; none after login. Nothing a child sends moves it, so a compromised
+  // pre-auth child cannot keep a session alive with LogEvents or USER queries.
+  std::optional<std::chrono::steady_clock::time_point> phase_deadline_;
   std::array<std::uint32_t, kPermitKinds> permits_{};
   std::bitset<12> used_;  // rules with kOnce that have been used
   bool auth_decided_ = false;

@@ -126,6 +126,7 @@ MonitorDispatcher::LoginOutcome MonitorDispatcher::decide_pam_login(const LoginR
 Step MonitorDispatcher::begin_handoff(const VirtualUser& user, bool read_only) {
   auth_decided_ = true;
   phase_ = Phase::kHandoff;
+  phase_deadline_ = ports_.now() + kChildAnswerTimeout;
   auto sent = ports_.send(Child::kPostauth,
                           encode_message(BecomeUser{user.name, user.uid, user.gid, user.root, read_only}), -1);
   if (!sent) {
@@ -171,6 +172,7 @@ Step MonitorDispatcher::on_handoff(Handoff& handoff) {
     ports_.stop_preauth();
   }
   phase_ = Phase::kPostauth;
+  phase_deadline_.reset();
   return send(Child::kPostauth, StartSession{std::move(handoff.pending_input), handoff.tls});
 }
 

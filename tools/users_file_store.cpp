@@ -6,10 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <string_view>
+
+#include "common/io.hpp"
 
 namespace wftpd {
 namespace {
@@ -52,6 +53,8 @@ class TempFileGuard {
 }  // namespace
 
 Result<UsersFileLock> UsersFileLock::acquire(const std::string& path) {
+  // SECURITY: no lock file is created where the daemon's check refuses the users file.
+  if (auto checked = open_users_file(path); !checked) return checked.error();
   const std::string lock_path = path + ".lock";
   // SECURITY: O_NOFOLLOW so a planted symlink cannot make us create or lock another file.
   UniqueFd fd(
@@ -64,38 +67,12 @@ Result<UsersFileLock> UsersFileLock::acquire(const std::string& path) {
 }
 
 Result<std::vector<VirtualUser>> load_users_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
-  if (!fd) {
-    if (errno == ENOENT) return std::vector<VirtualUser>{};
-    return system_error("open " + path, errno);
-  }
-  struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) return system_error("fstat " + path, errno);
-  if (!S_ISREG(info.st_mode)) return make_error(path + ": not a regular file");
-  if (static_cast<std::size_t>(info.st_size) > kMaxUsersFileSize) {
-    return make_error(path + ": larger than 64 MiB");
-  }
-
-  std::string text;
-  text.resize(static_cast<std::size_t>(info.st_size));
-  std::size_t filled = 0;
-  while (true) {
-    // The file may change size under us (if someone edits it without the lock): read until EOF,
-    // growing the buffer, but never beyond the parser's limit plus one byte.
-    if (filled == text.size()) {
-      if (text.size() > kMaxUsersFileSize) return make_error(path + ": larger than 64 MiB");
-      text.resize(std::min(text.size() + 65536, kMaxUsersFileSize + 1));
-    }
-    const ssize_t got = ::read(fd.get(), text.data() + filled, text.size() - filled);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return system_error("read " + path, errno);
-    }
-    if (got == 0) break;
-    filled += static_cast<std::size_t>(got);
-  }
-  text.resize(filled);
-  return parse_users_file(text, path);
+  auto fd = open_users_file(path);
+  if (!fd) return fd.error();
+  if (!fd->valid()) return std::vector<VirtualUser>{};  // no file yet: no users
+  auto text = read_whole_fd(fd->get(), kMaxUsersFileSize);
+  if (!text) return make_error(path + ": " + text.error().message);
+  return parse_users_file(*text, path);
 }
 
 Result<void> replace_users_file(const std::string& path, const std::vector<VirtualUser>& users) {

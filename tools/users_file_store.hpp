@@ -15,7 +15,8 @@
 
 namespace wftpd {
 
-// An exclusive flock on PATH.lock, held until destruction.
+// An exclusive flock on PATH.lock, held until destruction. Refused, before anything is created,
+// where load_users_file() would refuse the file.
 class UsersFileLock {
  public:
   static Result<UsersFileLock> acquire(const std::string& path);
@@ -25,7 +26,10 @@ class UsersFileLock {
   UniqueFd fd_;
 };
 
-// Reads and parses the users file; a missing file holds no users. Symbolic links are refused.
+// Reads and parses the users file; a missing file holds no users. SECURITY: the file and its
+// directory must pass the daemon's own check (open_users_file, common/users_file.hpp: a root-only
+// directory, a regular file of root's, mode 0600 or 0640, no symlink), or nothing is read: the
+// entries of a file the daemon would refuse are never copied into one it accepts.
 Result<std::vector<VirtualUser>> load_users_file(const std::string& path);
 
 // Writes `users` to a temporary file in the same directory (mode 0600, owned by the caller),

@@ -32,7 +32,19 @@ Result<std::string> MonitorClient::sign(SignatureScheme scheme, std::string_view
 }
 
 void MonitorClient::log(EventLevel level, std::string_view text) {
+  // The monitor takes kMaxLogEventsPerChild lines from a child and ends the session at the next
+  // one (a compromised child must not flood the log or keep a session busy with them). This
+  // process stops short: its last line says that it stops, and one line is left for the
+  // seccomp violation report, which the SIGSYS handler sends without this count
+  // (policy/violation_report.cpp).
+  if (log_events_ >= kMaxLogEventsPerChild - 1) return;
+  ++log_events_;
   // Best effort: a line the monitor cannot take is not worth ending the session for.
+  if (log_events_ == kMaxLogEventsPerChild - 1) {
+    (void)channel_.send(LogEvent{EventLevel::kWarning,
+                                 "log line limit reached: this process's further log lines are dropped"});
+    return;
+  }
   (void)channel_.send(LogEvent{level, std::string(text.substr(0, kMaxReasonLength))});
 }
 
@@ -54,8 +66,8 @@ Result<ActiveStatus> MonitorClient::active_target(const ActiveTarget& target) {
   return ready->status;
 }
 
-Result<std::pair<DataStatus, UniqueFd>> MonitorClient::data_connect() {
-  auto sent = channel_.send(DataConnect{});
+Result<std::pair<DataStatus, UniqueFd>> MonitorClient::data_connect(DataPurpose purpose) {
+  auto sent = channel_.send(DataConnect{purpose});
   if (!sent) return sent.error();
   UniqueFd connection;
   auto ready = channel_.expect<DataReady>(&connection);

@@ -21,9 +21,11 @@ class PostauthMonitor {
   virtual Result<PassiveReady> passive_listen(bool extended) = 0;
   virtual Result<ActiveStatus> active_target(const ActiveTarget& target) = 0;
   // Waits for the client's data connection on the last passive port (or connects to the last
-  // accepted active target).
-  virtual Result<std::pair<DataStatus, UniqueFd>> data_connect() = 0;
-  // A file transfer ended (for the transfer log); best effort like log().
+  // accepted active target), for a file transfer or a listing.
+  virtual Result<std::pair<DataStatus, UniqueFd>> data_connect(DataPurpose purpose) = 0;
+  // A file transfer ended (for the transfer log); best effort like log(). At most one per data
+  // connection asked for kFileTransfer, before the next data_connect(): the monitor ends the
+  // session on any other.
   virtual void transfer_done(const TransferDone& transfer) = 0;
 };
 
@@ -42,18 +44,21 @@ class MonitorClient : public PostauthMonitor, public RemoteSigner {
   // running). The monitor decides whether it may ask now.
   Result<std::string> sign(SignatureScheme scheme, std::string_view digest) override;
 
-  // Either child: a line for the server's log (the monitor escapes and rate-limits it).
+  // Either child: a line for the server's log (the monitor escapes it). The monitor ends the
+  // session when a child sends more than kMaxLogEventsPerChild lines; this process stops short
+  // of that (see monitor_client.cpp).
   void log(EventLevel level, std::string_view text) override;
 
   // Post-auth child.
   Result<StartSession> await_start();
   Result<PassiveReady> passive_listen(bool extended) override;
   Result<ActiveStatus> active_target(const ActiveTarget& target) override;
-  Result<std::pair<DataStatus, UniqueFd>> data_connect() override;
+  Result<std::pair<DataStatus, UniqueFd>> data_connect(DataPurpose purpose) override;
   void transfer_done(const TransferDone& transfer) override;
 
  private:
   MonitorChannel channel_;
+  std::uint32_t log_events_ = 0;  // LogEvents sent
 };
 
 }  // namespace wftpd

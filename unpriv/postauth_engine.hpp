@@ -96,13 +96,14 @@ class PostauthSession {
   bool restart_position(int file, const struct stat& st, TransferPosition& position);
   // 554 and true when the restart marker is set: for transfers that cannot honour it.
   bool refuse_restart(std::string_view why);
-  bool open_data_connection(UniqueFd& data);
+  bool open_data_connection(DataPurpose purpose, UniqueFd& data);
   // 521 (TLS required) or 425 (no PASV/PORT yet) is answered when false; consumes nothing.
   bool data_connection_possible();
   enum class Start { kReady, kFailed, kControlLost };
   // Opens the data connection, announces the transfer with 150 `mark`, and under PROT P runs
-  // the TLS handshake (after the 150: clients start TLS when they see it).
-  Start begin_transfer(const std::string& mark, DataConnection& data);
+  // the TLS handshake (after the 150: clients start TLS when they see it). `purpose` tells the
+  // monitor whether a transfer report (report_transfer) will follow: only for kFileTransfer.
+  Start begin_transfer(DataPurpose purpose, const std::string& mark, DataConnection& data);
   Next finish_transfer(const TransferOutcome& outcome, std::string_view what);
   void log_truncated_upload(const TransferOutcome& outcome, const std::string& path);
   // Tells the monitor (for the transfer log) how a file transfer that got its data connection

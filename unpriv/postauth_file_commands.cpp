@@ -87,9 +87,9 @@ PostauthSession::Next PostauthSession::cmd_site(const FtpCommand& command) {
     std::string path;
     if (!resolve(FtpCommand{"SITE", rest.substr(mode_end + 1), true}, path)) return Next::kContinue;
     FileError error;
-    // SECURITY: never setuid, setgid or sticky bits, whatever the client asks.
-    const mode_t allowed = static_cast<mode_t>(mode & 0777);
-    if (path == "/" || !fs_.change_mode(path, allowed, error)) {
+    // SECURITY: never setuid, setgid or sticky bits, whatever the client asks: change_mode()
+    // refuses a mode with any of them (550) and leaves the file as it is.
+    if (path == "/" || !fs_.change_mode(path, static_cast<mode_t>(mode), error)) {
       reply(550, "SITE CHMOD failed: " + (path == "/" ? std::string("not allowed.") : error.reply_text));
       return Next::kContinue;
     }

@@ -189,7 +189,7 @@ bool PostauthSession::refuse_restart(std::string_view why) {
   return true;
 }
 
-bool PostauthSession::open_data_connection(UniqueFd& data) {
+bool PostauthSession::open_data_connection(DataPurpose purpose, UniqueFd& data) {
   if (!data_connection_possible()) return false;
   passive_ready_ = false;  // one connection per PASV/EPSV
   // Replies so far must reach the client before we block waiting for its connection.
@@ -197,7 +197,7 @@ bool PostauthSession::open_data_connection(UniqueFd& data) {
     if (!control_.send(pending_)) return false;
     pending_.clear();
   }
-  auto connected = monitor_.data_connect();
+  auto connected = monitor_.data_connect(purpose);
   if (!connected || connected->first != DataStatus::kConnected) {
     reply(425, "Failed to establish connection.");
     return false;
@@ -206,9 +206,9 @@ bool PostauthSession::open_data_connection(UniqueFd& data) {
   return true;
 }
 
-PostauthSession::Start PostauthSession::begin_transfer(const std::string& mark,
+PostauthSession::Start PostauthSession::begin_transfer(DataPurpose purpose, const std::string& mark,
                                                        DataConnection& data) {
-  if (!open_data_connection(data.socket)) return Start::kFailed;
+  if (!open_data_connection(purpose, data.socket)) return Start::kFailed;
   reply(150, mark);
   if (!control_.send(pending_)) return Start::kControlLost;
   pending_.clear();
@@ -294,7 +294,7 @@ PostauthSession::Next PostauthSession::finish_transfer(const TransferOutcome& ou
 PostauthSession::Next PostauthSession::send_directory_text(const std::string& listing) {
   if (refuse_restart("a directory listing is made anew each time")) return Next::kContinue;
   DataConnection data;
-  const Start start = begin_transfer("Here comes the directory listing.", data);
+  const Start start = begin_transfer(DataPurpose::kListing, "Here comes the directory listing.", data);
   if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
   const TransferOutcome outcome = send_text(data.channel(), listing, transfer_watch());
   data.close();
@@ -351,7 +351,8 @@ PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
     return Next::kContinue;
   }
   DataConnection data;
-  const Start start = begin_transfer(std::string("Opening ") + (ascii_ ? "ASCII" : "BINARY") +
+  const Start start = begin_transfer(DataPurpose::kFileTransfer,
+                                     std::string("Opening ") + (ascii_ ? "ASCII" : "BINARY") +
                                          " mode data connection for " +
                                          std::string(base_name(path)) + " (" +
                                          std::to_string(st.st_size) + " bytes).",
@@ -472,6 +473,7 @@ PostauthSession::Next PostauthSession::receive_upload(const std::string& path,
   DataConnection data;
   // RFC 1123 4.1.2.9: STOU names the file it creates in the preliminary reply.
   const Start start = begin_transfer(
+      DataPurpose::kFileTransfer,
       unique_name.empty() ? std::string("Ok to send data.") : "FILE: " + std::string(unique_name),
       data);
   // A temporary file is discarded with `upload`. (The drop-box filter cannot unlink: a file

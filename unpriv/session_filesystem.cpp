@@ -36,8 +36,23 @@ FileError file_error_from_errno(int error_number) {
   }
 }
 
+namespace {
+
+// SECURITY: the one decision on a mode this process creates or sets a file with: permission
+// bits only, never set-user-ID, set-group-ID or sticky. The kernel keeps those bits of an
+// O_CREAT or chmod mode (the umask clears only 0777), and openat2 passes its mode in memory,
+// where the seccomp filter cannot check it.
+bool permission_bits_only(mode_t mode, FileError& error) {
+  if ((mode & ~static_cast<mode_t>(0777)) == 0) return true;
+  error = {EPERM, 550, "Set-user-ID, set-group-ID and sticky bits are not allowed."};
+  return false;
+}
+
+}  // namespace
+
 bool SessionFilesystem::open_with_openat(const std::string& path, int flags, mode_t mode,
                                          UniqueFd& out, FileError& error) const {
+  if (!permission_bits_only(mode, error)) return false;
   // Relative to the root descriptor; the chroot confines "..", and absolute symlinks resolve
   // inside it.
   const std::string relative = path.size() > 1 ? path.substr(1) : std::string(".");
@@ -75,6 +90,7 @@ bool SessionFilesystem::open(const std::string& path, int flags, mode_t mode, Un
     }
     return open_with_openat(path, flags, 0, out, error);
   }
+  if (!permission_bits_only(mode, error)) return false;
   open_how how{};
   how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
   how.mode = ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) ? mode : 0;
@@ -224,7 +240,8 @@ bool SessionFilesystem::make_directory(const std::string& path, FileError& error
   UniqueFd parent;
   std::string entry;
   if (!open_parent(path, parent, entry, error)) return false;
-  // 0777 filtered by the session umask, as mkdir(1) does.
+  // 0777 filtered by the session umask, as mkdir(1) does. (A directory made in a set-group-ID
+  // directory inherits that bit from it, as any mkdir does; no file can.)
   if (::mkdirat(parent.get(), entry.c_str(), 0777) != 0) {
     error = file_error_from_errno(errno);
     return false;
@@ -275,6 +292,7 @@ bool is_not_symlink(int parent, const std::string& entry, FileError& error) {
 }  // namespace
 
 bool SessionFilesystem::change_mode(const std::string& path, mode_t mode, FileError& error) const {
+  if (!permission_bits_only(mode, error)) return false;
   UniqueFd parent;
   std::string entry;
   if (!open_parent(path, parent, entry, error) || !is_not_symlink(parent.get(), entry, error)) {

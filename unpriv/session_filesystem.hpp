@@ -68,7 +68,10 @@ class SessionFilesystem {
   // confined against symlinks; the read-only mode's plain openat(2) relies on the chroot.
   static Result<SessionFilesystem> open_directory(const std::string& directory, bool read_only);
 
-  // `path` is absolute within the session root (as resolve_path() makes it).
+  // `path` is absolute within the session root (as resolve_path() makes it). Every mode this
+  // class creates or sets a file with (open, create_new_file, make_directory, change_mode) is
+  // permission bits only: a mode with a set-user-ID, set-group-ID or sticky bit is refused
+  // (EPERM, 550) before any system call.
   bool open(const std::string& path, int flags, mode_t mode, UniqueFd& out, FileError& error) const;
   bool stat(const std::string& path, struct stat& out, FileError& error) const;
   // Whether the process may search (enter) the directory `path`.

@@ -17,7 +17,7 @@ CONTENT = b"public file\n"
 class AnonymousDaemon(Daemon):
     """A Daemon with anonymous FTP on, serving a root-owned anon_root with one public file."""
 
-    def __init__(self, enable=True, drop_box=False):
+    def __init__(self, enable=True, drop_box=False, extra_config=None):
         self.anon_dir = tempfile.mkdtemp(prefix="wftpd-anon-", dir="/tmp")
         os.chmod(self.anon_dir, 0o755)
         with open(os.path.join(self.anon_dir, "pub.txt"), "wb") as f:
@@ -31,6 +31,7 @@ class AnonymousDaemon(Daemon):
             os.makedirs(incoming)
             os.chown(incoming, ANON_UID, ANON_GID)
             config["anon_upload_dir"] = "/incoming"
+        config.update(extra_config or {})
         super().__init__(config=config)
 
     def __exit__(self, *exc):
@@ -125,6 +126,19 @@ class AnonymousTest(unittest.TestCase):
             ftp.retrbinary("RETR pub.txt", chunks.append)
             self.assertEqual(b"".join(chunks), CONTENT)
             ftp.quit()
+
+    def test_drop_box_files_get_permission_bits_only(self):
+        # Even with no umask at all, a drop-box upload is 0666: the filter lets the anonymous
+        # session create files with permission bits only.
+        with AnonymousDaemon(drop_box=True, extra_config={"local_umask": "000"}) as d:
+            ftp = ftplib.FTP(timeout=harness.TIMEOUT)
+            ftp.connect("127.0.0.1", d.port)
+            ftp.login()
+            self.assertEqual(ftp.storbinary("STOR /incoming/new.bin", io.BytesIO(b"x"))[:3], "226")
+            ftp.quit()
+            st = os.stat(os.path.join(d.anon_dir, "incoming", "new.bin"))
+            self.assertEqual(st.st_mode & 0o7777, 0o666)
+            self.assertEqual(st.st_uid, ANON_UID)
 
     def test_anonymous_refused_when_disabled(self):
         with AnonymousDaemon(enable=False) as d:

@@ -23,6 +23,10 @@ def _bad_configs(d):
     logs = os.path.join(d.tmp, "open-logs")
     os.makedirs(logs, exist_ok=True)
     os.chmod(logs, 0o777)
+    open_users_dir = os.path.join(d.tmp, "open-users")
+    os.makedirs(open_users_dir, exist_ok=True)
+    os.chmod(open_users_dir, 0o777)
+    shutil.copy(d.users_file, os.path.join(open_users_dir, "users"))
     readable_users = os.path.join(d.tmp, "readable-users")
     shutil.copy(d.users_file, readable_users)
     os.chmod(readable_users, 0o644)
@@ -40,6 +44,10 @@ def _bad_configs(d):
          "xferlog_file: %s must be a directory owned by root and not writable by others" % logs),
         ("users file readable by others", {"users_file": readable_users},
          "users_file: %s must be a regular file owned by root, mode 0600 or 0640" % readable_users),
+        ("users file in a directory others can write",
+         {"users_file": os.path.join(open_users_dir, "users")},
+         "users_file: %s/users: its directory %s must be a directory (not a symlink) owned by "
+         "root and not writable by group or others" % (open_users_dir, open_users_dir)),
         ("unknown nopriv_user", {"nopriv_user": missing_user},
          "nopriv_user '%s' does not exist in /etc/passwd (names from other NSS sources are "
          "not looked up; give UID:GID)" % missing_user),

@@ -120,9 +120,18 @@ class FileCommandTest(unittest.TestCase):
     def test_site_chmod_never_sets_setuid_and_site_umask(self):
         with Daemon() as d:
             ftp = d.ftp()
-            self.assertEqual(ftp.sendcmd("SITE CHMOD 4755 " + Daemon.TEST_FILE)[:3], "200")
-            mode = os.stat(os.path.join(d.root, Daemon.TEST_FILE)).st_mode & 0o7777
-            self.assertEqual(mode, 0o755)
+            path = os.path.join(d.root, Daemon.TEST_FILE)
+            os.chmod(path, 0o644)
+            # Set-user-ID, set-group-ID and sticky bits are refused, never quietly dropped, and
+            # the file keeps its mode.
+            for mode in ("4755", "2755", "6777", "1755", "7777", "04644"):
+                with self.assertRaises(ftplib.error_perm) as ctx:
+                    ftp.sendcmd("SITE CHMOD %s %s" % (mode, Daemon.TEST_FILE))
+                self.assertTrue(str(ctx.exception).startswith("550"), str(ctx.exception))
+                self.assertIn("Set-user-ID", str(ctx.exception))
+                self.assertEqual(os.stat(path).st_mode & 0o7777, 0o644, mode)
+            self.assertEqual(ftp.sendcmd("SITE CHMOD 755 " + Daemon.TEST_FILE)[:3], "200")
+            self.assertEqual(os.stat(path).st_mode & 0o7777, 0o755)
             self.assertEqual(ftp.sendcmd("SITE CHMOD 600 " + Daemon.TEST_FILE)[:3], "200")
             self.assertEqual(os.stat(os.path.join(d.root, Daemon.TEST_FILE)).st_mode & 0o7777, 0o600)
             with self.assertRaises(ftplib.error_perm) as ctx:
@@ -139,6 +148,48 @@ class FileCommandTest(unittest.TestCase):
                 ftp.sendcmd("SITE EXEC rm -rf /")
             self.assertTrue(str(ctx.exception).startswith("504"))
             ftp.quit()
+
+    def test_uploads_in_place_leave_no_set_id_bits(self):
+        # A file made set-id outside the daemon: APPE and STOR after REST write into it, and the
+        # kernel clears set-user-ID (and set-group-ID with group execute) on a write by a
+        # process without CAP_FSETID, which the post-auth child never has.
+        with Daemon() as d:
+            ftp = d.ftp()
+            for command in ("APPE", "STOR"):
+                name = "setid-%s.bin" % command.lower()
+                path = os.path.join(d.root, name)
+                with open(path, "wb") as f:
+                    f.write(b"0123456789")
+                os.chown(path, harness.DEMO_UID, harness.DEMO_GID)
+                os.chmod(path, 0o6755)
+                if command == "STOR":
+                    ftp.sendcmd("REST 5")
+                ftp.storbinary("%s %s" % (command, name), io.BytesIO(b"more"))
+                mode = os.stat(path).st_mode & 0o7777
+                self.assertEqual(mode, 0o755, "%s left mode %o" % (command, mode))
+            ftp.quit()
+
+    def test_no_umask_setting_produces_set_id_bits(self):
+        # local_umask and SITE UMASK only take permission bits away: with both at 000, new files
+        # are 0666 and new directories 0777, nothing more.
+        with Daemon(config={"local_umask": "000"}) as d:
+            ftp = d.ftp()
+            ftp.storbinary("STOR fresh.bin", io.BytesIO(b"x"))
+            ftp.mkd("made")
+            self.assertEqual(ftp.sendcmd("SITE UMASK 000")[:3], "200")
+            conn, _ = ftp.ntransfercmd("STOU unique")
+            conn.close()
+            self.assertEqual(ftp.voidresp()[:3], "226")
+            for mask in ("7777", "1000", "4000"):
+                with self.assertRaises(ftplib.error_perm) as ctx:
+                    ftp.sendcmd("SITE UMASK " + mask)
+                self.assertTrue(str(ctx.exception).startswith("501"), str(ctx.exception))
+            ftp.quit()
+            self.assertEqual(os.stat(os.path.join(d.root, "fresh.bin")).st_mode & 0o7777, 0o666)
+            self.assertEqual(os.stat(os.path.join(d.root, "made")).st_mode & 0o7777, 0o777)
+            unique = [n for n in os.listdir(d.root) if n.startswith("unique")]
+            self.assertEqual(len(unique), 1, os.listdir(d.root))
+            self.assertEqual(os.stat(os.path.join(d.root, unique[0])).st_mode & 0o7777, 0o666)
 
     def test_site_chmod_and_mfmt_refuse_symlinks(self):
         # Found by fuzz_postauth_engine: both followed a final symlink with plain *at() calls,

@@ -81,6 +81,18 @@ TEST(MonitorProtocol, OutOfRangeEnumsAreRejected) {
   EXPECT_FALSE(decode_payload<DataReady>(std::string("\x09", 1)).ok());
 }
 
+TEST(MonitorProtocol, DataConnectSaysWhatTheConnectionIsFor) {
+  for (const DataPurpose purpose : {DataPurpose::kFileTransfer, DataPurpose::kListing}) {
+    auto decoded = round_trip(DataConnect{purpose});
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    EXPECT_EQ(decoded->purpose, purpose);
+  }
+  EXPECT_FALSE(decode_payload<DataConnect>(std::string()).ok());
+  EXPECT_FALSE(decode_payload<DataConnect>(std::string("\x00", 1)).ok());
+  EXPECT_FALSE(decode_payload<DataConnect>(std::string("\x03", 1)).ok());
+  EXPECT_FALSE(decode_payload<DataConnect>(std::string("\x01\x00", 2)).ok());
+}
+
 TEST(MonitorProtocol, BecomeUserRefusesRoot) {
   EXPECT_FALSE(round_trip(BecomeUser{"root", 0, 0, "/"}).ok());
   EXPECT_FALSE(round_trip(BecomeUser{"x", 1000, 0, "/srv"}).ok());

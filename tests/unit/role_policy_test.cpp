@@ -7,11 +7,13 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -225,7 +227,112 @@ TEST(RolePolicy, MonitorSocketsAreTcpOnly) {
                  [] { ::syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0); });
 }
 
+TEST(RolePolicy, MonitorSocketProtocolIsZeroOrTcp) {
+  for (const int domain : {AF_INET, AF_INET6}) {
+    for (const long protocol : {0L, static_cast<long>(IPPROTO_TCP)}) {
+      expect_outcome("monitor", Expect::kSurvives, "socket(protocol 0 or IPPROTO_TCP)", [domain, protocol] {
+        const long fd = ::syscall(SYS_socket, domain, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+        if (fd < 0) ::syscall(SYS_exit_group, 3);
+        ::close(static_cast<int>(fd));
+      });
+    }
+    // MPTCP (262) is a SOCK_STREAM protocol the kernel accepts; SCTP and UDP it refuses for
+    // SOCK_STREAM, but the filter must not rely on that. A bit above the int the kernel reads
+    // (0x1'0000'0000 would reach it as 0) is not protocol 0.
+    for (const long protocol : {262L, static_cast<long>(IPPROTO_SCTP), static_cast<long>(IPPROTO_UDP),
+                                static_cast<long>(IPPROTO_RAW), 0x1'0000'0000L, 0x1'0000'0006L, -1L}) {
+      expect_outcome("monitor", Expect::kKilled, "socket(other protocol)",
+                     [domain, protocol] { ::syscall(SYS_socket, domain, SOCK_STREAM, protocol); });
+    }
+  }
+}
 
+// kill(2) with `pid_register` as the raw 64-bit first argument and SIGKILL, by a process under
+// the monitor's filter. SECURITY of the test itself: a kill the filter let through must harm
+// nothing, so the caller runs as pid 2 of a new pid namespace (nothing else in it but its
+// parent, whose init cannot be killed from inside) and leads a session of its own (process group
+// 0 and -2 are itself). Returns 0 when kill returned, 64 + the signal that ended it otherwise.
+int monitor_kill(std::uint64_t pid_register) {
+  const pid_t outer = ::fork();
+  if (outer == 0) {
+    if (::unshare(CLONE_NEWPID) != 0) _exit(80);
+    const pid_t init = ::fork();
+    if (init < 0) _exit(81);
+    if (init == 0) {  // pid 1 of the namespace
+      const pid_t caller = ::fork();
+      if (caller == 0) {  // pid 2
+        if (::setsid() < 0) _exit(82);
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(91);
+        if (!policy::install_policy(*policy::find_policy("monitor"))) _exit(92);
+        ::syscall(SYS_kill, static_cast<long>(pid_register), SIGKILL);
+        ::syscall(SYS_exit_group, 0);
+      }
+      int status = 0;
+      if (caller < 0 || ::waitpid(caller, &status, 0) != caller) _exit(83);
+      _exit(WIFSIGNALED(status) ? 64 + WTERMSIG(status) : WEXITSTATUS(status));
+    }
+    int status = 0;
+    if (::waitpid(init, &status, 0) != init || !WIFEXITED(status)) _exit(84);
+    _exit(WEXITSTATUS(status));
+  }
+  int status = 0;
+  ::waitpid(outer, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 200;
+}
+
+TEST(RolePolicy, MonitorKillsOnlyOneProcessByItsPid) {
+  // A pid that exists nowhere (ESRCH): the rule lets it through.
+  EXPECT_EQ(monitor_kill(0x7ffffff0), 0);
+  EXPECT_EQ(monitor_kill(2'000'000), 0);
+  // Every int <= 0, whether the register holds it sign-extended (as glibc passes an int) or
+  // zero-extended (the kernel reads only the low 32 bits either way): 0 is the caller's process
+  // group, -1 every process, -N process group N.
+  const std::uint64_t refused[] = {
+      0,                       // kill(0): the monitor's process group
+      0xffff'ffff'ffff'ffffu,  // -1 sign-extended
+      0x0000'0000'ffff'ffffu,  // -1 zero-extended
+      0xffff'ffff'ffff'fffeu,  // -2 (a process group) sign-extended
+      0x0000'0000'ffff'fffeu,  // -2 zero-extended
+      0xffff'ffff'8000'0000u,  // INT_MIN sign-extended
+      0x0000'0000'8000'0000u,  // INT_MIN zero-extended
+      0x0000'0001'0000'0000u,  // 0 in the low half: the process group again
+      0x0000'0001'0000'0001u,  // 1 in the low half (init), with a high bit
+      0x8000'0000'0000'0002u,  // 2 in the low half, with the top bit
+  };
+  for (const std::uint64_t pid : refused) {
+    EXPECT_EQ(monitor_kill(pid), 64 + SIGSYS) << std::hex << "kill(0x" << pid << ", SIGKILL)";
+  }
+}
+
+
+
+TEST(RolePolicy, PostauthChildCreatesAndChmodsWithPermissionBitsOnly) {
+  // Harmless when allowed: the directory does not exist (ENOENT), the descriptor is not open.
+  constexpr const char* kMissing = "/nonexistent-wftpd-dir/x";
+  constexpr long kCreate = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  expect_outcome("postauth", Expect::kSurvives, "openat(O_CREAT, 0666)",
+                 [] { ::syscall(SYS_openat, AT_FDCWD, kMissing, kCreate, 0666); });
+  expect_outcome("postauth", Expect::kSurvives, "openat(O_RDONLY)",
+                 [] { ::syscall(SYS_openat, AT_FDCWD, kMissing, O_RDONLY, 0); });
+  expect_outcome("postauth", Expect::kSurvives, "fchmodat(0755)",
+                 [] { ::syscall(SYS_fchmodat, AT_FDCWD, kMissing, 0755); });
+  expect_outcome("postauth", Expect::kSurvives, "mkdirat(0777)",
+                 [] { ::syscall(SYS_mkdirat, AT_FDCWD, kMissing, 0777); });
+  expect_outcome("postauth", Expect::kSurvives, "fchmod(0644)", [] { ::syscall(SYS_fchmod, -1, 0644); });
+  // Set-user-ID, set-group-ID, sticky, and a bit above the 16-bit mode the kernel reads.
+  for (const long mode : {04755L, 02755L, 06777L, 01777L, 0x1'0000'0644L}) {
+    expect_outcome("postauth", Expect::kKilled, "openat(O_CREAT, set-id mode)",
+                   [mode] { ::syscall(SYS_openat, AT_FDCWD, kMissing, kCreate, mode); });
+    expect_outcome("postauth", Expect::kKilled, "fchmodat(set-id mode)",
+                   [mode] { ::syscall(SYS_fchmodat, AT_FDCWD, kMissing, mode); });
+    expect_outcome("postauth", Expect::kKilled, "fchmod(set-id mode)",
+                   [mode] { ::syscall(SYS_fchmod, -1, mode); });
+    expect_outcome("postauth", Expect::kKilled, "mkdirat(set-id mode)",
+                   [mode] { ::syscall(SYS_mkdirat, AT_FDCWD, kMissing, mode); });
+    expect_outcome("anonymous-upload", Expect::kKilled, "openat(O_CREAT|O_EXCL, set-id mode)",
+                   [mode] { ::syscall(SYS_openat, AT_FDCWD, kMissing, kCreate, mode); });
+  }
+}
 
 TEST(RolePolicy, PreauthTlsOnlyAddsNonBlockingSockets) {
   expect_outcome("preauth-tls", Expect::kSurvives, "fcntl(F_SETFL)",

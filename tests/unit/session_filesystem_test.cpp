@@ -98,6 +98,50 @@ TEST_F(SessionFilesystemTest, ChangeModeRefusesSymlinks) {
   EXPECT_EQ(error.error_number, ENOENT);
 }
 
+// SECURITY: no mode this class creates or sets a file with may carry a set-user-ID,
+// set-group-ID or sticky bit: openat2 passes its mode in memory, out of the seccomp filter's
+// reach, so the code is the check there.
+TEST_F(SessionFilesystemTest, SetIdAndStickyModesAreRefusedBeforeAnyChange) {
+  const mode_t saved_umask = ::umask(0);
+  for (const bool read_only : {false, true}) {
+    auto fs = SessionFilesystem::open_directory(base_ + "/root", read_only);
+    ASSERT_TRUE(fs);
+    for (const mode_t mode : {04755u, 02755u, 01755u, 06777u, 04600u}) {
+      UniqueFd fd;
+      FileError error;
+      EXPECT_FALSE(fs->create_new_file("/new.bin", mode, fd, error)) << std::oct << mode;
+      EXPECT_EQ(error.error_number, EPERM);
+      EXPECT_EQ(error.reply_code, 550);
+      if (!read_only) {
+        EXPECT_FALSE(fs->open("/created.bin", O_WRONLY | O_CREAT, mode, fd, error)) << std::oct << mode;
+        EXPECT_EQ(error.error_number, EPERM);
+        EXPECT_FALSE(fs->change_mode("/file.txt", mode, error)) << std::oct << mode;
+        EXPECT_EQ(error.error_number, EPERM);
+        EXPECT_EQ(error.reply_code, 550);
+      }
+    }
+  }
+  struct stat st{};
+  EXPECT_NE(::lstat((base_ + "/root/new.bin").c_str(), &st), 0);
+  EXPECT_NE(::lstat((base_ + "/root/created.bin").c_str(), &st), 0);
+  EXPECT_EQ(stat_of("/root/file.txt").st_mode & 07777, 0644u);
+
+  // Permission bits alone still work, with a umask of 0 exactly as asked.
+  auto fs = SessionFilesystem::open_directory(base_ + "/root", false);
+  ASSERT_TRUE(fs);
+  UniqueFd fd;
+  FileError error;
+  EXPECT_TRUE(fs->create_new_file("/new.bin", 0666, fd, error)) << error.reply_text;
+  EXPECT_EQ(stat_of("/root/new.bin").st_mode & 07777, 0666u);
+  EXPECT_TRUE(fs->open("/created.bin", O_WRONLY | O_CREAT, 0640, fd, error)) << error.reply_text;
+  EXPECT_EQ(stat_of("/root/created.bin").st_mode & 07777, 0640u);
+  EXPECT_TRUE(fs->change_mode("/file.txt", 0777, error)) << error.reply_text;
+  EXPECT_EQ(stat_of("/root/file.txt").st_mode & 07777, 0777u);
+  EXPECT_TRUE(fs->make_directory("/made", error)) << error.reply_text;
+  EXPECT_EQ(stat_of("/root/made").st_mode & 07777, 0777u);
+  ::umask(saved_umask);
+}
+
 TEST_F(SessionFilesystemTest, SetModificationTimeRefusesSymlinks) {
   auto fs = SessionFilesystem::open_directory(base_ + "/root", false);
   ASSERT_TRUE(fs);

@@ -1,8 +1,14 @@
 // Tests for the virtual users file parser and writer (common/users_file.hpp).
 #include "common/users_file.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -239,6 +245,67 @@ TEST(UsersFile, ParseUserIdAcceptsOnlyCanonicalDecimal) {
   EXPECT_EQ(parse_user_id("0"), std::nullopt);
   EXPECT_EQ(parse_user_id("4294967295"), std::nullopt);
   EXPECT_EQ(parse_user_id("007"), std::nullopt);
+}
+
+// The one check on where a users file may live and what it may be, shared by the daemon
+// (read_users_file) and wardenftpd-passwd. The test runs as root, as the daemon does.
+TEST(UsersFile, OpenUsersFileRefusesWhatSomeoneElseCouldHavePlanted) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (root-owned files)";
+  char templ[] = "/tmp/wftpd-users-test.XXXXXX";
+  ASSERT_NE(::mkdtemp(templ), nullptr);
+  const std::string base = templ;
+  ASSERT_EQ(::chmod(base.c_str(), 0755), 0);
+  const std::string file = base + "/users";
+  std::ofstream(file) << line("alice", kYescrypt, "1000", "1000", "/srv/alice");
+  ASSERT_EQ(::chmod(file.c_str(), 0600), 0);
+
+  auto good = open_users_file(file);
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  EXPECT_TRUE(good->valid());
+  auto missing = open_users_file(base + "/none");
+  ASSERT_TRUE(missing.ok()) << missing.error().message;
+  EXPECT_FALSE(missing->valid());
+  EXPECT_FALSE(read_users_file(base + "/none").ok());
+  ASSERT_TRUE(read_users_file(file).ok());
+
+  const auto refused = [&](const std::string& path, const std::string& why) {
+    auto opened = open_users_file(path);
+    EXPECT_FALSE(opened.ok()) << why;
+    EXPECT_FALSE(read_users_file(path).ok()) << why;
+    return opened.ok() ? std::string() : opened.error().message;
+  };
+  for (const mode_t mode : {0644, 0620, 0604, 0602}) {
+    ASSERT_EQ(::chmod(file.c_str(), mode), 0);
+    EXPECT_EQ(refused(file, "mode"), file + " must be a regular file owned by root, mode 0600 or 0640");
+  }
+  ASSERT_EQ(::chmod(file.c_str(), 0640), 0);
+  EXPECT_TRUE(open_users_file(file).ok());
+  ASSERT_EQ(::chown(file.c_str(), 65534, 0), 0);
+  EXPECT_EQ(refused(file, "owner"), file + " must be a regular file owned by root, mode 0600 or 0640");
+  ASSERT_EQ(::chown(file.c_str(), 0, 0), 0);
+  ASSERT_EQ(::symlink(file.c_str(), (base + "/link").c_str()), 0);
+  refused(base + "/link", "symlink");
+
+  // The directory: writable by others or the group, another owner, or a symlink to a good one.
+  const std::string directory_rule = " must be a directory (not a symlink) owned by root and not "
+                                     "writable by group or others";
+  for (const mode_t mode : {01777, 0777, 0775, 0757}) {
+    ASSERT_EQ(::chmod(base.c_str(), mode), 0);
+    EXPECT_EQ(refused(file, "directory mode"), file + ": its directory " + base + directory_rule);
+    EXPECT_FALSE(open_users_file(base + "/none").ok()) << "missing file, directory mode";
+  }
+  ASSERT_EQ(::chmod(base.c_str(), 0755), 0);
+  ASSERT_EQ(::chown(base.c_str(), 65534, 65534), 0);
+  refused(file, "directory owner");
+  ASSERT_EQ(::chown(base.c_str(), 0, 0), 0);
+  const std::string linked = base + "-link";
+  ASSERT_EQ(::symlink(base.c_str(), linked.c_str()), 0);
+  refused(linked + "/users", "directory symlink");
+  EXPECT_TRUE(open_users_file(file).ok());
+
+  ::unlink(linked.c_str());
+  const std::string command = "rm -rf '" + base + "'";
+  ASSERT_EQ(std::system(command.c_str()), 0);
 }
 
 TEST(UsersFile, RootValidationAcceptsSlashAlone) {
