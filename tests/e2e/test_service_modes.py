@@ -605,6 +605,16 @@ class SystemdUnitTest(unittest.TestCase):
     def setUp(self):
         harness.require_root(self)
 
+    def test_services_do_not_set_restrict_suid_sgid(self):
+        # Regression: RestrictSUIDSGID=yes makes systemd (v248+, Debian 12 has 252) fail every
+        # openat2() with ENOSYS, and the post-auth child opens every path with openat2: under
+        # the shipped units no file command worked. Set-id modes are kept out by the roles'
+        # own filters and checks instead.
+        for name in ("wardenftpd.service", "wardenftpd-inetd@.service"):
+            with self.subTest(unit=name):
+                self.assertIsNone(re.search(r"^RestrictSUIDSGID=\s*(yes|true|1|on)\s*$",
+                                            unit_text(name), re.M | re.I))
+
     def test_units_pass_systemd_analyze_verify(self):
         analyze = shutil.which("systemd-analyze")
         self.assertIsNotNone(analyze, "systemd-analyze is needed to check dist/systemd")
