@@ -9,6 +9,7 @@
 #include <linux/openat2.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -38,6 +39,7 @@
 #include "common/exit_codes.hpp"
 #include "common/monitor_channel.hpp"
 #include "common/session_roles.hpp"
+#include "common/signing_key.hpp"
 #include "common/tls_context.hpp"
 #include "policy/embedded_policy.hpp"
 #include "policy/violation_report.hpp"
@@ -55,6 +57,7 @@ struct Fixture {
   pid_t sleeper = 0;        // a child for the monitor to stop
   SSL_CTX* server_ctx = nullptr;
   SSL_CTX* client_ctx = nullptr;
+  const std::vector<SigningKey>* signing_keys = nullptr;  // throwaway RSA and EC keys
 };
 
 [[noreturn]] void fail(const Fixture& f, const std::string& what) {
@@ -239,6 +242,19 @@ void exercise_monitor(const Fixture& f) {
   check(f, ::nanosleep(&pause, nullptr) == 0, "nanosleep");
 }
 
+// The monitor's other work with TLS: signing handshake digests for its children (RSA blinding
+// and PSS salts, ECDSA nonces: the random generators reseed inside the filter).
+void exercise_signing(const Fixture& f) {
+  check(f, f.signing_keys != nullptr && !f.signing_keys->empty(), "throwaway signing keys");
+  for (const SigningKey& key : *f.signing_keys) {
+    for (const std::uint16_t scheme : {std::uint16_t{0x0804}, std::uint16_t{0x0401}, std::uint16_t{0x0403}}) {
+      const auto info = describe_scheme(scheme);
+      if (!info || info->family != key.family()) continue;
+      check(f, key.sign(scheme, std::string(info->digest_length, 's')).ok(), "signing a handshake digest");
+    }
+  }
+}
+
 // The listener's work under its floor: sealed memfds, a listening socket, and what every
 // connection costs: posix_spawn of our own binary (clone and exec under the floor), reaping it,
 // and a descendant that stacks its own allowlist on top. A syscall the floor refuses with an
@@ -305,7 +321,8 @@ std::optional<RoleTest> test_for(Role role) {
     case Role::kListener:
       return RoleTest{policy, exercise_listener, false, false, true};
     case Role::kMonitor:
-      return RoleTest{policy, exercise_monitor, false, false, true};
+      return RoleTest{policy, [](const Fixture& f) { exercise_monitor(f); exercise_signing(f); },
+                      false, false, true};
     case Role::kPreauth:
       return RoleTest{policy, exercise_read, false, false, false};
     case Role::kPreauthTls:
@@ -342,7 +359,8 @@ std::optional<RoleTest> test_for(Role role) {
 }
 
 // Returns "ok" or what went wrong.
-std::string run_role(const RoleTest& test, SSL_CTX* server_ctx, SSL_CTX* client_ctx) {
+std::string run_role(const RoleTest& test, SSL_CTX* server_ctx, SSL_CTX* client_ctx,
+                     const std::vector<SigningKey>& signing_keys) {
   const auto* policy = policy::find_policy(test.role);
   if (policy == nullptr) return "no filter built into this binary";
   int result[2], pipe_fds[2], channel[2], tls[2];
@@ -363,6 +381,7 @@ std::string run_role(const RoleTest& test, SSL_CTX* server_ctx, SSL_CTX* client_
   fixture.tls_client = tls[1];
   fixture.server_ctx = server_ctx;
   fixture.client_ctx = client_ctx;
+  fixture.signing_keys = &signing_keys;
   if (test.files) {
     if (::mkdtemp(scratch) == nullptr) return std::string("mkdtemp: ") + std::strerror(errno);
     scratch_dir = scratch;
@@ -455,6 +474,23 @@ int run_sandbox_selftest() {
     std::printf("  cannot build TLS contexts: %s\n", openssl_errors().c_str());
     return 1;
   }
+  // Throwaway keys for the monitor's signing, made before any filter as the monitor loads its.
+  std::vector<SigningKey> signing_keys;
+  for (EVP_PKEY* generated : {EVP_RSA_gen(2048), EVP_EC_gen("P-256")}) {
+    BioPtr pem(BIO_new(BIO_s_mem()));
+    char* text = nullptr;
+    const bool written = generated != nullptr && pem &&
+                         PEM_write_bio_PrivateKey(pem.get(), generated, nullptr, nullptr, 0, nullptr, nullptr) == 1;
+    const long length = written ? BIO_get_mem_data(pem.get(), &text) : 0;
+    EVP_PKEY_free(generated);
+    auto key = written ? SigningKey::from_pem(std::string_view(text, static_cast<std::size_t>(length)))
+                       : Result<SigningKey>(make_error("key generation failed"));
+    if (!key) {
+      std::printf("  cannot make throwaway signing keys: %s\n", openssl_errors().c_str());
+      return 1;
+    }
+    signing_keys.push_back(std::move(*key));
+  }
   std::vector<RoleTest> tests;
   for (const auto& role : role_table()) {
     if (auto test = test_for(role.role)) tests.push_back(*test);
@@ -462,7 +498,7 @@ int run_sandbox_selftest() {
   int failures = 0;
   for (const auto& test : tests) {
     const auto* policy = policy::find_policy(test.role);
-    const std::string verdict = run_role(test, server.get(), client.get());
+    const std::string verdict = run_role(test, server.get(), client.get(), signing_keys);
     if (verdict != "ok") ++failures;
     const std::string counts =
         policy == nullptr ? std::string()
