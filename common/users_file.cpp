@@ -3,13 +3,17 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <unordered_map>
 
 #include "common/io.hpp"
 #include "common/password_hash.hpp"
+#include "common/secret_wipe.hpp"
 #include "common/unique_fd.hpp"
 
 namespace wftpd {
@@ -59,6 +63,56 @@ std::size_t split_fields(std::string_view line, std::array<std::string_view, kFi
     start = colon + 1;
   }
 }
+
+// The whole text of a file that holds secrets, read straight into one buffer sized from fstat
+// and wiped when it goes. SECURITY: read_whole_fd would leave parts of the file in its stack
+// buffer and in the allocations its string outgrew, where nobody wipes them.
+class SecretFileText {
+ public:
+  SecretFileText() = default;
+  SecretFileText(const SecretFileText&) = delete;
+  SecretFileText& operator=(const SecretFileText&) = delete;
+  ~SecretFileText() { wipe_secret(buffer_); }
+
+  // Reads `fd` from offset 0 to its end; `expected` is its size from fstat (the buffer grows,
+  // wiping the one it leaves, if the file is longer).
+  Result<void> read(int fd, std::size_t expected, std::size_t max_bytes) {
+    // One byte more than expected, so that the end of the file is seen without growing.
+    buffer_.assign(std::min(expected, max_bytes) + 1, '\0');
+    for (;;) {
+      if (size_ == buffer_.size()) {
+        if (size_ > max_bytes) {
+          return make_error("file is larger than " + std::to_string(max_bytes) + " bytes");
+        }
+        std::string larger(std::min(buffer_.size() * 2, max_bytes + 1), '\0');
+        std::memcpy(larger.data(), buffer_.data(), size_);
+        wipe_secret(buffer_);
+        buffer_.swap(larger);
+      }
+      const ssize_t n = ::pread(fd, buffer_.data() + size_, buffer_.size() - size_,
+                                static_cast<off_t>(size_));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return system_error("pread", errno);
+      }
+      if (n == 0) return ok_result();
+      size_ += static_cast<std::size_t>(n);
+    }
+  }
+
+  std::string_view text() const { return std::string_view(buffer_.data(), size_); }
+
+ private:
+  std::string buffer_;
+  std::size_t size_ = 0;
+};
+
+// Wipes the hashes a list still holds when it goes out of scope: all of them after an error;
+// none after a return, which moved them to the caller (a copy would leave them to be wiped).
+struct WipeHashesAtScopeExit {
+  std::vector<VirtualUser>& users;
+  ~WipeHashesAtScopeExit() { wipe_hashes(users); }
+};
 
 }  // namespace
 
@@ -116,6 +170,8 @@ Result<std::vector<VirtualUser>> parse_users_file(std::string_view text,
     return make_error(line_error(file_name, 1, "file larger than 64 MiB"));
   }
   std::vector<VirtualUser> users;
+  // SECURITY: an error below must not leave the hashes parsed so far in freed memory.
+  WipeHashesAtScopeExit wipe_on_error{users};
   // Each name seen so far and the line defining it, for duplicate reports. The keys are views
   // into `text` (not into `users`, whose strings move when the vector grows).
   std::unordered_map<std::string_view, std::size_t> seen;
@@ -241,9 +297,24 @@ Result<std::vector<VirtualUser>> read_users_file(const std::string& path) {
   auto fd = open_users_file(path);
   if (!fd) return fd.error();
   if (!fd->valid()) return system_error("open(" + path + ")", ENOENT);
-  auto text = read_whole_fd(fd->get(), kMaxUsersFileSize);
-  if (!text) return make_error(path + ": " + text.error().message);
-  return parse_users_file(*text, path);
+  struct stat st{};
+  if (::fstat(fd->get(), &st) != 0) return system_error("fstat(" + path + ")", errno);
+  SecretFileText text;
+  auto read = text.read(fd->get(), static_cast<std::size_t>(st.st_size), kMaxUsersFileSize);
+  if (!read) return make_error(path + ": " + read.error().message);
+  return parse_users_file(text.text(), path);
+}
+
+Result<std::size_t> check_users_file(const std::string& path) {
+  auto users = read_users_file(path);
+  if (!users) return users.error();
+  const std::size_t count = users->size();
+  wipe_hashes(*users);
+  return count;
+}
+
+void wipe_hashes(std::vector<VirtualUser>& users) {
+  for (VirtualUser& user : users) wipe_secret(user.hash);
 }
 
 }  // namespace wftpd

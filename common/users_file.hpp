@@ -36,7 +36,8 @@ inline constexpr std::size_t kMaxUsers = 100000;
 inline constexpr std::size_t kMaxUsersFileSize = std::size_t{64} * 1024 * 1024;
 
 // Every error is "FILE:LINE: what is wrong" (file_name is used only for messages). Errors about
-// the text as a whole (too large) are reported against line 1.
+// the text as a whole (too large) are reported against line 1. On an error, the hashes of the
+// lines parsed before it are wiped (wipe_hashes), not just freed.
 Result<std::vector<VirtualUser>> parse_users_file(std::string_view text,
                                                   std::string_view file_name);
 
@@ -51,8 +52,18 @@ Result<std::vector<VirtualUser>> parse_users_file(std::string_view text,
 Result<UniqueFd> open_users_file(const std::string& path);
 
 // Opens (open_users_file: a missing file is an error here) and parses the users file at `path`.
-// The daemon's reader: validate_config() checks the file with it, the monitor loads it.
+// The daemon's reader: check_users_file() checks the file with it (the listener, inetd mode,
+// --check-config), the session monitor loads it. SECURITY: every byte read from the file is
+// wiped before it returns; the hashes in the result are the caller's to wipe (wipe_hashes).
 Result<std::vector<VirtualUser>> read_users_file(const std::string& path);
+
+// read_users_file for whoever only checks the file: the number of users, with every hash it
+// read wiped before it returns.
+Result<std::size_t> check_users_file(const std::string& path);
+
+// Wipes every hash in `users` (wipe_secret), leaving them empty: for holders of the users that
+// must not leave hashes in freed memory.
+void wipe_hashes(std::vector<VirtualUser>& users);
 
 // The inverse of parse_users_file, starting with a header comment. The users are written as
 // given: the caller is expected to hold users that parse_users_file would accept.

@@ -124,7 +124,7 @@ class FakePorts final : public MonitorPorts {
     }
     return verdict;
   }
-  void finish_pam() override {}
+  void end_login_phase() override {}
   std::chrono::steady_clock::time_point now() override { return {}; }
   void sleep_until(std::chrono::steady_clock::time_point) override {}
   void report_login(char event) override { FUZZ_CHECK(event == 'F' || event == 'S'); }

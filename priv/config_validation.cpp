@@ -92,7 +92,8 @@ std::optional<ConfigError> validate_config(Config& config, const ServingContext&
   }
   // A missing users file leaves only PAM and anonymous logins (the monitor logs it per session);
   // one that exists must be safe and well-formed.
-  if (auto users = read_users_file(config.users_file); !users) {
+  // SECURITY: the hashes it reads are wiped before it returns: the listener keeps none.
+  if (auto users = check_users_file(config.users_file); !users) {
     struct stat st{};
     if (::lstat(config.users_file.c_str(), &st) == 0 || errno != ENOENT) {
       return problem(ConfigCheck::kUsersFile, "users_file: " + users.error().message);

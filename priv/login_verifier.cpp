@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "common/password_hash.hpp"
+#include "common/secret_wipe.hpp"
 
 namespace wftpd {
 namespace {
@@ -37,6 +38,11 @@ LoginVerifier::LoginVerifier(std::vector<VirtualUser> users) : users_(std::move(
       break;
     }
   }
+}
+
+LoginVerifier::~LoginVerifier() {
+  wipe_hashes(users_);
+  wipe_secret(decoy_hash_);
 }
 
 bool LoginVerifier::knows(std::string_view name) const { return find_user(users_, name) != nullptr; }

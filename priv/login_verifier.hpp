@@ -14,13 +14,19 @@ namespace wftpd {
 
 struct LoginDecision {
   bool accepted = false;
-  const VirtualUser* user = nullptr;  // set when accepted
+  const VirtualUser* user = nullptr;  // set when accepted; into the verifier, hash included
   std::string log_reason;             // for the server log only, never for the client
 };
 
+// SECURITY: holds every virtual user's hash, in the monitor only (it loads the users file after
+// forking its children); not copyable, and wipes the hashes (its own and the decoy) when it is
+// destroyed, which the monitor does when the login phase ends.
 class LoginVerifier {
  public:
   explicit LoginVerifier(std::vector<VirtualUser> users);
+  ~LoginVerifier();
+  LoginVerifier(const LoginVerifier&) = delete;
+  LoginVerifier& operator=(const LoginVerifier&) = delete;
 
   // Checks `password` for `name`. SECURITY: the one timing defence for unknown users: an
   // unknown name costs one crypt(3) against decoy_hash(), a real entry's hash (same method and

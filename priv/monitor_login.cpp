@@ -19,8 +19,9 @@ Step MonitorDispatcher::on_login(LoginRequest& request) {
   LoginOutcome outcome = decide_login(request);
   ::explicit_bzero(request.password.data(), request.password.size());
   if (!outcome.user) return refuse_login(request, outcome, started);
-  // SECURITY: the pre-auth phase is over: PAM modules run no more in this session.
-  ports_.finish_pam();
+  // SECURITY: the pre-auth phase is over: PAM modules run no more in this session, and the
+  // monitor holds no password hash for the rest of it.
+  ports_.end_login_phase();
   if (outcome.read_only) {
     // Anonymous FTP takes any password (by custom an e-mail address, which is not logged).
     log_line(LogLevel::kInfo, "anonymous login", {{"event", "login"}, {"user", "anonymous"}});
@@ -94,7 +95,9 @@ MonitorDispatcher::LoginOutcome MonitorDispatcher::decide_login(const LoginReque
         outcome.log_reason = *refused;
         return outcome;
       }
-      outcome.user = *decision.user;
+      // The account without its hash, which stays in the verifier (wiped when it goes).
+      const VirtualUser& user = *decision.user;
+      outcome.user = VirtualUser{user.name, "", user.uid, user.gid, user.root};
       return outcome;
     }
     case LoginBackend::kPam:

@@ -37,7 +37,9 @@ class MonitorPorts {
   virtual bool knows_virtual_user(std::string_view name) = 0;
   virtual LoginDecision check_virtual_user(std::string_view name, std::string_view password) = 0;
   virtual Result<PamVerdict> check_pam(const PamCheck& check) = 0;
-  virtual void finish_pam() = 0;  // the pre-auth phase is over: PAM runs no more
+  // The pre-auth phase is over, no password is checked any more: the PAM helper goes and the
+  // virtual users' hashes are wiped.
+  virtual void end_login_phase() = 0;
   virtual std::chrono::steady_clock::time_point now() = 0;
   virtual void sleep_until(std::chrono::steady_clock::time_point deadline) = 0;
   virtual void report_login(char event) = 0;  // 'F' or 'S' to the listener's login throttle

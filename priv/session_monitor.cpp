@@ -87,12 +87,22 @@ class SessionMonitor final : public MonitorPorts {
     children_.preauth.close();
     stop_child(children_.preauth_pid, "pre-auth");
   }
-  bool knows_virtual_user(std::string_view name) override { return verifier_->knows(name); }
+  // The request table refuses logins once the login phase has ended; after it (no verifier)
+  // there would be nobody to check a name against.
+  bool knows_virtual_user(std::string_view name) override {
+    return verifier_ && verifier_->knows(name);
+  }
   LoginDecision check_virtual_user(std::string_view name, std::string_view password) override {
+    if (!verifier_) return LoginDecision{false, nullptr, "the login phase is over"};
     return verifier_->check(name, password);
   }
   Result<PamVerdict> check_pam(const PamCheck& check) override { return pam_.authenticate(check); }
-  void finish_pam() override { pam_.finish(); }
+  void end_login_phase() override {
+    pam_.finish();
+    // SECURITY: the hashes are wiped as soon as no login can use them: a monitor compromised
+    // later (its post-auth requests come from the logged-in user's process) finds none.
+    verifier_.reset();
+  }
   std::chrono::steady_clock::time_point now() override { return std::chrono::steady_clock::now(); }
   void sleep_until(std::chrono::steady_clock::time_point deadline) override {
     wftpd::sleep_until(deadline);
@@ -334,7 +344,6 @@ int SessionMonitor::run() {
     }
   }
   if (!take_descriptors() || !prepare_control_connection()) return 1;
-  verifier_.emplace(load_users_file(config_));
   prepare_data_connections();
 
   // Children need these to enter their sandboxes; everything else goes before they exist.
@@ -350,6 +359,12 @@ int SessionMonitor::run() {
     end_children();
     return 1;
   }
+  // SECURITY: the users file is read only now: after the last fork (the PAM waiting child, the
+  // pre-auth child and the standby child have their copies of this memory already, and the
+  // monitor's filter has no fork or clone), before the sandbox takes open() away. So no child
+  // ever holds a password hash; the file's bytes are wiped once parsed, the hashes when the
+  // login phase ends.
+  verifier_.emplace(load_users_file(config_));
   if (!confine()) {
     end_children();
     return kExitSandboxFailed;

@@ -194,6 +194,56 @@ def pid_alive(pid):
     return stat is not None and stat[1] != "Z"
 
 
+def memory_contains(pid, needles):
+    """Which of `needles` (bytes) occur anywhere in the readable memory of process pid (read
+    in chunks that overlap by the longest needle; the sanitizer build's terabyte-sized shadow
+    mappings are skipped, they hold no data)."""
+    found = set()
+    chunk_size = 16 << 20
+    overlap = max(len(n) for n in needles)
+    with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            fields = line.split()
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if "r" not in fields[1] or (len(fields) > 5 and fields[5] in ("[vvar]", "[vsyscall]")):
+                continue
+            if end - start > (4 << 30):
+                continue
+            offset = start
+            while offset < end:
+                try:
+                    mem.seek(offset)
+                    chunk = mem.read(min(chunk_size + overlap, end - offset))
+                except (OSError, ValueError):
+                    break
+                for needle in needles:
+                    if needle in chunk:
+                        found.add(needle)
+                offset += chunk_size
+    return found
+
+
+def users_file_hashes(path):
+    """{name: hash} of a users file (name:hash:uid:gid:root lines)."""
+    hashes = {}
+    with open(path) as f:
+        for line in f:
+            if line.strip() and not line.lstrip().startswith("#"):
+                name, hash_, _rest = line.split(":", 2)
+                hashes[name] = hash_
+    return hashes
+
+
+def hash_needles(hashes):
+    """{needle bytes: user name}: each hash whole, and its digest (the part after the last
+    '$'), which is what an offline cracker needs besides the salt."""
+    needles = {}
+    for name, hash_ in hashes.items():
+        needles[hash_.encode()] = name
+        needles[hash_.rsplit("$", 1)[1].encode()] = name
+    return needles
+
+
 # ---------------------------------------------------------------------------------------------
 # pidfd_getfd via ctypes
 
@@ -357,8 +407,9 @@ def pasv_retr(client, name, timeout=TIMEOUT, binary=True):
 
 
 class Daemon:
-    """Context manager: temp dir, users file (demo/demo), user root with a test file, config,
-    the running listener; on exit SIGTERM and assert exit status 0 within 10 s."""
+    """Context manager: temp dir, users file (demo/demo; `users` are (name, password) or
+    (name, password, hash method) tuples), user root with a test file, config, the running
+    listener; on exit SIGTERM and assert exit status 0 within 10 s."""
 
     TEST_FILE = "hello.txt"
     TEST_CONTENT = b"hello from wardenftpd\nsecond line\n"
@@ -384,8 +435,8 @@ class Daemon:
             self.config_file = os.path.join(self.tmp, "wardenftpd.conf")
             self.log_file = os.path.join(self.tmp, "stderr.log")
             self.root = None
-            for name, password in self.initial_users:
-                root = self.add_user(name, password)
+            for name, password, *method in self.initial_users:
+                root = self.add_user(name, password, method=method[0] if method else None)
                 if self.root is None:
                     self.root = root
             self.port = free_port()
@@ -410,8 +461,10 @@ class Daemon:
             self._cleanup(kill=True)
         return False
 
-    def add_user(self, name, password, uid=None, gid=None, root=None, with_file=True):
-        """Add a virtual user (own root dir owned by its uid, with TEST_FILE); returns the root."""
+    def add_user(self, name, password, uid=None, gid=None, root=None, with_file=True,
+                 method=None):
+        """Add a virtual user (own root dir owned by its uid, with TEST_FILE; hash `method`
+        yescrypt or sha512, wardenftpd-passwd's default if None); returns the root."""
         if uid is None:
             uid = self.next_uid
             self.next_uid += 1
@@ -427,7 +480,8 @@ class Daemon:
             os.chown(root, uid, gid)
             os.chmod(root, 0o755)
         result = subprocess.run([PASSWD, "-f", self.users_file, "add", name, "--uid", str(uid),
-                                 "--gid", str(gid), "--root", root],
+                                 "--gid", str(gid), "--root", root] +
+                                (["--method", method] if method else []),
                                 input=(password + "\n").encode(), capture_output=True,
                                 timeout=30)
         if result.returncode != 0:

@@ -314,5 +314,63 @@ TEST(UsersFile, RootValidationAcceptsSlashAlone) {
   EXPECT_FALSE(is_valid_user_root("/srv:ftp"));
 }
 
+TEST(UsersFile, WipeHashesEmptiesEveryHashAndKeepsTheRest) {
+  auto parsed = parse_users_file(good_line("alice") + line("bob", kSha512, "2", "2", "/b"), "users");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  wipe_hashes(*parsed);
+  ASSERT_EQ(parsed->size(), 2U);
+  EXPECT_EQ((*parsed)[0].hash, "");
+  EXPECT_EQ((*parsed)[1].hash, "");
+  EXPECT_EQ((*parsed)[1].name, "bob");
+  EXPECT_EQ((*parsed)[1].root, "/b");
+}
+
+// A users file in a fresh directory; read_users_file insists on root's ownership.
+class UsersFileOnDisk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "users files must be owned by root";
+    char pattern[] = "/tmp/wftpd-users-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    path_ = dir_ + "/users";
+  }
+  void TearDown() override {
+    if (!path_.empty()) ::unlink(path_.c_str());
+    if (!dir_.empty()) ::rmdir(dir_.c_str());
+  }
+  void write(const std::string& text) {
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ::close(fd);
+  }
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(UsersFileOnDisk, ReadsAFileOfManyReadsWhole) {
+  // Far beyond one read of the old 16 KiB buffer, so the file takes several reads.
+  std::string text;
+  for (int i = 1; i <= 3000; ++i) text += line("u" + std::to_string(i), kSha512, "1", "1", "/");
+  write(text);
+  auto users = read_users_file(path_);
+  ASSERT_TRUE(users.ok()) << users.error().message;
+  ASSERT_EQ(users->size(), 3000U);
+  EXPECT_EQ(users->back().name, "u3000");
+  EXPECT_EQ(users->back().hash, kSha512);
+}
+
+TEST_F(UsersFileOnDisk, CheckUsersFileCountsUsersAndReportsErrorsByLine) {
+  write(good_line("alice") + good_line("bob"));
+  auto count = check_users_file(path_);
+  ASSERT_TRUE(count.ok()) << count.error().message;
+  EXPECT_EQ(*count, 2U);
+  write(good_line("alice") + "bad line\n");
+  auto bad = check_users_file(path_);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.error().message.starts_with(path_ + ":2: ")) << bad.error().message;
+}
+
 }  // namespace
 }  // namespace wftpd

@@ -1,0 +1,20 @@
+// Wiping secrets (passwords, password hashes, key material) before their memory is freed or
+// reused, so that they do not outlive their use in a process's heap.
+#pragma once
+
+#include <string.h>  // explicit_bzero
+
+#include <string>
+
+namespace wftpd {
+
+// Overwrites the whole of text's buffer (its capacity, not only its size) with zeros, in a way
+// the compiler may not drop, and empties the string; the buffer stays allocated.
+inline void wipe_secret(std::string& text) {
+  // Growing to the capacity never reallocates, so this reaches every byte the string owns.
+  text.resize(text.capacity());
+  ::explicit_bzero(text.data(), text.size());
+  text.clear();
+}
+
+}  // namespace wftpd
