@@ -1,6 +1,8 @@
 // One end of a monitor socketpair (AF_UNIX, SOCK_SEQPACKET): whole datagrams, optional fd.
 #pragma once
 
+#include <string.h>  // explicit_bzero
+
 #include <chrono>
 #include <string>
 
@@ -27,9 +29,14 @@ class MonitorChannel {
   bool valid() const { return socket_.valid(); }
   void close() { socket_.reset(); }
 
+  // SECURITY: the encoded datagram is wiped once sent (some messages carry a password or a TLS
+  // session; see encode_message).
   template <class Message>
   Result<void> send(const Message& message, int attached_fd = -1) {
-    return send_datagram(encode_message(message), attached_fd);
+    std::string datagram = encode_message(message);
+    auto sent = send_datagram(datagram, attached_fd);
+    ::explicit_bzero(datagram.data(), datagram.size());
+    return sent;
   }
 
   // Receives one datagram. An oversized datagram, a truncated one or more than one passed

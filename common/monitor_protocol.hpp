@@ -6,6 +6,8 @@
 // an unknown type, a length that disagrees with the datagram or a field over its bound are errors.
 #pragma once
 
+#include <string.h>  // explicit_bzero
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -280,16 +282,24 @@ struct DecodedHeader {
 // Splits a datagram into header and payload, checking the length and reserved fields.
 Result<DecodedHeader> decode_header(std::string_view datagram);
 
+// SECURITY: some messages carry a secret (LoginRequest and PamCheck a password, StartSession
+// a TLS session). The body is built in one buffer with room for the largest payload, so that
+// growing never leaves a copy in freed memory, and is wiped; the datagram, allocated once, is
+// the only copy left, the sender's to wipe (MonitorChannel::send does).
 template <class Message>
 std::string encode_message(const Message& message) {
   WireWriter body;
+  body.reserve(kMaxMonitorPayload);
   message.encode(body);
+  std::string payload = body.take();
   WireWriter out;
+  out.reserve(kMonitorHeaderSize + payload.size());
   out.u16(static_cast<std::uint16_t>(Message::kType));
   out.u16(0);
-  out.u32(static_cast<std::uint32_t>(body.data().size()));
+  out.u32(static_cast<std::uint32_t>(payload.size()));
   std::string datagram = out.take();
-  datagram += body.data();
+  datagram += payload;
+  ::explicit_bzero(payload.data(), payload.size());
   return datagram;
 }
 

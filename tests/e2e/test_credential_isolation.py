@@ -126,6 +126,27 @@ class CredentialIsolationTest(unittest.TestCase):
             self.assert_holds_no_hash(helper, "the PAM helper", needles,
                                       b"wardenftpd-pam-helper")  # its argv[0]
 
+    def test_monitor_keeps_no_copy_of_a_password_the_client_typed(self):
+        # Long enough to live on the heap wherever it is copied (short strings are stored
+        # inside the string object).
+        typed = {"alice": "Typed-" + secrets.token_hex(12),    # checked against alice's hash
+                 "ghost" + secrets.token_hex(4): "Typed-" + secrets.token_hex(12)}  # PAM
+        with Daemon(config=self.pam_config(), users=USERS) as d, d.raw() as c:
+            monitor = d.monitor_pid_for(c.local_port())
+            for user, password in typed.items():
+                self.assertEqual(c.cmd("USER " + user)[0], 331)
+                self.assertEqual(c.cmd("PASS " + password)[0], 530)
+            passwords = {p.encode() for p in typed.values()}
+            # The monitor wipes the received request (after answering it: hence the wait), its
+            # decoded copy, the crypt input and the request to the PAM helper. It still holds
+            # the hashes (the login phase goes on): proof that the scan reads its memory.
+            hashes = set(self.needles(d))
+            scan = lambda: harness.memory_contains(monitor, list(passwords | hashes))
+            self.assertTrue(harness.wait_until(lambda: scan() == hashes, 3),
+                            "the monitor holds %d of the typed passwords (and %d of %d hash "
+                            "needles)" % (len(scan() & passwords), len(scan() & hashes),
+                                          len(hashes)))
+
     def test_listener_keeps_no_hash_of_the_users_file_it_checked(self):
         with Daemon(users=USERS) as d:
             needles = self.needles(d)
