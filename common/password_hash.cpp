@@ -8,6 +8,8 @@
 #include <cstring>
 #include <memory>
 
+#include "common/secret_wipe.hpp"
+
 namespace wftpd {
 
 static_assert(kMaxHashablePasswordLength == CRYPT_MAX_PASSPHRASE_SIZE - 1);
@@ -123,8 +125,12 @@ class CryptScratch {
   }
   CryptScratch(const CryptScratch&) = delete;
   CryptScratch& operator=(const CryptScratch&) = delete;
-  // SECURITY: wipe password-derived state.
-  ~CryptScratch() { explicit_bzero(data_.get(), sizeof(crypt_data)); }
+  // SECURITY: wipe password-derived state, here and in the stack frames crypt_rn used (libxcrypt
+  // leaves copies of the hash it computed there, which a later deep call may never overwrite).
+  ~CryptScratch() {
+    explicit_bzero(data_.get(), sizeof(crypt_data));
+    wipe_stack_below_caller();
+  }
 
   // crypt_rn's output, or nullptr on failure. crypt_rn returns NULL rather than a "*" failure
   // token, but a '*' is checked too so that no failure token is ever treated as a hash.

@@ -17,4 +17,12 @@ inline void wipe_secret(std::string& text) {
   text.clear();
 }
 
+// Zeroes the stack just below the caller's frame, where the functions it called left their
+// locals: crypt(3)'s implementations do not wipe all of theirs. Not inlined, so that its
+// frame lies where theirs did.
+[[gnu::noinline]] inline void wipe_stack_below_caller() {
+  char used_by_callees[64 * 1024];
+  ::explicit_bzero(used_by_callees, sizeof used_by_callees);
+}
+
 }  // namespace wftpd
