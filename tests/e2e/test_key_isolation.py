@@ -18,7 +18,7 @@ import subprocess
 import unittest
 
 import harness
-from harness import TlsDaemon, monitor_datagram
+from harness import TlsDaemon, memory_contains, monitor_datagram
 
 TYPE_SIGN_REQUEST = 19
 TYPE_SIGN_RESULT = 20
@@ -50,34 +50,6 @@ def key_needles(key_file):
         lines = f.read().split(b"\n")
     needles.add(b"".join(lines[1:3]))  # base64 of the key itself
     return needles
-
-
-def memory_contains(pid, needles):
-    """Which of `needles` occur in the readable memory of process pid (chunks overlap by the
-    longest needle; the sanitizer build's terabyte-sized shadow mappings are skipped)."""
-    found = set()
-    chunk_size = 16 << 20
-    overlap = max(len(n) for n in needles)
-    with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
-        for line in maps:
-            fields = line.split()
-            start, end = (int(x, 16) for x in fields[0].split("-"))
-            if "r" not in fields[1] or (len(fields) > 5 and fields[5] in ("[vvar]", "[vsyscall]")):
-                continue
-            if end - start > (4 << 30):
-                continue
-            offset = start
-            while offset < end:
-                try:
-                    mem.seek(offset)
-                    chunk = mem.read(min(chunk_size + overlap, end - offset))
-                except (OSError, ValueError):
-                    break
-                for needle in needles:
-                    if needle in chunk:
-                        found.add(needle)
-                offset += chunk_size
-    return found
 
 
 def holds_client_socket(pid):
