@@ -19,6 +19,7 @@
 
 #include "common/io.hpp"
 #include "common/remote_key.hpp"
+#include "common/secret_wipe.hpp"
 #include "common/unique_fd.hpp"
 
 namespace wftpd {
@@ -280,8 +281,7 @@ std::string openssl_errors() {
 }
 
 void wipe(std::string& secret) {
-  OPENSSL_cleanse(secret.data(), secret.size());
-  secret.clear();
+  wipe_secret(secret);  // the whole buffer, not only its size
   secret.shrink_to_fit();
 }
 

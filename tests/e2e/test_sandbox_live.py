@@ -39,6 +39,9 @@ class SandboxLiveTest(unittest.TestCase):
                             what + " shares the listener's network namespace")
 
     def _assert_monitor(self, pid, d):
+        # The pre-auth child can greet and answer before the monitor has finished its start-up
+        # (users file, TLS key) and confined itself; it does so before it reads any request.
+        harness.wait_until(lambda: harness.proc_status(pid)["NoNewPrivs"] == "1", 5)
         st = harness.proc_status(pid)
         self.assertEqual(st["Name"], "wftpd:monitor")
         self.assertEqual(harness.status_ids(st, "Uid"), [0] * 4, "monitor Uid")
@@ -160,6 +163,10 @@ class SandboxLiveTest(unittest.TestCase):
                 self.assertEqual(st["NoNewPrivs"], "0", "listener NoNewPrivs")
 
                 def assert_stacked(pid, what):
+                    # The greeting comes from the pre-auth child, which may answer before the
+                    # monitor has finished its start-up (users file, TLS key) and confined
+                    # itself; it does so before it reads a single request from its children.
+                    harness.wait_until(lambda: harness.proc_status(pid)["Seccomp_filters"] == "2", 5)
                     child = harness.proc_status(pid)
                     self.assertEqual(child["Seccomp"], "2", what)
                     self.assertEqual(child["Seccomp_filters"], "2",
