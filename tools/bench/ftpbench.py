@@ -593,18 +593,25 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
         if v_proc:
             servers.append(("vsftpd", v_proc, v_port, v_log))
         results = {}
+        runs = {}
         small = {}
         print("small files: %d x %d KiB RETR, then STOR, in one session (PASV, binary); listing "
               "of a %d-entry directory; medians of %d runs"
               % (args.files, args.file_kib, args.list_entries, args.runs), flush=True)
-        for name, _, port, _ in servers:
-            if not args.small_only:
+        # RUNS rounds of sessions/s, logins/s, RETR and STOR, the servers taking turns in each.
+        for round_number in range(0 if args.small_only else args.runs):
+            for name, _, port, _ in servers:
                 sessions, e1 = session_rate(port, args.seconds, args.clients, login=False)
                 logins, e2 = session_rate(port, args.seconds, args.clients, login=True)
                 retr, stor = transfer_rates(port, data, size, root)
-                results[name] = (sessions, logins, retr, stor, e1 + e2)
+                for i, value in enumerate((sessions, logins, retr, stor)):
+                    runs.setdefault(name, ([], [], [], []))[i].append(value)
                 print("%-10s sessions/s %7.1f  logins/s %6.1f  RETR %7.1f MB/s  STOR %7.1f MB/s  "
-                      "errors %d" % (name, sessions, logins, retr, stor, e1 + e2), flush=True)
+                      "errors %d  (round %d)" % (name, sessions, logins, retr, stor, e1 + e2,
+                                                 round_number + 1), flush=True)
+        for name, lists in runs.items():
+            results[name] = tuple(statistics.median(values) for values in lists)
+        for name, _, port, _ in servers:
             small[name] = measure_small(args, port, root, payload)
             retr_files, stor_files, listing, _ = small[name]
             print("%-10s small RETR %7.1f files/s  small STOR %7.1f files/s  NLST %s  LIST %s  "
@@ -617,16 +624,15 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
             os.unlink(path)
     for directory in ("small", "list", "upload-small"):
         shutil.rmtree(os.path.join(root, directory), ignore_errors=True)
-    one = "one run"
-    if results:
+    if runs:
         add_row("sessions/s, %d clients (220, QUIT, no login)" % args.clients, "sessions/s",
-                {n: [r[0]] for n, r in results.items()}, "%g s, %s" % (args.seconds, one))
+                {n: r[0] for n, r in runs.items()}, "%g s per run" % args.seconds)
         add_row("password (yescrypt) logins/s, %d clients" % args.clients, "logins/s",
-                {n: [r[1]] for n, r in results.items()}, "%g s, %s" % (args.seconds, one))
-        add_row("RETR %d MiB plain (curl)" % args.size, "MB/s", {n: [r[2]] for n, r in results.items()},
-                "page cache warm, %s" % one)
-        add_row("STOR %d MiB plain (curl)" % args.size, "MB/s", {n: [r[3]] for n, r in results.items()},
-                one)
+                {n: r[1] for n, r in runs.items()}, "%g s per run" % args.seconds)
+        add_row("RETR %d MiB plain (curl)" % args.size, "MB/s", {n: r[2] for n, r in runs.items()},
+                "page cache warm; from curl's pretransfer time")
+        add_row("STOR %d MiB plain (curl)" % args.size, "MB/s", {n: r[3] for n, r in runs.items()},
+                "from curl's pretransfer time")
     if small:
         add_row("%d x %d KiB RETR in one session" % (args.files, args.file_kib), "files/s",
                 {n: r[3]["retr"] for n, r in small.items()}, "PASV, python raw-socket client")
@@ -641,7 +647,7 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
                     NOT_MEASURED.append("%s of %s: the server has no such command" % (verb, n))
     if "vsftpd" in results:
         w, v = results["wardenftpd"], results["vsftpd"]
-        print("ratio wardenftpd/vsftpd: sessions %.2f  logins %.2f  RETR %.2f  STOR %.2f"
+        print("ratio wardenftpd/vsftpd (medians): sessions %.2f  logins %.2f  RETR %.2f  STOR %.2f"
               % (w[0] / v[0], w[1] / v[1], w[2] / v[2], w[3] / v[3]))
     if "vsftpd" in small:
         w, v = small["wardenftpd"], small["vsftpd"]
