@@ -2,7 +2,7 @@
 """Benchmark wardenftpd against vsftpd on this machine, in one run, on loopback.
 
 Measures, for each server that is available:
-  sessions/s  connect, read the 220 greeting, QUIT (no login), C concurrent clients
+  sessions/s  connect, read the 220 greeting, QUIT (no login), C concurrent clients (--clients)
   logins/s    connect, USER, PASS, QUIT with the same yescrypt hash for both servers
   RETR MB/s   one curl download of a SIZE MiB file (page cache warm), binary, passive
   STOR MB/s   one curl upload of SIZE MiB
@@ -11,7 +11,34 @@ Measures, for each server that is available:
                 session, PASV, binary, a minimal raw-socket client (login not counted)
   NLST/LIST/MLSD ms  listing a directory of LIST_ENTRIES empty files, PASV to 226 (vsftpd has
                 no MLSD)
-The small-file and listing figures are medians of RUNS runs; --small-only measures only them.
+Each of these is measured RUNS times (the servers taking turns in each round) and reported as the
+median with its spread (min-max); --small-only measures only the small files and listings.
+Both servers get the same passive port range (--pasv-range, default 50000-59999).
+
+The session model (issue 16), on fresh instances of both servers with anonymous logins enabled
+(a read-only root-owned anon_root, anon_user ftp) and max_clients raised:
+  anonymous logins/s     connect, 220, USER anonymous, PASS, QUIT at 1, 2 and 16 parallel clients
+                         (--login-clients)
+  password logins/s      the same with the bench user, whose hash is set to sha512-crypt (--hash
+                         sha512, the default; or yescrypt) for PAM (vsftpd) and wardenftpd alike
+  greeting latency       one client, connect() to the 220 line, p50 and p99 over --greetings
+                         (200) connections per run
+  PSS per idle session   --pss-sessions (200,1000) anonymous sessions logged in and held open;
+                         the sum of /proc/PID/smaps_rollup Pss over the server's process tree
+                         (wardenftpd: the listener, the session monitors and their children;
+                         vsftpd: the listener and its per-session processes), minus the idle
+                         server's, divided by N; RLIMIT_NOFILE raised as needed, opening bounded
+                         by --pss-seconds, every session closed and reaped (bounded wait) after
+  client ceiling         the same login and greeting loops against a minimal in-process Python
+                         responder (one thread per connection, answers 220/331/230/221 and does no
+                         work), so the report shows that the client is not what is measured
+each RUNS times, the targets taking turns in each round; --sessions-only measures only these,
+--no-sessions skips them.
+
+--report FILE (e.g. --report docs/PERFORMANCE.md) writes every figure of the run as a Markdown
+table: median (min-max) per server, the ratio wardenftpd/vsftpd of the medians, the client's
+ceiling, and the conditions (CPUs, kernel, OpenSSL, vsftpd version, load, date, the command).
+Figures that could not be measured are listed with the reason.
 
 With --tls (or --tls-only), also explicit FTPS (AUTH TLS), on fresh instances of both servers
 configured alike: a throwaway EC P-256 CA and server certificate made with the openssl command
@@ -35,10 +62,14 @@ median, min and max. --baseline BUILD_DIR adds a second wardenftpd (another buil
 commit before a change) to the TLS login rounds, so before and after are measured beside
 vsftpd in one run.
 
-Run as root (both daemons start as root):
+Run as root (both daemons start as root; the bench user's password is set with chpasswd; PSS
+is read from other users' processes):
   tools/bench/ftpbench.py [--seconds 10] [--size 512] [--tls [--tls-size 1024] [--tls12]]
                           [--files 1000 --file-kib 4 --list-entries 10000 --runs 3] [--small-only]
-                          [--baseline OTHER_BUILD_DIR]
+                          [--baseline OTHER_BUILD_DIR] [--pasv-range 50000-59999]
+                          [--hash sha512|yescrypt] [--login-clients 1,2,16] [--greetings 200]
+                          [--pss-sessions 200,1000] [--pss-seconds 120]
+                          [--sessions-only | --no-sessions] [--report docs/PERFORMANCE.md]
 vsftpd comes from Debian's package (apt-get install vsftpd); without it only wardenftpd runs.
 Every loop is bounded in count and time; everything stays on 127.0.0.1; the work directory
 (certificates, data files, configurations, logs) is removed at the end.
