@@ -1245,8 +1245,12 @@ def write_report(path, args, machine, started, finished):
              "Ratio: wardenftpd's median / vsftpd's median (for ms and KiB, lower is better; for "
              "rates, higher is better). The *client* column is the same client loop against a "
              "minimal in-process Python responder that answers 220/331/230/221 and does no work: "
-             "the client's own ceiling. A server figure near it would measure the client, not the "
-             "server.", "",
+             "the client's own ceiling (a lower bound of it: the responder runs in the client's own "
+             "Python process and shares its interpreter lock). A server figure near it would "
+             "measure the client, not the server. PSS per session: anonymous sessions logged in "
+             "and left idle; the sum of smaps_rollup Pss over the server's whole process tree "
+             "(listener and every session process), minus the same sum for the idle server "
+             "measured just before, divided by the number of sessions.", "",
              "## Conditions", "",
              "| | |", "|---|---|"]
     for key, value in machine:
