@@ -1168,7 +1168,7 @@ def run_sessions(args, build, work, uid, gid):
         responder = None
         # PSS per idle logged-in (anonymous) session.
         for sessions in args.pss_sessions:
-            per = {}
+            per, per_process = {}, {}
             for round_number in range(args.runs):
                 for name, proc, port, log_path in servers:
                     value, n, processes, idle, first_error = session_pss(
@@ -1179,11 +1179,13 @@ def run_sessions(args, build, work, uid, gid):
                               flush=True)
                         continue
                     per.setdefault(name, []).append(value)
+                    per_process[name] = processes / n
                     print("%-10s PSS per idle session at %d sessions: %7.1f KiB  (%d session "
                           "processes, idle server %d KiB, round %d)"
                           % (name, sessions, value, processes, idle, round_number + 1), flush=True)
             add_row("PSS per idle anonymous session, %d sessions" % sessions, "KiB", per,
-                    "smaps_rollup Pss of the server's process tree, minus the idle server's, / N",
+                    "smaps_rollup Pss of the server's process tree, minus the idle server's, / N; "
+                    "processes per session: %s" % ", ".join("%s %.1f" % kv for kv in per_process.items()),
                     better="lower")
     finally:
         if responder:
@@ -1220,12 +1222,15 @@ def machine_description():
                                    capture_output=True, text=True)
             vsftpd = "vsftpd " + (query.stdout.strip() or "?")
     load = open("/proc/loadavg").read().split()[:3]
+    commit = subprocess.run(["git", "-C", TOP, "describe", "--always", "--dirty"], capture_output=True,
+                            text=True).stdout.strip() or "?"
     return [("CPUs", "%d x %s" % (cpus, model)),
             ("kernel", "%s %s" % (os.uname().sysname, os.uname().release)),
             ("OpenSSL (python)", ssl.OPENSSL_VERSION),
             ("OpenSSL (command)", subprocess.run(["openssl", "version"], capture_output=True,
                                                  text=True).stdout.strip() or "?"),
             ("vsftpd", vsftpd),
+            ("source tree (git describe)", commit),
             ("load average at the start", " ".join(load))]
 
 
@@ -1255,7 +1260,12 @@ def write_report(path, args, machine, started, finished):
              "| | |", "|---|---|"]
     for key, value in machine:
         lines.append("| %s | %s |" % (key, value))
-    lines += ["| load average at the end | %s |" % " ".join(open("/proc/loadavg").read().split()[:3]),
+    lines += ["| wardenftpd build | `%s` (%s) |" % (os.path.relpath(args.build, TOP)
+                                                  if args.build.startswith(TOP) else args.build,
+                                                  "the default, tools/build.sh: RelWithDebInfo"
+                                                  if os.path.realpath(args.build) == os.path.join(TOP, "build")
+                                                  else "--build"),
+              "| load average at the end | %s |" % " ".join(open("/proc/loadavg").read().split()[:3]),
               "| date (UTC) | %s to %s |" % (started, finished),
               "| command | `%s` |" % " ".join(["tools/bench/ftpbench.py"] + sys.argv[1:]),
               "", "The machine is a shared 2-core VM: other jobs (a CI run, another session's "
