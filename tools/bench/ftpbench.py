@@ -1245,7 +1245,7 @@ def write_report(path, args, machine, started, finished):
         return "%.*f (%.*f–%.*f)" % (digits, m, digits, lo, digits, hi)
 
     lines = ["# Performance: wardenftpd against vsftpd", "",
-             "Written by `tools/bench/ftpbench.py --report` (do not edit by hand; run it again).", "",
+             "Written by `tools/bench/ftpbench.py --report` (run it again rather than editing the tables).", "",
              "Each cell: the median of the runs, with the spread (min–max) in brackets. "
              "Ratio: wardenftpd's median / vsftpd's median (for ms and KiB, lower is better; for "
              "rates, higher is better). The *client* column is the same client loop against a "
