@@ -2,7 +2,7 @@
 """Benchmark wardenftpd against vsftpd on this machine, in one run, on loopback.
 
 Measures, for each server that is available:
-  sessions/s  connect, read the 220 greeting, QUIT (no login), C concurrent clients
+  sessions/s  connect, read the 220 greeting, QUIT (no login), C concurrent clients (--clients)
   logins/s    connect, USER, PASS, QUIT with the same yescrypt hash for both servers
   RETR MB/s   one curl download of a SIZE MiB file (page cache warm), binary, passive
   STOR MB/s   one curl upload of SIZE MiB
@@ -11,7 +11,34 @@ Measures, for each server that is available:
                 session, PASV, binary, a minimal raw-socket client (login not counted)
   NLST/LIST/MLSD ms  listing a directory of LIST_ENTRIES empty files, PASV to 226 (vsftpd has
                 no MLSD)
-The small-file and listing figures are medians of RUNS runs; --small-only measures only them.
+Each of these is measured RUNS times (the servers taking turns in each round) and reported as the
+median with its spread (min-max); --small-only measures only the small files and listings.
+Both servers get the same passive port range (--pasv-range, default 50000-59999).
+
+The session model (issue 16), on fresh instances of both servers with anonymous logins enabled
+(a read-only root-owned anon_root, anon_user ftp) and max_clients raised:
+  anonymous logins/s     connect, 220, USER anonymous, PASS, QUIT at 1, 2 and 16 parallel clients
+                         (--login-clients)
+  password logins/s      the same with the bench user, whose hash is set to sha512-crypt (--hash
+                         sha512, the default; or yescrypt) for PAM (vsftpd) and wardenftpd alike
+  greeting latency       one client, connect() to the 220 line, p50 and p99 over --greetings
+                         (200) connections per run
+  PSS per idle session   --pss-sessions (200,1000) anonymous sessions logged in and held open;
+                         the sum of /proc/PID/smaps_rollup Pss over the server's process tree
+                         (wardenftpd: the listener, the session monitors and their children;
+                         vsftpd: the listener and its per-session processes), minus the idle
+                         server's, divided by N; RLIMIT_NOFILE raised as needed, opening bounded
+                         by --pss-seconds, every session closed and reaped (bounded wait) after
+  client ceiling         the same login and greeting loops against a minimal in-process Python
+                         responder (one thread per connection, answers 220/331/230/221 and does no
+                         work), so the report shows that the client is not what is measured
+each RUNS times, the targets taking turns in each round; --sessions-only measures only these,
+--no-sessions skips them.
+
+--report FILE (e.g. --report docs/PERFORMANCE.md) writes every figure of the run as a Markdown
+table: median (min-max) per server, the ratio wardenftpd/vsftpd of the medians, the client's
+ceiling, and the conditions (CPUs, kernel, OpenSSL, vsftpd version, load, date, the command).
+Figures that could not be measured are listed with the reason.
 
 With --tls (or --tls-only), also explicit FTPS (AUTH TLS), on fresh instances of both servers
 configured alike: a throwaway EC P-256 CA and server certificate made with the openssl command
@@ -35,15 +62,19 @@ median, min and max. --baseline BUILD_DIR adds a second wardenftpd (another buil
 commit before a change) to the TLS login rounds, so before and after are measured beside
 vsftpd in one run.
 
-Run as root (both daemons start as root):
+Run as root (both daemons start as root; the bench user's password is set with chpasswd; PSS
+is read from other users' processes):
   tools/bench/ftpbench.py [--seconds 10] [--size 512] [--tls [--tls-size 1024] [--tls12]]
                           [--files 1000 --file-kib 4 --list-entries 10000 --runs 3] [--small-only]
-                          [--baseline OTHER_BUILD_DIR]
+                          [--baseline OTHER_BUILD_DIR] [--pasv-range 50000-59999]
+                          [--hash sha512|yescrypt] [--login-clients 1,2,16] [--greetings 200]
+                          [--pss-sessions 200,1000] [--pss-seconds 120]
+                          [--sessions-only | --no-sessions] [--report docs/PERFORMANCE.md]
 vsftpd comes from Debian's package (apt-get install vsftpd); without it only wardenftpd runs.
 Every loop is bounded in count and time; everything stays on 127.0.0.1; the work directory
 (certificates, data files, configurations, logs) is removed at the end.
 """
-import argparse, ftplib, os, pwd, re, shutil, socket, ssl, statistics, subprocess, sys, tempfile, threading, time
+import argparse, ftplib, os, pwd, re, resource, shutil, socket, ssl, statistics, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -51,6 +82,16 @@ BENCH_USER = "wftpdbench"
 BENCH_PASSWORD = "bench-Pa55"
 MAX_SESSIONS_PER_CLIENT = 1000000  # a count bound on top of the --seconds deadline
 TLS12_CIPHER = "ECDHE-ECDSA-AES256-GCM-SHA384"
+ANON_USER = "anonymous"
+ANON_PASSWORD = "bench@example.org"
+PASV_RANGE = None  # (low, high), set from --pasv-range; both servers get the same range
+ROWS = []  # the report's rows: dict(figure=, unit=, samples={server: [values]}, note=, better=)
+
+
+def add_row(figure, unit, samples, note="", better="higher"):
+    """One figure of the report; SAMPLES maps a server to the values of its runs (possibly one)."""
+    ROWS.append(dict(figure=figure, unit=unit, samples={k: list(v) for k, v in samples.items() if v},
+                     note=note, better=better))
 
 
 def free_port():
@@ -71,13 +112,14 @@ def wait_port(port, timeout=10):
     raise RuntimeError("server on port %d did not start" % port)
 
 
-def ensure_system_user(home):
-    """A system user for vsftpd (PAM) whose yescrypt hash wardenftpd also uses."""
+def ensure_system_user(home, method=None):
+    """A system user for vsftpd (PAM) whose hash (yescrypt, chpasswd's default on Debian 12, or
+    METHOD, e.g. SHA512) wardenftpd also uses."""
     try:
         pwd.getpwnam(BENCH_USER)
     except KeyError:
         subprocess.run(["useradd", "-M", "-d", home, "-s", "/bin/bash", BENCH_USER], check=True)
-    subprocess.run(["chpasswd"], input=("%s:%s\n" % (BENCH_USER, BENCH_PASSWORD)).encode(), check=True)
+    subprocess.run(["chpasswd"] + (["-c", method] if method else []), input=("%s:%s\n" % (BENCH_USER, BENCH_PASSWORD)).encode(), check=True)
     subprocess.run(["usermod", "-d", home, BENCH_USER], check=True)
     entry = pwd.getpwnam(BENCH_USER)
     with open("/etc/shadow") as f:
@@ -442,7 +484,8 @@ def log_tail(path, lines=15):
         return "(unreadable: %s)" % e
 
 
-def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki=None, tag=""):
+def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki=None, tag="",
+                     anon_root=None, max_clients=1000):
     port = free_port()
     users = os.path.join(work, "users")
     with open(users, "w") as f:
@@ -452,8 +495,12 @@ def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki
     conf = os.path.join(work, name + ".conf")
     with open(conf, "w") as f:
         f.write("listen_address=127.0.0.1\nlisten_port=%d\nusers_file=%s\n"
-                "secure_chroot_dir=%s/empty\nmax_clients=1000\nlog_level=warning\nlog_output=stderr\n"
-                % (port, users, work))
+                "secure_chroot_dir=%s/empty\nmax_clients=%d\nlog_level=warning\nlog_output=stderr\n"
+                % (port, users, work, max_clients))
+        if PASV_RANGE:
+            f.write("pasv_min_port=%d\npasv_max_port=%d\n" % PASV_RANGE)
+        if anon_root:
+            f.write("anonymous_enable=yes\nanon_user=ftp\nanon_root=%s\n" % anon_root)
         if pki:
             f.write("tls_enable=yes\ntls_cert_file=%s\ntls_key_file=%s\nrequire_tls_login=yes\n"
                     "require_tls_data=yes\nrequire_tls_session_reuse=yes\n" % (pki["cert"], pki["key"]))
@@ -481,21 +528,26 @@ def vsftpd_knows(binary, option):
         return (b"\0" + option.encode() + b"\0") in f.read()
 
 
-def start_vsftpd(work, root, pki=None):
+def start_vsftpd(work, root, pki=None, anon_root=None, max_clients=1000, tag=""):
     binary = vsftpd_binary()
     if not binary:
         return None, None, None
     port = free_port()
-    name = "vsftpd-tls" if pki else "vsftpd"
+    name = ("vsftpd-tls" if pki else "vsftpd") + tag
     conf = os.path.join(work, name + ".conf")
     empty = os.path.join(work, "vsftpd-empty")
     os.makedirs(empty, exist_ok=True)
     lines = [
         "listen=YES", "listen_ipv6=NO", "listen_address=127.0.0.1", "listen_port=%d" % port,
-        "anonymous_enable=NO", "local_enable=YES", "write_enable=YES", "chroot_local_user=YES",
+        "anonymous_enable=%s" % ("YES" if anon_root else "NO"), "local_enable=YES", "write_enable=YES", "chroot_local_user=YES",
         "allow_writeable_chroot=YES", "pam_service_name=vsftpd", "secure_chroot_dir=%s" % empty,
-        "max_clients=1000", "max_per_ip=1000", "pasv_enable=YES", "seccomp_sandbox=%s" % ("YES" if os.environ.get("VSFTPD_SECCOMP") else "NO"),
+        "max_clients=%d" % max_clients, "max_per_ip=%d" % max_clients, "pasv_enable=YES", "seccomp_sandbox=%s" % ("YES" if os.environ.get("VSFTPD_SECCOMP") else "NO"),
         "xferlog_enable=NO", "background=NO", "local_root=%s" % root]
+    if PASV_RANGE:
+        lines += ["pasv_min_port=%d" % PASV_RANGE[0], "pasv_max_port=%d" % PASV_RANGE[1]]
+    if anon_root:
+        lines += ["anon_root=%s" % anon_root, "ftp_username=ftp", "no_anon_password=NO",
+                  "anon_upload_enable=NO", "anon_mkdir_write_enable=NO"]
     if pki:
         # TLS 1.1 and later are left to OpenSSL's defaults unless this build has switches for them.
         lines += ["ssl_enable=YES", "rsa_cert_file=%s" % pki["cert"], "rsa_private_key_file=%s" % pki["key"],
@@ -543,8 +595,11 @@ def measure_small(args, port, root, payload):
         values = [times[verb] for times in listings if times[verb] is not None]
         return statistics.median(values) if values else None
 
+    samples = {"retr": retr, "stor": stor}
+    for verb in ("NLST", "LIST", "MLSD"):
+        samples[verb] = [times[verb] for times in listings if times[verb] is not None]
     return statistics.median(retr), statistics.median(stor), {
-        verb: median_ms(verb) for verb in ("NLST", "LIST", "MLSD")}
+        verb: median_ms(verb) for verb in ("NLST", "LIST", "MLSD")}, samples
 
 
 def fmt_ms(value):
@@ -569,20 +624,27 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
         if v_proc:
             servers.append(("vsftpd", v_proc, v_port, v_log))
         results = {}
+        runs = {}
         small = {}
         print("small files: %d x %d KiB RETR, then STOR, in one session (PASV, binary); listing "
               "of a %d-entry directory; medians of %d runs"
               % (args.files, args.file_kib, args.list_entries, args.runs), flush=True)
-        for name, _, port, _ in servers:
-            if not args.small_only:
+        # RUNS rounds of sessions/s, logins/s, RETR and STOR, the servers taking turns in each.
+        for round_number in range(0 if args.small_only else args.runs):
+            for name, _, port, _ in servers:
                 sessions, e1 = session_rate(port, args.seconds, args.clients, login=False)
                 logins, e2 = session_rate(port, args.seconds, args.clients, login=True)
                 retr, stor = transfer_rates(port, data, size, root)
-                results[name] = (sessions, logins, retr, stor, e1 + e2)
+                for i, value in enumerate((sessions, logins, retr, stor)):
+                    runs.setdefault(name, ([], [], [], []))[i].append(value)
                 print("%-10s sessions/s %7.1f  logins/s %6.1f  RETR %7.1f MB/s  STOR %7.1f MB/s  "
-                      "errors %d" % (name, sessions, logins, retr, stor, e1 + e2), flush=True)
+                      "errors %d  (round %d)" % (name, sessions, logins, retr, stor, e1 + e2,
+                                                 round_number + 1), flush=True)
+        for name, lists in runs.items():
+            results[name] = tuple(statistics.median(values) for values in lists)
+        for name, _, port, _ in servers:
             small[name] = measure_small(args, port, root, payload)
-            retr_files, stor_files, listing = small[name]
+            retr_files, stor_files, listing, _ = small[name]
             print("%-10s small RETR %7.1f files/s  small STOR %7.1f files/s  NLST %s  LIST %s  "
                   "MLSD %s" % (name, retr_files, stor_files, fmt_ms(listing["NLST"]),
                                fmt_ms(listing["LIST"]), fmt_ms(listing["MLSD"])), flush=True)
@@ -593,9 +655,30 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
             os.unlink(path)
     for directory in ("small", "list", "upload-small"):
         shutil.rmtree(os.path.join(root, directory), ignore_errors=True)
+    if runs:
+        add_row("sessions/s, %d clients (220, QUIT, no login)" % args.clients, "sessions/s",
+                {n: r[0] for n, r in runs.items()}, "%g s per run" % args.seconds)
+        add_row("password (yescrypt) logins/s, %d clients" % args.clients, "logins/s",
+                {n: r[1] for n, r in runs.items()}, "%g s per run" % args.seconds)
+        add_row("RETR %d MiB plain (curl)" % args.size, "MB/s", {n: r[2] for n, r in runs.items()},
+                "page cache warm; from curl's pretransfer time")
+        add_row("STOR %d MiB plain (curl)" % args.size, "MB/s", {n: r[3] for n, r in runs.items()},
+                "from curl's pretransfer time")
+    if small:
+        add_row("%d x %d KiB RETR in one session" % (args.files, args.file_kib), "files/s",
+                {n: r[3]["retr"] for n, r in small.items()}, "PASV, python raw-socket client")
+        add_row("%d x %d KiB STOR in one session" % (args.files, args.file_kib), "files/s",
+                {n: r[3]["stor"] for n, r in small.items()}, "PASV, python raw-socket client")
+        for verb in ("NLST", "LIST", "MLSD"):
+            add_row("%s of %d entries" % (verb, args.list_entries), "ms",
+                    {n: r[3][verb] for n, r in small.items()}, "PASV to 226, median of 3 per run",
+                    better="lower")
+            for n, r in small.items():
+                if not r[3][verb]:
+                    NOT_MEASURED.append("%s of %s: the server has no such command" % (verb, n))
     if "vsftpd" in results:
         w, v = results["wardenftpd"], results["vsftpd"]
-        print("ratio wardenftpd/vsftpd: sessions %.2f  logins %.2f  RETR %.2f  STOR %.2f"
+        print("ratio wardenftpd/vsftpd (medians): sessions %.2f  logins %.2f  RETR %.2f  STOR %.2f"
               % (w[0] / v[0], w[1] / v[1], w[2] / v[2], w[3] / v[3]))
     if "vsftpd" in small:
         w, v = small["wardenftpd"], small["vsftpd"]
@@ -686,6 +769,9 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
                       flush=True)
                 if errors:
                     print("  %s log:\n    %s" % (name, log_tail(log_path).replace("\n", "\n    ")), flush=True)
+        add_row("TLS password (yescrypt) logins/s, %d clients" % args.clients, "logins/s", rates,
+                "AUTH TLS (full handshake, %s), USER, PASS, QUIT; python ftplib"
+                % (args.tls_login_group or "default groups"))
         for name, values in rates.items():
             results[(name, "logins")] = (statistics.median(values),)
             print("%-10s TLS logins/s median %6.1f  min %6.1f  max %6.1f  (%d runs)"
@@ -708,6 +794,14 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
                                       root, curl_args_for("TLSv1.2", TLS12_CIPHER), results)
     finally:
         stop(servers)
+    labels = ["default"] + [k[1] for k in results if k[1].startswith(("as vsftpd", "TLSv1.2"))]
+    for label in sorted(set(labels), key=labels.index):
+        found = {n: [results[(n, label)][0]] for n in ("wardenftpd", "vsftpd") if (n, label) in results}
+        if found:
+            suffix = "" if label == "default" else ", " + label
+            add_row("RETR %d MiB PROT P (curl)%s" % (args.tls_size, suffix), "MB/s", found, "one run")
+            add_row("STOR %d MiB PROT P (curl)%s" % (args.tls_size, suffix), "MB/s",
+                    {n: [results[(n, label)][1]] for n in found}, "one run")
     if ("vsftpd", "logins") not in results:
         return
 
@@ -733,6 +827,474 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
               % (key, ratio(("wardenftpd", key), ("vsftpd", key), 0), ratio(("wardenftpd", key), ("vsftpd", key), 1)))
 
 
+# ---- The session model (issue 16): logins at 1/2/16 clients, greeting latency, PSS per session,
+# ---- and the client's own ceiling against an in-process responder that does no work.
+
+def read_reply(f):
+    """The last line of one (possibly multi-line) reply; bounded by the reply's lines."""
+    line = f.readline()
+    if len(line) < 4:
+        raise RuntimeError("connection closed")
+    code = line[:3]
+    for _ in range(1000):
+        if line[3:4] != b"-" and line[:3] == code:
+            return line
+        line = f.readline()
+        if not line:
+            raise RuntimeError("connection closed in a reply")
+    raise RuntimeError("reply longer than 1000 lines")
+
+
+def ftp_login(port, user, password, timeout=10):
+    """connect, 220, USER, PASS, 230; returns the socket and its reader, logged in."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        f = s.makefile("rb")
+        if not read_reply(f).startswith(b"220"):
+            raise RuntimeError("no greeting")
+        s.sendall(("USER %s\r\n" % user).encode())
+        if not read_reply(f).startswith(b"331"):
+            raise RuntimeError("USER not answered 331")
+        s.sendall(("PASS %s\r\n" % password).encode())
+        reply = read_reply(f)
+        if not reply.startswith(b"230"):
+            raise RuntimeError("login failed: %r" % reply)
+        return s, f
+    except BaseException:
+        s.close()
+        raise
+
+
+def login_rate(port, seconds, clients, user, password):
+    """Logins/s: connect, USER, PASS, QUIT (221 read), CLIENTS threads for SECONDS.
+    Returns (rate, errors, first error)."""
+    count, errors, first_error = [0], [0], [None]
+    lock = threading.Lock()
+    deadline = time.time() + seconds
+
+    def worker():
+        for _ in range(MAX_SESSIONS_PER_CLIENT):
+            if time.time() >= deadline:
+                break
+            try:
+                s, f = ftp_login(port, user, password)
+                with s:
+                    s.sendall(b"QUIT\r\n")
+                    read_reply(f)
+                with lock:
+                    count[0] += 1
+            except Exception as e:
+                with lock:
+                    errors[0] += 1
+                    first_error[0] = first_error[0] or "%s: %s" % (type(e).__name__, e)
+                time.sleep(0.01)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+    start = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 30)
+    return count[0] / (time.time() - start), errors[0], first_error[0]
+
+
+class Responder:
+    """A minimal FTP responder in this process (one thread per connection): 220 at once, then 331
+    to USER, 230 to PASS, 221 to QUIT, no other work. The login loop against it is the client's
+    own ceiling. Connections are bounded by the accept timeout and a per-connection line bound."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(512)
+        self.listener.settimeout(0.5)
+        self.port = self.listener.getsockname()[1]
+        self.running = True
+        self.thread = threading.Thread(target=self.accept_loop, daemon=True)
+        self.thread.start()
+
+    def accept_loop(self):
+        while self.running:
+            try:
+                conn, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            threading.Thread(target=self.serve, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def serve(conn):
+        replies = {b"USER": b"331 Password.\r\n", b"PASS": b"230 Logged in.\r\n", b"QUIT": b"221 Bye.\r\n"}
+        try:
+            conn.settimeout(30)
+            f = conn.makefile("rb")
+            conn.sendall(b"220 responder\r\n")
+            for _ in range(100):
+                line = f.readline()
+                if not line:
+                    break
+                verb = line[:4].upper()
+                conn.sendall(replies.get(verb, b"502 No.\r\n"))
+                if verb == b"QUIT":
+                    break
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.running = False
+        self.thread.join(5)
+        self.listener.close()
+
+
+def greeting_latency(port, count, seconds):
+    """Milliseconds from connect() to the 220 line, one client, up to COUNT connections within
+    SECONDS; each connection then sends QUIT. Returns (samples, errors)."""
+    samples, errors = [], 0
+    deadline = time.time() + seconds
+    for _ in range(count):
+        if time.time() >= deadline:
+            break
+        try:
+            start = time.perf_counter()
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                f = s.makefile("rb")
+                line = f.readline()
+                elapsed = time.perf_counter() - start
+                if not line.startswith(b"220"):
+                    raise RuntimeError("no greeting")
+                s.sendall(b"QUIT\r\n")
+                f.readline()
+            samples.append(elapsed * 1000)
+        except Exception:
+            errors += 1
+            time.sleep(0.01)
+    return samples, errors
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(fraction * len(ordered) + 0.5)) - 1))]
+
+
+def process_tree(root_pid):
+    """ROOT_PID and all its descendants (from /proc/*/stat)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [root_pid]
+    while todo and len(tree) < 100000:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def tree_pss_kib(root_pid):
+    """Sum of smaps_rollup Pss over ROOT_PID's tree; (KiB, processes)."""
+    total, processes = 0, 0
+    for pid in process_tree(root_pid):
+        try:
+            with open("/proc/%d/smaps_rollup" % pid) as f:
+                match = re.search(r"^Pss:\s+(\d+) kB", f.read(), re.M)
+        except OSError:  # gone meanwhile, or a kernel thread
+            continue
+        if match:
+            total += int(match.group(1))
+            processes += 1
+    return total, processes
+
+
+def session_pss(server_pid, port, sessions, seconds, user, password, openers=16):
+    """Open SESSIONS logged-in sessions (OPENERS threads, within SECONDS), wait until the server's
+    process count settles, and return (KiB per session, sessions opened, processes, idle KiB,
+    first error). Every session is closed at the end."""
+    idle_kib, idle_processes = tree_pss_kib(server_pid)
+    opened, lock = [], threading.Lock()
+    errors, first_error = [0], [None]
+    deadline = time.time() + seconds
+
+    def opener():
+        for _ in range(sessions):
+            with lock:
+                if len(opened) >= sessions or errors[0] > 50:
+                    return
+            if time.time() >= deadline:
+                return
+            try:
+                s, _ = ftp_login(port, user, password, timeout=30)
+            except Exception as e:
+                with lock:
+                    errors[0] += 1
+                    first_error[0] = first_error[0] or "%s: %s" % (type(e).__name__, e)
+                time.sleep(0.05)
+                continue
+            with lock:
+                if len(opened) < sessions:
+                    opened.append(s)
+                    continue
+            s.close()
+
+    try:
+        threads = [threading.Thread(target=opener, daemon=True) for _ in range(openers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(seconds + 60)
+        # Let the sessions go idle: the process count stops changing (bounded to 10 s).
+        last = None
+        for _ in range(20):
+            time.sleep(0.5)
+            count = len(process_tree(server_pid))
+            if count == last:
+                break
+            last = count
+        busy_kib, processes = tree_pss_kib(server_pid)
+        n = len(opened)
+        per_session = (busy_kib - idle_kib) / n if n else None
+        return per_session, n, processes - idle_processes, idle_kib, first_error[0]
+    finally:
+        for s in opened:
+            try:
+                s.close()
+            except OSError:
+                pass
+        # Wait (bounded) for the server to reap the sessions before the next measurement.
+        for _ in range(60):
+            if len(process_tree(server_pid)) <= idle_processes:
+                break
+            time.sleep(0.5)
+
+
+def stats(values):
+    return statistics.median(values), min(values), max(values)
+
+
+def fmt_stats(values, digits=1):
+    if not values:
+        return "n/a"
+    m, lo, hi = stats(values)
+    return "%.*f (%.*f-%.*f)" % (digits, m, digits, lo, digits, hi)
+
+
+def run_sessions(args, build, work, uid, gid):
+    """The session-model figures, both servers started afresh with anonymous logins enabled, the
+    same users and hash (--hash), the same passive range, max_clients raised for the PSS figure."""
+    root = os.path.join(work, "root")
+    anon = os.path.join(work, "anon")
+    os.makedirs(anon, exist_ok=True)  # owned by root, 0755: read-only for both servers
+    os.chmod(anon, 0o755)
+    with open(os.path.join(anon, "README"), "w") as f:
+        f.write("ftpbench\n")
+    method = {"sha512": "SHA512", "yescrypt": "YESCRYPT"}[args.hash]
+    _, _, shadow_hash = ensure_system_user(root, method)
+    prefix = {"sha512": "$6$", "yescrypt": "$y$"}[args.hash]
+    if not shadow_hash.startswith(prefix):
+        print("sessions: the %s hash was not set (got %s...); password logins not comparable"
+              % (args.hash, shadow_hash[:4]), flush=True)
+    max_clients = max(args.pss_sessions + [1000]) + 100
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max_clients * 2 + 1024
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(want, soft), max(want, hard)))
+    print("session model: anonymous and password (%s, the same hash for both) logins/s at %s "
+          "clients, %g s x %d runs; greeting latency over %d connections; PSS per idle "
+          "anonymous session at %s sessions; client ceiling against an in-process responder"
+          % (args.hash, "/".join(map(str, args.login_clients)), args.seconds, args.runs,
+             args.greetings, "/".join(map(str, args.pss_sessions))), flush=True)
+    servers = []
+    responder = None
+    try:
+        w_proc, w_port, w_log = start_wardenftpd(os.path.join(build, "daemon", "wardenftpd"),
+                                                 os.path.join(build, "tools", "wardenftpd-passwd"),
+                                                 work, root, uid, gid, shadow_hash, tag="-sessions",
+                                                 anon_root=anon, max_clients=max_clients)
+        servers.append(("wardenftpd", w_proc, w_port, w_log))
+        v_proc, v_port, v_log = start_vsftpd(work, root, anon_root=anon, max_clients=max_clients,
+                                             tag="-sessions")
+        if v_proc:
+            servers.append(("vsftpd", v_proc, v_port, v_log))
+        else:
+            print("vsftpd     not installed: no ratios", flush=True)
+        responder = Responder()
+        targets = servers + [("client", None, responder.port, None)]
+        kinds = [("anonymous", ANON_USER, ANON_PASSWORD), (args.hash, BENCH_USER, BENCH_PASSWORD)]
+        rates = {}
+        # RUNS rounds; in each round the targets take turns, so load changes fall on all alike.
+        for round_number in range(args.runs):
+            for kind, user, password in kinds:
+                for clients in args.login_clients:
+                    for name, _, port, log_path in targets:
+                        rate, errors, first_error = login_rate(port, args.seconds, clients, user, password)
+                        rates.setdefault((kind, clients, name), []).append(rate)
+                        print("%-10s %s logins/s, %2d clients: %7.1f  errors %d%s  (round %d)"
+                              % (name, kind, clients, rate, errors,
+                                 "  first error: %s" % first_error if first_error else "",
+                                 round_number + 1), flush=True)
+        for kind, _, _ in kinds:
+            for clients in args.login_clients:
+                add_row("%s logins/s, %d client%s" % ("anonymous" if kind == "anonymous" else
+                                                      "password (%s)" % kind, clients,
+                                                      "" if clients == 1 else "s"), "logins/s",
+                        {name: rates[(kind, clients, name)] for name, _, _, _ in targets},
+                        "connect, USER, PASS, QUIT; %g s per run" % args.seconds)
+        # Greeting latency: one client, RUNS runs of up to --greetings connections each.
+        p50s, p99s = {}, {}
+        for round_number in range(args.runs):
+            for name, _, port, _ in targets:
+                samples, errors = greeting_latency(port, args.greetings, max(args.seconds * 10, 30))
+                if not samples:
+                    print("%-10s greeting latency: no sample (%d errors)" % (name, errors), flush=True)
+                    continue
+                p50s.setdefault(name, []).append(percentile(samples, 0.50))
+                p99s.setdefault(name, []).append(percentile(samples, 0.99))
+                print("%-10s connect to 220: p50 %6.2f ms  p99 %6.2f ms  (%d connections, %d errors, "
+                      "round %d)" % (name, p50s[name][-1], p99s[name][-1], len(samples), errors,
+                                     round_number + 1), flush=True)
+        note = "one client, up to %d connections per run" % args.greetings
+        add_row("connect to `220` greeting, p50", "ms", p50s, note, better="lower")
+        add_row("connect to `220` greeting, p99", "ms", p99s, note, better="lower")
+        responder.close()
+        responder = None
+        # PSS per idle logged-in (anonymous) session.
+        for sessions in args.pss_sessions:
+            per, per_process = {}, {}
+            for round_number in range(args.runs):
+                for name, proc, port, log_path in servers:
+                    value, n, processes, idle, first_error = session_pss(
+                        proc.pid, port, sessions, args.pss_seconds, ANON_USER, ANON_PASSWORD)
+                    if n < sessions:
+                        print("%-10s PSS at %d sessions NOT measured: only %d sessions opened%s"
+                              % (name, sessions, n, "; first error: %s" % first_error if first_error else ""),
+                              flush=True)
+                        continue
+                    per.setdefault(name, []).append(value)
+                    per_process[name] = processes / n
+                    print("%-10s PSS per idle session at %d sessions: %7.1f KiB  (%d session "
+                          "processes, idle server %d KiB, round %d)"
+                          % (name, sessions, value, processes, idle, round_number + 1), flush=True)
+            add_row("PSS per idle anonymous session, %d sessions" % sessions, "KiB", per,
+                    "smaps_rollup Pss of the server's process tree, minus the idle server's, / N; "
+                    "processes per session: %s" % ", ".join("%s %.1f" % kv for kv in per_process.items()),
+                    better="lower")
+    finally:
+        if responder:
+            responder.close()
+        stop(servers)
+        shutil.rmtree(anon, ignore_errors=True)
+    # Summary on the terminal.
+    for row in ROWS[-(len(args.login_clients) * 2 + 2 + len(args.pss_sessions)):]:
+        w, v = row["samples"].get("wardenftpd"), row["samples"].get("vsftpd")
+        ratio = "%.2f" % (statistics.median(w) / statistics.median(v)) if w and v else "n/a"
+        print("%-48s wardenftpd %-22s vsftpd %-22s client %-22s ratio %s"
+              % (row["figure"], fmt_stats(w), fmt_stats(v), fmt_stats(row["samples"].get("client")),
+                 ratio), flush=True)
+
+
+def machine_description():
+    cpus = os.cpu_count()
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            found = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
+            model = found.group(1) if found else "?"
+    except OSError:
+        pass
+    vsftpd = "not installed"
+    binary = vsftpd_binary()
+    if binary:
+        result = subprocess.run([binary, "-v"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, timeout=10)
+        # vsftpd -v writes its version to file descriptor 0.
+        vsftpd = result.stdout.decode(errors="replace").strip() or "?"
+        if vsftpd == "?":
+            query = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "vsftpd"],
+                                   capture_output=True, text=True)
+            vsftpd = "vsftpd " + (query.stdout.strip() or "?")
+    load = open("/proc/loadavg").read().split()[:3]
+    commit = subprocess.run(["git", "-C", TOP, "describe", "--always", "--dirty"], capture_output=True,
+                            text=True).stdout.strip() or "?"
+    return [("CPUs", "%d x %s" % (cpus, model)),
+            ("kernel", "%s %s" % (os.uname().sysname, os.uname().release)),
+            ("OpenSSL (python)", ssl.OPENSSL_VERSION),
+            ("OpenSSL (command)", subprocess.run(["openssl", "version"], capture_output=True,
+                                                 text=True).stdout.strip() or "?"),
+            ("vsftpd", vsftpd),
+            ("source tree (git describe)", commit),
+            ("load average at the start", " ".join(load))]
+
+
+def write_report(path, args, machine, started, finished):
+    def cell(values, unit):
+        if not values:
+            return "n/a"
+        digits = 2 if unit == "ms" else 1 if unit != "KiB" else 0
+        m, lo, hi = stats(values)
+        if len(values) == 1:
+            return "%.*f (1 run)" % (digits, m)
+        return "%.*f (%.*f–%.*f)" % (digits, m, digits, lo, digits, hi)
+
+    lines = ["# Performance: wardenftpd against vsftpd", "",
+             "Written by `tools/bench/ftpbench.py --report` (run it again rather than editing the tables).", "",
+             "Each cell: the median of the runs, with the spread (min–max) in brackets. "
+             "Ratio: wardenftpd's median / vsftpd's median (for ms and KiB, lower is better; for "
+             "rates, higher is better). The *client* column is the same client loop against a "
+             "minimal in-process Python responder that answers 220/331/230/221 and does no work: "
+             "the client's own ceiling (a lower bound of it: the responder runs in the client's own "
+             "Python process and shares its interpreter lock). A server figure near it would "
+             "measure the client, not the server. PSS per session: anonymous sessions logged in "
+             "and left idle; the sum of smaps_rollup Pss over the server's whole process tree "
+             "(listener and every session process), minus the same sum for the idle server "
+             "measured just before, divided by the number of sessions.", "",
+             "## Conditions", "",
+             "| | |", "|---|---|"]
+    for key, value in machine:
+        lines.append("| %s | %s |" % (key, value))
+    lines += ["| wardenftpd build | `%s` (%s) |" % (os.path.relpath(args.build, TOP)
+                                                  if args.build.startswith(TOP) else args.build,
+                                                  "the default, tools/build.sh: RelWithDebInfo"
+                                                  if os.path.realpath(args.build) == os.path.join(TOP, "build")
+                                                  else "--build"),
+              "| load average at the end | %s |" % " ".join(open("/proc/loadavg").read().split()[:3]),
+              "| date (UTC) | %s to %s |" % (started, finished),
+              "| command | `%s` |" % " ".join(["tools/bench/ftpbench.py"] + sys.argv[1:]),
+              "", "The machine is a shared 2-core VM: other jobs (a CI run, another session's "
+              "builds and tests) were using the CPUs at the same time, so absolute figures are "
+              "noisy; the servers take turns within each round so that load changes fall on both, "
+              "and the ratios are the figures to read.", "",
+              "## Figures", "",
+              "| figure | unit | wardenftpd | vsftpd | ratio | client ceiling | note |",
+              "|---|---|---|---|---|---|---|"]
+    for row in ROWS:
+        w, v = row["samples"].get("wardenftpd"), row["samples"].get("vsftpd")
+        ratio = "%.2f" % (statistics.median(w) / statistics.median(v)) if w and v and statistics.median(v) else "n/a"
+        client = row["samples"].get("client")
+        lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            row["figure"], row["unit"], cell(w, row["unit"]), cell(v, row["unit"]), ratio,
+            cell(client, row["unit"]) if client else "", row["note"]))
+    lines += ["", "## Not measured here", ""]
+    if NOT_MEASURED:
+        lines += ["- " + reason for reason in NOT_MEASURED]
+    else:
+        lines.append("- (nothing: every figure above was measured in this run)")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("ftpbench: report written to %s" % path, flush=True)
+
+
+NOT_MEASURED = []
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
@@ -754,13 +1316,46 @@ def main():
     parser.add_argument("--tls-login-group", default="prime256v1",
                         help="the one key exchange group the TLS login clients offer ('' for "
                              "python's default offer)")
+    parser.add_argument("--hash", choices=("sha512", "yescrypt"), default="sha512",
+                        help="the hash both servers check in the session-model password logins "
+                             "(the other figures use yescrypt)")
+    parser.add_argument("--login-clients", default="1,2,16",
+                        help="parallel clients of the anonymous and password login figures")
+    parser.add_argument("--greetings", type=int, default=200,
+                        help="connections per run of the connect-to-220 latency (p50, p99)")
+    parser.add_argument("--pss-sessions", default="200,1000",
+                        help="idle logged-in sessions held open for PSS per session ('' skips)")
+    parser.add_argument("--pss-seconds", type=float, default=120,
+                        help="time bound for opening the sessions of one PSS figure")
+    parser.add_argument("--no-sessions", action="store_true",
+                        help="skip the session-model figures (logins at 1/2/16 clients, greeting "
+                             "latency, PSS per session, client ceiling)")
+    parser.add_argument("--sessions-only", action="store_true",
+                        help="measure only the session-model figures")
+    parser.add_argument("--pasv-range", default="50000-59999",
+                        help="passive port range both servers use (LOW-HIGH; '0' for the kernel's "
+                             "choice)")
+    parser.add_argument("--report", default=None, metavar="FILE",
+                        help="write every figure as a Markdown table, with the machine and the "
+                             "command, to FILE (e.g. docs/PERFORMANCE.md)")
     parser.add_argument("--build", default=os.path.join(TOP, "build"))
     parser.add_argument("--baseline", default=None,
                         help="with --tls: also measure TLS logins of the wardenftpd in this build "
                              "directory (e.g. the commit before a change), in the same run")
     args = parser.parse_args()
     if os.geteuid() != 0:
-        sys.exit("ftpbench: run as root")
+        sys.exit("ftpbench: run as root (both daemons start as root; the bench user's password is "
+                 "set with chpasswd; PSS is read from other users' /proc/PID/smaps_rollup)")
+    global PASV_RANGE
+    if args.pasv_range not in ("", "0"):
+        low, high = (int(x) for x in args.pasv_range.split("-"))
+        PASV_RANGE = (low, high)
+    args.login_clients = [int(x) for x in args.login_clients.split(",") if x]
+    args.pss_sessions = [int(x) for x in args.pss_sessions.split(",") if x]
+    if args.runs < 1 or args.greetings < 1 or any(n < 1 or n > 20000 for n in args.pss_sessions):
+        sys.exit("ftpbench: --runs and --greetings at least 1, --pss-sessions from 1 to 20000")
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    machine = machine_description()
     if (args.tls or args.tls_only) and not shutil.which("openssl"):
         sys.exit("ftpbench: --tls needs the openssl command line")
     print("ftpbench: %d CPUs, %s, %s" % (os.cpu_count(), ssl.OPENSSL_VERSION,
@@ -773,10 +1368,25 @@ def main():
     try:
         uid, gid, shadow_hash = ensure_system_user(root)
         os.chown(root, uid, gid)
-        if not args.tls_only:
+        if not args.tls_only and not args.sessions_only:
             run_plain(args, args.build, work, root, uid, gid, shadow_hash)
-        if (args.tls or args.tls_only) and not args.small_only:
+        else:
+            NOT_MEASURED.append("plain sessions/s, yescrypt logins/s, RETR/STOR, small files and "
+                                "listings: not asked for in this run")
+        if (args.tls or args.tls_only) and not args.small_only and not args.sessions_only:
             run_tls(args, args.build, work, root, uid, gid, shadow_hash)
+        else:
+            NOT_MEASURED.append("FTPS (TLS logins, PROT P RETR/STOR): not asked for in this run "
+                                "(--tls)")
+        if not (args.no_sessions or args.small_only or args.tls_only):
+            run_sessions(args, args.build, work, uid, gid)
+        else:
+            NOT_MEASURED.append("the session-model figures (logins at %s clients, greeting latency, "
+                                "PSS per session, client ceiling): not asked for in this run"
+                                % "/".join(map(str, args.login_clients)))
+        if args.report:
+            write_report(args.report, args, machine, started,
+                         time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
