@@ -402,14 +402,18 @@ Result<EvpPkeyPtr> make_remote_key(EVP_PKEY* public_key, RemoteSigner& signer) {
   const OSSL_PARAM signer_param[] = {
       OSSL_PARAM_construct_octet_ptr(kSignerParam, &signer_pointer, sizeof(RemoteSigner)),
       OSSL_PARAM_construct_end()};
+  // The merged list points into public_params' data: both are freed after the import.
   OSSL_PARAM* params = OSSL_PARAM_merge(public_params, signer_param);
-  OSSL_PARAM_free(public_params);
-  if (params == nullptr) return make_error("OSSL_PARAM_merge: " + openssl_errors());
+  if (params == nullptr) {
+    OSSL_PARAM_free(public_params);
+    return make_error("OSSL_PARAM_merge: " + openssl_errors());
+  }
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(library, family_name(*family), kProperties));
   EVP_PKEY* key = nullptr;
   const bool made = ctx && EVP_PKEY_fromdata_init(ctx.get()) == 1 &&
                     EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_KEYPAIR, params) == 1;
   OSSL_PARAM_free(params);
+  OSSL_PARAM_free(public_params);
   if (!made) return make_error("remote key: " + openssl_errors());
   return EvpPkeyPtr(key);
 }
