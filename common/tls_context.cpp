@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -322,7 +323,10 @@ Result<TicketKeys> derive_ticket_keys(const TicketSecret& secret, std::string_vi
   return keys;
 }
 
-Result<TlsCredentials> load_tls_credentials(const Config& config) {
+namespace {
+
+// load_tls_credentials' work, in the process that runs it (a short-lived child).
+Result<TlsCredentials> load_credentials_here(const Config& config) {
   auto certificate = read_pem_file(config.tls_cert_file, false);
   if (!certificate) return certificate.error();
   auto key_text = read_pem_file(config.tls_key_file, true);
@@ -358,6 +362,76 @@ Result<TlsCredentials> load_tls_credentials(const Config& config) {
       credentials.warning = config.tls_cert_file + ": the certificate is not valid yet";
     }
   }
+  return credentials;
+}
+
+constexpr std::size_t kMaxCredentialReply = 2 * kMaxPemFileBytes + (64u << 10);
+
+}  // namespace
+
+// SECURITY: the listener keeps the key only in the memfd it hands on. Decoding the PEM and
+// signing the test handshake leave OpenSSL's intermediate copies of the key (DER buffers,
+// numbers) in freed heap memory, so that work happens in a child that exits at once; the
+// listener receives the finished bundle (certificate and the key's parameters) through a pipe
+// into one buffer that never grows, which ValidConfig wipes.
+Result<TlsCredentials> load_tls_credentials(const Config& config) {
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC) != 0) return system_error("pipe2", errno);
+  UniqueFd read_end(ends[0]), write_end(ends[1]);
+  const pid_t child = ::fork();
+  if (child < 0) return system_error("fork", errno);
+  if (child == 0) {
+    read_end.reset();
+    auto loaded = load_credentials_here(config);
+    std::string reply;
+    if (loaded) {
+      const std::uint32_t warning_length = static_cast<std::uint32_t>(loaded->warning.size());
+      reply.reserve(5 + loaded->warning.size() + loaded->bundle.size());
+      reply += 'K';
+      for (int shift = 24; shift >= 0; shift -= 8) reply += static_cast<char>(warning_length >> shift);
+      reply.append(loaded->warning).append(loaded->bundle);
+    } else {
+      reply = "E" + loaded.error().message;
+    }
+    const bool sent = write_all(write_end.get(), reply).ok();
+    ::_exit(sent ? 0 : 1);
+  }
+  write_end.reset();
+  std::string reply(kMaxCredentialReply, '\0');  // sized once: the key never moves
+  std::size_t filled = 0;
+  Result<void> received = ok_result();
+  // Bounded: every turn reads at least one byte into the fixed buffer or ends.
+  while (filled < reply.size()) {
+    const ssize_t n = ::read(read_end.get(), reply.data() + filled, reply.size() - filled);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) received = system_error("read(TLS credentials)", errno);
+    if (n <= 0) break;
+    filled += static_cast<std::size_t>(n);
+  }
+  int status = 0;
+  pid_t waited;
+  do {
+    waited = ::waitpid(child, &status, 0);
+  } while (waited < 0 && errno == EINTR);
+  reply.resize(filled);  // never reallocates when shrinking
+  auto fail = [&reply](Error error) -> Result<TlsCredentials> {
+    wipe(reply);
+    return error;
+  };
+  if (!received) return fail(received.error());
+  if (waited != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || reply.empty()) {
+    return fail(make_error("loading the TLS credentials failed in the helper process"));
+  }
+  if (reply[0] == 'E') return fail(make_error(reply.substr(1)));
+  if (reply[0] != 'K' || reply.size() < 5) return fail(make_error("malformed TLS credential reply"));
+  std::uint32_t warning_length = 0;
+  for (int i = 1; i <= 4; ++i) warning_length = (warning_length << 8) | static_cast<unsigned char>(reply[i]);
+  if (warning_length > reply.size() - 5) return fail(make_error("malformed TLS credential reply"));
+  TlsCredentials credentials;
+  credentials.warning = reply.substr(5, warning_length);
+  // The bundle is the rest of the buffer: moved, not copied, after the header is cut off in place.
+  reply.erase(0, 5 + warning_length);
+  credentials.bundle = std::move(reply);
   return credentials;
 }
 
