@@ -10,13 +10,16 @@
 
 namespace wftpd {
 
+// These two are out of line (common/openssl_handles.cpp): code that only holds such a handle,
+// such as a session role's empty context without tls_enable, then links no OpenSSL, and the
+// session image built without TLS (common/tls_absent.cpp) can define them.
 struct SslCtxDeleter {
-  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
+  void operator()(SSL_CTX* ctx) const;
 };
 using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxDeleter>;
 
 struct EvpPkeyDeleter {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+  void operator()(EVP_PKEY* key) const;
 };
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
 

@@ -4,6 +4,7 @@
 
 #include <string.h>  // explicit_bzero
 
+#include <cstddef>
 #include <string>
 
 namespace wftpd {
@@ -16,6 +17,9 @@ inline void wipe_secret(std::string& text) {
   ::explicit_bzero(text.data(), text.size());
   text.clear();
 }
+
+// Overwrites `size` bytes at `bytes` with zeros, in a way the compiler may not drop.
+inline void wipe_bytes(void* bytes, std::size_t size) { ::explicit_bzero(bytes, size); }
 
 // Zeroes the stack just below the caller's frame, where the functions it called left their
 // locals: crypt(3)'s implementations do not wipe all of theirs. Not inlined, so that its

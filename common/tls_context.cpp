@@ -435,6 +435,10 @@ Result<TlsCredentials> load_tls_credentials(const Config& config) {
   return credentials;
 }
 
+bool tls_built_in() { return true; }
+
+void skip_tls_library_exit_cleanup() { OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr); }
+
 Result<void> prepare_tls_library(const Config& config, std::string_view certificate_chain) {
   // A signer that is never asked: no handshake runs on this context.
   class NoSigner final : public RemoteSigner {

@@ -65,6 +65,15 @@ Result<TlsCredentials> load_tls_credentials(const Config& config);
 Result<std::string> read_certificate_chain(int bundle_fd);
 Result<SigningKey> read_signing_key(int bundle_fd);
 
+// Whether this image has TLS: false only in wardenftpd-session, the session image built without
+// OpenSSL (common/tls_absent.cpp), which the listener execs for configurations without
+// tls_enable and whose monitor refuses any other.
+bool tls_built_in();
+
+// Tells OpenSSL not to run its clean-up at exit (it takes locks a sandboxed role's filter does
+// not allow). Called first thing in every session monitor.
+void skip_tls_library_exit_cleanup();
+
 // Sets up, in this process, what every TLS context and key of a session needs from OpenSSL and
 // holds no secret: the default provider's algorithm tables, libssl's cipher, group and signature
 // lists, the remote-key provider, the random generators. The session monitor calls it before it

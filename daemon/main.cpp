@@ -15,13 +15,11 @@
 #include "common/session_roles.hpp"
 #include "common/tls_context.hpp"
 #include "daemon/sandbox_selftest.hpp"
+#include "daemon/session_command.hpp"
 #include "policy/embedded_policy.hpp"
 #include "priv/config_validation.hpp"
 #include "priv/inetd_session.hpp"
 #include "priv/listener.hpp"
-#include "priv/session_monitor.hpp"
-#include "unpriv/postauth_session.hpp"
-#include "unpriv/preauth_session.hpp"
 
 namespace {
 
@@ -158,31 +156,7 @@ int list_roles(bool verbose) {
 
 int main(int argc, char** argv) {
   const std::string_view command = argc > 1 ? argv[1] : "";
-  if (command == "--session" && argc >= 3) {
-    // Only the listener execs this: --session ID [--implicit-tls] [--prior-failures N]
-    // [--proxied-client ADDR:PORT [--proxied-destination ADDR:PORT]]
-    wftpd::SessionOptions options;
-    for (int i = 3; i < argc; ++i) {
-      const std::string_view arg = argv[i];
-      if (arg == "--implicit-tls") {
-        options.implicit_tls = true;
-      } else if (arg == "--prior-failures" && i + 1 < argc) {
-        options.prior_failures = static_cast<std::uint32_t>(std::strtoul(argv[++i], nullptr, 10));
-      } else if ((arg == "--proxied-client" || arg == "--proxied-destination") && i + 1 < argc) {
-        auto address = wftpd::SocketAddress::parse(argv[++i]);
-        if (!address) {
-          std::fprintf(stderr, "wardenftpd: bad session argument: %s\n", address.error().message.c_str());
-          return 2;
-        }
-        (arg == "--proxied-client" ? options.proxied_client : options.proxied_destination) = *address;
-      } else {
-        std::fprintf(stderr, "wardenftpd: bad session argument\n");
-        return 2;
-      }
-    }
-    const wftpd::SessionEngines engines{wftpd::run_preauth, wftpd::run_postauth};
-    return wftpd::run_session_monitor(engines, argv[2], options);
-  }
+  if (command == "--session") return wftpd::run_session_command(argc, argv);
   if (command == "--check-config" && argc == 3) return check_config(argv[2]);
   if (command == "--describe-config" && argc == 2) return describe_config();
   if (command == "--print-config" && argc <= 3) return print_config(argc == 3 ? argv[2] : "");
@@ -243,12 +217,3 @@ int main(int argc, char** argv) {
   }
   return wftpd::run_listener(config_path, force_stderr);
 }
-
-#if defined(WFTPD_SANITIZE)
-// Sanitizer builds: LeakSanitizer's exit-time check needs ptrace and threads, which no sandboxed
-// role may use, so it is off at exit everywhere. The listener, which is not sandboxed, runs the
-// check itself when it shuts down (see run_listener): every session it served, reaped and
-// forgot must have left nothing behind in it. (The listener passes an empty environment to
-// sessions, so ASAN_OPTIONS cannot carry this.)
-extern "C" const char* __asan_default_options() { return "detect_leaks=1:leak_check_at_exit=0"; }
-#endif

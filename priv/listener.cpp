@@ -426,6 +426,18 @@ bool Listener::start_up() {
     return false;
   }
   host_ = std::move(*session_host);
+  if (host_.lean_image.fd) {
+    log_info("sessions without TLS run " + host_.lean_image.path);
+  } else {
+    // Not fatal: the full image serves every configuration, at a higher cost per session.
+    const std::string note = "session image without TLS not usable (" + host_.lean_image.problem +
+                             "); every session runs the full image";
+    if (config_.tls_enable) {
+      log_info(note);
+    } else {
+      log_warning(note);
+    }
+  }
   auto bound = bind_all(config_);
   if (!bound) {
     log_start_error(bound.error().message);

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -25,6 +24,7 @@
 #include "common/io.hpp"
 #include "common/log.hpp"
 #include "common/monitor_channel.hpp"
+#include "common/secret_wipe.hpp"
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
 #include "priv/active_connector.hpp"
@@ -55,7 +55,7 @@ Result<void> read_ticket_keys(UniqueFd fd, TicketKeys& keys) {
   }
   const bool whole = filled == kTicketKeyBytes;
   if (whole) std::memcpy(keys.data(), buffer.data(), keys.size());
-  OPENSSL_cleanse(buffer.data(), buffer.size());
+  wipe_bytes(buffer.data(), buffer.size());
   if (!whole) return make_error("expected " + std::to_string(kTicketKeyBytes) + " bytes, got " +
                                 std::to_string(filled));
   return ok_result();
@@ -189,7 +189,6 @@ bool SessionMonitor::take_descriptors() {
       return false;
     }
   }
-  if (!config_.tls_enable) ::close(kSessionTlsFd);  // /dev/null in that slot
   if (config_.tls_enable) {
     tls_bundle_ = UniqueFd(::fcntl(kSessionTlsFd, F_DUPFD_CLOEXEC, 10));
     ::close(kSessionTlsFd);
@@ -217,7 +216,6 @@ bool SessionMonitor::take_descriptors() {
       log_error("session ticket keys: " + got.error().message);
       return false;
     }
-    if (!config_.xferlog_enable) ::close(kSessionXferlogFd);  // /dev/null in that slot
   }
   netns_ = UniqueFd(::fcntl(kSessionNetnsFd, F_DUPFD_CLOEXEC, 10));
   ::close(kSessionNetnsFd);
@@ -294,7 +292,7 @@ bool SessionMonitor::start_children() {
   if (!launch_session_children(launch, children_)) return false;
   netns_.reset();  // only the children need it
   // Both children have their copy of the ticket keys; the monitor has no use for them.
-  OPENSSL_cleanse(ticket_keys_.data(), ticket_keys_.size());
+  wipe_bytes(ticket_keys_.data(), ticket_keys_.size());
   return true;
 }
 
@@ -380,10 +378,13 @@ int SessionMonitor::run() {
 
 int run_session_monitor(const SessionEngines& engines, const std::string& session_id,
                         const SessionOptions& options) {
+  // SECURITY: the image being exec'd (wardenftpd-session) is not for the session: closed before
+  // anything else can inherit it.
+  ::close(kSessionImageFd);
   ::signal(SIGPIPE, SIG_IGN);
   // OpenSSL's clean-up at exit takes locks (futex) the monitor's filter does not allow; the key
   // is freed (and its numbers cleared) with the monitor object before the process exits.
-  OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
+  skip_tls_library_exit_cleanup();
   set_process_name(role_spec(Role::kMonitor).process_name);
   set_log_role("monitor");
   // glibc reads the time zone file on the first gmtime_r; do it now, while files can still be
@@ -400,6 +401,14 @@ int run_session_monitor(const SessionEngines& engines, const std::string& sessio
     return 1;
   }
   ::close(kSessionConfigFd);
+  // The slots this configuration leaves unused hold /dev/null, so that the later ones land where
+  // they belong (session_spawn.cpp): closed now, before the PAM waiting child is forked and
+  // before any descriptor the monitor opens could take one of these numbers.
+  if (!config->tls_enable) {
+    ::close(kSessionTlsFd);
+    ::close(kSessionTicketKeysFd);
+  }
+  if (!config->xferlog_enable) ::close(kSessionXferlogFd);
   set_log_level(parse_log_level(config->log_level));
   set_log_framing(framing_of(*config));
   std::uint64_t id = 0;
@@ -417,6 +426,12 @@ int run_session_monitor(const SessionEngines& engines, const std::string& sessio
                                              : "unknown");
   if (options.implicit_tls && !config->tls_enable) {
     log_error("monitor: implicit TLS connection but tls_enable=no");
+    return 1;
+  }
+  // SECURITY: fail closed if the listener ever execs the image without TLS for a TLS
+  // configuration: such a session would serve plain text where the operator asked for TLS.
+  if (config->tls_enable && !tls_built_in()) {
+    log_error("monitor: tls_enable=yes, but this session image was built without TLS");
     return 1;
   }
   SessionMonitor monitor(engines, std::move(*config), options);

@@ -22,6 +22,7 @@ inline constexpr int kSessionTlsFd = 6;        // sealed memfd with the TLS bund
 inline constexpr int kSessionReportFd = 7;     // pipe to the listener: 'F' per failed login, 'S' on success
 inline constexpr int kSessionXferlogFd = 8;    // the transfer log, append-only (xferlog_enable only)
 inline constexpr int kSessionTicketKeysFd = 9;  // pipe holding this session's TLS ticket keys (tls_enable only)
+inline constexpr int kSessionImageFd = 10;  // the image exec'd (wardenftpd-session only); closed at once
 
 // The descriptor layout of the sandboxed children.
 inline constexpr int kChildControlFd = 3;

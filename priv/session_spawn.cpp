@@ -9,14 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include <cerrno>
 #include <initializer_list>
 #include <vector>
 
 #include "common/io.hpp"
 #include "common/log.hpp"
+#include "common/secret_wipe.hpp"
 #include "common/tls_context.hpp"
 #include "policy/embedded_policy.hpp"
 #include "policy/violation_report.hpp"
@@ -76,7 +75,9 @@ class SessionArguments {
 // later pairs overwrite), 0,1 /dev/null, 3 client, 4 configuration, 5 the empty network
 // namespace, 6 the TLS bundle (tls_enable only; /dev/null otherwise, so that 7 lands where the
 // monitor expects it), 7 the report pipe, 8 the transfer log (xferlog_enable only; /dev/null
-// when 9 follows), 9 the session's ticket keys (tls_enable only).
+// when a later slot follows), 9 the session's ticket keys (tls_enable only; /dev/null when 10
+// follows), 10 the image being exec'd (wardenftpd-session only). The monitor closes the
+// /dev/null fillers and the image first thing (close_unused_session_descriptors).
 std::vector<std::pair<int, int>> fixed_layout(const SessionLaunch& launch) {
   std::vector<std::pair<int, int>> layout;
   if (launch.log >= 0) layout.emplace_back(launch.log, 2);
@@ -87,18 +88,30 @@ std::vector<std::pair<int, int>> fixed_layout(const SessionLaunch& launch) {
                                {launch.netns, kSessionNetnsFd},
                                {launch.tls_bundle >= 0 ? launch.tls_bundle : launch.devnull, kSessionTlsFd},
                                {launch.report, kSessionReportFd}});
-  if (launch.xferlog >= 0 || launch.ticket_keys >= 0) {
+  if (launch.xferlog >= 0 || launch.ticket_keys >= 0 || launch.image >= 0) {
     layout.emplace_back(launch.xferlog >= 0 ? launch.xferlog : launch.devnull, kSessionXferlogFd);
   }
-  if (launch.ticket_keys >= 0) layout.emplace_back(launch.ticket_keys, kSessionTicketKeysFd);
+  if (launch.ticket_keys >= 0 || launch.image >= 0) {
+    layout.emplace_back(launch.ticket_keys >= 0 ? launch.ticket_keys : launch.devnull,
+                        kSessionTicketKeysFd);
+  }
+  if (launch.image >= 0) layout.emplace_back(launch.image, kSessionImageFd);
   return layout;
 }
 
 // Every descriptor from this one up is closed in the monitor.
 int first_unused_fd(const SessionLaunch& launch) {
+  if (launch.image >= 0) return kSessionImageFd + 1;
   if (launch.ticket_keys >= 0) return kSessionTicketKeysFd + 1;
   return (launch.xferlog >= 0 ? kSessionXferlogFd : kSessionReportFd) + 1;
 }
+
+// What is exec'd: the image in slot 10 (placed by fixed_layout, so it exists in the process
+// that execs), else this binary. Both name an inode, not a path that could be replaced.
+const char* image_path(const SessionLaunch& launch) {
+  return launch.image >= 0 ? "/proc/self/fd/10" : "/proc/self/exe";
+}
+static_assert(kSessionImageFd == 10, "image_path() names the slot");
 
 }  // namespace
 
@@ -229,14 +242,14 @@ Result<SessionHost> prepare_session_host() {
   if (!netns) return make_error("empty network namespace for sessions: " + netns.error().message);
   auto netns_high = move_high(std::move(*netns));
   if (!netns_high) return netns_high.error();
-  return SessionHost{std::move(*devnull), std::move(*netns_high)};
+  return SessionHost{std::move(*devnull), std::move(*netns_high), find_lean_session_image()};
 }
 
 Result<UniqueFd> session_ticket_key_pipe(const TicketSecret* secret, std::string_view client_host) {
   auto keys = secret != nullptr ? derive_ticket_keys(*secret, client_host) : make_ticket_keys();
   if (!keys) return make_error("session ticket keys: " + keys.error().message);
   auto pipe = make_ticket_key_pipe(*keys);
-  OPENSSL_cleanse(keys->data(), keys->size());
+  wipe_bytes(keys->data(), keys->size());
   if (!pipe) return make_error("session ticket keys: " + pipe.error().message);
   return pipe;
 }
@@ -251,6 +264,9 @@ SessionLaunch make_session_launch(const SessionHost& host, const SessionResource
   launch.config = resources.config.get();
   launch.tls_bundle = resources.tls_bundle ? resources.tls_bundle.get() : -1;
   launch.xferlog = resources.xferlog ? resources.xferlog.get() : -1;
+  // SECURITY: a configuration with TLS always runs the full image (and the image without TLS
+  // would refuse it: run_session_monitor).
+  launch.image = resources.tls_bundle ? -1 : host.lean_image.fd.get();
   return launch;
 }
 
@@ -277,7 +293,7 @@ Result<pid_t> spawn_session_monitor(const SessionLaunch& launch) {
   pid_t pid = 0;
   // SECURITY: exec, not just fork: every session gets a fresh address-space layout and stack
   // canary, so one connection cannot learn another's by brute force.
-  const int rc = ::posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, arguments.argv(), envp);
+  const int rc = ::posix_spawn(&pid, image_path(launch), &actions, &attributes, arguments.argv(), envp);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (rc != 0) return system_error("posix_spawn(session monitor)", rc);
@@ -295,8 +311,8 @@ Error exec_session_monitor(const SessionLaunch& launch) {
   if (::sigprocmask(SIG_SETMASK, &empty, nullptr) != 0) return system_error("sigprocmask", errno);
   SessionArguments arguments(launch);
   char* envp[] = {nullptr};
-  ::execve("/proc/self/exe", arguments.argv(), envp);
-  return system_error("execve(/proc/self/exe)", errno);
+  ::execve(image_path(launch), arguments.argv(), envp);
+  return system_error(std::string("execve(") + image_path(launch) + ")", errno);
 }
 
 }  // namespace wftpd

@@ -15,6 +15,7 @@
 #include "priv/config_validation.hpp"
 #include "common/tls_context.hpp"
 #include "common/unique_fd.hpp"
+#include "priv/session_image.hpp"
 
 namespace wftpd {
 
@@ -51,6 +52,7 @@ struct SessionLaunch {
   int log = -1;          // becomes 2 (stderr or the syslog socket); -1: 2 stays as it is
   int xferlog = -1;      // kSessionXferlogFd (xferlog_enable only); -1: none
   int ticket_keys = -1;  // kSessionTicketKeysFd, from make_ticket_key_pipe; -1 without tls_enable
+  int image = -1;        // wardenftpd-session (kSessionImageFd while it is exec'd); -1: this binary
   std::string session_id;
   std::uint32_t prior_failures = 0;
   bool implicit_tls = false;
@@ -73,12 +75,14 @@ struct SessionResources {
 // changes, so a failure leaves the caller's current resources as they were.
 Result<SessionResources> prepare_session_resources(const ValidConfig& valid);
 
-// What one process gives all the sessions it starts: /dev/null and the empty network
-// namespace (the listener's, shared by all its sessions; in inetd mode, this connection's).
-// Made before the seccomp floor, which denies unshare.
+// What one process gives all the sessions it starts: /dev/null, the empty network namespace
+// (the listener's, shared by all its sessions; in inetd mode, this connection's) and the
+// session image without TLS, if there is a usable one. Made before the seccomp floor, which
+// denies unshare.
 struct SessionHost {
   UniqueFd devnull;
   UniqueFd netns;
+  LeanSessionImage lean_image;
 };
 Result<SessionHost> prepare_session_host();
 
@@ -87,8 +91,10 @@ Result<SessionHost> prepare_session_host();
 // connection, so no other session shares them).
 Result<UniqueFd> session_ticket_key_pipe(const TicketSecret* secret, std::string_view client_host);
 
-// The descriptor part of a launch: host and resources, the client and the report pipe. The
-// caller sets the log, ticket keys and the arguments.
+// The descriptor part of a launch: host and resources, the client and the report pipe, and the
+// image (the one place that chooses it: wardenftpd-session exactly when the configuration has
+// no TLS bundle and the host found a usable one). The caller sets the log, ticket keys and the
+// arguments.
 SessionLaunch make_session_launch(const SessionHost& host, const SessionResources& resources,
                                   int client, int report);
 

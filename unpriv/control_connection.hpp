@@ -10,7 +10,7 @@
 
 #include "common/result.hpp"
 #include "unpriv/control_line_reader.hpp"
-#include "unpriv/tls_stream.hpp"
+#include "common/tls_stream.hpp"
 
 namespace wftpd {
 

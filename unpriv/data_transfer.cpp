@@ -11,7 +11,7 @@
 #include <span>
 
 #include "unpriv/ascii_transfer.hpp"
-#include "unpriv/tls_stream.hpp"
+#include "common/tls_stream.hpp"
 
 namespace wftpd {
 namespace {

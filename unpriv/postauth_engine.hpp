@@ -28,7 +28,7 @@
 #include "unpriv/monitor_client.hpp"
 #include "unpriv/reply.hpp"
 #include "unpriv/session_filesystem.hpp"
-#include "unpriv/tls_stream.hpp"
+#include "common/tls_stream.hpp"
 
 namespace wftpd {
 

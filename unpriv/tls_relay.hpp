@@ -5,7 +5,7 @@
 
 #include <chrono>
 
-#include "unpriv/tls_stream.hpp"
+#include "common/tls_stream.hpp"
 
 namespace wftpd {
 

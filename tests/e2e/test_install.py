@@ -14,6 +14,7 @@ BUILD = os.path.dirname(os.path.dirname(os.path.abspath(harness.BINARY)))
 
 EXPECTED = [
     "sbin/wardenftpd",
+    "sbin/wardenftpd-session",
     "sbin/wardenftpd-passwd",
     "share/man/man8/wardenftpd.8",
     "share/man/man5/wardenftpd.conf.5",
@@ -55,7 +56,8 @@ class InstallTest(unittest.TestCase):
             self.assertTrue(os.path.isfile(os.path.join(staged, path)), path)
         for path in EXPECTED_ABSOLUTE:
             self.assertTrue(os.path.isfile(os.path.join(self.prefix, path)), path)
-        for program in ("sbin/wardenftpd", "sbin/wardenftpd-passwd", "libexec/wardenftpd-pam-helper"):
+        for program in ("sbin/wardenftpd", "sbin/wardenftpd-session", "sbin/wardenftpd-passwd",
+                        "libexec/wardenftpd-pam-helper"):
             self.assertTrue(os.access(os.path.join(staged, program), os.X_OK), program)
         # The unit runs the installed binary.
         with open(os.path.join(staged, "lib/systemd/system/wardenftpd.service")) as f:

@@ -115,7 +115,7 @@ class PamTest(unittest.TestCase):
             # of the monitor.
             waiting = d.session_child(monitor, "wftpd:pam-wait")
             self.assertEqual(os.readlink("/proc/%d/exe" % waiting),
-                             os.path.realpath(harness.BINARY))
+                             os.readlink("/proc/%d/exe" % monitor))
             self.assertEqual(c.cmd("USER " + self.user)[0], 331)
             self.assertEqual(c.cmd("PASS wrong-" + self.password)[0], 530)
             helper = d.session_child(monitor, "wftpd:pam")

@@ -18,7 +18,7 @@
 #include "common/tls_context.hpp"
 #include "common/unique_fd.hpp"
 #include "test_pki.hpp"
-#include "unpriv/tls_stream.hpp"
+#include "common/tls_stream.hpp"
 
 namespace wftpd {
 namespace {

@@ -1,6 +1,7 @@
 // One TLS server endpoint over a non-blocking socket: handshake with a deadline, record-level
 // reads and writes that report what they wait for, and an orderly close_notify. Used by the
 // pre-auth child for the control connection and by the post-auth child for data connections.
+// Part of wftpd_tls: the session image built without TLS (common/tls_absent.cpp) has none of it.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -45,7 +46,7 @@ class TlsStream {
   Io read(std::span<char> buffer);
   Io write(std::string_view bytes);
   // Decrypted bytes already buffered (poll would not show them).
-  bool has_buffered_input() const { return SSL_pending(ssl_) > 0; }
+  bool has_buffered_input() const;
 
   // Waits at most `timeout` for `status` (kWantRead/kWantWrite) on the socket.
   bool wait(Status status, std::chrono::milliseconds timeout) const;
@@ -55,7 +56,7 @@ class TlsStream {
   void close_notify(std::chrono::milliseconds timeout);
 
   int fd() const { return fd_; }
-  bool resumed() const { return SSL_session_reused(ssl_) == 1; }
+  bool resumed() const;
   std::string description() const;  // "TLSv1.3 TLS_AES_256_GCM_SHA384"
   // TLS 1.2: the session in DER form (for resumption by session ID elsewhere); "" for TLS 1.3
   // (tickets do the job) or when it does not fit `max_bytes`.

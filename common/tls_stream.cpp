@@ -1,4 +1,4 @@
-#include "unpriv/tls_stream.hpp"
+#include "common/tls_stream.hpp"
 
 #include <fcntl.h>
 #include <openssl/err.h>
@@ -40,6 +40,10 @@ bool is_missing_certificate_failure(unsigned long code) {
 }  // namespace
 
 TlsStream::~TlsStream() { SSL_free(ssl_); }
+
+bool TlsStream::has_buffered_input() const { return SSL_pending(ssl_) > 0; }
+
+bool TlsStream::resumed() const { return SSL_session_reused(ssl_) == 1; }
 
 Result<std::unique_ptr<TlsStream>> TlsStream::accept(SSL_CTX* ctx, int fd,
                                                      std::chrono::milliseconds timeout,
