@@ -11,6 +11,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string_view>
 #include <cerrno>
 #include <memory>
 
@@ -27,6 +33,70 @@ using CapSet = std::unique_ptr<std::remove_pointer_t<cap_t>, CapFree>;
 
 bool retained(const std::vector<cap_value_t>& keep, cap_value_t cap) {
   return std::find(keep.begin(), keep.end(), cap) != keep.end();
+}
+
+// The capability masks the kernel reports for this process in /proc/self/status. One read
+// replaces two prctl calls per capability (PR_CAPBSET_READ, PR_CAP_AMBIENT_IS_SET): the
+// profile of a session counted some 480 prctl calls, most of them these reads
+// (docs/PROFILE-SESSION.md). It also covers every capability the running kernel has, not
+// only those libcap's headers knew when the daemon was built.
+struct CapabilityMasks {
+  std::uint64_t bounding = 0;
+  std::uint64_t ambient = 0;
+};
+
+// `status_fd` is /proc/self/status, opened while /proc could still be reached (before chroot);
+// pread renders it afresh from offset 0 every time.
+Result<CapabilityMasks> read_capability_masks(int status_fd) {
+  std::array<char, 8192> buffer{};
+  ssize_t length;
+  do {
+    length = ::pread(status_fd, buffer.data(), buffer.size() - 1, 0);
+  } while (length < 0 && errno == EINTR);
+  if (length < 0) return system_error("pread(/proc/self/status)", errno);
+  const std::string_view text(buffer.data(), static_cast<std::size_t>(length));
+  const auto mask = [&](std::string_view key) -> std::optional<std::uint64_t> {
+    const auto at = text.find("\n" + std::string(key) + ":\t");
+    if (at == std::string_view::npos) return std::nullopt;
+    const auto digits = text.substr(at + key.size() + 3, 16);
+    std::uint64_t value = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value, 16);
+    if (error != std::errc{} || end != digits.data() + 16) return std::nullopt;
+    return value;
+  };
+  const auto bounding = mask("CapBnd");
+  const auto ambient = mask("CapAmb");
+  if (!bounding || !ambient) return make_error("/proc/self/status has no CapBnd or CapAmb line");
+  return CapabilityMasks{*bounding, *ambient};
+}
+
+std::uint64_t mask_of(const std::vector<cap_value_t>& caps) {
+  std::uint64_t mask = 0;
+  for (const cap_value_t cap : caps) mask |= std::uint64_t{1} << cap;
+  return mask;
+}
+
+Result<UniqueFd> open_own_status() {
+  UniqueFd fd(::open("/proc/self/status", O_RDONLY | O_CLOEXEC));
+  if (!fd) return system_error("open(/proc/self/status)", errno);
+  return fd;
+}
+
+// Drops from the bounding set every capability it still has that is not in `keep` (needs
+// CAP_SETPCAP). Only capabilities still present are dropped: a drop replaces the process's
+// credentials (about 2.6 us each) even when the capability is already gone, and the children
+// start from the monitor's already reduced set. verify() checks the whole set afterwards.
+Result<void> drop_bounding_except(const std::vector<cap_value_t>& keep, int status_fd) {
+  auto masks = read_capability_masks(status_fd);
+  if (!masks) return masks.error();
+  const std::uint64_t to_drop = masks->bounding & ~mask_of(keep);
+  for (cap_value_t cap = 0; cap < 64; ++cap) {
+    if ((to_drop & (std::uint64_t{1} << cap)) == 0) continue;
+    if (cap_drop_bound(cap) != 0) {
+      return system_error("cap_drop_bound(" + std::to_string(cap) + ")", errno);
+    }
+  }
+  return ok_result();
 }
 
 Result<void> set_capabilities(const std::vector<cap_value_t>& caps) {
@@ -65,7 +135,7 @@ Result<void> set_limit(int resource, rlim_t value, const char* name) {
   return ok_result();
 }
 
-Result<void> verify(const SandboxSpec& spec) {
+Result<void> verify(const SandboxSpec& spec, int status_fd) {
   uid_t ruid, euid, suid;
   gid_t rgid, egid, sgid;
   if (::getresuid(&ruid, &euid, &suid) != 0) return system_error("getresuid", errno);
@@ -94,13 +164,19 @@ Result<void> verify(const SandboxSpec& spec) {
         inheritable == CAP_SET) {
       return make_error("verification: capability " + std::to_string(cap) + " still held");
     }
-    const int in_bounding = ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
-    if (in_bounding > 0 && !keep) {
-      return make_error("verification: capability " + std::to_string(cap) + " in bounding set");
-    }
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap, 0, 0) > 0) {
-      return make_error("verification: ambient capability " + std::to_string(cap));
-    }
+  }
+  // The bounding and ambient sets as the kernel reports them, every bit (also capabilities
+  // newer than libcap's headers).
+  auto masks = read_capability_masks(status_fd);
+  if (!masks) return make_error("verification: " + masks.error().message);
+  const std::uint64_t extra = masks->bounding & ~mask_of(spec.retained_capabilities);
+  if (extra != 0) {
+    return make_error("verification: capability " + std::to_string(std::countr_zero(extra)) +
+                      " in bounding set");
+  }
+  if (masks->ambient != 0) {
+    return make_error("verification: ambient capability " +
+                      std::to_string(std::countr_zero(masks->ambient)));
   }
   if (::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
     return make_error("verification: no_new_privs is not set");
@@ -117,20 +193,9 @@ void set_process_name(std::string_view name) {
 }
 
 Result<void> restrict_bounding_set(const std::vector<cap_value_t>& keep) {
-  // Read first, drop only what is still there: a drop replaces the process's credentials
-  // (about 2.6 us each, measured in docs/PROFILE-SESSION.md) even when the capability is
-  // already gone, a read is a bit test. The children start from the monitor's already reduced
-  // set, so most of their drops were no-ops; verify() still checks the whole set afterwards.
-  for (cap_value_t cap = 0; cap <= CAP_LAST_CAP; ++cap) {
-    if (retained(keep, cap)) continue;
-    const int present = ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
-    if (present < 0) return system_error("prctl(PR_CAPBSET_READ, " + std::to_string(cap) + ")", errno);
-    if (present == 0) continue;
-    if (cap_drop_bound(cap) != 0) {
-      return system_error("cap_drop_bound(" + std::to_string(cap) + ")", errno);
-    }
-  }
-  return ok_result();
+  auto status = open_own_status();
+  if (!status) return status.error();
+  return drop_bounding_except(keep, status->get());
 }
 
 SandboxSpec sandbox_spec(Role role) {
@@ -152,6 +217,9 @@ Result<void> enter_sandbox(const SandboxSpec& spec) {
   // SECURITY: fail closed before touching anything if the role has no compiled filter.
   if (policy == nullptr) return make_error("no seccomp policy for role " + std::string(spec.role));
 
+  // Opened now, while /proc can still be reached (before the chroot); closed before the filter.
+  auto status = open_own_status();
+  if (!status) return status.error();
   if (spec.network_namespace_fd >= 0) {
     if (::setns(spec.network_namespace_fd, CLONE_NEWNET) != 0) return system_error("setns(CLONE_NEWNET)", errno);
     ::close(spec.network_namespace_fd);
@@ -174,7 +242,7 @@ Result<void> enter_sandbox(const SandboxSpec& spec) {
   with_setpcap.push_back(CAP_SETPCAP);
   auto raised = set_capabilities(with_setpcap);
   if (!raised) return raised;
-  auto bounded = restrict_bounding_set(spec.retained_capabilities);
+  auto bounded = drop_bounding_except(spec.retained_capabilities, status->get());
   if (!bounded) return bounded;
   if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
     return system_error("prctl(PR_CAP_AMBIENT_CLEAR_ALL)", errno);
@@ -210,8 +278,9 @@ Result<void> enter_sandbox(const SandboxSpec& spec) {
   if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) return system_error("prctl(PR_SET_DUMPABLE)", errno);
   // 7. no_new_privs
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return system_error("prctl(PR_SET_NO_NEW_PRIVS)", errno);
-  auto verified = verify(spec);
+  auto verified = verify(spec, status->get());
   if (!verified) return verified;
+  status->reset();
   if (spec.stderr_replacement_fd >= 0) {
     if (::dup2(spec.stderr_replacement_fd, STDERR_FILENO) < 0) return system_error("dup2", errno);
     ::close(spec.stderr_replacement_fd);
