@@ -27,8 +27,18 @@ The session model (issue 16), on fresh instances of both servers with anonymous 
                          the sum of /proc/PID/smaps_rollup Pss over the server's process tree
                          (wardenftpd: the listener, the session monitors and their children;
                          vsftpd: the listener and its per-session processes), minus the idle
-                         server's, divided by N; RLIMIT_NOFILE raised as needed, opening bounded
-                         by --pss-seconds, every session closed and reaped (bounded wait) after
+                         server's, divided by N; max_clients raised above the largest count,
+                         RLIMIT_NOFILE raised as needed (the servers inherit it), opening bounded
+                         by --pss-seconds (default 120 s, or 40 ms per session above 3,000), every
+                         session closed and reaped (bounded wait, 30 s or 1 s per 50 sessions)
+                         after (--pss-sessions 5000 was run this way)
+  PSS, TLS-configured    the same again, as more rows, on both servers configured for TLS
+                         (certificate and key loaded, AUTH TLS offered: vsftpd allow_anon_ssl=YES
+                         and nothing forced, wardenftpd require_tls_login, require_tls_data and
+                         anon_require_tls off), the sessions still plain anonymous logins:
+                         wardenftpd execs a smaller session image when TLS is not configured, so
+                         the two figures differ; --pss-configs plain,tls (the default), plain or
+                         tls picks the configurations
   client ceiling         the same login and greeting loops against a minimal in-process Python
                          responder (one thread per connection, answers 220/331/230/221 and does no
                          work), so the report shows that the client is not what is measured
@@ -68,7 +78,7 @@ is read from other users' processes):
                           [--files 1000 --file-kib 4 --list-entries 10000 --runs 3] [--small-only]
                           [--baseline OTHER_BUILD_DIR] [--pasv-range 50000-59999]
                           [--hash sha512|yescrypt] [--login-clients 1,2,16] [--greetings 200]
-                          [--pss-sessions 200,1000] [--pss-seconds 120]
+                          [--pss-sessions 200,1000] [--pss-seconds S] [--pss-configs plain,tls]
                           [--sessions-only | --no-sessions] [--report docs/PERFORMANCE.md]
 vsftpd comes from Debian's package (apt-get install vsftpd); without it only wardenftpd runs.
 Every loop is bounded in count and time; everything stays on 127.0.0.1; the work directory
@@ -485,7 +495,10 @@ def log_tail(path, lines=15):
 
 
 def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki=None, tag="",
-                     anon_root=None, max_clients=1000):
+                     anon_root=None, max_clients=1000, tls_required=True):
+    """wardenftpd on a free port; with PKI, TLS configured, and with TLS_REQUIRED (the FTPS
+    figures) logins and data only over TLS with session reuse, without it (the TLS-configured
+    PSS figure) TLS offered and nothing required."""
     port = free_port()
     users = os.path.join(work, "users")
     with open(users, "w") as f:
@@ -502,8 +515,11 @@ def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki
         if anon_root:
             f.write("anonymous_enable=yes\nanon_user=ftp\nanon_root=%s\n" % anon_root)
         if pki:
-            f.write("tls_enable=yes\ntls_cert_file=%s\ntls_key_file=%s\nrequire_tls_login=yes\n"
-                    "require_tls_data=yes\nrequire_tls_session_reuse=yes\n" % (pki["cert"], pki["key"]))
+            f.write("tls_enable=yes\ntls_cert_file=%s\ntls_key_file=%s\n" % (pki["cert"], pki["key"]))
+            if tls_required:
+                f.write("require_tls_login=yes\nrequire_tls_data=yes\nrequire_tls_session_reuse=yes\n")
+            else:
+                f.write("require_tls_login=no\nrequire_tls_data=no\nanon_require_tls=no\n")
     log_path = os.path.join(work, name + ".log")
     with open(log_path, "w") as log:
         proc = subprocess.Popen([binary, "-c", conf], stderr=log)
@@ -528,7 +544,8 @@ def vsftpd_knows(binary, option):
         return (b"\0" + option.encode() + b"\0") in f.read()
 
 
-def start_vsftpd(work, root, pki=None, anon_root=None, max_clients=1000, tag=""):
+def start_vsftpd(work, root, pki=None, anon_root=None, max_clients=1000, tag="", tls_required=True):
+    """vsftpd on a free port, configured like start_wardenftpd's (PKI, TLS_REQUIRED alike)."""
     binary = vsftpd_binary()
     if not binary:
         return None, None, None
@@ -550,10 +567,14 @@ def start_vsftpd(work, root, pki=None, anon_root=None, max_clients=1000, tag="")
                   "anon_upload_enable=NO", "anon_mkdir_write_enable=NO"]
     if pki:
         # TLS 1.1 and later are left to OpenSSL's defaults unless this build has switches for them.
+        force = "YES" if tls_required else "NO"
         lines += ["ssl_enable=YES", "rsa_cert_file=%s" % pki["cert"], "rsa_private_key_file=%s" % pki["key"],
-                  "allow_anon_ssl=NO", "force_local_logins_ssl=YES", "force_local_data_ssl=YES",
+                  # Without TLS_REQUIRED anonymous sessions may use TLS and need not.
+                  "allow_anon_ssl=%s" % ("NO" if tls_required else "YES"), "force_anon_logins_ssl=NO",
+                  "force_anon_data_ssl=NO", "force_local_logins_ssl=" + force,
+                  "force_local_data_ssl=" + force,
                   "ssl_request_cert=NO",  # wardenftpd asks for no client certificate either
-                  "require_ssl_reuse=YES", "ssl_sslv2=NO", "ssl_sslv3=NO", "ssl_tlsv1=NO",
+                  "require_ssl_reuse=" + force, "ssl_sslv2=NO", "ssl_sslv3=NO", "ssl_tlsv1=NO",
                   "ssl_ciphers=HIGH"]
         lines += ["%s=YES" % o for o in ("ssl_tlsv1_2", "ssl_tlsv1_3") if vsftpd_knows(binary, o)]
     else:
@@ -1018,11 +1039,15 @@ def tree_pss_kib(root_pid):
 def session_pss(server_pid, port, sessions, seconds, user, password, openers=16):
     """Open SESSIONS logged-in sessions (OPENERS threads, within SECONDS), wait until the server's
     process count settles, and return (KiB per session, sessions opened, processes, idle KiB,
-    first error). Every session is closed at the end."""
+    first error, timing: what the opening and the closing took, and whether every session
+    process was reaped). Every session is closed at the end, and the server's reaping waited for
+    (bounded: 30 s, or 1 s per 50 sessions for more than 1,500)."""
     idle_kib, idle_processes = tree_pss_kib(server_pid)
     opened, lock = [], threading.Lock()
     errors, first_error = [0], [None]
-    deadline = time.time() + seconds
+    started = time.time()
+    deadline = started + seconds
+    timing = []
 
     def opener():
         for _ in range(sessions):
@@ -1050,7 +1075,8 @@ def session_pss(server_pid, port, sessions, seconds, user, password, openers=16)
         for t in threads:
             t.start()
         for t in threads:
-            t.join(seconds + 60)
+            t.join(max(0, deadline - time.time()) + 60)
+        timing.append("opened in %.1f s" % (time.time() - started))
         # Let the sessions go idle: the process count stops changing (bounded to 10 s).
         last = None
         for _ in range(20):
@@ -1062,18 +1088,25 @@ def session_pss(server_pid, port, sessions, seconds, user, password, openers=16)
         busy_kib, processes = tree_pss_kib(server_pid)
         n = len(opened)
         per_session = (busy_kib - idle_kib) / n if n else None
-        return per_session, n, processes - idle_processes, idle_kib, first_error[0]
+        return per_session, n, processes - idle_processes, idle_kib, first_error[0], timing
     finally:
+        closing = time.time()
         for s in opened:
             try:
                 s.close()
             except OSError:
                 pass
-        # Wait (bounded) for the server to reap the sessions before the next measurement.
-        for _ in range(60):
-            if len(process_tree(server_pid)) <= idle_processes:
-                break
+        # Wait (bounded) for the server to reap the sessions before the next measurement; one
+        # look at /proc costs more with every process, hence the time bound, not a count.
+        reap_deadline = closing + max(30, sessions / 50)
+        left = len(process_tree(server_pid)) - idle_processes
+        while left > 0 and time.time() < reap_deadline:
             time.sleep(0.5)
+            left = len(process_tree(server_pid)) - idle_processes
+        if left > 0:
+            timing.append("NOT all reaped: %d processes left after %.0f s" % (left, time.time() - closing))
+        else:
+            timing.append("closed and reaped in %.1f s" % (time.time() - closing))
 
 
 def stats(values):
@@ -1085,6 +1118,42 @@ def fmt_stats(values, digits=1):
         return "n/a"
     m, lo, hi = stats(values)
     return "%.*f (%.*f-%.*f)" % (digits, m, digits, lo, digits, hi)
+
+
+def measure_pss(args, servers, kind):
+    """PSS per idle anonymous session at each --pss-sessions count, RUNS rounds, SERVERS taking
+    turns in each; one report row per count (KIND names the configuration, '' for plain)."""
+    for sessions in args.pss_sessions:
+        per, per_process = {}, {}
+        for round_number in range(args.runs):
+            for name, proc, port, log_path in servers:
+                value, n, processes, idle, first_error, timing = session_pss(
+                    proc.pid, port, sessions, args.pss_seconds or max(120, sessions * 0.04),
+                    ANON_USER, ANON_PASSWORD)
+                if n < sessions:
+                    print("%-10s PSS%s at %d sessions NOT measured: only %d sessions opened (%s)%s\n"
+                          "  %s log:\n    %s"
+                          % (name, " (%s)" % kind if kind else "", sessions, n, ", ".join(timing),
+                             "; first error: %s" % first_error if first_error else "", name,
+                             log_tail(log_path).replace("\n", "\n    ")), flush=True)
+                    NOT_MEASURED.append("PSS of %s%s at %d sessions, round %d: only %d sessions opened%s"
+                                        % (name, " (%s)" % kind if kind else "", sessions,
+                                           round_number + 1, n,
+                                           "; first error: %s" % first_error if first_error else ""))
+                    continue
+                per.setdefault(name, []).append(value)
+                per_process[name] = processes / n
+                print("%-10s PSS per idle session%s at %d sessions: %7.1f KiB  (%d session "
+                      "processes, idle server %d KiB, %s, round %d)"
+                      % (name, " (%s)" % kind if kind else "", sessions, value, processes, idle,
+                         ", ".join(timing), round_number + 1), flush=True)
+        add_row("PSS per idle anonymous session, %s%d sessions" % (kind + ", " if kind else "", sessions),
+                "KiB", per,
+                "smaps_rollup Pss of the server's process tree, minus the idle server's, / N; "
+                "processes per session: %s" % ", ".join("%s %.1f" % kv for kv in per_process.items())
+                + ("; both servers with a certificate and AUTH TLS offered, the sessions plain "
+                   "logins" if kind else ""),
+                better="lower")
 
 
 def run_sessions(args, build, work, uid, gid):
@@ -1114,6 +1183,7 @@ def run_sessions(args, build, work, uid, gid):
              args.greetings, "/".join(map(str, args.pss_sessions))), flush=True)
     servers = []
     responder = None
+    first_row = len(ROWS)
     try:
         w_proc, w_port, w_log = start_wardenftpd(os.path.join(build, "daemon", "wardenftpd"),
                                                  os.path.join(build, "tools", "wardenftpd-passwd"),
@@ -1166,34 +1236,38 @@ def run_sessions(args, build, work, uid, gid):
         add_row("connect to `220` greeting, p99", "ms", p99s, note, better="lower")
         responder.close()
         responder = None
-        # PSS per idle logged-in (anonymous) session.
-        for sessions in args.pss_sessions:
-            per, per_process = {}, {}
-            for round_number in range(args.runs):
-                for name, proc, port, log_path in servers:
-                    value, n, processes, idle, first_error = session_pss(
-                        proc.pid, port, sessions, args.pss_seconds, ANON_USER, ANON_PASSWORD)
-                    if n < sessions:
-                        print("%-10s PSS at %d sessions NOT measured: only %d sessions opened%s"
-                              % (name, sessions, n, "; first error: %s" % first_error if first_error else ""),
-                              flush=True)
-                        continue
-                    per.setdefault(name, []).append(value)
-                    per_process[name] = processes / n
-                    print("%-10s PSS per idle session at %d sessions: %7.1f KiB  (%d session "
-                          "processes, idle server %d KiB, round %d)"
-                          % (name, sessions, value, processes, idle, round_number + 1), flush=True)
-            add_row("PSS per idle anonymous session, %d sessions" % sessions, "KiB", per,
-                    "smaps_rollup Pss of the server's process tree, minus the idle server's, / N; "
-                    "processes per session: %s" % ", ".join("%s %.1f" % kv for kv in per_process.items()),
-                    better="lower")
+        # PSS per idle logged-in (anonymous) session, first with TLS off in both configurations.
+        if "plain" in args.pss_configs:
+            measure_pss(args, servers, "")
+        stop(servers)
+        servers = []
+        # Then both servers configured for TLS (certificate and key loaded, AUTH TLS offered)
+        # with the sessions still plain anonymous logins: wardenftpd execs another session image
+        # when TLS is configured, so the two figures differ.
+        if "tls" in args.pss_configs and args.pss_sessions:
+            pki = make_pki(os.path.join(work, "pki-sessions"))
+            w_proc, w_port, w_log = start_wardenftpd(
+                os.path.join(build, "daemon", "wardenftpd"), os.path.join(build, "tools", "wardenftpd-passwd"),
+                work, root, uid, gid, shadow_hash, pki=pki, tag="-sessions", anon_root=anon,
+                max_clients=max_clients, tls_required=False)
+            servers.append(("wardenftpd", w_proc, w_port, w_log))
+            try:
+                v_proc, v_port, v_log = start_vsftpd(work, root, pki=pki, anon_root=anon,
+                                                     max_clients=max_clients, tag="-sessions",
+                                                     tls_required=False)
+            except RuntimeError as e:
+                print("vsftpd     TLS-configured PSS not measured: %s" % e, flush=True)
+                v_proc = None
+            if v_proc:
+                servers.append(("vsftpd", v_proc, v_port, v_log))
+            measure_pss(args, servers, "TLS-configured server")
     finally:
         if responder:
             responder.close()
         stop(servers)
         shutil.rmtree(anon, ignore_errors=True)
     # Summary on the terminal.
-    for row in ROWS[-(len(args.login_clients) * 2 + 2 + len(args.pss_sessions)):]:
+    for row in ROWS[first_row:]:
         w, v = row["samples"].get("wardenftpd"), row["samples"].get("vsftpd")
         ratio = "%.2f" % (statistics.median(w) / statistics.median(v)) if w and v else "n/a"
         print("%-48s wardenftpd %-22s vsftpd %-22s client %-22s ratio %s"
@@ -1325,8 +1399,14 @@ def main():
                         help="connections per run of the connect-to-220 latency (p50, p99)")
     parser.add_argument("--pss-sessions", default="200,1000",
                         help="idle logged-in sessions held open for PSS per session ('' skips)")
-    parser.add_argument("--pss-seconds", type=float, default=120,
-                        help="time bound for opening the sessions of one PSS figure")
+    parser.add_argument("--pss-seconds", type=float, default=None,
+                        help="time bound for opening the sessions of one PSS figure (default: "
+                             "120 s, or 40 ms per session above 3,000 sessions: a TLS-configured "
+                             "wardenftpd opened 5,000 in ~90 s on the shared 2-core VM)")
+    parser.add_argument("--pss-configs", default="plain,tls",
+                        help="server configurations of the PSS figure: plain (TLS off) and/or tls "
+                             "(certificate loaded and AUTH TLS offered, sessions still plain "
+                             "anonymous logins)")
     parser.add_argument("--no-sessions", action="store_true",
                         help="skip the session-model figures (logins at 1/2/16 clients, greeting "
                              "latency, PSS per session, client ceiling)")
@@ -1352,12 +1432,16 @@ def main():
         PASV_RANGE = (low, high)
     args.login_clients = [int(x) for x in args.login_clients.split(",") if x]
     args.pss_sessions = [int(x) for x in args.pss_sessions.split(",") if x]
+    args.pss_configs = [x for x in args.pss_configs.split(",") if x]
+    if any(x not in ("plain", "tls") for x in args.pss_configs):
+        sys.exit("ftpbench: --pss-configs takes plain, tls or plain,tls")
     if args.runs < 1 or args.greetings < 1 or any(n < 1 or n > 20000 for n in args.pss_sessions):
         sys.exit("ftpbench: --runs and --greetings at least 1, --pss-sessions from 1 to 20000")
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
     machine = machine_description()
-    if (args.tls or args.tls_only) and not shutil.which("openssl"):
-        sys.exit("ftpbench: --tls needs the openssl command line")
+    if (args.tls or args.tls_only or "tls" in args.pss_configs) and not shutil.which("openssl"):
+        sys.exit("ftpbench: --tls and the TLS-configured PSS figure (--pss-configs tls) need the "
+                 "openssl command line")
     print("ftpbench: %d CPUs, %s, %s" % (os.cpu_count(), ssl.OPENSSL_VERSION,
           subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout.split("\n")[0]),
           flush=True)
