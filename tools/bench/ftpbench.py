@@ -11,6 +11,19 @@ Measures, for each server that is available:
                 session, PASV, binary, a minimal raw-socket client (login not counted)
   NLST/LIST/MLSD ms  listing a directory of LIST_ENTRIES empty files, PASV to 226 (vsftpd has
                 no MLSD)
+  STOR split    one more STOR of SIZE MiB with the raw-socket client (EPSV, binary, the file
+                sendfile()d from the page cache, login not counted), timed in two parts: from the
+                150 reply until the client has sent the last byte and shut the data connection
+                down (transfer), and from then to the 226 (commit: wardenftpd writes a temporary
+                file, fsyncs, renames, then replies; vsftpd does not fsync; both parts also hold
+                the server's reading of what the socket buffers still held; wardenftpd starts
+                writeback every 8 MiB while receiving, so most of its disk writing falls in the
+                transfer part). Reported: MB/s 150 to 226, MB/s 150 to data sent, and the
+                commit in ms; the curl STOR stays.
+  C sendfile bound  ftpbench-bound sendfile: the same page-cache-warm SIZE MiB file
+                sendfile()d over loopback TCP (1 MiB calls) to another process that read()s and
+                discards it, no FTP; once per round, after the servers. The report shows each
+                server's plain RETR over it.
 Each of these is measured RUNS times (the servers taking turns in each round) and reported as the
 median with its spread (min-max); --small-only measures only the small files and listings.
 Both servers get the same passive port range (--pasv-range, default 50000-59999).
@@ -27,8 +40,18 @@ The session model (issue 16), on fresh instances of both servers with anonymous 
                          the sum of /proc/PID/smaps_rollup Pss over the server's process tree
                          (wardenftpd: the listener, the session monitors and their children;
                          vsftpd: the listener and its per-session processes), minus the idle
-                         server's, divided by N; RLIMIT_NOFILE raised as needed, opening bounded
-                         by --pss-seconds, every session closed and reaped (bounded wait) after
+                         server's, divided by N; max_clients raised above the largest count,
+                         RLIMIT_NOFILE raised as needed (the servers inherit it), opening bounded
+                         by --pss-seconds (default 120 s, or 40 ms per session above 3,000), every
+                         session closed and reaped (bounded wait, 30 s or 1 s per 50 sessions)
+                         after (--pss-sessions 5000 was run this way)
+  PSS, TLS-configured    the same again, as more rows, on both servers configured for TLS
+                         (certificate and key loaded, AUTH TLS offered: vsftpd allow_anon_ssl=YES
+                         and nothing forced, wardenftpd require_tls_login, require_tls_data and
+                         anon_require_tls off), the sessions still plain anonymous logins:
+                         wardenftpd execs a smaller session image when TLS is not configured, so
+                         the two figures differ; --pss-configs plain,tls (the default), plain or
+                         tls picks the configurations
   client ceiling         the same login and greeting loops against a minimal in-process Python
                          responder (one thread per connection, answers 220/331/230/221 and does no
                          work), so the report shows that the client is not what is measured
@@ -38,7 +61,12 @@ each RUNS times, the targets taking turns in each round; --sessions-only measure
 --report FILE (e.g. --report docs/PERFORMANCE.md) writes every figure of the run as a Markdown
 table: median (min-max) per server, the ratio wardenftpd/vsftpd of the medians, the client's
 ceiling, and the conditions (CPUs, kernel, OpenSSL, vsftpd version, load, date, the command).
-Figures that could not be measured are listed with the reason.
+Figures that could not be measured are listed with the reason. The RETR rows also show the C
+bound they are measured against (column "C bound") and each server's median over it ("÷ C bound").
+
+The C bounds come from BUILD/tools/ftpbench-bound (tools/bench/transfer_bound.cpp, the CMake
+target ftpbench-bound in tools/CMakeLists.txt, not installed), BUILD being --build or else this
+source tree's build/; without it they are listed as not measured.
 
 With --tls (or --tls-only), also explicit FTPS (AUTH TLS), on fresh instances of both servers
 configured alike: a throwaway EC P-256 CA and server certificate made with the openssl command
@@ -48,6 +76,16 @@ connection's TLS session (wardenftpd's require_tls_session_reuse, vsftpd's requi
                 client offering one key exchange group (P-256) so neither server needs a retry
   TLS RETR MB/s one curl --ssl-reqd download of a TLS_SIZE MiB file (page cache warm), PROT P
   TLS STOR MB/s one curl --ssl-reqd upload of TLS_SIZE MiB, PROT P
+  C TLS bound   ftpbench-bound tls: TLS_SIZE MiB SSL_written (256 KiB calls, as wardenftpd's
+                data path) from memory through one TLS connection over loopback TCP to another
+                process that SSL_reads and discards them, with the bench's certificate and the
+                version and cipher wardenftpd's data connections negotiated (TLS 1.3
+                TLS_AES_256_GCM_SHA384 with curl 7.88 and OpenSSL 3.0; the same when nothing was
+                seen), one sample right after each server's transfers (so the spread shows how
+                much the machine's load moved); also with vsftpd's parameters for the
+                like-with-like figure and with TLS 1.2 for --tls12. The report shows each
+                server's PROT P RETR over the median (the performance issue's target: wardenftpd
+                at least 0.8).
 and the TLS version and cipher each server negotiated on the control connection (python) and
 on the data connections (curl -v), with whether the data connections resumed the session, and
 what each server picks (version, cipher, group) for openssl s_client's default offer. When
@@ -68,13 +106,13 @@ is read from other users' processes):
                           [--files 1000 --file-kib 4 --list-entries 10000 --runs 3] [--small-only]
                           [--baseline OTHER_BUILD_DIR] [--pasv-range 50000-59999]
                           [--hash sha512|yescrypt] [--login-clients 1,2,16] [--greetings 200]
-                          [--pss-sessions 200,1000] [--pss-seconds 120]
+                          [--pss-sessions 200,1000] [--pss-seconds S] [--pss-configs plain,tls]
                           [--sessions-only | --no-sessions] [--report docs/PERFORMANCE.md]
 vsftpd comes from Debian's package (apt-get install vsftpd); without it only wardenftpd runs.
 Every loop is bounded in count and time; everything stays on 127.0.0.1; the work directory
 (certificates, data files, configurations, logs) is removed at the end.
 """
-import argparse, ftplib, os, pwd, re, resource, shutil, socket, ssl, statistics, subprocess, sys, tempfile, threading, time
+import argparse, ftplib, os, pwd, re, resource, shutil, socket, ssl, statistics, struct, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -82,16 +120,23 @@ BENCH_USER = "wftpdbench"
 BENCH_PASSWORD = "bench-Pa55"
 MAX_SESSIONS_PER_CLIENT = 1000000  # a count bound on top of the --seconds deadline
 TLS12_CIPHER = "ECDHE-ECDSA-AES256-GCM-SHA384"
+# The C TLS bound's parameters when wardenftpd's data connections told nothing (curl -v and
+# wardenftpd negotiate these with the bench's EC certificate and OpenSSL 3's defaults).
+TLS_BOUND_DEFAULT = ("TLSv1.3", "TLS_AES_256_GCM_SHA384")
+TLS_BOUND_TARGET = 0.8  # the performance issue: PROT P RETR at least 0.8x the C TLS bound
 ANON_USER = "anonymous"
 ANON_PASSWORD = "bench@example.org"
 PASV_RANGE = None  # (low, high), set from --pasv-range; both servers get the same range
 ROWS = []  # the report's rows: dict(figure=, unit=, samples={server: [values]}, note=, better=)
 
 
-def add_row(figure, unit, samples, note="", better="higher"):
-    """One figure of the report; SAMPLES maps a server to the values of its runs (possibly one)."""
-    ROWS.append(dict(figure=figure, unit=unit, samples={k: list(v) for k, v in samples.items() if v},
-                     note=note, better=better))
+def add_row(figure, unit, samples, note="", better="higher", bound=None):
+    """One figure of the report; SAMPLES maps a server to the values of its runs (possibly one).
+    BOUND: the values of the C bound the figure is reported against (ftpbench-bound), if any."""
+    samples = {k: list(v) for k, v in samples.items() if v}
+    if bound:
+        samples["bound"] = list(bound)
+    ROWS.append(dict(figure=figure, unit=unit, samples=samples, note=note, better=better))
 
 
 def free_port():
@@ -280,6 +325,76 @@ def transfer_rates(port, path, size, root):
                          "-w", curl_write_out("upload"), url + "upload.bin"],
                         check=True, capture_output=True, text=True).stdout
     return curl_rate(down, "download", size), curl_rate(up, "upload", size)
+
+
+def bound_binary(build):
+    """ftpbench-bound (tools/bench/transfer_bound.cpp, built by tools/CMakeLists.txt) from BUILD,
+    else from this source tree's build/ (e.g. --build names an older build without it); None when
+    neither has it."""
+    for directory in (build, os.path.join(TOP, "build")):
+        path = os.path.join(directory, "tools", "ftpbench-bound")
+        if os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def measure_bound(binary, arguments, expected):
+    """One run of ftpbench-bound (tls CERT KEY MIB [...] or sendfile FILE). Returns (MB/s,
+    version, cipher) from its one line; checks that it moved EXPECTED bytes."""
+    result = subprocess.run([binary] + arguments, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError("ftpbench-bound %s exit %d: %s" % (arguments[0], result.returncode,
+                                                              result.stderr.strip()))
+    fields = result.stdout.split()
+    if len(fields) != 6 or int(fields[1]) != expected:
+        raise RuntimeError("ftpbench-bound %s: unexpected output %r" % (arguments[0], result.stdout))
+    return float(fields[3]), fields[4], fields[5]
+
+
+def stor_phases(port, path, size, root):
+    """One STOR of the SIZE-byte file PATH with a raw-socket client (EPSV, binary; login not
+    counted), split in two: seconds from the 150 reply until the client has sent the last byte
+    (sendfile from the page cache) and shut the data connection down, the transfer part; and
+    from then to the 226, the commit part. The commit part also holds the server's reading of
+    what was still in the loopback socket buffers (a few MiB at most), then, for wardenftpd,
+    fsync and rename (vsftpd does not fsync). Dirty pages are flushed first, so both servers
+    start alike. Returns (transfer seconds, commit seconds)."""
+    name = "upload-phases.bin"
+    target = os.path.join(root, name)
+    if os.path.exists(target):
+        os.unlink(target)
+    os.sync()
+    client = RawFtp(port)
+    try:
+        client.login()
+        client.sock.settimeout(300)  # the 226 waits for the server's fsync of SIZE bytes
+        found = re.search(rb"\(\|\|\|(\d+)\|\)", client.cmd("EPSV", (229,)))
+        if not found:
+            raise RuntimeError("EPSV reply without a port")
+        with socket.create_connection(("127.0.0.1", int(found.group(1))), timeout=120) as data, \
+                open(path, "rb") as source:
+            # Blocking sendfile calls, each as large as the rest of the file, so the client costs
+            # a few system calls; the kernel's send timeout (not Python's) bounds a stuck server.
+            data.settimeout(None)
+            data.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", 120, 0))
+            client.cmd("STOR " + name, (125, 150))
+            start = time.perf_counter()
+            offset = 0
+            while offset < size:  # bounded: each call sends at least one byte or raises
+                sent_now = os.sendfile(data.fileno(), source.fileno(), offset, size - offset)
+                if sent_now == 0:
+                    raise RuntimeError("STOR: %s ended at %d bytes, expected %d" % (path, offset, size))
+                offset += sent_now
+            data.shutdown(socket.SHUT_WR)
+            sent = time.perf_counter()
+        client.expect((226,))
+        done = time.perf_counter()
+    finally:
+        client.close()
+    if os.path.getsize(target) != size:
+        raise RuntimeError("STOR stored %d bytes, expected %d" % (os.path.getsize(target), size))
+    os.unlink(target)
+    return sent - start, done - sent
 
 
 class ReplyError(RuntimeError):
@@ -485,7 +600,10 @@ def log_tail(path, lines=15):
 
 
 def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki=None, tag="",
-                     anon_root=None, max_clients=1000):
+                     anon_root=None, max_clients=1000, tls_required=True):
+    """wardenftpd on a free port; with PKI, TLS configured, and with TLS_REQUIRED (the FTPS
+    figures) logins and data only over TLS with session reuse, without it (the TLS-configured
+    PSS figure) TLS offered and nothing required."""
     port = free_port()
     users = os.path.join(work, "users")
     with open(users, "w") as f:
@@ -502,8 +620,11 @@ def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki
         if anon_root:
             f.write("anonymous_enable=yes\nanon_user=ftp\nanon_root=%s\n" % anon_root)
         if pki:
-            f.write("tls_enable=yes\ntls_cert_file=%s\ntls_key_file=%s\nrequire_tls_login=yes\n"
-                    "require_tls_data=yes\nrequire_tls_session_reuse=yes\n" % (pki["cert"], pki["key"]))
+            f.write("tls_enable=yes\ntls_cert_file=%s\ntls_key_file=%s\n" % (pki["cert"], pki["key"]))
+            if tls_required:
+                f.write("require_tls_login=yes\nrequire_tls_data=yes\nrequire_tls_session_reuse=yes\n")
+            else:
+                f.write("require_tls_login=no\nrequire_tls_data=no\nanon_require_tls=no\n")
     log_path = os.path.join(work, name + ".log")
     with open(log_path, "w") as log:
         proc = subprocess.Popen([binary, "-c", conf], stderr=log)
@@ -528,7 +649,8 @@ def vsftpd_knows(binary, option):
         return (b"\0" + option.encode() + b"\0") in f.read()
 
 
-def start_vsftpd(work, root, pki=None, anon_root=None, max_clients=1000, tag=""):
+def start_vsftpd(work, root, pki=None, anon_root=None, max_clients=1000, tag="", tls_required=True):
+    """vsftpd on a free port, configured like start_wardenftpd's (PKI, TLS_REQUIRED alike)."""
     binary = vsftpd_binary()
     if not binary:
         return None, None, None
@@ -550,10 +672,14 @@ def start_vsftpd(work, root, pki=None, anon_root=None, max_clients=1000, tag="")
                   "anon_upload_enable=NO", "anon_mkdir_write_enable=NO"]
     if pki:
         # TLS 1.1 and later are left to OpenSSL's defaults unless this build has switches for them.
+        force = "YES" if tls_required else "NO"
         lines += ["ssl_enable=YES", "rsa_cert_file=%s" % pki["cert"], "rsa_private_key_file=%s" % pki["key"],
-                  "allow_anon_ssl=NO", "force_local_logins_ssl=YES", "force_local_data_ssl=YES",
+                  # Without TLS_REQUIRED anonymous sessions may use TLS and need not.
+                  "allow_anon_ssl=%s" % ("NO" if tls_required else "YES"), "force_anon_logins_ssl=NO",
+                  "force_anon_data_ssl=NO", "force_local_logins_ssl=" + force,
+                  "force_local_data_ssl=" + force,
                   "ssl_request_cert=NO",  # wardenftpd asks for no client certificate either
-                  "require_ssl_reuse=YES", "ssl_sslv2=NO", "ssl_sslv3=NO", "ssl_tlsv1=NO",
+                  "require_ssl_reuse=" + force, "ssl_sslv2=NO", "ssl_sslv3=NO", "ssl_tlsv1=NO",
                   "ssl_ciphers=HIGH"]
         lines += ["%s=YES" % o for o in ("ssl_tlsv1_2", "ssl_tlsv1_3") if vsftpd_knows(binary, o)]
     else:
@@ -626,20 +752,35 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
         results = {}
         runs = {}
         small = {}
+        bound = []  # the C sendfile bound, MB/s, one per round
+        binary = bound_binary(build)
+        if not args.small_only and not binary:
+            NOT_MEASURED.append("C sendfile bound: no ftpbench-bound in %s or %s/build (cmake --build "
+                                "BUILD --target ftpbench-bound)" % (build, TOP))
         print("small files: %d x %d KiB RETR, then STOR, in one session (PASV, binary); listing "
               "of a %d-entry directory; medians of %d runs"
               % (args.files, args.file_kib, args.list_entries, args.runs), flush=True)
-        # RUNS rounds of sessions/s, logins/s, RETR and STOR, the servers taking turns in each.
+        # RUNS rounds of sessions/s, logins/s, RETR and STOR (curl, then the raw client's STOR
+        # split into transfer and commit), the servers taking turns in each, then the C sendfile
+        # bound, so that a change in the machine's load falls on all three alike.
         for round_number in range(0 if args.small_only else args.runs):
             for name, _, port, _ in servers:
                 sessions, e1 = session_rate(port, args.seconds, args.clients, login=False)
                 logins, e2 = session_rate(port, args.seconds, args.clients, login=True)
                 retr, stor = transfer_rates(port, data, size, root)
-                for i, value in enumerate((sessions, logins, retr, stor)):
-                    runs.setdefault(name, ([], [], [], []))[i].append(value)
+                sending, commit = stor_phases(port, data, size, root)
+                values = (sessions, logins, retr, stor, size / (sending + commit) / 1e6,
+                          size / sending / 1e6, commit * 1000)
+                for i, value in enumerate(values):
+                    runs.setdefault(name, tuple([] for _ in values))[i].append(value)
                 print("%-10s sessions/s %7.1f  logins/s %6.1f  RETR %7.1f MB/s  STOR %7.1f MB/s  "
-                      "errors %d  (round %d)" % (name, sessions, logins, retr, stor, e1 + e2,
-                                                 round_number + 1), flush=True)
+                      "STOR raw %7.1f MB/s (to data sent %7.1f MB/s, commit %7.1f ms)  errors %d  "
+                      "(round %d)" % ((name,) + values + (e1 + e2, round_number + 1)), flush=True)
+            if binary:
+                rate, _, _ = measure_bound(binary, ["sendfile", os.path.join(root, "bench.bin")], size)
+                bound.append(rate)
+                print("%-10s sendfile %d MiB over loopback TCP: %7.1f MB/s  (round %d)"
+                      % ("C bound", args.size, rate, round_number + 1), flush=True)
         for name, lists in runs.items():
             results[name] = tuple(statistics.median(values) for values in lists)
         for name, _, port, _ in servers:
@@ -660,10 +801,28 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
                 {n: r[0] for n, r in runs.items()}, "%g s per run" % args.seconds)
         add_row("password (yescrypt) logins/s, %d clients" % args.clients, "logins/s",
                 {n: r[1] for n, r in runs.items()}, "%g s per run" % args.seconds)
+        if bound:
+            add_row("C sendfile bound: %d MiB over loopback TCP" % args.size, "MB/s", {},
+                    "ftpbench-bound sendfile: a page-cache-warm file sendfile()d (1 MiB calls), "
+                    "read() and discarded by another process; once per round", bound=bound)
         add_row("RETR %d MiB plain (curl)" % args.size, "MB/s", {n: r[2] for n, r in runs.items()},
-                "page cache warm; from curl's pretransfer time")
+                "page cache warm; from curl's pretransfer time; bound: the C sendfile bound",
+                bound=bound)
         add_row("STOR %d MiB plain (curl)" % args.size, "MB/s", {n: r[3] for n, r in runs.items()},
                 "from curl's pretransfer time")
+        add_row("STOR %d MiB plain (raw client), 150 to 226" % args.size, "MB/s",
+                {n: r[4] for n, r in runs.items()},
+                "EPSV, python client sendfile()s the file; wardenftpd fsyncs before the 226, "
+                "vsftpd does not")
+        add_row("STOR %d MiB plain (raw client): 150 to data sent" % args.size, "MB/s",
+                {n: r[5] for n, r in runs.items()},
+                "until the client has sent the last byte and shut the data connection down")
+        add_row("STOR %d MiB plain (raw client): data sent to 226 (commit)" % args.size, "ms",
+                {n: r[6] for n, r in runs.items()},
+                "the server reading what was left in the socket buffers, then wardenftpd's fsync "
+                "and rename (vsftpd: no fsync); wardenftpd starts writeback every 8 MiB during the "
+                "transfer (sync_file_range), so most of its disk writing falls in the transfer part",
+                better="lower")
     if small:
         add_row("%d x %d KiB RETR in one session" % (args.files, args.file_kib), "files/s",
                 {n: r[3]["retr"] for n, r in small.items()}, "PASV, python raw-socket client")
@@ -678,8 +837,14 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
                     NOT_MEASURED.append("%s of %s: the server has no such command" % (verb, n))
     if "vsftpd" in results:
         w, v = results["wardenftpd"], results["vsftpd"]
-        print("ratio wardenftpd/vsftpd (medians): sessions %.2f  logins %.2f  RETR %.2f  STOR %.2f"
-              % (w[0] / v[0], w[1] / v[1], w[2] / v[2], w[3] / v[3]))
+        print("ratio wardenftpd/vsftpd (medians): sessions %.2f  logins %.2f  RETR %.2f  STOR %.2f  "
+              "STOR raw %.2f  commit (time) %s"
+              % (w[0] / v[0], w[1] / v[1], w[2] / v[2], w[3] / v[3], w[4] / v[4],
+                 "%.2f" % (w[6] / v[6]) if v[6] else "n/a"))
+    if bound and results:
+        print("RETR / C sendfile bound (medians, bound %.1f MB/s): %s"
+              % (statistics.median(bound), "  ".join("%s %.2f" % (n, r[2] / statistics.median(bound))
+                                                    for n, r in results.items())))
     if "vsftpd" in small:
         w, v = small["wardenftpd"], small["vsftpd"]
         listing = "  ".join("%s %.2f" % (verb, w[2][verb] / v[2][verb]) for verb in ("NLST", "LIST")
@@ -717,6 +882,21 @@ def measure_tls_transfers(label, name, port, log_path, data, size, pki, root, tl
     return data_params
 
 
+def tls_bound(binary, pki, mib, params):
+    """The C TLS bound in MB/s for PARAMS (version, cipher): ftpbench-bound pushing MIB MiB through
+    one TLS connection over loopback TCP with the bench's certificate; checks what it negotiated."""
+    version, cipher = params
+    if version not in ("TLSv1.3", "TLSv1.2"):
+        raise RuntimeError("no ftpbench-bound option for " + version)
+    rate, got_version, got_cipher = measure_bound(
+        binary, ["tls", pki["cert"], pki["key"], str(mib),
+                 "--tls13" if version == "TLSv1.3" else "--tls12", cipher], mib << 20)
+    if (got_version, got_cipher) != params:
+        raise RuntimeError("ftpbench-bound negotiated %s %s, not %s" % (got_version, got_cipher,
+                                                                       fmt_params(params)))
+    return rate
+
+
 def run_tls(args, build, work, root, uid, gid, shadow_hash):
     size = args.tls_size << 20
     pki = make_pki(os.path.join(work, "pki"))
@@ -730,6 +910,8 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
     servers = []
     results = {}
     data_params = {}
+    bounds = {}  # (version, cipher) -> the C TLS bound's samples, MB/s (None: it failed)
+    label_params = {}
     try:
         w_proc, w_port, w_log = start_wardenftpd(os.path.join(build, "daemon", "wardenftpd"),
                                                  os.path.join(build, "tools", "wardenftpd-passwd"),
@@ -776,11 +958,38 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
             results[(name, "logins")] = (statistics.median(values),)
             print("%-10s TLS logins/s median %6.1f  min %6.1f  max %6.1f  (%d runs)"
                   % (name, statistics.median(values), min(values), max(values), len(values)), flush=True)
+        binary = bound_binary(build)
+        if not binary:
+            NOT_MEASURED.append("C TLS bound: no ftpbench-bound in %s or %s/build (cmake --build "
+                                "BUILD --target ftpbench-bound)" % (build, TOP))
+
+        def take_bound(label, params):
+            """One sample of the C TLS bound with PARAMS, right after a server's transfers for
+            LABEL, so the bound sees the same moment's load; its spread shows how much that
+            load moved."""
+            label_params[label] = params
+            if not binary or (params in bounds and bounds[params] is None):
+                return  # not built, or it already failed with these parameters
+            try:
+                rate = tls_bound(binary, pki, args.tls_size, params)
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                print("C bound    TLS %s FAILED: %s" % (fmt_params(params), e), flush=True)
+                NOT_MEASURED.append("C TLS bound, %s: %s" % (fmt_params(params), e))
+                bounds[params] = None
+                return
+            bounds.setdefault(params, []).append(rate)
+            print("%-10s TLS %d MiB from memory over loopback TCP, %s: %7.1f MB/s"
+                  % ("C bound", args.tls_size, fmt_params(params), rate), flush=True)
+
+        # wardenftpd first: the bound after each server's transfers uses the version and cipher
+        # wardenftpd's data connections negotiated (what the issue's 0.8 target is about).
         for name, _, port, log_path in servers:
             if name == "baseline":
                 continue
             data_params[name] = measure_tls_transfers("default", name, port, log_path, data, size, pki,
                                                       root, [], results)
+            w_params = data_params.get("wardenftpd")
+            take_bound("default", w_params[0] if w_params and len(w_params) == 1 else TLS_BOUND_DEFAULT)
         # Like with like: wardenftpd again with the parameters vsftpd chose, if they differ.
         w_params, v_params = data_params.get("wardenftpd"), data_params.get("vsftpd")
         matched = None
@@ -788,20 +997,39 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
             matched = "as vsftpd: " + fmt_params(v_params[0])
             measure_tls_transfers(matched, "wardenftpd", w_port, w_log, data, size, pki, root,
                                   curl_args_for(*v_params[0]), results)
+            take_bound(matched, v_params[0])
         if args.tls12:
             for name, _, port, log_path in servers:
                 measure_tls_transfers("TLSv1.2 " + TLS12_CIPHER, name, port, log_path, data, size, pki,
                                       root, curl_args_for("TLSv1.2", TLS12_CIPHER), results)
+                take_bound("TLSv1.2 " + TLS12_CIPHER, ("TLSv1.2", TLS12_CIPHER))
     finally:
         stop(servers)
     labels = ["default"] + [k[1] for k in results if k[1].startswith(("as vsftpd", "TLSv1.2"))]
+    for params, rates in bounds.items():
+        if rates:
+            add_row("C TLS bound: %d MiB, %s, over loopback TCP" % (args.tls_size, fmt_params(params)),
+                    "MB/s", {}, "ftpbench-bound tls: SSL_write of 256 KiB from memory, SSL_read and "
+                    "discard in another process; one sample after each server's transfers",
+                    bound=rates)
     for label in sorted(set(labels), key=labels.index):
         found = {n: [results[(n, label)][0]] for n in ("wardenftpd", "vsftpd") if (n, label) in results}
         if found:
             suffix = "" if label == "default" else ", " + label
-            add_row("RETR %d MiB PROT P (curl)%s" % (args.tls_size, suffix), "MB/s", found, "one run")
+            params = label_params.get(label)
+            rates = bounds.get(params)
+            add_row("RETR %d MiB PROT P (curl)%s" % (args.tls_size, suffix), "MB/s", found,
+                    "one run" + ("; bound: the C TLS bound with %s" % fmt_params(params) if rates else ""),
+                    bound=rates)
             add_row("STOR %d MiB PROT P (curl)%s" % (args.tls_size, suffix), "MB/s",
                     {n: [results[(n, label)][1]] for n in found}, "one run")
+            if rates:
+                rate = statistics.median(rates)
+                print("RETR PROT P%s / C TLS bound (%s, median %.1f MB/s of %s): %s  (issue's target: "
+                      "wardenftpd at least %.1f)"
+                      % (suffix, fmt_params(params), rate, ", ".join("%.1f" % r for r in rates),
+                         "  ".join("%s %.2f" % (n, v[0] / rate) for n, v in found.items()),
+                         TLS_BOUND_TARGET), flush=True)
     if ("vsftpd", "logins") not in results:
         return
 
@@ -1018,11 +1246,15 @@ def tree_pss_kib(root_pid):
 def session_pss(server_pid, port, sessions, seconds, user, password, openers=16):
     """Open SESSIONS logged-in sessions (OPENERS threads, within SECONDS), wait until the server's
     process count settles, and return (KiB per session, sessions opened, processes, idle KiB,
-    first error). Every session is closed at the end."""
+    first error, timing: what the opening and the closing took, and whether every session
+    process was reaped). Every session is closed at the end, and the server's reaping waited for
+    (bounded: 30 s, or 1 s per 50 sessions for more than 1,500)."""
     idle_kib, idle_processes = tree_pss_kib(server_pid)
     opened, lock = [], threading.Lock()
     errors, first_error = [0], [None]
-    deadline = time.time() + seconds
+    started = time.time()
+    deadline = started + seconds
+    timing = []
 
     def opener():
         for _ in range(sessions):
@@ -1050,7 +1282,8 @@ def session_pss(server_pid, port, sessions, seconds, user, password, openers=16)
         for t in threads:
             t.start()
         for t in threads:
-            t.join(seconds + 60)
+            t.join(max(0, deadline - time.time()) + 60)
+        timing.append("opened in %.1f s" % (time.time() - started))
         # Let the sessions go idle: the process count stops changing (bounded to 10 s).
         last = None
         for _ in range(20):
@@ -1062,18 +1295,25 @@ def session_pss(server_pid, port, sessions, seconds, user, password, openers=16)
         busy_kib, processes = tree_pss_kib(server_pid)
         n = len(opened)
         per_session = (busy_kib - idle_kib) / n if n else None
-        return per_session, n, processes - idle_processes, idle_kib, first_error[0]
+        return per_session, n, processes - idle_processes, idle_kib, first_error[0], timing
     finally:
+        closing = time.time()
         for s in opened:
             try:
                 s.close()
             except OSError:
                 pass
-        # Wait (bounded) for the server to reap the sessions before the next measurement.
-        for _ in range(60):
-            if len(process_tree(server_pid)) <= idle_processes:
-                break
+        # Wait (bounded) for the server to reap the sessions before the next measurement; one
+        # look at /proc costs more with every process, hence the time bound, not a count.
+        reap_deadline = closing + max(30, sessions / 50)
+        left = len(process_tree(server_pid)) - idle_processes
+        while left > 0 and time.time() < reap_deadline:
             time.sleep(0.5)
+            left = len(process_tree(server_pid)) - idle_processes
+        if left > 0:
+            timing.append("NOT all reaped: %d processes left after %.0f s" % (left, time.time() - closing))
+        else:
+            timing.append("closed and reaped in %.1f s" % (time.time() - closing))
 
 
 def stats(values):
@@ -1085,6 +1325,42 @@ def fmt_stats(values, digits=1):
         return "n/a"
     m, lo, hi = stats(values)
     return "%.*f (%.*f-%.*f)" % (digits, m, digits, lo, digits, hi)
+
+
+def measure_pss(args, servers, kind):
+    """PSS per idle anonymous session at each --pss-sessions count, RUNS rounds, SERVERS taking
+    turns in each; one report row per count (KIND names the configuration, '' for plain)."""
+    for sessions in args.pss_sessions:
+        per, per_process = {}, {}
+        for round_number in range(args.runs):
+            for name, proc, port, log_path in servers:
+                value, n, processes, idle, first_error, timing = session_pss(
+                    proc.pid, port, sessions, args.pss_seconds or max(120, sessions * 0.04),
+                    ANON_USER, ANON_PASSWORD)
+                if n < sessions:
+                    print("%-10s PSS%s at %d sessions NOT measured: only %d sessions opened (%s)%s\n"
+                          "  %s log:\n    %s"
+                          % (name, " (%s)" % kind if kind else "", sessions, n, ", ".join(timing),
+                             "; first error: %s" % first_error if first_error else "", name,
+                             log_tail(log_path).replace("\n", "\n    ")), flush=True)
+                    NOT_MEASURED.append("PSS of %s%s at %d sessions, round %d: only %d sessions opened%s"
+                                        % (name, " (%s)" % kind if kind else "", sessions,
+                                           round_number + 1, n,
+                                           "; first error: %s" % first_error if first_error else ""))
+                    continue
+                per.setdefault(name, []).append(value)
+                per_process[name] = processes / n
+                print("%-10s PSS per idle session%s at %d sessions: %7.1f KiB  (%d session "
+                      "processes, idle server %d KiB, %s, round %d)"
+                      % (name, " (%s)" % kind if kind else "", sessions, value, processes, idle,
+                         ", ".join(timing), round_number + 1), flush=True)
+        add_row("PSS per idle anonymous session, %s%d sessions" % (kind + ", " if kind else "", sessions),
+                "KiB", per,
+                "smaps_rollup Pss of the server's process tree, minus the idle server's, / N; "
+                "processes per session: %s" % ", ".join("%s %.1f" % kv for kv in per_process.items())
+                + ("; both servers with a certificate and AUTH TLS offered, the sessions plain "
+                   "logins" if kind else ""),
+                better="lower")
 
 
 def run_sessions(args, build, work, uid, gid):
@@ -1114,6 +1390,7 @@ def run_sessions(args, build, work, uid, gid):
              args.greetings, "/".join(map(str, args.pss_sessions))), flush=True)
     servers = []
     responder = None
+    first_row = len(ROWS)
     try:
         w_proc, w_port, w_log = start_wardenftpd(os.path.join(build, "daemon", "wardenftpd"),
                                                  os.path.join(build, "tools", "wardenftpd-passwd"),
@@ -1166,34 +1443,38 @@ def run_sessions(args, build, work, uid, gid):
         add_row("connect to `220` greeting, p99", "ms", p99s, note, better="lower")
         responder.close()
         responder = None
-        # PSS per idle logged-in (anonymous) session.
-        for sessions in args.pss_sessions:
-            per, per_process = {}, {}
-            for round_number in range(args.runs):
-                for name, proc, port, log_path in servers:
-                    value, n, processes, idle, first_error = session_pss(
-                        proc.pid, port, sessions, args.pss_seconds, ANON_USER, ANON_PASSWORD)
-                    if n < sessions:
-                        print("%-10s PSS at %d sessions NOT measured: only %d sessions opened%s"
-                              % (name, sessions, n, "; first error: %s" % first_error if first_error else ""),
-                              flush=True)
-                        continue
-                    per.setdefault(name, []).append(value)
-                    per_process[name] = processes / n
-                    print("%-10s PSS per idle session at %d sessions: %7.1f KiB  (%d session "
-                          "processes, idle server %d KiB, round %d)"
-                          % (name, sessions, value, processes, idle, round_number + 1), flush=True)
-            add_row("PSS per idle anonymous session, %d sessions" % sessions, "KiB", per,
-                    "smaps_rollup Pss of the server's process tree, minus the idle server's, / N; "
-                    "processes per session: %s" % ", ".join("%s %.1f" % kv for kv in per_process.items()),
-                    better="lower")
+        # PSS per idle logged-in (anonymous) session, first with TLS off in both configurations.
+        if "plain" in args.pss_configs:
+            measure_pss(args, servers, "")
+        stop(servers)
+        servers = []
+        # Then both servers configured for TLS (certificate and key loaded, AUTH TLS offered)
+        # with the sessions still plain anonymous logins: wardenftpd execs another session image
+        # when TLS is configured, so the two figures differ.
+        if "tls" in args.pss_configs and args.pss_sessions:
+            pki = make_pki(os.path.join(work, "pki-sessions"))
+            w_proc, w_port, w_log = start_wardenftpd(
+                os.path.join(build, "daemon", "wardenftpd"), os.path.join(build, "tools", "wardenftpd-passwd"),
+                work, root, uid, gid, shadow_hash, pki=pki, tag="-sessions", anon_root=anon,
+                max_clients=max_clients, tls_required=False)
+            servers.append(("wardenftpd", w_proc, w_port, w_log))
+            try:
+                v_proc, v_port, v_log = start_vsftpd(work, root, pki=pki, anon_root=anon,
+                                                     max_clients=max_clients, tag="-sessions",
+                                                     tls_required=False)
+            except RuntimeError as e:
+                print("vsftpd     TLS-configured PSS not measured: %s" % e, flush=True)
+                v_proc = None
+            if v_proc:
+                servers.append(("vsftpd", v_proc, v_port, v_log))
+            measure_pss(args, servers, "TLS-configured server")
     finally:
         if responder:
             responder.close()
         stop(servers)
         shutil.rmtree(anon, ignore_errors=True)
     # Summary on the terminal.
-    for row in ROWS[-(len(args.login_clients) * 2 + 2 + len(args.pss_sessions)):]:
+    for row in ROWS[first_row:]:
         w, v = row["samples"].get("wardenftpd"), row["samples"].get("vsftpd")
         ratio = "%.2f" % (statistics.median(w) / statistics.median(v)) if w and v else "n/a"
         print("%-48s wardenftpd %-22s vsftpd %-22s client %-22s ratio %s"
@@ -1255,7 +1536,13 @@ def write_report(path, args, machine, started, finished):
              "measure the client, not the server. PSS per session: anonymous sessions logged in "
              "and left idle; the sum of smaps_rollup Pss over the server's whole process tree "
              "(listener and every session process), minus the same sum for the idle server "
-             "measured just before, divided by the number of sessions.", "",
+             "measured just before, divided by the number of sessions. The *C bound* column: "
+             "what a small C program (tools/bench/transfer_bound.cpp, ftpbench-bound) moves over "
+             "loopback TCP in the same run, with no FTP and no privilege separation: TLS "
+             "(SSL_write from memory, the same version and cipher as the servers' PROT P data "
+             "connections) for PROT P RETR, sendfile() of a warm file for plain RETR; *÷ C bound* "
+             "is each server's median over it (the performance issue's target for wardenftpd's "
+             "PROT P RETR: at least %.1f)." % TLS_BOUND_TARGET, "",
              "## Conditions", "",
              "| | |", "|---|---|"]
     for key, value in machine:
@@ -1265,6 +1552,7 @@ def write_report(path, args, machine, started, finished):
                                                   "the default, tools/build.sh: RelWithDebInfo"
                                                   if os.path.realpath(args.build) == os.path.join(TOP, "build")
                                                   else "--build"),
+              "| C bounds | %s |" % (bound_binary(args.build) or "not measured (no ftpbench-bound built)"),
               "| load average at the end | %s |" % " ".join(open("/proc/loadavg").read().split()[:3]),
               "| date (UTC) | %s to %s |" % (started, finished),
               "| command | `%s` |" % " ".join(["tools/bench/ftpbench.py"] + sys.argv[1:]),
@@ -1273,14 +1561,19 @@ def write_report(path, args, machine, started, finished):
               "noisy; the servers take turns within each round so that load changes fall on both, "
               "and the ratios are the figures to read.", "",
               "## Figures", "",
-              "| figure | unit | wardenftpd | vsftpd | ratio | client ceiling | note |",
-              "|---|---|---|---|---|---|---|"]
+              "| figure | unit | wardenftpd | vsftpd | ratio | C bound | ÷ C bound | client ceiling | note |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for row in ROWS:
         w, v = row["samples"].get("wardenftpd"), row["samples"].get("vsftpd")
         ratio = "%.2f" % (statistics.median(w) / statistics.median(v)) if w and v and statistics.median(v) else "n/a"
-        client = row["samples"].get("client")
-        lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
-            row["figure"], row["unit"], cell(w, row["unit"]), cell(v, row["unit"]), ratio,
+        client, bound = row["samples"].get("client"), row["samples"].get("bound")
+        of_bound = ", ".join("%s %.2f" % (name, statistics.median(row["samples"][name]) / statistics.median(bound))
+                             for name in ("wardenftpd", "vsftpd") if bound and row["samples"].get(name))
+        only_bound = bound and not w and not v
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            row["figure"], row["unit"], "" if only_bound else cell(w, row["unit"]),
+            "" if only_bound else cell(v, row["unit"]), "" if only_bound else ratio,
+            cell(bound, row["unit"]) if bound else "", of_bound,
             cell(client, row["unit"]) if client else "", row["note"]))
     lines += ["", "## Not measured here", ""]
     if NOT_MEASURED:
@@ -1296,10 +1589,13 @@ NOT_MEASURED = []
 
 
 def main():
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--size", type=int, default=512, help="MiB for RETR/STOR")
+    parser.add_argument("--size", type=int, default=512,
+                        help="MiB for plain RETR/STOR (curl), the raw client's STOR split into "
+                             "transfer and commit, and the C sendfile bound")
     parser.add_argument("--files", type=int, default=1000, help="small files RETR'd and STOR'd")
     parser.add_argument("--file-kib", type=int, default=4, help="KiB per small file")
     parser.add_argument("--list-entries", type=int, default=10000,
@@ -1310,7 +1606,8 @@ def main():
                         help="measure only small files and listings (plain FTP)")
     parser.add_argument("--tls", action="store_true", help="also measure explicit FTPS")
     parser.add_argument("--tls-only", action="store_true", help="measure explicit FTPS only")
-    parser.add_argument("--tls-size", type=int, default=1024, help="MiB for FTPS RETR/STOR")
+    parser.add_argument("--tls-size", type=int, default=1024,
+                        help="MiB for FTPS RETR/STOR and the C TLS bound")
     parser.add_argument("--tls12", action="store_true",
                         help="also measure FTPS transfers with TLS 1.2 and " + TLS12_CIPHER)
     parser.add_argument("--tls-login-group", default="prime256v1",
@@ -1325,8 +1622,14 @@ def main():
                         help="connections per run of the connect-to-220 latency (p50, p99)")
     parser.add_argument("--pss-sessions", default="200,1000",
                         help="idle logged-in sessions held open for PSS per session ('' skips)")
-    parser.add_argument("--pss-seconds", type=float, default=120,
-                        help="time bound for opening the sessions of one PSS figure")
+    parser.add_argument("--pss-seconds", type=float, default=None,
+                        help="time bound for opening the sessions of one PSS figure (default: "
+                             "120 s, or 40 ms per session above 3,000 sessions: a TLS-configured "
+                             "wardenftpd opened 5,000 in ~90 s on the shared 2-core VM)")
+    parser.add_argument("--pss-configs", default="plain,tls",
+                        help="server configurations of the PSS figure: plain (TLS off) and/or tls "
+                             "(certificate loaded and AUTH TLS offered, sessions still plain "
+                             "anonymous logins)")
     parser.add_argument("--no-sessions", action="store_true",
                         help="skip the session-model figures (logins at 1/2/16 clients, greeting "
                              "latency, PSS per session, client ceiling)")
@@ -1338,7 +1641,10 @@ def main():
     parser.add_argument("--report", default=None, metavar="FILE",
                         help="write every figure as a Markdown table, with the machine and the "
                              "command, to FILE (e.g. docs/PERFORMANCE.md)")
-    parser.add_argument("--build", default=os.path.join(TOP, "build"))
+    parser.add_argument("--build", default=os.path.join(TOP, "build"),
+                        help="build directory of the wardenftpd measured (daemon/wardenftpd); the "
+                             "C bounds' tools/ftpbench-bound is taken from it, else from this "
+                             "source tree's build/")
     parser.add_argument("--baseline", default=None,
                         help="with --tls: also measure TLS logins of the wardenftpd in this build "
                              "directory (e.g. the commit before a change), in the same run")
@@ -1352,12 +1658,16 @@ def main():
         PASV_RANGE = (low, high)
     args.login_clients = [int(x) for x in args.login_clients.split(",") if x]
     args.pss_sessions = [int(x) for x in args.pss_sessions.split(",") if x]
+    args.pss_configs = [x for x in args.pss_configs.split(",") if x]
+    if any(x not in ("plain", "tls") for x in args.pss_configs):
+        sys.exit("ftpbench: --pss-configs takes plain, tls or plain,tls")
     if args.runs < 1 or args.greetings < 1 or any(n < 1 or n > 20000 for n in args.pss_sessions):
         sys.exit("ftpbench: --runs and --greetings at least 1, --pss-sessions from 1 to 20000")
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
     machine = machine_description()
-    if (args.tls or args.tls_only) and not shutil.which("openssl"):
-        sys.exit("ftpbench: --tls needs the openssl command line")
+    if (args.tls or args.tls_only or "tls" in args.pss_configs) and not shutil.which("openssl"):
+        sys.exit("ftpbench: --tls and the TLS-configured PSS figure (--pss-configs tls) need the "
+                 "openssl command line")
     print("ftpbench: %d CPUs, %s, %s" % (os.cpu_count(), ssl.OPENSSL_VERSION,
           subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout.split("\n")[0]),
           flush=True)
