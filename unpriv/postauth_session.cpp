@@ -325,8 +325,19 @@ int PostauthSession::run() {
 
 int run_postauth(const Config& config, const BecomeUser& user, ChildSetup& setup) {
   MonitorClient monitor(setup.monitor_fd);
+  if (!setup.enter_sandbox({})) return kExitSandboxFailed;
+  auto start = monitor.await_start();
+  if (!start) return 1;
+  // TLS sessions: the client's socket stays with the pre-auth child (the TLS endpoint); this
+  // child reads and writes plaintext on the relay socket.
+  int control_fd = setup.control_fd;
   SslCtxPtr data_tls;
-  if (config.tls_enable) {
+  if (start->tls.control_tls) {
+    if (setup.relay_fd < 0 || !config.tls_enable || setup.ticket_keys == nullptr) return 1;
+    // Made only for a session whose control connection is TLS (PROT P needs AUTH TLS first,
+    // and AUTH is refused after login), and inside the sandbox: OpenSSL was set up by the
+    // monitor before it forked (prepare_tls_library), so this needs no file and no privilege.
+    // A plain session on a TLS server thus carries no data context (about 250 KiB).
     // SECURITY: no key here, ever. With require_tls_session_reuse (the default) the context
     // can only resume the control session; otherwise full handshakes sign through the monitor,
     // which allows one signature per data connection it handed out.
@@ -335,19 +346,10 @@ int run_postauth(const Config& config, const BecomeUser& user, ChildSetup& setup
     const std::string& chain = setup.certificate_chain != nullptr ? *setup.certificate_chain : no_chain;
     auto ctx = make_data_context(config, chain, signer, *setup.ticket_keys);
     if (!ctx) {
-      (void)setup.enter_sandbox("data connection TLS context: " + ctx.error().message);
-      return kExitSandboxFailed;
+      monitor.log(EventLevel::kError, "data connection TLS context: " + ctx.error().message);
+      return 1;
     }
     data_tls = std::move(*ctx);
-  }
-  if (!setup.enter_sandbox({})) return kExitSandboxFailed;
-  auto start = monitor.await_start();
-  if (!start) return 1;
-  // TLS sessions: the client's socket stays with the pre-auth child (the TLS endpoint); this
-  // child reads and writes plaintext on the relay socket.
-  int control_fd = setup.control_fd;
-  if (start->tls.control_tls) {
-    if (setup.relay_fd < 0 || !data_tls) return 1;
     ::close(setup.control_fd);
     control_fd = setup.relay_fd;
   } else if (setup.relay_fd >= 0) {
