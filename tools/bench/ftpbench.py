@@ -220,19 +220,18 @@ def session_rate(port, seconds, clients, login):
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
                     f = s.makefile("rb")
-                    if not f.readline().startswith(b"220"):
+                    # Whole replies: Pure-FTPd's greeting and 221 have several lines.
+                    if not read_reply(f).startswith(b"220"):
                         raise RuntimeError("no greeting")
                     if login:
                         s.sendall(("USER %s\r\n" % BENCH_USER).encode())
-                        f.readline()
+                        read_reply(f)
                         s.sendall(("PASS %s\r\n" % BENCH_PASSWORD).encode())
-                        reply = f.readline()
-                        while reply[3:4] == b"-":
-                            reply = f.readline()
+                        reply = read_reply(f)
                         if not reply.startswith(b"230"):
                             raise RuntimeError("login failed: %r" % reply)
                     s.sendall(b"QUIT\r\n")
-                    f.readline()
+                    read_reply(f)
                 with lock:
                     count[0] += 1
             except Exception:
@@ -511,9 +510,27 @@ def small_file_rates(port, root, count, payload):
     return retr, stor
 
 
+def listing_entries(verb, text, entries):
+    """Checks that a listing names each of the ENTRIES files of the list directory exactly once
+    and nothing else but the directory itself and its parent (Pure-FTPd's NLST also names
+    list/. and list/.., its MLSD has type=cdir and type=pdir lines)."""
+    names, others = set(), 0
+    for line in text.split(b"\r\n")[:-1]:
+        found = re.search(rb"entry-(\d{5})\.dat$", line)
+        if found and found.group(1) not in names:
+            names.add(found.group(1))
+        elif not found and (re.search(rb"(^|[/ ])\.\.?$", line) and others < 2):
+            others += 1
+        else:
+            raise RuntimeError("%s list: unexpected or repeated line %r" % (verb, line[:200]))
+    if len(names) != entries:
+        raise RuntimeError("%s list: %d entries, expected %d" % (verb, len(names), entries))
+
+
 def listing_times(port, entries, repeats):
     """Median milliseconds of NLST, LIST and MLSD of the `entries`-entry directory, each from
-    PASV to the 226; None where the server has no such command (vsftpd has no MLSD)."""
+    PASV to the 226; None where the server has no such command (vsftpd has no MLSD). Each
+    listing is checked to name every entry once (listing_entries)."""
     client = RawFtp(port)
     times = {}
     try:
@@ -530,9 +547,7 @@ def listing_times(port, entries, repeats):
                         break
                     raise
                 samples.append(time.perf_counter() - start)
-                if text.count(b"\r\n") != entries:
-                    raise RuntimeError("%s list: %d lines, expected %d"
-                                       % (verb, text.count(b"\r\n"), entries))
+                listing_entries(verb, text, entries)
             times[verb] = statistics.median(samples) * 1000 if samples else None
     finally:
         client.close()
@@ -1074,15 +1089,18 @@ def read_reply(f):
 
 
 def ftp_login(port, user, password, timeout=10):
-    """connect, 220, USER, PASS, 230; returns the socket and its reader, logged in."""
+    """connect, 220, USER, PASS, 230; returns the socket and its reader, logged in. Pure-FTPd
+    logs anonymous users in at USER (230, no password asked); PASS is sent all the same (it
+    answers 230 again), so every server gets the same commands and round trips."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         f = s.makefile("rb")
         if not read_reply(f).startswith(b"220"):
             raise RuntimeError("no greeting")
         s.sendall(("USER %s\r\n" % user).encode())
-        if not read_reply(f).startswith(b"331"):
-            raise RuntimeError("USER not answered 331")
+        reply = read_reply(f)
+        if not (reply.startswith(b"331") or (user == ANON_USER and reply.startswith(b"230"))):
+            raise RuntimeError("USER not answered 331: %r" % reply)
         s.sendall(("PASS %s\r\n" % password).encode())
         reply = read_reply(f)
         if not reply.startswith(b"230"):
@@ -1179,8 +1197,9 @@ class Responder:
 
 
 def greeting_latency(port, count, seconds):
-    """Milliseconds from connect() to the 220 line, one client, up to COUNT connections within
-    SECONDS; each connection then sends QUIT. Returns (samples, errors)."""
+    """Milliseconds from connect() to the end of the 220 reply (its last line: Pure-FTPd's has
+    several, sent at once), one client, up to COUNT connections within SECONDS; each connection
+    then sends QUIT and reads the 221. Returns (samples, errors)."""
     samples, errors = [], 0
     deadline = time.time() + seconds
     for _ in range(count):
@@ -1190,12 +1209,12 @@ def greeting_latency(port, count, seconds):
             start = time.perf_counter()
             with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
                 f = s.makefile("rb")
-                line = f.readline()
+                line = read_reply(f)
                 elapsed = time.perf_counter() - start
                 if not line.startswith(b"220"):
                     raise RuntimeError("no greeting")
                 s.sendall(b"QUIT\r\n")
-                f.readline()
+                read_reply(f)
             samples.append(elapsed * 1000)
         except Exception:
             errors += 1
