@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Benchmark wardenftpd against vsftpd on this machine, in one run, on loopback.
+"""Benchmark wardenftpd against vsftpd and Pure-FTPd on this machine, in one run, on loopback.
 
-Measures, for each server that is available:
+Measures, for each server that is available (vsftpd and Pure-FTPd are the anchors; "both
+servers" below means every one of them):
   sessions/s  connect, read the 220 greeting, QUIT (no login), C concurrent clients (--clients)
-  logins/s    connect, USER, PASS, QUIT with the same yescrypt hash for both servers
+  logins/s    connect, USER, PASS, QUIT with the same yescrypt hash for all servers
   RETR MB/s   one curl download of a SIZE MiB file (page cache warm), binary, passive
   STOR MB/s   one curl upload of SIZE MiB
 (MB/s counts from the end of login and TYPE/EPSV, curl's time_pretransfer, to the end.)
@@ -59,8 +60,9 @@ each RUNS times, the targets taking turns in each round; --sessions-only measure
 --no-sessions skips them.
 
 --report FILE (e.g. --report docs/PERFORMANCE.md) writes every figure of the run as a Markdown
-table: median (min-max) per server, the ratio wardenftpd/vsftpd of the medians, the client's
-ceiling, and the conditions (CPUs, kernel, OpenSSL, vsftpd version, load, date, the command).
+table: median (min-max) per server, the ratios wardenftpd/vsftpd and wardenftpd/Pure-FTPd of the
+medians, the client's ceiling, the conditions (CPUs, kernel, OpenSSL, vsftpd and Pure-FTPd
+versions, load, date, the command) and how Pure-FTPd was run.
 Figures that could not be measured are listed with the reason. The RETR rows also show the C
 bound they are measured against (column "C bound") and each server's median over it ("÷ C bound").
 
@@ -100,7 +102,7 @@ median, min and max. --baseline BUILD_DIR adds a second wardenftpd (another buil
 commit before a change) to the TLS login rounds, so before and after are measured beside
 vsftpd in one run.
 
-Run as root (both daemons start as root; the bench user's password is set with chpasswd; PSS
+Run as root (the daemons start as root; the bench user's password is set with chpasswd; PSS
 is read from other users' processes):
   tools/bench/ftpbench.py [--seconds 10] [--size 512] [--tls [--tls-size 1024] [--tls12]]
                           [--files 1000 --file-kib 4 --list-entries 10000 --runs 3] [--small-only]
@@ -108,7 +110,33 @@ is read from other users' processes):
                           [--hash sha512|yescrypt] [--login-clients 1,2,16] [--greetings 200]
                           [--pss-sessions 200,1000] [--pss-seconds S] [--pss-configs plain,tls]
                           [--sessions-only | --no-sessions] [--report docs/PERFORMANCE.md]
-vsftpd comes from Debian's package (apt-get install vsftpd); without it only wardenftpd runs.
+                          [--pure-ftpd PATH|none] [--pure-ftpd-auth unix|pam]
+vsftpd comes from Debian's package (apt-get install vsftpd); without it the others run.
+
+Pure-FTPd conflicts with vsftpd in apt, so it is not installed: Debian 12's package (1.0.50) is
+extracted, and the bench runs usr/sbin/pure-ftpd from there (its libraries are already on a
+system with vsftpd and OpenSSL 3):
+  mkdir -p /var/cache/ftpbench && cd /var/cache/ftpbench
+  apt-get download pure-ftpd && dpkg -x pure-ftpd_*.deb pure-ftpd
+--pure-ftpd names another copy (the binary or the extraction directory; default
+/var/cache/ftpbench/pure-ftpd, else pure-ftpd on the PATH); without one the bench prints these
+commands, carries on and lists Pure-FTPd under "Not measured". It takes part in every figure,
+configured by flags only, in the foreground, in its own process group (its session processes
+outlive the listener and are stopped with it):
+  pure-ftpd -S 127.0.0.1,PORT -l unix -A -H -f none -g WORK/NAME.pid -c N -C N -L M:5 -p LOW:HIGH
+with -E (no anonymous) for the plain and FTPS figures, -i (anonymous, no upload) for the
+session model, -Y 3 -2 CERT,KEY for FTPS (AUTH TLS before USER, PROT P), -Y 1 for the
+TLS-configured PSS; -l unix checks the bench user's /etc/shadow hash with crypt(), like
+wardenftpd (--pure-ftpd-auth pam: PAM, like vsftpd); -L raises its listing limit (10,000 files
+by default, which cuts a 10,000-entry NLST or MLSD short) above LIST_ENTRIES. It serves
+anonymous users from the system user ftp's home, so it runs in a private mount namespace
+(unshare --mount) with the bench's anon root bind-mounted over that directory. Where it
+differs (a random 0-15 ms sleep before each password check, anonymous users logged in at USER,
+multi-line 220 and 221, no TLS 1.3 session tickets so PROT P data connections are not resumed
+with TLS 1.3, uploads written in place without fsync, two processes per session) the report
+says so. Not timed, once per server: a raw-client RETR of the SIZE MiB file hashes to the
+file's SHA-256 and the curl STOR stored the same bytes; an anonymous session RETRs the anon
+root's README and may not STOR; listings must name every entry once.
 Every loop is bounded in count and time; everything stays on 127.0.0.1; the work directory
 (certificates, data files, configurations, logs) is removed at the end.
 """
