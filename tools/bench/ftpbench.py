@@ -1192,7 +1192,7 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
     write_file(data, args.tls_size)
     shutil.copy(data, os.path.join(root, "bench-tls.bin"))
     os.chown(os.path.join(root, "bench-tls.bin"), uid, gid)  # both copies now in the page cache
-    print("FTPS (AUTH TLS, PROT P, session reuse required): %d MiB RETR/STOR with curl, "
+    print("FTPS (AUTH TLS, PROT P, session reuse required; Pure-FTPd has no such option): %d MiB RETR/STOR with curl, "
           "TLS logins %d clients x %g s with python ftplib" % (args.tls_size, args.clients, args.seconds),
           flush=True)
     servers = []
@@ -1712,7 +1712,7 @@ def run_sessions(args, build, work, uid, gid):
     want = max_clients * 2 + 1024
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (max(want, soft), max(want, hard)))
-    print("session model: anonymous and password (%s, the same hash for both) logins/s at %s "
+    print("session model: anonymous and password (%s, the same hash for all) logins/s at %s "
           "clients, %g s x %d runs; greeting latency over %d connections; PSS per idle "
           "anonymous session at %s sessions; client ceiling against an in-process responder"
           % (args.hash, "/".join(map(str, args.login_clients)), args.seconds, args.runs,
