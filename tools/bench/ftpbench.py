@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Benchmark wardenftpd against vsftpd on this machine, in one run, on loopback.
+"""Benchmark wardenftpd against vsftpd and Pure-FTPd on this machine, in one run, on loopback.
 
-Measures, for each server that is available:
+Measures, for each server that is available (vsftpd and Pure-FTPd are the anchors; "both
+servers" below means every one of them):
   sessions/s  connect, read the 220 greeting, QUIT (no login), C concurrent clients (--clients)
-  logins/s    connect, USER, PASS, QUIT with the same yescrypt hash for both servers
+  logins/s    connect, USER, PASS, QUIT with the same yescrypt hash for all servers
   RETR MB/s   one curl download of a SIZE MiB file (page cache warm), binary, passive
   STOR MB/s   one curl upload of SIZE MiB
 (MB/s counts from the end of login and TYPE/EPSV, curl's time_pretransfer, to the end.)
@@ -59,8 +60,9 @@ each RUNS times, the targets taking turns in each round; --sessions-only measure
 --no-sessions skips them.
 
 --report FILE (e.g. --report docs/PERFORMANCE.md) writes every figure of the run as a Markdown
-table: median (min-max) per server, the ratio wardenftpd/vsftpd of the medians, the client's
-ceiling, and the conditions (CPUs, kernel, OpenSSL, vsftpd version, load, date, the command).
+table: median (min-max) per server, the ratios wardenftpd/vsftpd and wardenftpd/Pure-FTPd of the
+medians, the client's ceiling, the conditions (CPUs, kernel, OpenSSL, vsftpd and Pure-FTPd
+versions, load, date, the command) and how Pure-FTPd was run.
 Figures that could not be measured are listed with the reason. The RETR rows also show the C
 bound they are measured against (column "C bound") and each server's median over it ("÷ C bound").
 
@@ -100,7 +102,7 @@ median, min and max. --baseline BUILD_DIR adds a second wardenftpd (another buil
 commit before a change) to the TLS login rounds, so before and after are measured beside
 vsftpd in one run.
 
-Run as root (both daemons start as root; the bench user's password is set with chpasswd; PSS
+Run as root (the daemons start as root; the bench user's password is set with chpasswd; PSS
 is read from other users' processes):
   tools/bench/ftpbench.py [--seconds 10] [--size 512] [--tls [--tls-size 1024] [--tls12]]
                           [--files 1000 --file-kib 4 --list-entries 10000 --runs 3] [--small-only]
@@ -108,11 +110,37 @@ is read from other users' processes):
                           [--hash sha512|yescrypt] [--login-clients 1,2,16] [--greetings 200]
                           [--pss-sessions 200,1000] [--pss-seconds S] [--pss-configs plain,tls]
                           [--sessions-only | --no-sessions] [--report docs/PERFORMANCE.md]
-vsftpd comes from Debian's package (apt-get install vsftpd); without it only wardenftpd runs.
+                          [--pure-ftpd PATH|none] [--pure-ftpd-auth unix|pam]
+vsftpd comes from Debian's package (apt-get install vsftpd); without it the others run.
+
+Pure-FTPd conflicts with vsftpd in apt, so it is not installed: Debian 12's package (1.0.50) is
+extracted, and the bench runs usr/sbin/pure-ftpd from there (its libraries are already on a
+system with vsftpd and OpenSSL 3):
+  mkdir -p /var/cache/ftpbench && cd /var/cache/ftpbench
+  apt-get download pure-ftpd && dpkg -x pure-ftpd_*.deb pure-ftpd
+--pure-ftpd names another copy (the binary or the extraction directory; default
+/var/cache/ftpbench/pure-ftpd, else pure-ftpd on the PATH); without one the bench prints these
+commands, carries on and lists Pure-FTPd under "Not measured". It takes part in every figure,
+configured by flags only, in the foreground, in its own process group (its session processes
+outlive the listener and are stopped with it):
+  pure-ftpd -S 127.0.0.1,PORT -l unix -A -H -f none -g WORK/NAME.pid -c N -C N -L M:5 -p LOW:HIGH
+with -E (no anonymous) for the plain and FTPS figures, -i (anonymous, no upload) for the
+session model, -Y 3 -2 CERT,KEY for FTPS (AUTH TLS before USER, PROT P), -Y 1 for the
+TLS-configured PSS; -l unix checks the bench user's /etc/shadow hash with crypt(), like
+wardenftpd (--pure-ftpd-auth pam: PAM, like vsftpd); -L raises its listing limit (10,000 files
+by default, which cuts a 10,000-entry NLST or MLSD short) above LIST_ENTRIES. It serves
+anonymous users from the system user ftp's home, so it runs in a private mount namespace
+(unshare --mount) with the bench's anon root bind-mounted over that directory. Where it
+differs (a random 0-15 ms sleep before each password check, anonymous users logged in at USER,
+multi-line 220 and 221, no TLS 1.3 session tickets so PROT P data connections are not resumed
+with TLS 1.3, uploads written in place without fsync, two processes per session) the report
+says so. Not timed, once per server: a raw-client RETR of the SIZE MiB file hashes to the
+file's SHA-256 and the curl STOR stored the same bytes; an anonymous session RETRs the anon
+root's README and may not STOR; listings must name every entry once.
 Every loop is bounded in count and time; everything stays on 127.0.0.1; the work directory
 (certificates, data files, configurations, logs) is removed at the end.
 """
-import argparse, ftplib, os, pwd, re, resource, shutil, socket, ssl, statistics, struct, subprocess, sys, tempfile, threading, time
+import argparse, ftplib, gzip, hashlib, os, pwd, re, resource, shutil, signal, socket, ssl, statistics, struct, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -128,6 +156,22 @@ ANON_USER = "anonymous"
 ANON_PASSWORD = "bench@example.org"
 PASV_RANGE = None  # (low, high), set from --pasv-range; both servers get the same range
 ROWS = []  # the report's rows: dict(figure=, unit=, samples={server: [values]}, note=, better=)
+# The anchors wardenftpd is compared with, by the names the samples use, and how the report
+# names them.
+ANCHORS = ("vsftpd", "pure-ftpd")
+DISPLAY = {"wardenftpd": "wardenftpd", "vsftpd": "vsftpd", "pure-ftpd": "Pure-FTPd"}
+# Pure-FTPd conflicts with vsftpd in apt, so the bench runs a copy extracted from Debian's package.
+PURE_FTPD_CACHE = "/var/cache/ftpbench/pure-ftpd"
+PURE_FTPD_COMMANDS = ("mkdir -p /var/cache/ftpbench && cd /var/cache/ftpbench && apt-get "
+                      "download pure-ftpd && dpkg -x pure-ftpd_*.deb pure-ftpd")
+PURE_FTPD_HOWTO = PURE_FTPD_COMMANDS + "  (not apt-get install: it conflicts with vsftpd)"
+PURE_FTPD = None  # the pure-ftpd binary (--pure-ftpd), None when not found
+PURE_FTPD_MISSING = ""  # why not, then
+PURE_FTPD_AUTH = "unix"  # its -l (--pure-ftpd-auth)
+PURE_FTPD_SCOREBOARD = "/run/pure-ftpd"  # Debian's build keeps its per-session scoreboard here
+OWN_GROUPS = set()  # pids of servers started as process group leaders (Pure-FTPd)
+PURE_FTPD_DELAY_NOTE = ("; Pure-FTPd sleeps a random 0-15 ms (usleep(rand() % 15000), no option) "
+                        "before it checks each password")
 
 
 def add_row(figure, unit, samples, note="", better="higher", bound=None):
@@ -220,19 +264,18 @@ def session_rate(port, seconds, clients, login):
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
                     f = s.makefile("rb")
-                    if not f.readline().startswith(b"220"):
+                    # Whole replies: Pure-FTPd's greeting and 221 have several lines.
+                    if not read_reply(f).startswith(b"220"):
                         raise RuntimeError("no greeting")
                     if login:
                         s.sendall(("USER %s\r\n" % BENCH_USER).encode())
-                        f.readline()
+                        read_reply(f)
                         s.sendall(("PASS %s\r\n" % BENCH_PASSWORD).encode())
-                        reply = f.readline()
-                        while reply[3:4] == b"-":
-                            reply = f.readline()
+                        reply = read_reply(f)
                         if not reply.startswith(b"230"):
                             raise RuntimeError("login failed: %r" % reply)
                     s.sendall(b"QUIT\r\n")
-                    f.readline()
+                    read_reply(f)
                 with lock:
                     count[0] += 1
             except Exception:
@@ -324,7 +367,35 @@ def transfer_rates(port, path, size, root):
     up = subprocess.run(["curl", "-sS", "--max-time", "120", "-T", path, "-o", "/dev/null",
                          "-w", curl_write_out("upload"), url + "upload.bin"],
                         check=True, capture_output=True, text=True).stdout
+    stored = os.path.getsize(os.path.join(root, "upload.bin"))
+    if stored != size:
+        raise RuntimeError("STOR stored %d bytes, expected %d" % (stored, size))
     return curl_rate(down, "download", size), curl_rate(up, "upload", size)
+
+
+def file_digest(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):  # bounded by the file's size
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_data(port, expected, root):
+    """Not timed, once per server: RETR bench.bin (raw client) gives bytes whose SHA-256 is
+    EXPECTED's, and the curl STOR just measured stored them (root/upload.bin)."""
+    digest = hashlib.sha256()
+    client = RawFtp(port)
+    try:
+        client.login()
+        client.sock.settimeout(120)
+        client.transfer("RETR bench.bin", sink=digest.update)
+    finally:
+        client.close()
+    if digest.hexdigest() != expected:
+        raise RuntimeError("RETR bench.bin: the bytes received differ from the file's")
+    if file_digest(os.path.join(root, "upload.bin")) != expected:
+        raise RuntimeError("STOR upload.bin: the file stored differs from the one sent")
 
 
 def bound_binary(build):
@@ -439,9 +510,9 @@ class RawFtp:
         self.cmd("PASS " + BENCH_PASSWORD, (230,))
         self.cmd("TYPE I", (200,))
 
-    def transfer(self, line, upload=None):
+    def transfer(self, line, upload=None, sink=None):
         """PASV, the command, its data (received, or `upload` sent), the final 226. Returns the
-        bytes received."""
+        bytes received (passed to SINK instead, chunk by chunk, when given)."""
         numbers = re.search(rb"(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)", self.cmd("PASV", (227,)))
         if not numbers:
             raise RuntimeError("PASV reply without an address")
@@ -456,7 +527,10 @@ class RawFtp:
                     chunk = data.recv(1 << 16)
                     if not chunk:
                         break
-                    chunks.append(chunk)
+                    if sink:
+                        sink(chunk)
+                    else:
+                        chunks.append(chunk)
         self.expect((226,))
         return b"".join(chunks)
 
@@ -511,9 +585,27 @@ def small_file_rates(port, root, count, payload):
     return retr, stor
 
 
+def listing_entries(verb, text, entries):
+    """Checks that a listing names each of the ENTRIES files of the list directory exactly once
+    and nothing else but the directory itself and its parent (Pure-FTPd's NLST also names
+    list/. and list/.., its MLSD has type=cdir and type=pdir lines)."""
+    names, others = set(), 0
+    for line in text.split(b"\r\n")[:-1]:
+        found = re.search(rb"entry-(\d{5})\.dat$", line)
+        if found and found.group(1) not in names:
+            names.add(found.group(1))
+        elif not found and (re.search(rb"(^|[/ ])\.\.?$", line) and others < 2):
+            others += 1
+        else:
+            raise RuntimeError("%s list: unexpected or repeated line %r" % (verb, line[:200]))
+    if len(names) != entries:
+        raise RuntimeError("%s list: %d entries, expected %d" % (verb, len(names), entries))
+
+
 def listing_times(port, entries, repeats):
     """Median milliseconds of NLST, LIST and MLSD of the `entries`-entry directory, each from
-    PASV to the 226; None where the server has no such command (vsftpd has no MLSD)."""
+    PASV to the 226; None where the server has no such command (vsftpd has no MLSD). Each
+    listing is checked to name every entry once (listing_entries)."""
     client = RawFtp(port)
     times = {}
     try:
@@ -530,9 +622,7 @@ def listing_times(port, entries, repeats):
                         break
                     raise
                 samples.append(time.perf_counter() - start)
-                if text.count(b"\r\n") != entries:
-                    raise RuntimeError("%s list: %d lines, expected %d"
-                                       % (verb, text.count(b"\r\n"), entries))
+                listing_entries(verb, text, entries)
             times[verb] = statistics.median(samples) * 1000 if samples else None
     finally:
         client.close()
@@ -698,14 +788,196 @@ def start_vsftpd(work, root, pki=None, anon_root=None, max_clients=1000, tag="",
     return proc, port, log_path
 
 
+def find_pure_ftpd(option):
+    """The pure-ftpd binary: OPTION (the binary, or a directory its Debian package was extracted
+    into), or by default the copy extracted into PURE_FTPD_CACHE, else one on the PATH.
+    Returns (binary or None, why not)."""
+    if option is not None and option.strip().lower() in ("", "none", "no"):
+        return None, "skipped (--pure-ftpd none)"
+    if option:
+        candidates = [option, os.path.join(option, "usr", "sbin", "pure-ftpd")]
+    else:
+        candidates = [os.path.join(PURE_FTPD_CACHE, "usr", "sbin", "pure-ftpd"),
+                      shutil.which("pure-ftpd") or "/usr/sbin/pure-ftpd"]
+    for path in candidates:
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            try:
+                result = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=10)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                return None, "%s does not run: %s" % (path, e)
+            if not result.stdout.startswith("pure-ftpd v"):
+                return None, "%s does not run: %s" % (path, (result.stderr or result.stdout).strip()[:300])
+            return os.path.abspath(path), ""
+    return None, "not found (%s)" % ", ".join(candidates)
+
+
+def pure_ftpd_version(binary):
+    """E.g. 'pure-ftpd v1.0.50 [privsep] (Debian package 1.0.50-2.1+b2)': its --help line and,
+    for a copy extracted from Debian's package, the package version from its changelog."""
+    result = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=10)
+    version = result.stdout.split("\n")[0].strip() or "?"
+    top = os.path.dirname(os.path.dirname(os.path.dirname(binary)))  # .../usr/sbin/pure-ftpd
+    for name in ("changelog.Debian.amd64.gz", "changelog.Debian.gz"):
+        try:
+            with gzip.open(os.path.join(top, "usr", "share", "doc", "pure-ftpd", name), "rt") as f:
+                found = re.match(r"pure-ftpd \((\S+)\)", f.readline())
+        except OSError:
+            continue
+        if found:
+            return "%s (Debian package %s)" % (version, found.group(1))
+    return version
+
+
+def start_pure_ftpd(work, root, pki=None, anon_root=None, max_clients=1000, tag="",
+                    tls_required=True, list_entries=0):
+    """Pure-FTPd on a free port, configured by its command line like start_vsftpd's (PKI,
+    TLS_REQUIRED, ANON_ROOT alike): unix authentication of the bench user against /etc/shadow
+    (-l unix, or --pure-ftpd-auth pam), everyone chrooted to the home directory (the bench
+    user's is ROOT), no reverse DNS (-H), no syslog (-f none), foreground, the same passive
+    range, MAX_CLIENTS in all and per IP, its listing limit (10,000 files by default, which
+    would cut the 10,000-entry listing short) raised above LIST_ENTRIES. Anonymous sessions are
+    chrooted to the home directory of the system user ftp: for ANON_ROOT, Pure-FTPd runs in a
+    private mount namespace where ANON_ROOT is bind-mounted over that directory, so /etc/passwd
+    and the host's mounts stay as they are. Returns (process, port, log) or Nones without it."""
+    if not PURE_FTPD:
+        return None, None, None
+    port = free_port()
+    name = ("pure-ftpd-tls" if pki else "pure-ftpd") + tag
+    command = [PURE_FTPD, "-S", "127.0.0.1,%d" % port, "-l", PURE_FTPD_AUTH, "-A", "-H",
+               "-f", "none", "-g", os.path.join(work, name + ".pid"),
+               "-c", str(max_clients), "-C", str(max_clients),
+               "-L", "%d:5" % max(10000, list_entries + 100)]
+    if PASV_RANGE:
+        command += ["-p", "%d:%d" % PASV_RANGE]
+        if max_clients > (PASV_RANGE[1] - PASV_RANGE[0] + 1) // 2:
+            print("pure-ftpd  caps its clients at half the passive range: %d, not %d"
+                  % ((PASV_RANGE[1] - PASV_RANGE[0] + 1) // 2, max_clients), flush=True)
+    if anon_root:
+        command.append("-i")  # anonymous users cannot upload (the root-owned anon root aside)
+    else:
+        command.append("-E")  # no anonymous logins
+    if pki:
+        # -Y 3: AUTH TLS before USER and PROT P for data; -Y 1: TLS offered, nothing required.
+        command += ["-Y", "3" if tls_required else "1", "-2", "%s,%s" % (pki["cert"], pki["key"])]
+    if anon_root:
+        try:
+            home = pwd.getpwnam("ftp").pw_dir
+        except KeyError:
+            raise RuntimeError("%s: no system user ftp, whose home Pure-FTPd serves anonymous "
+                               "users from" % name)
+        if not os.path.isdir(home) or not shutil.which("unshare"):
+            raise RuntimeError("%s: the ftp user's home %s is not a directory, or no unshare "
+                               "command" % (name, home))
+        command = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                   'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh", anon_root, home] + command
+    log_path = os.path.join(work, name + ".log")
+    with open(log_path, "w") as log:
+        log.write("# %s\n" % " ".join(command))
+        log.flush()
+        # Its own process group: Pure-FTPd's session processes outlive the listener (stop()).
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                start_new_session=True)
+    OWN_GROUPS.add(proc.pid)
+    try:
+        wait_port(port)
+    except RuntimeError:
+        stop([(name, proc, port, log_path)])
+        raise RuntimeError("%s did not start; log:\n%s" % (name, log_tail(log_path)))
+    return proc, port, log_path
+
+
+def pure_ftpd_notes():
+    """What the report says about how Pure-FTPd was run and where it does not do quite the
+    same as the others."""
+    return [
+        "Debian 12's package, extracted (`%s`), not installed (it conflicts with vsftpd in "
+        "apt); its libraries (OpenSSL 3, libsodium, libcrypt, libcap, PAM) are the system's; started in the foreground entirely by command-line flags, no configuration file: "
+        "`pure-ftpd -S 127.0.0.1,PORT -l %s -A -H -f none -g WORK/NAME.pid -c N -C N -L M:5 "
+        "-p LOW:HIGH` and `-E` (no anonymous) for the plain and FTPS figures; `-i` instead "
+        "(anonymous allowed, no anonymous upload) for the session model; for FTPS `-Y 3 -2 "
+        "CERT,KEY` (AUTH TLS before USER, PROT P for data), and `-Y 1` (TLS offered, nothing "
+        "required) for the TLS-configured PSS figure." % (PURE_FTPD_COMMANDS, PURE_FTPD_AUTH),
+        "Authentication: " + ("`-l unix`: getspnam() and crypt() of the bench user's /etc/shadow "
+                              "hash, as wardenftpd checks the same hash (vsftpd goes through PAM)."
+                              if PURE_FTPD_AUTH == "unix" else
+                              "`-l pam`: PAM service pure-ftpd, which without Debian's "
+                              "pure-ftpd-common has no file of its own and is /etc/pam.d/other "
+                              "(common-auth, -account, -password, -session), as vsftpd goes "
+                              "through PAM (its stack adds pam_listfile and pam_shells)."),
+        "Every user is chrooted to the home directory (`-A`: the bench user's home is the "
+        "same root vsftpd's local_root and wardenftpd's users file name); no reverse DNS of "
+        "the client (`-H`); no syslog (`-f none`); the pid file in the work directory (`-g`: "
+        "the foreground server writes none but unlinks it at exit, by default /run's); `-c`/`-C` as the others' max_clients and "
+        "max_per_ip. Pure-FTPd caps its clients at half the passive range (5,000 for "
+        "50000-59999).",
+        "Its listing limit (`-L`, 10,000 files by default) is raised above the directory's "
+        "entries: at the default it cuts a 10,000-entry NLST and MLSD short (they also list "
+        ". and .., which the check allows).",
+        "Anonymous sessions: Pure-FTPd serves them from the home directory of the system user "
+        "ftp and has no option for another root; it runs in a private mount namespace "
+        "(`unshare --mount`) where the bench's read-only, root-owned anon root (vsftpd's "
+        "anon_root, wardenftpd's) is bind-mounted over that directory, so all three chroot "
+        "anonymous users into the same directory. It logs them in at `USER anonymous` (230, "
+        "no password asked); the client sends PASS all the same (answered 230), so the "
+        "commands and round trips are the same as for the others.",
+        "Password logins: Pure-FTPd sleeps a random 0–15 ms (mean 7.5 ms) before checking each "
+        "password (`usleep(rand() % 15000)`, no option to turn it off), which bounds one "
+        "client's password logins/s whatever the hash costs.",
+        "Its greeting (a 6-line 220 with the client count and local time) and its 221 are "
+        "multi-line replies; the clients read whole replies from every server, and the greeting "
+        "latency runs to the greeting's last line (sent in one write).",
+        "STOR: Pure-FTPd writes the target file in place (no temporary file, no fsync), as "
+        "vsftpd does; wardenftpd writes a temporary file, fsyncs and renames.",
+        "FTPS: Pure-FTPd sends no TLS 1.3 session tickets (SSL_CTX_set_num_tickets(0)) and has "
+        "no option to require session reuse, so with TLS 1.3 its PROT P data connections make "
+        "a full handshake (the FTPS lines show 'session NOT resumed'); with TLS 1.2 they resume "
+        "by session ID. Its TLS 1.2 cipher list is its built-in default (server preference, "
+        "ChaCha20 first); no `-J`.",
+        "Each session is two processes (the session and its privileged helper, a [privsep] "
+        "build) and maps a scoreboard file in /run/pure-ftpd (removed at the end if the bench "
+        "made the directory).",
+    ]
+
+
+def start_anchor(start, name, *args, **kwargs):
+    """START(*ARGS, **KWARGS) for an anchor that may be missing or refuse a configuration:
+    (process, port, log), or Nones after printing why and listing it as not measured."""
+    try:
+        return start(*args, **kwargs)
+    except RuntimeError as e:
+        print("%-10s not measured here: %s" % (name, e), flush=True)
+        NOT_MEASURED.append("%s, one configuration: did not start: %s"
+                            % (DISPLAY.get(name, name), str(e).split("\n")[0]))
+        return None, None, None
+
+
 def stop(servers):
     for _, proc, _, _ in servers:
-        proc.terminate()
+        group = proc.pid in OWN_GROUPS
+        if group:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        else:
+            proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if group:
+            # The listener's session processes (Pure-FTPd's) are left in its group: wait for
+            # them (bounded), then kill what is left.
+            deadline = time.time() + 10
+            try:
+                while time.time() < deadline:
+                    os.killpg(proc.pid, 0)
+                    time.sleep(0.1)
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            OWN_GROUPS.discard(proc.pid)
 
 
 def measure_small(args, port, root, payload):
@@ -726,6 +998,10 @@ def measure_small(args, port, root, payload):
         samples[verb] = [times[verb] for times in listings if times[verb] is not None]
     return statistics.median(retr), statistics.median(stor), {
         verb: median_ms(verb) for verb in ("NLST", "LIST", "MLSD")}, samples
+
+
+def fmt_ratio(a, b):
+    return "%.2f" % (a / b) if a is not None and b else "n/a"
 
 
 def fmt_ms(value):
@@ -749,6 +1025,10 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
         v_proc, v_port, v_log = start_vsftpd(work, root)
         if v_proc:
             servers.append(("vsftpd", v_proc, v_port, v_log))
+        p_proc, p_port, p_log = start_anchor(start_pure_ftpd, "pure-ftpd", work, root,
+                                             list_entries=args.list_entries)
+        if p_proc:
+            servers.append(("pure-ftpd", p_proc, p_port, p_log))
         results = {}
         runs = {}
         small = {}
@@ -757,6 +1037,7 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
         if not args.small_only and not binary:
             NOT_MEASURED.append("C sendfile bound: no ftpbench-bound in %s or %s/build (cmake --build "
                                 "BUILD --target ftpbench-bound)" % (build, TOP))
+        expected = None if args.small_only else file_digest(data)
         print("small files: %d x %d KiB RETR, then STOR, in one session (PASV, binary); listing "
               "of a %d-entry directory; medians of %d runs"
               % (args.files, args.file_kib, args.list_entries, args.runs), flush=True)
@@ -768,6 +1049,8 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
                 sessions, e1 = session_rate(port, args.seconds, args.clients, login=False)
                 logins, e2 = session_rate(port, args.seconds, args.clients, login=True)
                 retr, stor = transfer_rates(port, data, size, root)
+                if round_number == 0:
+                    verify_data(port, expected, root)  # the same bytes, both ways (not timed)
                 sending, commit = stor_phases(port, data, size, root)
                 values = (sessions, logins, retr, stor, size / (sending + commit) / 1e6,
                           size / sending / 1e6, commit * 1000)
@@ -800,7 +1083,8 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
         add_row("sessions/s, %d clients (220, QUIT, no login)" % args.clients, "sessions/s",
                 {n: r[0] for n, r in runs.items()}, "%g s per run" % args.seconds)
         add_row("password (yescrypt) logins/s, %d clients" % args.clients, "logins/s",
-                {n: r[1] for n, r in runs.items()}, "%g s per run" % args.seconds)
+                {n: r[1] for n, r in runs.items()}, "%g s per run" % args.seconds
+                + (PURE_FTPD_DELAY_NOTE if "pure-ftpd" in runs else ""))
         if bound:
             add_row("C sendfile bound: %d MiB over loopback TCP" % args.size, "MB/s", {},
                     "ftpbench-bound sendfile: a page-cache-warm file sendfile()d (1 MiB calls), "
@@ -813,14 +1097,15 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
         add_row("STOR %d MiB plain (raw client), 150 to 226" % args.size, "MB/s",
                 {n: r[4] for n, r in runs.items()},
                 "EPSV, python client sendfile()s the file; wardenftpd fsyncs before the 226, "
-                "vsftpd does not")
+                "vsftpd and Pure-FTPd do not")
         add_row("STOR %d MiB plain (raw client): 150 to data sent" % args.size, "MB/s",
                 {n: r[5] for n, r in runs.items()},
                 "until the client has sent the last byte and shut the data connection down")
         add_row("STOR %d MiB plain (raw client): data sent to 226 (commit)" % args.size, "ms",
                 {n: r[6] for n, r in runs.items()},
                 "the server reading what was left in the socket buffers, then wardenftpd's fsync "
-                "and rename (vsftpd: no fsync); wardenftpd starts writeback every 8 MiB during the "
+                "and rename (vsftpd, Pure-FTPd: no fsync, the file written in place); wardenftpd "
+                "starts writeback every 8 MiB during the "
                 "transfer (sync_file_range), so most of its disk writing falls in the transfer part",
                 better="lower")
     if small:
@@ -835,22 +1120,25 @@ def run_plain(args, build, work, root, uid, gid, shadow_hash):
             for n, r in small.items():
                 if not r[3][verb]:
                     NOT_MEASURED.append("%s of %s: the server has no such command" % (verb, n))
-    if "vsftpd" in results:
-        w, v = results["wardenftpd"], results["vsftpd"]
-        print("ratio wardenftpd/vsftpd (medians): sessions %.2f  logins %.2f  RETR %.2f  STOR %.2f  "
-              "STOR raw %.2f  commit (time) %s"
-              % (w[0] / v[0], w[1] / v[1], w[2] / v[2], w[3] / v[3], w[4] / v[4],
-                 "%.2f" % (w[6] / v[6]) if v[6] else "n/a"))
+    for anchor in ANCHORS:
+        if anchor not in results or "wardenftpd" not in results:
+            continue
+        w, v = results["wardenftpd"], results[anchor]
+        print("ratio wardenftpd/%s (medians): sessions %s  logins %s  RETR %s  STOR %s  "
+              "STOR raw %s  commit (time) %s"
+              % ((DISPLAY[anchor],) + tuple(fmt_ratio(w[i], v[i]) for i in (0, 1, 2, 3, 4, 6))))
     if bound and results:
         print("RETR / C sendfile bound (medians, bound %.1f MB/s): %s"
               % (statistics.median(bound), "  ".join("%s %.2f" % (n, r[2] / statistics.median(bound))
                                                     for n, r in results.items())))
-    if "vsftpd" in small:
-        w, v = small["wardenftpd"], small["vsftpd"]
-        listing = "  ".join("%s %.2f" % (verb, w[2][verb] / v[2][verb]) for verb in ("NLST", "LIST")
-                            if w[2][verb] and v[2][verb])
-        print("ratio wardenftpd/vsftpd: small RETR %.2f  small STOR %.2f  (time) %s"
-              % (w[0] / v[0], w[1] / v[1], listing))
+    for anchor in ANCHORS:
+        if anchor not in small or "wardenftpd" not in small:
+            continue
+        w, v = small["wardenftpd"], small[anchor]
+        listing = "  ".join("%s %s" % (verb, fmt_ratio(w[2][verb], v[2][verb]))
+                            for verb in ("NLST", "LIST", "MLSD") if w[2][verb] and v[2][verb])
+        print("ratio wardenftpd/%s: small RETR %s  small STOR %s  (time) %s"
+              % (DISPLAY[anchor], fmt_ratio(w[0], v[0]), fmt_ratio(w[1], v[1]), listing))
 
 
 def curl_args_for(version, cipher):
@@ -904,7 +1192,7 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
     write_file(data, args.tls_size)
     shutil.copy(data, os.path.join(root, "bench-tls.bin"))
     os.chown(os.path.join(root, "bench-tls.bin"), uid, gid)  # both copies now in the page cache
-    print("FTPS (AUTH TLS, PROT P, session reuse required): %d MiB RETR/STOR with curl, "
+    print("FTPS (AUTH TLS, PROT P, session reuse required; Pure-FTPd has no such option): %d MiB RETR/STOR with curl, "
           "TLS logins %d clients x %g s with python ftplib" % (args.tls_size, args.clients, args.seconds),
           flush=True)
     servers = []
@@ -924,6 +1212,9 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
             v_proc = None
         if v_proc:
             servers.append(("vsftpd", v_proc, v_port, v_log))
+        p_proc, p_port, p_log = start_anchor(start_pure_ftpd, "pure-ftpd", work, root, pki)
+        if p_proc:
+            servers.append(("pure-ftpd", p_proc, p_port, p_log))
         login_servers = list(servers)
         if args.baseline:
             # Another build of wardenftpd (e.g. the commit before a change), for TLS logins only.
@@ -953,7 +1244,8 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
                     print("  %s log:\n    %s" % (name, log_tail(log_path).replace("\n", "\n    ")), flush=True)
         add_row("TLS password (yescrypt) logins/s, %d clients" % args.clients, "logins/s", rates,
                 "AUTH TLS (full handshake, %s), USER, PASS, QUIT; python ftplib"
-                % (args.tls_login_group or "default groups"))
+                % (args.tls_login_group or "default groups")
+                + (PURE_FTPD_DELAY_NOTE if "pure-ftpd" in rates else ""))
         for name, values in rates.items():
             results[(name, "logins")] = (statistics.median(values),)
             print("%-10s TLS logins/s median %6.1f  min %6.1f  max %6.1f  (%d runs)"
@@ -990,14 +1282,22 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
                                                       root, [], results)
             w_params = data_params.get("wardenftpd")
             take_bound("default", w_params[0] if w_params and len(w_params) == 1 else TLS_BOUND_DEFAULT)
-        # Like with like: wardenftpd again with the parameters vsftpd chose, if they differ.
-        w_params, v_params = data_params.get("wardenftpd"), data_params.get("vsftpd")
-        matched = None
-        if w_params and v_params and w_params != v_params and len(v_params) == 1:
-            matched = "as vsftpd: " + fmt_params(v_params[0])
-            measure_tls_transfers(matched, "wardenftpd", w_port, w_log, data, size, pki, root,
-                                  curl_args_for(*v_params[0]), results)
-            take_bound(matched, v_params[0])
+        # Like with like: wardenftpd again with the parameters an anchor chose, if they differ
+        # (once for both anchors when they chose the same).
+        w_params = data_params.get("wardenftpd")
+        matched = {}  # anchor -> the label of wardenftpd's transfers with its parameters
+        for anchor in ANCHORS:
+            a_params = data_params.get(anchor)
+            if not (w_params and a_params and w_params != a_params and len(a_params) == 1):
+                continue
+            same = [label for other, label in matched.items() if data_params.get(other) == a_params]
+            if same:
+                matched[anchor] = same[0]
+                continue
+            matched[anchor] = "as %s: %s" % (DISPLAY[anchor], fmt_params(a_params[0]))
+            measure_tls_transfers(matched[anchor], "wardenftpd", w_port, w_log, data, size, pki,
+                                  root, curl_args_for(*a_params[0]), results)
+            take_bound(matched[anchor], a_params[0])
         if args.tls12:
             for name, _, port, log_path in servers:
                 measure_tls_transfers("TLSv1.2 " + TLS12_CIPHER, name, port, log_path, data, size, pki,
@@ -1005,7 +1305,7 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
                 take_bound("TLSv1.2 " + TLS12_CIPHER, ("TLSv1.2", TLS12_CIPHER))
     finally:
         stop(servers)
-    labels = ["default"] + [k[1] for k in results if k[1].startswith(("as vsftpd", "TLSv1.2"))]
+    labels = ["default"] + [k[1] for k in results if k[1].startswith(("as ", "TLSv1.2"))]
     for params, rates in bounds.items():
         if rates:
             add_row("C TLS bound: %d MiB, %s, over loopback TCP" % (args.tls_size, fmt_params(params)),
@@ -1013,7 +1313,7 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
                     "discard in another process; one sample after each server's transfers",
                     bound=rates)
     for label in sorted(set(labels), key=labels.index):
-        found = {n: [results[(n, label)][0]] for n in ("wardenftpd", "vsftpd") if (n, label) in results}
+        found = {n: [results[(n, label)][0]] for n in ("wardenftpd",) + ANCHORS if (n, label) in results}
         if found:
             suffix = "" if label == "default" else ", " + label
             params = label_params.get(label)
@@ -1022,7 +1322,9 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
                     "one run" + ("; bound: the C TLS bound with %s" % fmt_params(params) if rates else ""),
                     bound=rates)
             add_row("STOR %d MiB PROT P (curl)%s" % (args.tls_size, suffix), "MB/s",
-                    {n: [results[(n, label)][1]] for n in found}, "one run")
+                    {n: [results[(n, label)][1]] for n in found},
+                    "one run" + ("; Pure-FTPd writes the file in place, no fsync" if "pure-ftpd" in found
+                                 else ""))
             if rates:
                 rate = statistics.median(rates)
                 print("RETR PROT P%s / C TLS bound (%s, median %.1f MB/s of %s): %s  (issue's target: "
@@ -1030,29 +1332,31 @@ def run_tls(args, build, work, root, uid, gid, shadow_hash):
                       % (suffix, fmt_params(params), rate, ", ".join("%.1f" % r for r in rates),
                          "  ".join("%s %.2f" % (n, v[0] / rate) for n, v in found.items()),
                          TLS_BOUND_TARGET), flush=True)
-    if ("vsftpd", "logins") not in results:
-        return
-
     def ratio(w_key, v_key, index):
         w, v = results.get(w_key), results.get(v_key)
         return "%.2f" % (w[index] / v[index]) if w and v and v[index] else "n/a"
 
-    if ("baseline", "logins") in results:
-        print("ratio wardenftpd/baseline (FTPS): TLS logins %s; baseline/vsftpd: TLS logins %s"
-              % (ratio(("wardenftpd", "logins"), ("baseline", "logins"), 0),
-                 ratio(("baseline", "logins"), ("vsftpd", "logins"), 0)))
-    print("ratio wardenftpd/vsftpd (FTPS): TLS logins %s  RETR %s  STOR %s"
-          % (ratio(("wardenftpd", "logins"), ("vsftpd", "logins"), 0),
-             ratio(("wardenftpd", "default"), ("vsftpd", "default"), 0),
-             ratio(("wardenftpd", "default"), ("vsftpd", "default"), 1)))
-    if matched:
-        print("ratio wardenftpd/vsftpd (FTPS, same TLS parameters, %s): RETR %s  STOR %s"
-              % (matched, ratio(("wardenftpd", matched), ("vsftpd", "default"), 0),
-                 ratio(("wardenftpd", matched), ("vsftpd", "default"), 1)))
-    if args.tls12:
-        key = "TLSv1.2 " + TLS12_CIPHER
-        print("ratio wardenftpd/vsftpd (FTPS, %s): RETR %s  STOR %s"
-              % (key, ratio(("wardenftpd", key), ("vsftpd", key), 0), ratio(("wardenftpd", key), ("vsftpd", key), 1)))
+    for anchor in ANCHORS:
+        if (anchor, "logins") not in results:
+            continue
+        name = DISPLAY[anchor]
+        if ("baseline", "logins") in results:
+            print("ratio wardenftpd/baseline (FTPS): TLS logins %s; baseline/%s: TLS logins %s"
+                  % (ratio(("wardenftpd", "logins"), ("baseline", "logins"), 0), name,
+                     ratio(("baseline", "logins"), (anchor, "logins"), 0)))
+        print("ratio wardenftpd/%s (FTPS): TLS logins %s  RETR %s  STOR %s"
+              % (name, ratio(("wardenftpd", "logins"), (anchor, "logins"), 0),
+                 ratio(("wardenftpd", "default"), (anchor, "default"), 0),
+                 ratio(("wardenftpd", "default"), (anchor, "default"), 1)))
+        if anchor in matched:
+            print("ratio wardenftpd/%s (FTPS, same TLS parameters, %s): RETR %s  STOR %s"
+                  % (name, matched[anchor], ratio(("wardenftpd", matched[anchor]), (anchor, "default"), 0),
+                     ratio(("wardenftpd", matched[anchor]), (anchor, "default"), 1)))
+        if args.tls12:
+            key = "TLSv1.2 " + TLS12_CIPHER
+            print("ratio wardenftpd/%s (FTPS, %s): RETR %s  STOR %s"
+                  % (name, key, ratio(("wardenftpd", key), (anchor, key), 0),
+                     ratio(("wardenftpd", key), (anchor, key), 1)))
 
 
 # ---- The session model (issue 16): logins at 1/2/16 clients, greeting latency, PSS per session,
@@ -1074,15 +1378,18 @@ def read_reply(f):
 
 
 def ftp_login(port, user, password, timeout=10):
-    """connect, 220, USER, PASS, 230; returns the socket and its reader, logged in."""
+    """connect, 220, USER, PASS, 230; returns the socket and its reader, logged in. Pure-FTPd
+    logs anonymous users in at USER (230, no password asked); PASS is sent all the same (it
+    answers 230 again), so every server gets the same commands and round trips."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         f = s.makefile("rb")
         if not read_reply(f).startswith(b"220"):
             raise RuntimeError("no greeting")
         s.sendall(("USER %s\r\n" % user).encode())
-        if not read_reply(f).startswith(b"331"):
-            raise RuntimeError("USER not answered 331")
+        reply = read_reply(f)
+        if not (reply.startswith(b"331") or (user == ANON_USER and reply.startswith(b"230"))):
+            raise RuntimeError("USER not answered 331: %r" % reply)
         s.sendall(("PASS %s\r\n" % password).encode())
         reply = read_reply(f)
         if not reply.startswith(b"230"):
@@ -1091,6 +1398,26 @@ def ftp_login(port, user, password, timeout=10):
     except BaseException:
         s.close()
         raise
+
+
+def verify_anon(name, port, expected):
+    """Not timed, once per server instance: an anonymous session (USER, PASS, TYPE I) sees the
+    bench's anon root (RETR /README gives EXPECTED) and may not upload there."""
+    client = RawFtp(port)
+    try:
+        client.cmd("USER " + ANON_USER, (230, 331))  # Pure-FTPd: 230 at USER
+        client.cmd("PASS " + ANON_PASSWORD, (230,))
+        client.cmd("TYPE I", (200,))
+        if client.transfer("RETR /README") != expected:
+            raise RuntimeError("%s: anonymous RETR /README is not the bench's anon root's" % name)
+        try:
+            client.transfer("STOR /upload-test", b"x")
+        except ReplyError:
+            pass  # refused, before or after the data connection
+        else:
+            raise RuntimeError("%s: an anonymous STOR was accepted" % name)
+    finally:
+        client.close()
 
 
 def login_rate(port, seconds, clients, user, password):
@@ -1179,8 +1506,9 @@ class Responder:
 
 
 def greeting_latency(port, count, seconds):
-    """Milliseconds from connect() to the 220 line, one client, up to COUNT connections within
-    SECONDS; each connection then sends QUIT. Returns (samples, errors)."""
+    """Milliseconds from connect() to the end of the 220 reply (its last line: Pure-FTPd's has
+    several, sent at once), one client, up to COUNT connections within SECONDS; each connection
+    then sends QUIT and reads the 221. Returns (samples, errors)."""
     samples, errors = [], 0
     deadline = time.time() + seconds
     for _ in range(count):
@@ -1190,12 +1518,12 @@ def greeting_latency(port, count, seconds):
             start = time.perf_counter()
             with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
                 f = s.makefile("rb")
-                line = f.readline()
+                line = read_reply(f)
                 elapsed = time.perf_counter() - start
                 if not line.startswith(b"220"):
                     raise RuntimeError("no greeting")
                 s.sendall(b"QUIT\r\n")
-                f.readline()
+                read_reply(f)
             samples.append(elapsed * 1000)
         except Exception:
             errors += 1
@@ -1357,8 +1685,9 @@ def measure_pss(args, servers, kind):
         add_row("PSS per idle anonymous session, %s%d sessions" % (kind + ", " if kind else "", sessions),
                 "KiB", per,
                 "smaps_rollup Pss of the server's process tree, minus the idle server's, / N; "
-                "processes per session: %s" % ", ".join("%s %.1f" % kv for kv in per_process.items())
-                + ("; both servers with a certificate and AUTH TLS offered, the sessions plain "
+                "processes per session: %s" % ", ".join("%s %.1f" % (DISPLAY.get(name, name), value)
+                                                         for name, value in per_process.items())
+                + ("; every server with a certificate and AUTH TLS offered, the sessions plain "
                    "logins" if kind else ""),
                 better="lower")
 
@@ -1383,7 +1712,7 @@ def run_sessions(args, build, work, uid, gid):
     want = max_clients * 2 + 1024
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (max(want, soft), max(want, hard)))
-    print("session model: anonymous and password (%s, the same hash for both) logins/s at %s "
+    print("session model: anonymous and password (%s, the same hash for all) logins/s at %s "
           "clients, %g s x %d runs; greeting latency over %d connections; PSS per idle "
           "anonymous session at %s sessions; client ceiling against an in-process responder"
           % (args.hash, "/".join(map(str, args.login_clients)), args.seconds, args.runs,
@@ -1402,7 +1731,14 @@ def run_sessions(args, build, work, uid, gid):
         if v_proc:
             servers.append(("vsftpd", v_proc, v_port, v_log))
         else:
-            print("vsftpd     not installed: no ratios", flush=True)
+            print("vsftpd     not installed: no ratios to it", flush=True)
+        p_proc, p_port, p_log = start_anchor(start_pure_ftpd, "pure-ftpd", work, root,
+                                             anon_root=anon, max_clients=max_clients,
+                                             tag="-sessions")
+        if p_proc:
+            servers.append(("pure-ftpd", p_proc, p_port, p_log))
+        for name, _, port, _ in servers:
+            verify_anon(name, port, b"ftpbench\n")
         responder = Responder()
         targets = servers + [("client", None, responder.port, None)]
         kinds = [("anonymous", ANON_USER, ANON_PASSWORD), (args.hash, BENCH_USER, BENCH_PASSWORD)]
@@ -1424,7 +1760,10 @@ def run_sessions(args, build, work, uid, gid):
                                                       "password (%s)" % kind, clients,
                                                       "" if clients == 1 else "s"), "logins/s",
                         {name: rates[(kind, clients, name)] for name, _, _, _ in targets},
-                        "connect, USER, PASS, QUIT; %g s per run" % args.seconds)
+                        "connect, USER, PASS, QUIT; %g s per run" % args.seconds
+                        + (("; Pure-FTPd logs anonymous users in at USER (230) and answers the "
+                            "PASS sent all the same with 230" if kind == "anonymous"
+                            else PURE_FTPD_DELAY_NOTE) if p_proc else ""))
         # Greeting latency: one client, RUNS runs of up to --greetings connections each.
         p50s, p99s = {}, {}
         for round_number in range(args.runs):
@@ -1467,6 +1806,13 @@ def run_sessions(args, build, work, uid, gid):
                 v_proc = None
             if v_proc:
                 servers.append(("vsftpd", v_proc, v_port, v_log))
+            p_proc, p_port, p_log = start_anchor(start_pure_ftpd, "pure-ftpd", work, root, pki=pki,
+                                                 anon_root=anon, max_clients=max_clients,
+                                                 tag="-sessions", tls_required=False)
+            if p_proc:
+                servers.append(("pure-ftpd", p_proc, p_port, p_log))
+            for name, _, port, _ in servers:
+                verify_anon(name, port, b"ftpbench\n")
             measure_pss(args, servers, "TLS-configured server")
     finally:
         if responder:
@@ -1475,11 +1821,16 @@ def run_sessions(args, build, work, uid, gid):
         shutil.rmtree(anon, ignore_errors=True)
     # Summary on the terminal.
     for row in ROWS[first_row:]:
-        w, v = row["samples"].get("wardenftpd"), row["samples"].get("vsftpd")
-        ratio = "%.2f" % (statistics.median(w) / statistics.median(v)) if w and v else "n/a"
-        print("%-48s wardenftpd %-22s vsftpd %-22s client %-22s ratio %s"
-              % (row["figure"], fmt_stats(w), fmt_stats(v), fmt_stats(row["samples"].get("client")),
-                 ratio), flush=True)
+        w = row["samples"].get("wardenftpd")
+        ratios = []
+        for anchor in ANCHORS:
+            v = row["samples"].get(anchor)
+            ratios.append("/%s %s" % (DISPLAY[anchor], "%.2f" % (statistics.median(w) / statistics.median(v))
+                                      if w and v and statistics.median(v) else "n/a"))
+        print("%-48s wardenftpd %-22s vsftpd %-22s Pure-FTPd %-22s client %-22s ratio %s"
+              % (row["figure"], fmt_stats(w), fmt_stats(row["samples"].get("vsftpd")),
+                 fmt_stats(row["samples"].get("pure-ftpd")), fmt_stats(row["samples"].get("client")),
+                 "  ".join(ratios)), flush=True)
 
 
 def machine_description():
@@ -1511,6 +1862,8 @@ def machine_description():
             ("OpenSSL (command)", subprocess.run(["openssl", "version"], capture_output=True,
                                                  text=True).stdout.strip() or "?"),
             ("vsftpd", vsftpd),
+            ("Pure-FTPd", "%s, %s" % (pure_ftpd_version(PURE_FTPD), PURE_FTPD) if PURE_FTPD
+             else "not measured: " + PURE_FTPD_MISSING),
             ("source tree (git describe)", commit),
             ("load average at the start", " ".join(load))]
 
@@ -1525,11 +1878,12 @@ def write_report(path, args, machine, started, finished):
             return "%.*f (1 run)" % (digits, m)
         return "%.*f (%.*f–%.*f)" % (digits, m, digits, lo, digits, hi)
 
-    lines = ["# Performance: wardenftpd against vsftpd", "",
+    lines = ["# Performance: wardenftpd against vsftpd and Pure-FTPd", "",
              "Written by `tools/bench/ftpbench.py --report` (run it again rather than editing the tables).", "",
              "Each cell: the median of the runs, with the spread (min–max) in brackets. "
-             "Ratio: wardenftpd's median / vsftpd's median (for ms and KiB, lower is better; for "
-             "rates, higher is better). The *client* column is the same client loop against a "
+             "Ratios: wardenftpd's median / vsftpd's median (*÷ vsftpd*) and / Pure-FTPd's median "
+             "(*÷ Pure-FTPd*) (for ms and KiB, lower is better; for rates, higher is better). "
+             "The *client* column is the same client loop against a "
              "minimal in-process Python responder that answers 220/331/230/221 and does no work: "
              "the client's own ceiling (a lower bound of it: the responder runs in the client's own "
              "Python process and shares its interpreter lock). A server figure near it would "
@@ -1558,23 +1912,30 @@ def write_report(path, args, machine, started, finished):
               "| command | `%s` |" % " ".join(["tools/bench/ftpbench.py"] + sys.argv[1:]),
               "", "The machine is a shared 2-core VM: other jobs (a CI run, another session's "
               "builds and tests) were using the CPUs at the same time, so absolute figures are "
-              "noisy; the servers take turns within each round so that load changes fall on both, "
-              "and the ratios are the figures to read.", "",
-              "## Figures", "",
-              "| figure | unit | wardenftpd | vsftpd | ratio | C bound | ÷ C bound | client ceiling | note |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "noisy; the servers take turns within each round so that load changes fall on all "
+              "of them, and the ratios are the figures to read.", ""]
+    if PURE_FTPD:
+        lines += ["## How Pure-FTPd runs here", ""] + ["- " + note for note in pure_ftpd_notes()] + [""]
+    lines += ["## Figures", "",
+              "| figure | unit | wardenftpd | vsftpd | Pure-FTPd | ÷ vsftpd | ÷ Pure-FTPd | C bound "
+              "| ÷ C bound | client ceiling | note |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in ROWS:
-        w, v = row["samples"].get("wardenftpd"), row["samples"].get("vsftpd")
-        ratio = "%.2f" % (statistics.median(w) / statistics.median(v)) if w and v and statistics.median(v) else "n/a"
+        w = row["samples"].get("wardenftpd")
+        anchors = [row["samples"].get(anchor) for anchor in ANCHORS]
+        ratios = ["%.2f" % (statistics.median(w) / statistics.median(v))
+                  if w and v and statistics.median(v) else "n/a" for v in anchors]
         client, bound = row["samples"].get("client"), row["samples"].get("bound")
-        of_bound = ", ".join("%s %.2f" % (name, statistics.median(row["samples"][name]) / statistics.median(bound))
-                             for name in ("wardenftpd", "vsftpd") if bound and row["samples"].get(name))
-        only_bound = bound and not w and not v
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            row["figure"], row["unit"], "" if only_bound else cell(w, row["unit"]),
-            "" if only_bound else cell(v, row["unit"]), "" if only_bound else ratio,
-            cell(bound, row["unit"]) if bound else "", of_bound,
-            cell(client, row["unit"]) if client else "", row["note"]))
+        of_bound = ", ".join("%s %.2f" % (DISPLAY[name], statistics.median(row["samples"][name])
+                                          / statistics.median(bound))
+                             for name in ("wardenftpd",) + ANCHORS if bound and row["samples"].get(name))
+        only_bound = bound and not w and not any(anchors)
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            (row["figure"], row["unit"])
+            + tuple("" if only_bound else cell(v, row["unit"]) for v in [w] + anchors)
+            + tuple("" if only_bound else r for r in ratios)
+            + (cell(bound, row["unit"]) if bound else "", of_bound,
+               cell(client, row["unit"]) if client else "", row["note"])))
     lines += ["", "## Not measured here", ""]
     if NOT_MEASURED:
         lines += ["- " + reason for reason in NOT_MEASURED]
@@ -1645,6 +2006,14 @@ def main():
                         help="build directory of the wardenftpd measured (daemon/wardenftpd); the "
                              "C bounds' tools/ftpbench-bound is taken from it, else from this "
                              "source tree's build/")
+    parser.add_argument("--pure-ftpd", default=None, metavar="PATH",
+                        help="the pure-ftpd binary, or the directory its Debian package was "
+                             "extracted into (default: %s, else one on the PATH; 'none' skips it). "
+                             "To get it: %s" % (PURE_FTPD_CACHE, PURE_FTPD_HOWTO))
+    parser.add_argument("--pure-ftpd-auth", choices=("unix", "pam"), default="unix",
+                        help="Pure-FTPd's authentication (-l): unix, crypt() of the /etc/shadow hash "
+                             "as wardenftpd checks it (the default), or pam (PAM service pure-ftpd, "
+                             "which without Debian's pure-ftpd-common is /etc/pam.d/other)")
     parser.add_argument("--baseline", default=None,
                         help="with --tls: also measure TLS logins of the wardenftpd in this build "
                              "directory (e.g. the commit before a change), in the same run")
@@ -1652,7 +2021,15 @@ def main():
     if os.geteuid() != 0:
         sys.exit("ftpbench: run as root (both daemons start as root; the bench user's password is "
                  "set with chpasswd; PSS is read from other users' /proc/PID/smaps_rollup)")
-    global PASV_RANGE
+    global PASV_RANGE, PURE_FTPD, PURE_FTPD_AUTH, PURE_FTPD_MISSING
+    PURE_FTPD, PURE_FTPD_MISSING = find_pure_ftpd(args.pure_ftpd)
+    PURE_FTPD_AUTH = args.pure_ftpd_auth
+    if not PURE_FTPD:
+        print("ftpbench: Pure-FTPd %s; carrying on without it. To get it:\n  %s"
+              % (PURE_FTPD_MISSING, PURE_FTPD_HOWTO.replace(" && ", "\n  ")), flush=True)
+        NOT_MEASURED.append("Pure-FTPd, every figure: %s. To get it: `%s`" % (PURE_FTPD_MISSING,
+                                                                            PURE_FTPD_HOWTO))
+    scoreboard_existed = os.path.exists(PURE_FTPD_SCOREBOARD)
     if args.pasv_range not in ("", "0"):
         low, high = (int(x) for x in args.pasv_range.split("-"))
         PASV_RANGE = (low, high)
@@ -1699,6 +2076,8 @@ def main():
                          time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if PURE_FTPD and not scoreboard_existed:
+            shutil.rmtree(PURE_FTPD_SCOREBOARD, ignore_errors=True)  # made by Pure-FTPd
 
 
 if __name__ == "__main__":
