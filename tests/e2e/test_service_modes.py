@@ -449,6 +449,15 @@ class InetdModeTest(unittest.TestCase):
                     self.assertEqual(harness.read_stat(monitor)[0], "wftpd:monitor")
                     with open("/proc/%d/cmdline" % monitor, "rb") as f:
                         self.assertIn(b"--session", f.read().split(b"\0"))
+                    # Without TLS, inetd mode execs the session image without TLS too, and the
+                    # monitor keeps no descriptor of it.
+                    lean = os.path.join(os.path.dirname(os.path.realpath(harness.BINARY)),
+                                        "wardenftpd-session")
+                    self.assertEqual(os.readlink("/proc/%d/exe" % monitor), lean)
+                    harness.wait_until(
+                        lambda: harness.proc_status(monitor)["NoNewPrivs"] == "1", 5)
+                    for target in harness.proc_fds(monitor).values():
+                        self.assertNotIn("wardenftpd-session", target)
                     preauth = d.session_child(monitor, "wftpd:preauth")
                     self.assertEqual(c.cmd("NOOP")[0], 200)
                     st = harness.proc_status(preauth)
