@@ -17,6 +17,7 @@ packages=(
   wget                                      # end-to-end tests: wget -c resumes a download (REST)
   strace iproute2 procps                    # policy tracing, namespaces, process checks
   groff-base                                # the man pages are checked to render cleanly
+  fail2ban logrotate systemd                # the shipped fail2ban filter, logrotate, sysusers.d and tmpfiles.d entries are checked
 )
 missing=()
 for p in "${packages[@]}"; do
