@@ -267,6 +267,22 @@ KeyHandler group_list_key(std::string_view name, std::string_view description,
                     }};
 }
 
+// Addresses or CIDR prefixes (trusted_proxies, allow_clients, deny_clients): each item is
+// validated here and kept as text; the listener parses the list again when it applies it.
+KeyHandler prefix_list_key(std::string_view name, std::string_view description,
+                           std::vector<std::string> Config::*field) {
+  return KeyHandler{{name, description},
+                    [field](Config& config, std::string_view value) -> Result<void> {
+                      auto items = split_list(value, kMaxAddressEntries);
+                      if (!items) return items.error();
+                      auto prefixes = parse_prefix_list(*items);
+                      if (!prefixes) return prefixes.error();
+                      config.*field = std::move(*items);
+                      return ok_result();
+                    },
+                    [field](const Config& config) { return join(config.*field); }};
+}
+
 const std::vector<KeyHandler>& handlers() {
   static const std::vector<KeyHandler> table = {
       {{"listen_address", "Comma-separated IPv4/IPv6 addresses to listen on."},
@@ -283,6 +299,16 @@ const std::vector<KeyHandler>& handlers() {
                  "New connections per second per client address (bursts of twice that); 0 means "
                  "no limit.",
                  &Config::connect_rate_per_ip, 0, 100000),
+      prefix_list_key("allow_clients",
+                      "Comma-separated addresses or CIDR prefixes (IPv4 and IPv6) that may connect; "
+                      "empty: every address. Others get 421 before anything is forked (behind a "
+                      "trusted proxy: the client it names).",
+                      &Config::allow_clients),
+      prefix_list_key("deny_clients",
+                      "Comma-separated addresses or CIDR prefixes that may not connect, even "
+                      "inside allow_clients; they get 421 before anything is forked (behind a "
+                      "trusted proxy: the client it names).",
+                      &Config::deny_clients),
       bool_key("proxy_protocol",
                "yes: a connection from an address in trusted_proxies must begin with a PROXY "
                "protocol header (v1 or v2, as HAProxy sends it); the client it names is the "
@@ -291,18 +317,10 @@ const std::vector<KeyHandler>& handlers() {
                "from other addresses are served as they are: a header from them is never read "
                "as one.",
                &Config::proxy_protocol),
-      {{"trusted_proxies",
-        "Comma-separated addresses or CIDR prefixes (IPv4 and IPv6) of the load balancers "
-        "allowed to send PROXY headers; needed with proxy_protocol=yes."},
-       [](Config& c, std::string_view value) -> Result<void> {
-         auto items = split_list(value, kMaxAddressEntries);
-         if (!items) return items.error();
-         auto prefixes = parse_prefix_list(*items);  // validated here, parsed again by the listener
-         if (!prefixes) return prefixes.error();
-         c.trusted_proxies = std::move(*items);
-         return ok_result();
-       },
-       [](const Config& c) { return join(c.trusted_proxies); }},
+      prefix_list_key("trusted_proxies",
+                      "Comma-separated addresses or CIDR prefixes (IPv4 and IPv6) of the load "
+                      "balancers allowed to send PROXY headers; needed with proxy_protocol=yes.",
+                      &Config::trusted_proxies),
       number_key("proxy_header_timeout",
                  "Seconds a trusted proxy has, from connecting, to send its complete PROXY "
                  "header; then the connection is closed.",

@@ -36,6 +36,10 @@ struct Config {
   std::uint32_t max_clients = 200;
   std::uint32_t max_per_ip = 0;           // sessions at once per client address (0: no limit)
   std::uint32_t connect_rate_per_ip = 0;  // new connections per second per address (0: no limit)
+  // Who may connect at all (addresses or CIDR prefixes, canonical text); deny wins; an empty
+  // allow list allows everyone. Decided before anything is forked (priv/client_access.hpp).
+  std::vector<std::string> allow_clients;
+  std::vector<std::string> deny_clients;
   // PROXY protocol (v1/v2) from load balancers: connections from trusted_proxies must begin
   // with a header naming the real client; other connections are served as they are.
   bool proxy_protocol = false;

@@ -10,6 +10,7 @@
 #include "common/log.hpp"
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
+#include "priv/client_access.hpp"
 #include "priv/config_validation.hpp"
 #include "priv/session_spawn.hpp"
 #include "priv/socket_activation.hpp"
@@ -45,7 +46,7 @@ Result<void> check_connection(int fd) {
 }
 
 // Everything up to the exec; an error means no session.
-Result<void> start_session(const InetdOptions& options, bool& implicit_tls) {
+Result<void> start_session(const InetdOptions& options, bool& implicit_tls, bool& refused) {
   auto connection = check_connection(STDIN_FILENO);
   if (!connection) return connection;
   auto local = SocketAddress::local_of(STDIN_FILENO);
@@ -67,6 +68,16 @@ Result<void> start_session(const InetdOptions& options, bool& implicit_tls) {
     return make_error("cannot log to syslog (" + log.error().message + "); set log_output=stderr or use --stderr");
   }
   implicit_tls = serves_implicit_tls(context.sockets.front().name, local->port(), config.tls_implicit_port);
+  // SECURITY: the listener's access lists, decided here before anything is made for the session.
+  auto access = ClientAccess::from_config(config);
+  if (!access) return access.error();
+  auto peer = SocketAddress::peer_of(STDIN_FILENO);
+  if (!peer) return make_error("standard input: " + peer.error().message);
+  if (const auto decision = access->decide(*peer); decision != ClientAccess::Decision::kAllowed) {
+    refused = true;
+    return make_error("refusing " + peer->to_string() + ": " +
+                      std::string(ClientAccess::reason(decision)));
+  }
   auto resources = prepare_session_resources(*valid);
   if (!resources) return resources.error();
   // SECURITY: the same isolation as the listener's sessions, at the price of one namespace per
@@ -91,7 +102,6 @@ Result<void> start_session(const InetdOptions& options, bool& implicit_tls) {
   // Session ids are numbers; the pid is unique among the sessions running at one time.
   launch.session_id = std::to_string(::getpid());
   launch.implicit_tls = implicit_tls;
-  auto peer = SocketAddress::peer_of(STDIN_FILENO);
   log_info("session " + launch.session_id + " from " + (peer ? peer->to_string() : "unknown") + " to " +
            local->to_string() + (implicit_tls ? " (implicit TLS)" : "") + " (inetd mode)");
   // SECURITY: the same floor as under the listener: it is inherited across the exec, beneath the
@@ -112,14 +122,20 @@ int run_inetd_session(const InetdOptions& options) {
     if (!devnull || ::dup2(devnull.get(), STDERR_FILENO) < 0) return 1;
   }
   bool implicit_tls = options.implicit_tls;
-  auto started = start_session(options, implicit_tls);  // returns only on failure
-  log_error(started ? "inetd mode: the session monitor did not start"
-                    : "inetd mode: " + started.error().message);
+  bool refused = false;  // by allow_clients/deny_clients: not a failure of this program
+  auto started = start_session(options, implicit_tls, refused);  // returns only on failure
+  if (refused) {
+    log_warning("inetd mode: " + started.error().message);
+  } else {
+    log_error(started ? "inetd mode: the session monitor did not start"
+                      : "inetd mode: " + started.error().message);
+  }
   // A client of a clear-text port is told (a TLS client expects a handshake, not text).
   if (!implicit_tls) {
-    (void)::send(STDIN_FILENO, kUnavailable.data(), kUnavailable.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    const std::string_view reply = refused ? kAccessRefusedReply : kUnavailable;
+    (void)::send(STDIN_FILENO, reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   }
-  return 1;
+  return refused ? 0 : 1;
 }
 
 }  // namespace wftpd

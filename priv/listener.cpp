@@ -27,6 +27,7 @@
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
 #include "priv/child_exit.hpp"
+#include "priv/client_access.hpp"
 #include "priv/client_limits.hpp"
 #include "priv/config_validation.hpp"
 #include "priv/login_throttle.hpp"
@@ -112,6 +113,7 @@ class Listener {
   std::map<pid_t, Session> sessions_;  // by monitor pid
   LoginThrottle throttle_;
   void read_report(Session& session);
+  ClientAccess access_;  // allow_clients, deny_clients
   ClientLimits limits_{0, 0};
   std::vector<AddressPrefix> trusted_proxies_;
   PendingProxyHeaders proxy_pending_;  // trusted proxies' connections until their header is read
@@ -133,6 +135,8 @@ Result<void> Listener::apply_config(ValidConfig valid) {
   }
   auto trusted = parse_prefix_list(config.trusted_proxies);
   if (!trusted) return trusted.error();
+  auto access = ClientAccess::from_config(config);
+  if (!access) return access.error();
   // Last, as the only step that changes process state: nothing can fail after it.
   auto log = open_log(framing_of(config), config.syslog_socket);
   if (!log) {
@@ -143,6 +147,7 @@ Result<void> Listener::apply_config(ValidConfig valid) {
   ticket_secret_ = ticket_secret;
   config_ = std::move(config);
   trusted_proxies_ = std::move(*trusted);
+  access_ = std::move(*access);
   limits_.set_limits(config_.max_per_ip, config_.connect_rate_per_ip);
   set_log_level(parse_log_level(config_.log_level));
   return ok_result();
@@ -276,10 +281,24 @@ void Listener::accept_clients(int listen_fd, bool implicit_tls) {
   }
 }
 
-// Per-address limits on the session's client (behind a proxy: the real client), then a session.
+// The access lists and the per-address limits on the session's client (behind a proxy: the
+// real client), then a session.
 void Listener::admit(UniqueFd client, std::uint64_t session_id, const ClientOrigin& origin,
                      bool implicit_tls) {
   const SocketAddress& peer = origin.client;
+  // SECURITY: before anything is forked, and before the client can use a connection token.
+  const auto access = access_.decide(peer);
+  if (access != ClientAccess::Decision::kAllowed) {
+    log_connection(LogLevel::kWarning, session_id, peer.host_string(),
+                   "refusing " + peer.to_string() +
+                       (origin.proxy ? " (via proxy " + origin.proxy->to_string() + ")" : "") + ": " +
+                       std::string(ClientAccess::reason(access)));
+    if (!implicit_tls) {
+      ::send(client.get(), kAccessRefusedReply.data(), kAccessRefusedReply.size(),
+             MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    return;
+  }
   const std::string key = client_key(peer);
   const auto decision = limits_.admit(key, std::chrono::steady_clock::now());
   if (decision != ClientLimits::Decision::kAllow) {
