@@ -309,6 +309,19 @@ const std::vector<KeyHandler>& handlers() {
                       "inside allow_clients; they get 421 before anything is forked (behind a "
                       "trusted proxy: the client it names).",
                       &Config::deny_clients),
+      number_key("ban_after_failures",
+                 "Failed logins from one client address (IPv6: its /64) within ban_window that "
+                 "ban it: its connections get 421 before anything is forked, for ban_time; 0 "
+                 "turns automatic bans off. Behind a trusted proxy, the client it names.",
+                 &Config::ban_after_failures, 0, 1000),
+      number_key("ban_window", "Seconds within which ban_after_failures failed logins ban an address.",
+                 &Config::ban_window, 1, 86400),
+      number_key("ban_time", "Seconds an automatically banned address is refused.",
+                 &Config::ban_time, 1, 604800),
+      prefix_list_key("ban_exempt",
+                      "Comma-separated addresses or CIDR prefixes never banned automatically "
+                      "(their failed logins are still slowed down); empty: none.",
+                      &Config::ban_exempt),
       bool_key("proxy_protocol",
                "yes: a connection from an address in trusted_proxies must begin with a PROXY "
                "protocol header (v1 or v2, as HAProxy sends it); the client it names is the "

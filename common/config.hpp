@@ -40,6 +40,13 @@ struct Config {
   // allow list allows everyone. Decided before anything is forked (priv/client_access.hpp).
   std::vector<std::string> allow_clients;
   std::vector<std::string> deny_clients;
+  // Automatic bans (priv/ban_list.hpp): ban_after_failures failed logins from one address (IPv6:
+  // its /64) within ban_window seconds refuse it for ban_time seconds; 0 turns them off.
+  // Addresses in ban_exempt are never banned.
+  std::uint32_t ban_after_failures = 10;
+  std::uint32_t ban_window = 600;
+  std::uint32_t ban_time = 3600;
+  std::vector<std::string> ban_exempt = {"127.0.0.0/8", "::1"};
   // PROXY protocol (v1/v2) from load balancers: connections from trusted_proxies must begin
   // with a header naming the real client; other connections are served as they are.
   bool proxy_protocol = false;

@@ -27,6 +27,7 @@
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
 #include "priv/child_exit.hpp"
+#include "priv/ban_list.hpp"
 #include "priv/client_access.hpp"
 #include "priv/client_limits.hpp"
 #include "priv/config_validation.hpp"
@@ -51,6 +52,8 @@ constexpr std::string_view kTooManyClients = "421 Too many connections, try agai
 constexpr std::string_view kTooManyFromAddress =
     "421 Too many connections from your address, try again later.\r\n";
 constexpr std::string_view kTooFast = "421 Connecting too fast, try again later.\r\n";
+constexpr std::string_view kBannedReply =
+    "421 Too many failed logins from your address, try again later.\r\n";
 
 class Listener {
  public:
@@ -109,11 +112,14 @@ class Listener {
     std::string client_key;
     UniqueFd report;               // the monitor's login results ('F' failure, 'S' success)
     std::uint32_t reported = 0;    // bytes taken from it (bounded per session)
+    bool ban_exempt = false;       // the client is in ban_exempt
   };
   std::map<pid_t, Session> sessions_;  // by monitor pid
   LoginThrottle throttle_;
   void read_report(Session& session);
   ClientAccess access_;  // allow_clients, deny_clients
+  BanList bans_;         // ban_after_failures, ban_window, ban_time
+  std::vector<AddressPrefix> ban_exempt_;
   ClientLimits limits_{0, 0};
   std::vector<AddressPrefix> trusted_proxies_;
   PendingProxyHeaders proxy_pending_;  // trusted proxies' connections until their header is read
@@ -137,6 +143,8 @@ Result<void> Listener::apply_config(ValidConfig valid) {
   if (!trusted) return trusted.error();
   auto access = ClientAccess::from_config(config);
   if (!access) return access.error();
+  auto ban_exempt = parse_prefix_list(config.ban_exempt);
+  if (!ban_exempt) return make_error("ban_exempt: " + ban_exempt.error().message);
   // Last, as the only step that changes process state: nothing can fail after it.
   auto log = open_log(framing_of(config), config.syslog_socket);
   if (!log) {
@@ -148,6 +156,10 @@ Result<void> Listener::apply_config(ValidConfig valid) {
   config_ = std::move(config);
   trusted_proxies_ = std::move(*trusted);
   access_ = std::move(*access);
+  ban_exempt_ = std::move(*ban_exempt);
+  bans_.configure(BanList::Settings{config_.ban_after_failures,
+                                    std::chrono::seconds(config_.ban_window),
+                                    std::chrono::seconds(config_.ban_time)});
   limits_.set_limits(config_.max_per_ip, config_.connect_rate_per_ip);
   set_log_level(parse_log_level(config_.log_level));
   return ok_result();
@@ -235,7 +247,8 @@ void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id, const 
   }
   const pid_t pid = *spawned;
   const std::string id_text = launch.session_id;
-  sessions_[pid] = Session{session_id, client_host, key, std::move(report_read), 0};
+  sessions_[pid] = Session{session_id, client_host, key, std::move(report_read), 0,
+                           any_contains(ban_exempt_, origin.client)};
   limits_.session_started(key);
   log_here(LogLevel::kInfo, "session " + id_text + " from " + peer_text + " (monitor pid " +
                                 std::to_string(pid) + ")");
@@ -300,7 +313,20 @@ void Listener::admit(UniqueFd client, std::uint64_t session_id, const ClientOrig
     return;
   }
   const std::string key = client_key(peer);
-  const auto decision = limits_.admit(key, std::chrono::steady_clock::now());
+  const auto now = std::chrono::steady_clock::now();
+  // SECURITY: a banned address is refused before anything is forked, and uses no token.
+  if (const auto left = bans_.remaining(key, now); left > std::chrono::seconds::zero()) {
+    const auto seconds = std::chrono::ceil<std::chrono::seconds>(left).count();
+    log_connection(LogLevel::kWarning, session_id, peer.host_string(),
+                   "refusing " + peer.to_string() +
+                       (origin.proxy ? " (via proxy " + origin.proxy->to_string() + ")" : "") +
+                       ": banned after failed logins, " + std::to_string(seconds) + " s left");
+    if (!implicit_tls) {
+      ::send(client.get(), kBannedReply.data(), kBannedReply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    return;
+  }
+  const auto decision = limits_.admit(key, now);
   if (decision != ClientLimits::Decision::kAllow) {
     const bool too_many = decision == ClientLimits::Decision::kTooManySessions;
     log_connection(LogLevel::kWarning, session_id, peer.host_string(),
@@ -358,7 +384,18 @@ void Listener::read_report(Session& session) {
     }
     const auto now = std::chrono::steady_clock::now();
     for (ssize_t i = 0; i < n && session.reported < limit; ++i, ++session.reported) {
-      if (buffer[i] == 'F') throttle_.record_failure(session.client_key, now);
+      if (buffer[i] == 'F') {
+        throttle_.record_failure(session.client_key, now);
+        if (!session.ban_exempt && bans_.record_failure(session.client_key, now)) {
+          log_connection(LogLevel::kWarning, session.id, session.client,
+                         "banning " + session.client +
+                             (session.client.find(':') != std::string::npos ? " (its /64)" : "") +
+                             " for " +
+                             std::to_string(config_.ban_time) + " s: " +
+                             std::to_string(config_.ban_after_failures) +
+                             " failed logins within " + std::to_string(config_.ban_window) + " s");
+        }
+      }
       if (buffer[i] == 'S') throttle_.record_success(session.client_key);
     }
   }
