@@ -372,6 +372,26 @@ class RawClient:
         self.close()
 
 
+def first_reply_line(port, host="127.0.0.1", source=None, first_bytes=b""):
+    """Connects to the server (from `source` when given), sends `first_bytes` (e.g. a PROXY
+    header) and returns the first reply line it gets: a 220 greeting, or a 421 refusal."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.settimeout(TIMEOUT)
+        if source is not None:
+            s.bind((source, 0))
+        s.connect((host, port))
+        if first_bytes:
+            s.sendall(first_bytes)
+        data = b""
+        while not data.endswith(b"\r\n") and len(data) < 4096:  # one line, bounded
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
 def pasv_retr(client, name, timeout=TIMEOUT, binary=True):
     """RETR name through EPSV on a RawClient (TYPE I first unless binary=False);
     returns (final reply code, data)."""

@@ -3,35 +3,15 @@ it for ban_time, with 421 before anything is forked; the ban expires; ban_exempt
 default) is never banned; other addresses are not affected; the client behind a trusted proxy
 is the one banned."""
 
-import ftplib
 import re
 import socket
-import time
 import unittest
 
 import harness
-from harness import Daemon, wait_until
+from harness import Daemon, first_reply_line, wait_until
 
 BANNED = b"421 Too many failed logins from your address"
 FAST = {"login_fail_delay_ms": "0", "ban_window": "60"}
-
-
-def greeting(port, host="127.0.0.1", source=None, first_bytes=b""):
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.settimeout(harness.TIMEOUT)
-        if source is not None:
-            s.bind((source, 0))
-        s.connect((host, port))
-        if first_bytes:
-            s.sendall(first_bytes)
-        data = b""
-        while not data.endswith(b"\r\n"):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        return data
 
 
 def fail_logins(port, count, source="127.0.0.1", first_bytes=b""):
@@ -64,20 +44,20 @@ class BanTest(unittest.TestCase):
         config = dict(FAST, ban_after_failures="3", ban_time="3", ban_exempt="")
         with Daemon(config=config) as d:
             fail_logins(d.port, 2, source="127.0.0.9")
-            self.assertTrue(greeting(d.port, source="127.0.0.9").startswith(b"220"))
+            self.assertTrue(first_reply_line(d.port, source="127.0.0.9").startswith(b"220"))
             fail_logins(d.port, 1, source="127.0.0.9")
             self.assertTrue(d.wait_log("banning 127.0.0.9 for 3 s: 3 failed logins within 60 s"))
             before = monitors_started(d)
-            reply = greeting(d.port, source="127.0.0.9")
+            reply = first_reply_line(d.port, source="127.0.0.9")
             self.assertTrue(reply.startswith(BANNED), reply)
             self.assertTrue(d.wait_log("banned after failed logins"))
             self.assertEqual(monitors_started(d), before, "a monitor was made for a banned client")
             # Another address is served, and logs in.
-            self.assertTrue(greeting(d.port, source="127.0.0.10").startswith(b"220"))
+            self.assertTrue(first_reply_line(d.port, source="127.0.0.10").startswith(b"220"))
             d.ftp().quit()
             # The ban ends.
             self.assertTrue(wait_until(
-                lambda: greeting(d.port, source="127.0.0.9").startswith(b"220"), 8, 0.25))
+                lambda: first_reply_line(d.port, source="127.0.0.9").startswith(b"220"), 8, 0.25))
 
     def test_a_successful_login_does_not_reset_the_count(self):
         # An attacker with one valid account cannot launder failures by logging in between.
@@ -87,18 +67,18 @@ class BanTest(unittest.TestCase):
             d.ftp().quit()
             fail_logins(d.port, 1)
             self.assertTrue(d.wait_log("banning 127.0.0.1"))
-            self.assertTrue(greeting(d.port).startswith(BANNED))
+            self.assertTrue(first_reply_line(d.port).startswith(BANNED))
 
     def test_loopback_is_exempt_by_default(self):
         with Daemon(config=dict(FAST, ban_after_failures="2")) as d:
             fail_logins(d.port, 4)
-            self.assertTrue(greeting(d.port).startswith(b"220"))
+            self.assertTrue(first_reply_line(d.port).startswith(b"220"))
             self.assertNotIn("banning", d.log())
 
     def test_zero_turns_bans_off(self):
         with Daemon(config=dict(FAST, ban_after_failures="0", ban_exempt="")) as d:
             fail_logins(d.port, 4)
-            self.assertTrue(greeting(d.port).startswith(b"220"))
+            self.assertTrue(first_reply_line(d.port).startswith(b"220"))
             self.assertNotIn("banning", d.log())
 
     def test_behind_a_trusted_proxy_the_named_client_is_banned_not_the_proxy(self):
@@ -109,11 +89,11 @@ class BanTest(unittest.TestCase):
         with Daemon(config=config) as d:
             fail_logins(d.port, 2, first_bytes=header)
             self.assertTrue(d.wait_log("banning 192.0.2.50"))
-            refused = greeting(d.port, first_bytes=header)
+            refused = first_reply_line(d.port, first_bytes=header)
             self.assertTrue(refused.startswith(BANNED), refused)
             self.assertIn("refusing 192.0.2.50:4000 (via proxy 127.0.0.1:", d.log())
             # The proxy itself, for another client, is still served.
-            self.assertTrue(greeting(d.port, first_bytes=other).startswith(b"220"))
+            self.assertTrue(first_reply_line(d.port, first_bytes=other).startswith(b"220"))
 
 
 if __name__ == "__main__":

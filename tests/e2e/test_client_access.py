@@ -2,7 +2,6 @@
 session monitor is ever made for it), behind a trusted proxy the client the proxy names is
 judged, a reload applies new lists to new connections, and inetd mode refuses alike."""
 
-import os
 import re
 import signal
 import socket
@@ -10,27 +9,9 @@ import subprocess
 import unittest
 
 import harness
-from harness import Daemon, wait_until
+from harness import Daemon, first_reply_line
 
 REFUSED = b"421 Service not available from your address"
-
-
-def reply_from(port, host="127.0.0.1", source=None, first_bytes=b""):
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.settimeout(harness.TIMEOUT)
-        if source is not None:
-            s.bind((source, 0))
-        s.connect((host, port))
-        if first_bytes:
-            s.sendall(first_bytes)
-        data = b""
-        while not data.endswith(b"\r\n"):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        return data
 
 
 def monitors_started(d):
@@ -43,37 +24,37 @@ class ClientAccessTest(unittest.TestCase):
 
     def test_denied_address_gets_421_and_no_session_is_made(self):
         with Daemon(config={"deny_clients": "127.0.0.1"}) as d:
-            self.assertTrue(reply_from(d.port).startswith(REFUSED))
+            self.assertTrue(first_reply_line(d.port).startswith(REFUSED))
             self.assertTrue(d.wait_log("in deny_clients"))
             self.assertIn("refusing 127.0.0.1:", d.log())
             self.assertEqual(monitors_started(d), 0, d.log())
             self.assertEqual(d.monitors(), [])
             # Another address (IPv6 loopback here) is served.
-            self.assertTrue(reply_from(d.port, host="::1").startswith(b"220"))
+            self.assertTrue(first_reply_line(d.port, host="::1").startswith(b"220"))
             self.assertEqual(monitors_started(d), 1, d.log())
 
     def test_allow_list_serves_only_its_prefixes(self):
         with Daemon(config={"allow_clients": "127.0.0.2/32, ::1"}) as d:
-            self.assertTrue(reply_from(d.port).startswith(REFUSED))
+            self.assertTrue(first_reply_line(d.port).startswith(REFUSED))
             self.assertTrue(d.wait_log("not in allow_clients"))
             self.assertEqual(monitors_started(d), 0, d.log())
-            self.assertTrue(reply_from(d.port, source="127.0.0.2").startswith(b"220"))
-            self.assertTrue(reply_from(d.port, host="::1").startswith(b"220"))
+            self.assertTrue(first_reply_line(d.port, source="127.0.0.2").startswith(b"220"))
+            self.assertTrue(first_reply_line(d.port, host="::1").startswith(b"220"))
 
     def test_deny_wins_inside_the_allow_list(self):
         with Daemon(config={"allow_clients": "127.0.0.0/8", "deny_clients": "127.0.0.3"}) as d:
-            self.assertTrue(reply_from(d.port, source="127.0.0.3").startswith(REFUSED))
-            self.assertTrue(reply_from(d.port, source="127.0.0.4").startswith(b"220"))
-            self.assertTrue(reply_from(d.port, host="::1").startswith(REFUSED))
+            self.assertTrue(first_reply_line(d.port, source="127.0.0.3").startswith(REFUSED))
+            self.assertTrue(first_reply_line(d.port, source="127.0.0.4").startswith(b"220"))
+            self.assertTrue(first_reply_line(d.port, host="::1").startswith(REFUSED))
 
     def test_refused_connections_use_no_connection_tokens(self):
         # A denied address hammering the server does not use up the rate of an allowed one
         # sharing nothing with it, and is refused for the list, not for the rate.
         with Daemon(config={"deny_clients": "127.0.0.5", "connect_rate_per_ip": "1"}) as d:
             for _ in range(5):
-                self.assertTrue(reply_from(d.port, source="127.0.0.5").startswith(REFUSED))
+                self.assertTrue(first_reply_line(d.port, source="127.0.0.5").startswith(REFUSED))
             self.assertNotIn("connect_rate_per_ip", d.log())
-            self.assertTrue(reply_from(d.port, source="127.0.0.6").startswith(b"220"))
+            self.assertTrue(first_reply_line(d.port, source="127.0.0.6").startswith(b"220"))
 
     def test_reload_applies_new_lists_to_new_connections(self):
         with Daemon() as d:
@@ -82,7 +63,7 @@ class ClientAccessTest(unittest.TestCase):
                 d.write_config(deny_clients="127.0.0.1")
                 d.proc.send_signal(signal.SIGHUP)
                 self.assertTrue(d.wait_log("configuration reloaded", 5), d.log())
-                self.assertTrue(reply_from(d.port).startswith(REFUSED))
+                self.assertTrue(first_reply_line(d.port).startswith(REFUSED))
                 # The session that was already running goes on.
                 self.assertEqual(kept.cmd("PWD")[0], 257)
 
@@ -90,12 +71,12 @@ class ClientAccessTest(unittest.TestCase):
         config = {"proxy_protocol": "yes", "trusted_proxies": "127.0.0.1",
                   "deny_clients": "192.0.2.0/24"}
         with Daemon(config=config) as d:
-            refused = reply_from(d.port, first_bytes=b"PROXY TCP4 192.0.2.9 127.0.0.1 4000 21\r\n")
+            refused = first_reply_line(d.port, first_bytes=b"PROXY TCP4 192.0.2.9 127.0.0.1 4000 21\r\n")
             self.assertTrue(refused.startswith(REFUSED), refused)
             self.assertTrue(d.wait_log("in deny_clients"))
             self.assertIn("refusing 192.0.2.9:4000 (via proxy 127.0.0.1:", d.log())
             self.assertEqual(monitors_started(d), 0, d.log())
-            served = reply_from(d.port, first_bytes=b"PROXY TCP4 198.51.100.9 127.0.0.1 4000 21\r\n")
+            served = first_reply_line(d.port, first_bytes=b"PROXY TCP4 198.51.100.9 127.0.0.1 4000 21\r\n")
             self.assertTrue(served.startswith(b"220"), served)
 
     def test_inetd_mode_refuses_before_the_monitor(self):

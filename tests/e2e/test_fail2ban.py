@@ -6,13 +6,12 @@ import ftplib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import unittest
 
 import harness
-from harness import Daemon, wait_until
+from harness import Daemon
 from test_logging import SyslogReceiver
 
 DIST = os.path.join(harness._REPO, "dist", "fail2ban")

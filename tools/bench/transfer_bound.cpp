@@ -226,6 +226,21 @@ SSL_CTX* server_context(const char* cert, const char* key, const TlsChoice& choi
 }
 
 // The child: TLS server that writes `total` bytes of one random buffer, kChunk per SSL_write.
+// Forks the sending side, which ends with this process, and returns its pid. `send` never
+// returns (the senders end the child themselves).
+template <typename Send>
+pid_t fork_sender(Send send) {
+  std::fflush(stdout);
+  const pid_t parent = ::getpid();
+  const pid_t child = ::fork();
+  if (child < 0) fail_errno("fork");
+  if (child == 0) {
+    die_with_parent(parent);
+    send();
+  }
+  return child;
+}
+
 [[noreturn]] void tls_sender(int listener, SSL_CTX* ctx, unsigned long long total) {
   std::vector<unsigned char> buffer(kChunk);
   if (RAND_bytes(buffer.data(), static_cast<int>(buffer.size())) != 1) {
@@ -415,14 +430,7 @@ int run(int argc, char** argv) {
     SSL_CTX* server = server_context(argv[2], argv[3], choice);
     in_port_t port = 0;
     const int listener = listen_loopback(port);
-    std::fflush(stdout);
-    const pid_t parent = ::getpid();
-    const pid_t child = ::fork();
-    if (child < 0) fail_errno("fork");
-    if (child == 0) {
-      die_with_parent(parent);
-      tls_sender(listener, server, total);
-    }
+    const pid_t child = fork_sender([&] { tls_sender(listener, server, total); });
     ::close(listener);
     SSL_CTX_free(server);
     const Measured measured = tls_receiver(port, choice, total);
@@ -443,14 +451,7 @@ int run(int argc, char** argv) {
     warm(file_fd, total);
     in_port_t port = 0;
     const int listener = listen_loopback(port);
-    std::fflush(stdout);
-    const pid_t parent = ::getpid();
-    const pid_t child = ::fork();
-    if (child < 0) fail_errno("fork");
-    if (child == 0) {
-      die_with_parent(parent);
-      sendfile_sender(listener, file_fd, total);
-    }
+    const pid_t child = fork_sender([&] { sendfile_sender(listener, file_fd, total); });
     ::close(listener);
     ::close(file_fd);
     const Measured measured = plain_receiver(port, total);
