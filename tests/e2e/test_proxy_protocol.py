@@ -307,6 +307,8 @@ class ProxyProtocolTest(unittest.TestCase):
             finally:
                 sock.close()
             self.assertTrue(d.wait_log("client=192.0.2.55"))
+            # The listener logs the session once posix_spawn returned; the monitor may log first.
+            self.assertTrue(d.wait_log("from 192.0.2.55:40000 via proxy"))
             self.assertRegex(d.log(), r"session \d+ from 192\.0\.2\.55:40000 via proxy 127\.0\.0\.1:")
 
     def test_passive_data_from_the_named_client_and_not_from_a_stranger(self):
@@ -347,6 +349,8 @@ class ProxyProtocolTest(unittest.TestCase):
             finally:
                 sock.close()
             self.assertTrue(d.wait_log("client=2001:db8::5"))
+            # The listener logs the session once posix_spawn returned; the monitor may log first.
+            self.assertTrue(d.wait_log("from [2001:db8::5]:40002 via proxy"))
             self.assertRegex(d.log(), r"session \d+ from \[2001:db8::5\]:40002 via proxy")
 
     def test_local_command_keeps_the_proxys_own_address(self):
@@ -465,6 +469,8 @@ class ProxyProtocolTest(unittest.TestCase):
             finally:
                 raw.close()
             self.assertTrue(d.wait_log("client=192.0.2.77"))
+            # The listener logs the session once posix_spawn returned; the monitor may log first.
+            self.assertTrue(d.wait_log("from 192.0.2.77:41000 via proxy"))
             self.assertRegex(d.log(), r"session \d+ from 192\.0\.2\.77:41000 via proxy")
 
 
