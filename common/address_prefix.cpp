@@ -56,6 +56,13 @@ bool AddressPrefix::contains(const SocketAddress& address) const {
   return true;
 }
 
+std::string AddressPrefix::text() const {
+  char buffer[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(ipv4_ ? AF_INET : AF_INET6, bytes_.data(), buffer, sizeof(buffer));
+  const unsigned all = ipv4_ ? 32u : 128u;
+  return std::string(buffer) + (bits_ == all ? "" : "/" + std::to_string(bits_));
+}
+
 Result<std::vector<AddressPrefix>> parse_prefix_list(const std::vector<std::string>& items) {
   std::vector<AddressPrefix> prefixes;
   for (const auto& item : items) {

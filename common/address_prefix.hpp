@@ -23,6 +23,10 @@ class AddressPrefix {
   // (from a dual-stack socket) match IPv4 prefixes; other families never match.
   bool contains(const SocketAddress& address) const;
 
+  // The canonical text: "192.0.2.7", "198.51.100.0/24", "2001:db8::/32" (no "/32" or "/128"
+  // for one address).
+  std::string text() const;
+
  private:
   bool ipv4_ = true;
   std::array<std::uint8_t, 16> bytes_{};

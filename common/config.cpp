@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <optional>
@@ -75,6 +76,21 @@ KeyHandler path_key(std::string_view name, std::string_view description,
                       if (!is_absolute_clean_path(value)) {
                         return make_error("'" + std::string(value) +
                                           "' is not a clean absolute path");
+                      }
+                      config.*field = std::string(value);
+                      return ok_result();
+                    },
+                    [field](const Config& config) { return config.*field; }};
+}
+
+// A path that may also be empty (the feature is off).
+KeyHandler optional_path_key(std::string_view name, std::string_view description,
+                             std::string Config::*field) {
+  return KeyHandler{{name, description},
+                    [field](Config& config, std::string_view value) -> Result<void> {
+                      if (!value.empty() && !is_absolute_clean_path(value)) {
+                        return make_error("'" + std::string(value) +
+                                          "' is not a clean absolute path (or empty)");
                       }
                       config.*field = std::string(value);
                       return ok_result();
@@ -322,6 +338,41 @@ const std::vector<KeyHandler>& handlers() {
                       "Comma-separated addresses or CIDR prefixes never banned automatically "
                       "(their failed logins are still slowed down); empty: none.",
                       &Config::ban_exempt),
+      optional_path_key("ban_state_file",
+                        "Where the bans in force (automatic and wardenftpd-ctl ban) are kept "
+                        "across restarts: a file owned by root, rewritten atomically whenever a ban "
+                        "starts or is lifted; its directory is made (mode 0700) if missing. Empty: "
+                        "bans are kept in memory only.",
+                        &Config::ban_state_file),
+      optional_path_key("control_socket",
+                        "The operator's Unix socket for wardenftpd-ctl (who, kick, ban, unban, "
+                        "bans, status, reload, metrics). Served by the listener to root, and to "
+                        "control_group when set; its directory must be root's and not writable by "
+                        "others (made, mode 0755, if missing). Empty: no control socket.",
+                        &Config::control_socket),
+      {{"control_group",
+        "A group (name or gid) whose members may also use the control socket (it is made mode "
+        "0660 for that group); empty: root only."},
+       [](Config& config, std::string_view value) -> Result<void> {
+         const bool valid = value.size() <= 64 && std::all_of(value.begin(), value.end(), [](char c) {
+                              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                     (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+                            });
+         if (!valid || (!value.empty() && value.front() == '-')) {
+           return make_error("'" + std::string(value) + "' is not a group name or gid");
+         }
+         config.control_group = std::string(value);
+         return ok_result();
+       },
+       [](const Config& config) { return config.control_group; }},
+      optional_path_key("metrics_textfile",
+                        "A file the listener rewrites (atomically, mode 0644) every "
+                        "metrics_interval seconds with the metrics in the Prometheus text format, "
+                        "for node_exporter's textfile collector; empty: none. The same text is "
+                        "always available from wardenftpd-ctl metrics.",
+                        &Config::metrics_textfile),
+      number_key("metrics_interval", "Seconds between rewrites of metrics_textfile.",
+                 &Config::metrics_interval, 1, 3600),
       bool_key("proxy_protocol",
                "yes: a connection from an address in trusted_proxies must begin with a PROXY "
                "protocol header (v1 or v2, as HAProxy sends it); the client it names is the "

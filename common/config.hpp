@@ -44,6 +44,12 @@ struct Config {
   // its /64) within ban_window seconds refuse it for ban_time seconds; 0 turns them off.
   // Addresses in ban_exempt are never banned.
   std::uint32_t ban_after_failures = 10;
+  std::string ban_state_file = "/var/lib/wardenftpd/bans";  // empty: in memory only
+  // The operator's control socket (wardenftpd-ctl); empty: none. control_group: who else may use it.
+  std::string control_socket = "/run/wardenftpd/ctl";
+  std::string control_group;
+  std::string metrics_textfile;  // node_exporter textfile collector; empty: none
+  std::uint32_t metrics_interval = 15;
   std::uint32_t ban_window = 600;
   std::uint32_t ban_time = 3600;
   std::vector<std::string> ban_exempt = {"127.0.0.0/8", "::1"};

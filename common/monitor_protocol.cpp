@@ -59,18 +59,9 @@ Result<ControlTlsState> decode_tls_state(WireReader& in) {
   return tls;
 }
 
-void encode_u64(WireWriter& out, std::uint64_t value) {
-  out.u32(static_cast<std::uint32_t>(value >> 32));
-  out.u32(static_cast<std::uint32_t>(value));
-}
+void encode_u64(WireWriter& out, std::uint64_t value) { out.u64(value); }
 
-Result<std::uint64_t> decode_u64(WireReader& in) {
-  auto high = in.u32();
-  if (!high) return high.error();
-  auto low = in.u32();
-  if (!low) return low.error();
-  return (std::uint64_t{*high} << 32) | *low;
-}
+Result<std::uint64_t> decode_u64(WireReader& in) { return in.u64(); }
 
 }  // namespace
 
@@ -96,6 +87,7 @@ std::string_view message_type_name(std::uint16_t type) {
     case MessageType::kUserAnswer: return "UserAnswer";
     case MessageType::kSignRequest: return "SignRequest";
     case MessageType::kSignResult: return "SignResult";
+    case MessageType::kSessionStatus: return "SessionStatus";
   }
   return "unknown";
 }
@@ -359,6 +351,51 @@ Result<ActiveReady> ActiveReady::decode(WireReader& in) {
   if (!status) return status.error();
   if (*status < 1 || *status > 4) return make_error("active status out of range");
   return ActiveReady{static_cast<ActiveStatus>(*status)};
+}
+
+}  // namespace wftpd
+
+namespace wftpd {
+
+void SessionStatus::encode(WireWriter& out) const {
+  out.u8(static_cast<std::uint8_t>(state));
+  out.u8(static_cast<std::uint8_t>(direction));
+  out.u64(bytes);
+  out.u32(data_tls_handshakes);
+  out.u32(data_tls_refusals);
+  out.bytes(path);
+}
+
+Result<SessionStatus> SessionStatus::decode(WireReader& in) {
+  SessionStatus message;
+  auto state = in.u8();
+  if (!state) return state.error();
+  if (*state < 1 || *state > 2) return make_error("session state out of range");
+  message.state = static_cast<SessionState>(*state);
+  auto direction = in.u8();
+  if (!direction) return direction.error();
+  if (*direction < 1 || *direction > 2) return make_error("transfer direction out of range");
+  message.direction = static_cast<TransferDirection>(*direction);
+  auto bytes = in.u64();
+  if (!bytes) return bytes.error();
+  if (*bytes > 0x7fffffffffffffffull) return make_error("transfer size out of range");
+  message.bytes = *bytes;
+  auto handshakes = in.u32();
+  if (!handshakes) return handshakes.error();
+  auto refusals = in.u32();
+  if (!refusals) return refusals.error();
+  message.data_tls_handshakes = *handshakes;
+  message.data_tls_refusals = *refusals;
+  auto path = in.bytes(kMaxStatusPathLength);
+  if (!path) return path.error();
+  if (message.state == SessionState::kTransfer && (path->empty() || path->front() != '/')) {
+    return make_error("transfer path is not absolute");
+  }
+  if (message.state == SessionState::kIdle && !path->empty()) {
+    return make_error("an idle session names no path");
+  }
+  message.path = std::move(*path);
+  return message;
 }
 
 }  // namespace wftpd

@@ -28,6 +28,7 @@ inline constexpr std::size_t kMaxRootPathLength = 4096;
 inline constexpr std::size_t kMaxReasonLength = 512;
 inline constexpr std::size_t kMaxTlsSessionLength = 4096;
 inline constexpr std::size_t kMaxTransferPathLength = 4096;
+inline constexpr std::size_t kMaxStatusPathLength = 1024;
 // LogEvents the monitor takes from one child in a session; one more ends the session.
 inline constexpr std::uint32_t kMaxLogEventsPerChild = 200;
 
@@ -52,6 +53,7 @@ enum class MessageType : std::uint16_t {
   kUserAnswer = 18,     // monitor -> pre-auth child
   kSignRequest = 19,    // pre-auth child (control handshake) or post-auth child -> monitor
   kSignResult = 20,     // monitor -> the child that asked
+  kSessionStatus = 21,  // post-auth child -> monitor (what `wardenftpd-ctl who` shows)
 };
 
 std::string_view message_type_name(std::uint16_t type);
@@ -272,6 +274,27 @@ struct SignResult {
   std::string signature;  // empty: the monitor could not sign (the handshake fails)
   void encode(WireWriter& out) const;
   static Result<SignResult> decode(WireReader& in);
+};
+
+// What the session is doing, for the operator (`wardenftpd-ctl who`, metrics): the post-auth
+// child sends it when a transfer starts, about once a second while one runs, and after a command
+// at most once a second (so the operator sees the idle time). SECURITY: it describes this
+// session only and decides nothing; the monitor takes a few per second (more are dropped),
+// checks the counters against the data connections it handed out, and forwards it to the
+// listener. The counters are this session's totals so far.
+enum class SessionState : std::uint8_t { kIdle = 1, kTransfer = 2 };
+
+struct SessionStatus {
+  static constexpr MessageType kType = MessageType::kSessionStatus;
+  SessionState state = SessionState::kIdle;
+  TransferDirection direction = TransferDirection::kOutgoing;  // kTransfer
+  std::uint64_t bytes = 0;               // kTransfer: moved so far (at most 2^63 - 1)
+  std::uint32_t data_tls_handshakes = 0; // data connections that completed a TLS handshake
+  std::uint32_t data_tls_refusals = 0;   // data connections refused with 522
+  std::string path;  // kTransfer: the file as the user sees it (absolute, at most
+                     // kMaxStatusPathLength bytes); kIdle: empty
+  void encode(WireWriter& out) const;
+  static Result<SessionStatus> decode(WireReader& in);
 };
 
 struct DecodedHeader {

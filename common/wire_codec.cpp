@@ -34,6 +34,14 @@ Result<std::uint32_t> WireReader::u32() {
   return (static_cast<std::uint32_t>(*high) << 16) | *low;
 }
 
+Result<std::uint64_t> WireReader::u64() {
+  auto high = u32();
+  if (!high) return high.error();
+  auto low = u32();
+  if (!low) return low.error();
+  return (static_cast<std::uint64_t>(*high) << 32) | *low;
+}
+
 Result<std::string> WireReader::bytes(std::size_t max_length) {
   auto length = u16();
   if (!length) return length.error();

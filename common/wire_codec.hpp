@@ -22,6 +22,10 @@ class WireWriter {
     u16(static_cast<std::uint16_t>(value >> 16));
     u16(static_cast<std::uint16_t>(value));
   }
+  void u64(std::uint64_t value) {
+    u32(static_cast<std::uint32_t>(value >> 32));
+    u32(static_cast<std::uint32_t>(value));
+  }
   // A length-prefixed (u16) byte string. Callers keep `value` within the field's bound; the
   // assertion catches programming errors, the decoder enforces the bound on input.
   void bytes(std::string_view value);
@@ -39,6 +43,7 @@ class WireReader {
   Result<std::uint8_t> u8();
   Result<std::uint16_t> u16();
   Result<std::uint32_t> u32();
+  Result<std::uint64_t> u64();
   // A length-prefixed byte string of at most `max_length` bytes.
   Result<std::string> bytes(std::size_t max_length);
   bool at_end() const { return in_.empty(); }

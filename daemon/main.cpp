@@ -173,9 +173,9 @@ int main(int argc, char** argv) {
   if (command == "--sandbox-selftest" && argc == 2) return wftpd::run_sandbox_selftest();
   if (command == "--version") {
 #if defined(WFTPD_SANITIZE)
-    std::printf("wardenftpd 0.1.0 (ASan+UBSan build)\n");
+    std::printf("wardenftpd %s (ASan+UBSan build)\n", WARDENFTPD_VERSION);
 #else
-    std::printf("wardenftpd 0.1.0\n");
+    std::printf("wardenftpd %s\n", WARDENFTPD_VERSION);
 #endif
     return 0;
   }

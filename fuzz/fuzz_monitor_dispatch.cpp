@@ -127,7 +127,24 @@ class FakePorts final : public MonitorPorts {
   void end_login_phase() override {}
   std::chrono::steady_clock::time_point now() override { return {}; }
   void sleep_until(std::chrono::steady_clock::time_point) override {}
-  void report_login(char event) override { FUZZ_CHECK(event == 'F' || event == 'S'); }
+  // Whatever the monitor reports must survive the listener's decoder whole.
+  void report(const wftpd::SessionReport& report) override {
+    const std::string frame = wftpd::encode_report(report);
+    FUZZ_CHECK(frame.size() <= wftpd::kMaxReportFrame);
+    wftpd::ReportReader reader;
+    reader.feed(frame);
+    auto decoded = reader.next();
+    FUZZ_CHECK(decoded && *decoded && (*decoded)->type == report.type && reader.buffered() == 0);
+    // A child can make the listener count no more TLS handshakes or refusals than it was handed
+    // data connections.
+    if (report.type == wftpd::ReportType::kStatus) {
+      reported_handshakes += report.status.data_tls_handshakes;
+      reported_refusals += report.status.data_tls_refusals;
+      FUZZ_CHECK(reported_handshakes <= all_connections && reported_refusals <= all_connections);
+    }
+  }
+  std::uint64_t reported_handshakes = 0;
+  std::uint64_t reported_refusals = 0;
   PassiveReady passive_listen() override {
     FUZZ_CHECK(started);
     PassiveReady ready;
@@ -231,6 +248,15 @@ std::string make_datagram(unsigned what, fuzz::Input& in, FakePorts& ports, cons
       done.path = "/" + field(in);
       return encode_message(done);
     }
+    case 13: {
+      SessionStatus status;
+      status.state = (in.byte() & 1) ? SessionState::kTransfer : SessionState::kIdle;
+      if (status.state == SessionState::kTransfer) status.path = "/" + field(in);
+      status.bytes = in.integer<std::uint32_t>();
+      status.data_tls_handshakes = in.byte();
+      status.data_tls_refusals = in.byte();
+      return encode_message(status);
+    }
     default: return {};
   }
 }
@@ -269,7 +295,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int steps = 0; steps < 64 && !in.empty(); ++steps) {
     const std::uint8_t op = in.byte();
     const Child from = (op & 1) ? Child::kPostauth : Child::kPreauth;
-    const unsigned what = ((op >> 1) & 0x0f) % 13;
+    const unsigned what = ((op >> 1) & 0x0f) % 14;
     Step step = Step::kContinue;
     if (what == 10) {
       step = dispatcher.on_closed(from, (op & 0x80) ? "broken" : "");

@@ -586,6 +586,19 @@ class FakeMonitor : public wftpd::PostauthMonitor {
     FUZZ_CHECK(++transfers_ <= 100000);
   }
 
+  // The operator's view of the session: it must survive the wire codec (the monitor ends the
+  // session on what does not decode) and never carry the secret.
+  void session_status(const wftpd::SessionStatus& status) override {
+    check_no_secret(status.path);
+    wftpd::WireWriter writer;
+    status.encode(writer);
+    wftpd::WireReader reader(writer.data());
+    auto decoded = wftpd::SessionStatus::decode(reader);
+    FUZZ_CHECK(decoded && reader.at_end() && decoded->path == status.path &&
+               decoded->bytes == status.bytes);
+    FUZZ_CHECK(++statuses_ <= 1000000);
+  }
+
   Result<wftpd::PassiveReady> passive_listen(bool) override {
     armed_ = false;
     const unsigned k = next_request();
@@ -710,6 +723,7 @@ class FakeMonitor : public wftpd::PostauthMonitor {
   unsigned requests_ = 0;
   unsigned logs_ = 0;
   unsigned transfers_ = 0;
+  unsigned statuses_ = 0;
   std::vector<ClientEnd> clients_;
 };
 

@@ -34,4 +34,9 @@ std::string describe_exit(int status) {
   return "ended with status " + std::to_string(status);
 }
 
+bool ended_by_sandbox_violation(int status) {
+  return (WIFEXITED(status) && WEXITSTATUS(status) == kExitSandboxViolation) ||
+         (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS);
+}
+
 }  // namespace wftpd

@@ -11,4 +11,7 @@ namespace wftpd {
 // project's exit codes (common/exit_codes.hpp), exec failure (127) and a seccomp kill (SIGSYS).
 std::string describe_exit(int status);
 
+// Whether the process was ended by its seccomp filter (SIGSYS, or the reporter's exit status).
+bool ended_by_sandbox_violation(int status);
+
 }  // namespace wftpd

@@ -1,8 +1,10 @@
 #include "priv/client_limits.hpp"
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 
 namespace wftpd {
 namespace {
@@ -15,6 +17,34 @@ constexpr std::size_t kMaxTrackedAddresses = 100000;
 std::string client_key(const SocketAddress& address) {
   const auto bytes = address.address_bytes();
   if (address.is_ipv4()) return std::string(reinterpret_cast<const char*>(bytes.data()), 4);
+  return std::string(reinterpret_cast<const char*>(bytes.data()), 8) + "/64";
+}
+
+std::string client_key_text(const std::string& key) {
+  char buffer[INET6_ADDRSTRLEN] = {};
+  if (key.size() == 4) {
+    ::inet_ntop(AF_INET, key.data(), buffer, sizeof(buffer));
+    return buffer;
+  }
+  if (key.size() == 11 && key.ends_with("/64")) {
+    std::array<unsigned char, 16> bytes{};
+    std::copy(key.begin(), key.begin() + 8, bytes.begin());
+    ::inet_ntop(AF_INET6, bytes.data(), buffer, sizeof(buffer));
+    return std::string(buffer) + "/64";
+  }
+  return {};
+}
+
+std::optional<std::string> client_key_of(std::string_view prefix_text) {
+  const std::string text(prefix_text);
+  std::array<unsigned char, 16> bytes{};
+  if (::inet_pton(AF_INET, text.c_str(), bytes.data()) == 1) {
+    return std::string(reinterpret_cast<const char*>(bytes.data()), 4);
+  }
+  if (!text.ends_with("/64")) return std::nullopt;
+  const std::string host = text.substr(0, text.size() - 3);
+  if (::inet_pton(AF_INET6, host.c_str(), bytes.data()) != 1) return std::nullopt;
+  if (std::any_of(bytes.begin() + 8, bytes.end(), [](unsigned char b) { return b != 0; })) return std::nullopt;
   return std::string(reinterpret_cast<const char*>(bytes.data()), 8) + "/64";
 }
 

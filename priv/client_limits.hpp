@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <string_view>
 #include <string>
 
 #include "common/socket_address.hpp"
@@ -14,6 +16,10 @@ namespace wftpd {
 // IPv4 addresses count one by one; IPv6 addresses by their /64, since one client usually
 // holds a whole /64.
 std::string client_key(const SocketAddress& address);
+// The key as text, an AddressPrefix: "192.0.2.7", "2001:db8:1:2::/64". Empty for a malformed key.
+std::string client_key_text(const std::string& key);
+// The key of a prefix in that form (the inverse), or nothing for any other prefix.
+std::optional<std::string> client_key_of(std::string_view prefix_text);
 
 class ClientLimits {
  public:

@@ -1,6 +1,7 @@
 #include "priv/listener.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -28,6 +29,11 @@
 #include "common/unique_fd.hpp"
 #include "priv/child_exit.hpp"
 #include "priv/ban_list.hpp"
+#include "priv/ban_state_file.hpp"
+#include "priv/control_socket.hpp"
+#include "priv/server_metrics.hpp"
+#include "priv/session_record.hpp"
+#include "priv/session_report.hpp"
 #include "priv/client_access.hpp"
 #include "priv/client_limits.hpp"
 #include "priv/config_validation.hpp"
@@ -54,6 +60,15 @@ constexpr std::string_view kTooManyFromAddress =
 constexpr std::string_view kTooFast = "421 Connecting too fast, try again later.\r\n";
 constexpr std::string_view kBannedReply =
     "421 Too many failed logins from your address, try again later.\r\n";
+constexpr std::string_view kManuallyBannedReply = "421 Your address is not allowed to connect.\r\n";
+// Report bytes the listener takes from one session per wakeup, so that no session starves the
+// others (a frame is at most kMaxReportFrame).
+constexpr std::size_t kReportBytesPerWakeup = 4 * kMaxReportFrame;
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 class Listener {
  public:
@@ -86,8 +101,22 @@ class Listener {
   Result<void> use_inherited_sockets(const Config& config);
   std::string status_text() const;
   void reap_children();
-  void reload();
+  // Reloads the configuration file; the error when the old configuration is kept.
+  Result<void> reload();
   void shut_down();
+  // The control socket (priv/control_socket.hpp) and what it serves.
+  Result<void> open_control_socket();
+  void serve_control(const ControlSocket::Request& request);
+  ControlResponse control_kick(const ControlSocket::Request& request);
+  ControlResponse control_ban(const ControlSocket::Request& request);
+  ControlResponse control_unban(const ControlSocket::Request& request);
+  ControlResponse control_bans() const;
+  ControlResponse control_status() const;
+  std::string metrics_text() const;
+  void write_metrics_textfile();
+  // Bans across restarts (ban_state_file).
+  void load_ban_state();
+  void save_ban_state();
 
   std::string config_path_;
   const bool force_stderr_;  // --stderr: log to stderr whatever log_output says
@@ -110,11 +139,20 @@ class Listener {
     std::uint64_t id;
     std::string client;  // the address, for log lines about this session
     std::string client_key;
-    UniqueFd report;               // the monitor's login results ('F' failure, 'S' success)
-    std::uint32_t reported = 0;    // bytes taken from it (bounded per session)
+    UniqueFd report;               // the monitor's reports (priv/session_report.hpp)
+    ReportReader reader;
+    std::uint32_t login_reports = 0;  // login results taken (bounded per session)
     bool ban_exempt = false;       // the client is in ban_exempt
+    SessionRecord record;          // what `wardenftpd-ctl who` shows
   };
   std::map<pid_t, Session> sessions_;  // by monitor pid
+  void apply_report(Session& session, const SessionReport& report);
+  ControlSocket control_;
+  std::optional<gid_t> control_gid_;
+  ServerMetrics metrics_;
+  std::int64_t start_unix_ = unix_now();
+  std::int64_t last_reload_unix_ = 0;
+  std::chrono::steady_clock::time_point next_metrics_write_{};
   LoginThrottle throttle_;
   void read_report(Session& session);
   ClientAccess access_;  // allow_clients, deny_clients
@@ -145,6 +183,17 @@ Result<void> Listener::apply_config(ValidConfig valid) {
   if (!access) return access.error();
   auto ban_exempt = parse_prefix_list(config.ban_exempt);
   if (!ban_exempt) return make_error("ban_exempt: " + ban_exempt.error().message);
+  std::optional<gid_t> control_gid;
+  if (!config.control_group.empty()) {
+    const group* found = ::getgrnam(config.control_group.c_str());
+    if (found != nullptr) {
+      control_gid = found->gr_gid;
+    } else if (config.control_group.find_first_not_of("0123456789") == std::string::npos) {
+      control_gid = static_cast<gid_t>(std::stoul(config.control_group));
+    } else {
+      return make_error("control_group: no group named '" + config.control_group + "'");
+    }
+  }
   // Last, as the only step that changes process state: nothing can fail after it.
   auto log = open_log(framing_of(config), config.syslog_socket);
   if (!log) {
@@ -157,6 +206,8 @@ Result<void> Listener::apply_config(ValidConfig valid) {
   trusted_proxies_ = std::move(*trusted);
   access_ = std::move(*access);
   ban_exempt_ = std::move(*ban_exempt);
+  control_gid_ = control_gid;
+  control_.set_group(control_gid_);
   bans_.configure(BanList::Settings{config_.ban_after_failures,
                                     std::chrono::seconds(config_.ban_window),
                                     std::chrono::seconds(config_.ban_time)});
@@ -247,9 +298,17 @@ void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id, const 
   }
   const pid_t pid = *spawned;
   const std::string id_text = launch.session_id;
-  sessions_[pid] = Session{session_id, client_host, key, std::move(report_read), 0,
-                           any_contains(ban_exempt_, origin.client)};
+  Session session{session_id, client_host, key, std::move(report_read), ReportReader{}, 0,
+                  any_contains(ban_exempt_, origin.client), SessionRecord{}};
+  session.record.id = session_id;
+  session.record.pid = pid;
+  session.record.client = origin.client;
+  session.record.proxy = origin.proxy ? origin.proxy->to_string() : std::string();
+  session.record.started_unix = unix_now();
+  session.record.last_activity = std::chrono::steady_clock::now();
+  sessions_[pid] = std::move(session);
   limits_.session_started(key);
+  metrics_.session_started();
   log_here(LogLevel::kInfo, "session " + id_text + " from " + peer_text + " (monitor pid " +
                                 std::to_string(pid) + ")");
 }
@@ -280,6 +339,7 @@ void Listener::accept_clients(int listen_fd, bool implicit_tls) {
       if (!implicit_tls) {
         ::send(client.get(), kTooManyClients.data(), kTooManyClients.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
       }
+      metrics_.refused(ServerMetrics::Refusal::kMaxClients);
       continue;
     }
     // SECURITY: only a trusted proxy's header is ever read; anyone else is the client.
@@ -310,20 +370,24 @@ void Listener::admit(UniqueFd client, std::uint64_t session_id, const ClientOrig
       ::send(client.get(), kAccessRefusedReply.data(), kAccessRefusedReply.size(),
              MSG_DONTWAIT | MSG_NOSIGNAL);
     }
+    metrics_.refused(ServerMetrics::Refusal::kAccessList);
     return;
   }
   const std::string key = client_key(peer);
   const auto now = std::chrono::steady_clock::now();
   // SECURITY: a banned address is refused before anything is forked, and uses no token.
-  if (const auto left = bans_.remaining(key, now); left > std::chrono::seconds::zero()) {
-    const auto seconds = std::chrono::ceil<std::chrono::seconds>(left).count();
+  if (const auto ban = bans_.check(peer, key, now)) {
+    const bool automatic = ban->origin == BanList::Origin::kAutomatic;
+    const std::string left =
+        ban->remaining ? std::to_string(std::chrono::ceil<std::chrono::seconds>(*ban->remaining).count()) + " s left"
+                       : "until unbanned";
     log_connection(LogLevel::kWarning, session_id, peer.host_string(),
                    "refusing " + peer.to_string() +
                        (origin.proxy ? " (via proxy " + origin.proxy->to_string() + ")" : "") +
-                       ": banned after failed logins, " + std::to_string(seconds) + " s left");
-    if (!implicit_tls) {
-      ::send(client.get(), kBannedReply.data(), kBannedReply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    }
+                       (automatic ? ": banned after failed logins, " : ": banned (" + ban->prefix + "), ") + left);
+    const std::string_view reply = automatic ? kBannedReply : kManuallyBannedReply;
+    if (!implicit_tls) ::send(client.get(), reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    metrics_.refused(ServerMetrics::Refusal::kBanned);
     return;
   }
   const auto decision = limits_.admit(key, now);
@@ -337,6 +401,7 @@ void Listener::admit(UniqueFd client, std::uint64_t session_id, const ClientOrig
                                        std::to_string(config_.connect_rate_per_ip) + "/s) exceeded"));
     const std::string_view text = too_many ? kTooManyFromAddress : kTooFast;
     if (!implicit_tls) ::send(client.get(), text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    metrics_.refused(too_many ? ServerMetrics::Refusal::kMaxPerIp : ServerMetrics::Refusal::kConnectRate);
     return;
   }
   spawn_session(std::move(client), session_id, key, origin, implicit_tls);
@@ -373,32 +438,55 @@ std::string Listener::status_text() const {
 
 void Listener::read_report(Session& session) {
   if (!session.report) return;
-  // At most max_login_attempts + 1 results per session count; more is a misbehaving monitor.
-  const std::uint32_t limit = config_.max_login_attempts + 1;
-  char buffer[64];
-  for (;;) {
+  char buffer[kMaxReportFrame];
+  std::size_t taken = 0;
+  while (taken < kReportBytesPerWakeup) {
     const ssize_t n = ::read(session.report.get(), buffer, sizeof(buffer));
     if (n <= 0) {
       if (n == 0 || (errno != EAGAIN && errno != EINTR)) session.report.reset();
       return;
     }
-    const auto now = std::chrono::steady_clock::now();
-    for (ssize_t i = 0; i < n && session.reported < limit; ++i, ++session.reported) {
-      if (buffer[i] == 'F') {
-        throttle_.record_failure(session.client_key, now);
-        if (!session.ban_exempt && bans_.record_failure(session.client_key, now)) {
-          log_connection(LogLevel::kWarning, session.id, session.client,
-                         "banning " + session.client +
-                             (session.client.find(':') != std::string::npos ? " (its /64)" : "") +
-                             " for " +
-                             std::to_string(config_.ban_time) + " s: " +
-                             std::to_string(config_.ban_after_failures) +
-                             " failed logins within " + std::to_string(config_.ban_window) + " s");
-        }
+    taken += static_cast<std::size_t>(n);
+    session.reader.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
+    for (;;) {
+      auto report = session.reader.next();
+      if (!report) {
+        // SECURITY: a monitor that breaks the format is not believed any further.
+        log_connection(LogLevel::kError, session.id, session.client,
+                       "session " + std::to_string(session.id) + ": malformed report from its monitor (" +
+                           report.error().message + "); its reports are ignored from now on");
+        session.report.reset();
+        return;
       }
-      if (buffer[i] == 'S') throttle_.record_success(session.client_key);
+      if (!*report) break;
+      apply_report(session, **report);
     }
   }
+}
+
+void Listener::apply_report(Session& session, const SessionReport& report) {
+  const auto now = std::chrono::steady_clock::now();
+  const bool login = report.type == ReportType::kLoginFailed || report.type == ReportType::kLoginAccepted;
+  if (login) {
+    // At most max_login_attempts + 1 results per session count; more is a misbehaving monitor.
+    if (session.login_reports >= config_.max_login_attempts + 1) return;
+    ++session.login_reports;
+  }
+  session.record.apply(report, now);
+  metrics_.apply(report);
+  if (report.type == ReportType::kLoginAccepted && report.backend != LoginBackend::kAnonymous) {
+    throttle_.record_success(session.client_key);
+  }
+  if (report.type != ReportType::kLoginFailed) return;
+  throttle_.record_failure(session.client_key, now);
+  if (session.ban_exempt || !bans_.record_failure(session.client_key, now, client_key_text(session.client_key))) return;
+  log_connection(LogLevel::kWarning, session.id, session.client,
+                 "banning " + session.client +
+                     (session.client.find(':') != std::string::npos ? " (its /64)" : "") + " for " +
+                     std::to_string(config_.ban_time) + " s: " + std::to_string(config_.ban_after_failures) +
+                     " failed logins within " + std::to_string(config_.ban_window) + " s");
+  metrics_.ban_started(BanList::Origin::kAutomatic);
+  save_ban_state();
 }
 
 void Listener::reap_children() {
@@ -412,17 +500,18 @@ void Listener::reap_children() {
       log_connection(LogLevel::kWarning, it->second.id, it->second.client,
                      "session " + std::to_string(it->second.id) + " monitor " + describe_exit(status));
     }
+    if (ended_by_sandbox_violation(status)) metrics_.monitor_sandbox_violation();
     read_report(it->second);  // what the monitor wrote before it ended
     limits_.session_ended(it->second.client_key);
     sessions_.erase(it);
   }
 }
 
-void Listener::reload() {
+Result<void> Listener::reload() {
   auto valid = load_config_file(config_path_, serving_context());
   if (!valid) {
     log_error("reload refused, keeping the current configuration: " + valid.error().message);
-    return;
+    return valid.error();
   }
   Config& config = valid->config;
   if (!socket_activated_ &&
@@ -435,12 +524,19 @@ void Listener::reload() {
     config.listen_port = config_.listen_port;
     config.tls_implicit_port = config_.tls_implicit_port;
   }
+  const std::string old_control_socket = config_.control_socket;
   auto applied = apply_config(std::move(*valid));
   if (!applied) {
     log_error("reload refused, keeping the current configuration: " + applied.error().message);
-    return;
+    return applied.error();
   }
+  last_reload_unix_ = unix_now();
   log_info("configuration reloaded from " + config_path_ + "; it applies to new sessions");
+  if (config_.control_socket != old_control_socket) {
+    auto opened = open_control_socket();
+    if (!opened) log_error(opened.error().message);
+  }
+  return ok_result();
 }
 
 void Listener::shut_down() {
@@ -499,6 +595,12 @@ bool Listener::start_up() {
     log_start_error(bound.error().message);
     return false;
   }
+  auto control = open_control_socket();
+  if (!control) {
+    log_start_error(control.error().message);
+    return false;
+  }
+  load_ban_state();
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
     log_start_error(system_error("pipe2", errno).message);
@@ -570,7 +672,7 @@ std::optional<int> Listener::on_signals() {
   }
   if (reload_requested) {
     notifier_.reloading();
-    reload();
+    (void)reload();
     notifier_.ready(status_text());  // reloaded, or kept the old configuration
   }
   return std::nullopt;
@@ -595,8 +697,19 @@ int Listener::run() {
     }
     const std::size_t first_pending = fds.size();
     proxy_pending_.append_poll_fds(fds);
-    const int n = ::poll(fds.data(), fds.size(),
-                         proxy_pending_.poll_timeout_ms(std::chrono::steady_clock::now()));
+    const std::size_t first_control = fds.size();
+    control_.append_poll_fds(fds);
+    const auto before = std::chrono::steady_clock::now();
+    int timeout = proxy_pending_.poll_timeout_ms(before);
+    for (const int other : {control_.poll_timeout_ms(before),
+                            config_.metrics_textfile.empty()
+                                ? -1
+                                : static_cast<int>(std::clamp<long long>(
+                                      std::chrono::ceil<std::chrono::milliseconds>(next_metrics_write_ - before).count(),
+                                      0, 3600000))}) {
+      if (other >= 0) timeout = timeout < 0 ? other : std::min(timeout, other);
+    }
+    const int n = ::poll(fds.data(), fds.size(), timeout);
     if (n < 0) {
       if (errno == EINTR) continue;
       log_error(system_error("poll", errno).message);
@@ -612,8 +725,9 @@ int Listener::run() {
       auto it = sessions_.find(report_owner[i - first_report]);
       if (it != sessions_.end()) read_report(it->second);
     }
-    auto headed = proxy_pending_.process(std::span<const pollfd>(fds).subspan(first_pending),
-                                         std::chrono::steady_clock::now());
+    auto headed = proxy_pending_.process(
+        std::span<const pollfd>(fds).subspan(first_pending, first_control - first_pending),
+        std::chrono::steady_clock::now());
     for (auto& connection : headed) {
       // LOCAL/UNKNOWN (e.g. the proxy's health check): the proxy itself is the client.
       ClientOrigin origin{connection.client.value_or(connection.proxy), connection.proxy,
@@ -623,11 +737,239 @@ int Listener::run() {
     for (std::size_t i = 1; i < first_report; ++i) {
       if (fds[i].revents & POLLIN) accept_clients(fds[i].fd, listen_sockets_[i - 1].implicit_tls);
     }
+    for (const auto& request : control_.process(std::span<const pollfd>(fds).subspan(first_control),
+                                                std::chrono::steady_clock::now())) {
+      serve_control(request);
+    }
+    if (!config_.metrics_textfile.empty() && std::chrono::steady_clock::now() >= next_metrics_write_) {
+      write_metrics_textfile();
+    }
     if (notifier_.active() && sessions_.size() != status_sessions_) {
       status_sessions_ = sessions_.size();
       notifier_.status(status_text());
     }
   }
+}
+
+// ---- The control socket (wardenftpd-ctl)
+
+Result<void> Listener::open_control_socket() {
+  if (config_.control_socket.empty()) {
+    control_ = ControlSocket();
+    return ok_result();
+  }
+  if (control_.active() && control_.path() == config_.control_socket) return ok_result();
+  auto opened = ControlSocket::open(config_.control_socket, control_gid_);
+  if (!opened) return make_error("control socket: " + opened.error().message);
+  control_ = std::move(*opened);
+  log_info("control socket " + config_.control_socket + " (root" +
+           (control_gid_ ? " and group " + config_.control_group : std::string()) + ")");
+  return ok_result();
+}
+
+void Listener::serve_control(const ControlSocket::Request& request) {
+  metrics_.control_request();
+  const std::string who = "uid " + std::to_string(request.peer.uid) + " (pid " +
+                          std::to_string(request.peer.pid) + ")";
+  ControlResponse response;
+  const auto now = std::chrono::steady_clock::now();
+  switch (request.request.command) {
+    case ControlCommand::kWho: {
+      std::vector<const SessionRecord*> records;
+      for (const auto& [pid, session] : sessions_) records.push_back(&session.record);
+      response = who_table(records, now);
+      break;
+    }
+    case ControlCommand::kKick: response = control_kick(request); break;
+    case ControlCommand::kBan: response = control_ban(request); break;
+    case ControlCommand::kUnban: response = control_unban(request); break;
+    case ControlCommand::kBans: response = control_bans(); break;
+    case ControlCommand::kStatus: response = control_status(); break;
+    case ControlCommand::kReload: {
+      log_info("reload asked for on the control socket by " + who);
+      notifier_.reloading();
+      auto reloaded = reload();
+      notifier_.ready(status_text());
+      response.ok = reloaded.ok();
+      response.message = reloaded ? "configuration reloaded from " + config_path_
+                                  : "reload refused, the current configuration is kept: " +
+                                        reloaded.error().message;
+      break;
+    }
+    case ControlCommand::kMetrics: response.text = metrics_text(); break;
+  }
+  control_.respond(request.connection, response);
+}
+
+ControlResponse Listener::control_kick(const ControlSocket::Request& request) {
+  ControlResponse response;
+  auto selection = KickSelection::from(request.request);
+  if (!selection) return ControlResponse{false, selection.error().message, {}, {}, {}};
+  const std::string who = "uid " + std::to_string(request.peer.uid) + " (pid " +
+                          std::to_string(request.peer.pid) + ")";
+  std::size_t kicked = 0;
+  for (const auto& [pid, session] : sessions_) {
+    if (!selection->matches(session.record)) continue;
+    // The monitor's children die with it (PR_SET_PDEATHSIG); reap_children() collects it.
+    if (::kill(pid, SIGTERM) != 0) {
+      log_warning(system_error("kill(monitor " + std::to_string(pid) + ")", errno).message);
+      continue;
+    }
+    ++kicked;
+    log_connection(LogLevel::kWarning, session.id, session.client,
+                   "session " + std::to_string(session.id) + " (user " +
+                       (session.record.logged_in() ? "'" + escape_for_log(session.record.user) + "'" : std::string("-")) +
+                       ") ended by " + who + " on the control socket");
+  }
+  response.ok = kicked > 0;
+  response.message = kicked > 0 ? "ended " + std::to_string(kicked) + (kicked == 1 ? " session" : " sessions")
+                                : "no session matched";
+  return response;
+}
+
+ControlResponse Listener::control_ban(const ControlSocket::Request& request) {
+  const auto& text = request.request.argument;
+  const std::optional<BanList::Clock::duration> duration =
+      request.request.seconds == 0 ? std::nullopt
+                                   : std::optional<BanList::Clock::duration>(std::chrono::seconds(request.request.seconds));
+  auto banned = bans_.ban(text, duration, std::chrono::steady_clock::now());
+  if (!banned) return ControlResponse{false, banned.error().message, {}, {}, {}};
+  const std::string prefix = AddressPrefix::parse(text)->text();
+  const std::string how_long = duration ? "for " + std::to_string(request.request.seconds) + " s" : "until unbanned";
+  log_warning("banning " + prefix + " " + how_long + ": asked for by uid " + std::to_string(request.peer.uid) +
+              " (pid " + std::to_string(request.peer.pid) + ") on the control socket");
+  metrics_.ban_started(BanList::Origin::kManual);
+  save_ban_state();
+  // Sessions already open from there go on; `kick --client` ends them.
+  std::size_t open = 0;
+  const auto parsed = AddressPrefix::parse(text);
+  for (const auto& [pid, session] : sessions_) {
+    if (parsed && parsed->contains(session.record.client)) ++open;
+  }
+  return ControlResponse{true,
+                         "banned " + prefix + " " + how_long +
+                             (open > 0 ? "; " + std::to_string(open) +
+                                             " open session(s) from there go on (end them with kick --client)"
+                                       : std::string()),
+                         {}, {}, {}};
+}
+
+ControlResponse Listener::control_unban(const ControlSocket::Request& request) {
+  const std::size_t lifted = bans_.unban(request.request.argument, std::chrono::steady_clock::now());
+  if (lifted == 0) return ControlResponse{false, "no ban of " + request.request.argument, {}, {}, {}};
+  log_warning("ban of " + escape_for_log(request.request.argument) + " lifted by uid " +
+              std::to_string(request.peer.uid) + " (pid " + std::to_string(request.peer.pid) +
+              ") on the control socket");
+  save_ban_state();
+  return ControlResponse{true, "lifted the ban of " + request.request.argument, {}, {}, {}};
+}
+
+ControlResponse Listener::control_bans() const {
+  ControlResponse response;
+  response.columns = {{"prefix", false}, {"origin", false}, {"remaining", true}, {"until", false}};
+  const auto wall = unix_now();
+  for (const auto& entry : bans_.entries(std::chrono::steady_clock::now())) {
+    const auto left = entry.remaining
+                          ? std::optional<long long>(std::chrono::ceil<std::chrono::seconds>(*entry.remaining).count())
+                          : std::nullopt;
+    response.rows.push_back({entry.prefix, entry.origin == BanList::Origin::kAutomatic ? "automatic" : "manual",
+                             left ? std::to_string(*left) : "-",
+                             left ? utc_time_text(wall + *left) : "forever"});
+  }
+  return response;
+}
+
+ControlResponse Listener::control_status() const {
+  ControlResponse response;
+  std::size_t logged_in = 0;
+  for (const auto& [pid, session] : sessions_) logged_in += session.record.logged_in() ? 1 : 0;
+  response.columns = {{"version", false},        {"started", false},
+                      {"uptime", true},          {"sessions", true},
+                      {"logged_in", true},       {"max_clients", true},
+                      {"max_per_ip", true},      {"connect_rate_per_ip", true},
+                      {"ban_after_failures", true}, {"ban_window", true},
+                      {"ban_time", true},        {"bans", true},
+                      {"config", false},         {"reloaded", false}};
+  response.rows.push_back({WARDENFTPD_VERSION, utc_time_text(start_unix_), std::to_string(unix_now() - start_unix_),
+                           std::to_string(sessions_.size()), std::to_string(logged_in),
+                           std::to_string(config_.max_clients), std::to_string(config_.max_per_ip),
+                           std::to_string(config_.connect_rate_per_ip),
+                           std::to_string(config_.ban_after_failures), std::to_string(config_.ban_window),
+                           std::to_string(config_.ban_time),
+                           std::to_string(bans_.bans_in_force(std::chrono::steady_clock::now())), config_path_,
+                           last_reload_unix_ == 0 ? "never" : utc_time_text(last_reload_unix_)});
+  return response;
+}
+
+std::string Listener::metrics_text() const {
+  ServerMetrics::Gauges gauges;
+  gauges.sessions_open = sessions_.size();
+  for (const auto& [pid, session] : sessions_) gauges.sessions_logged_in += session.record.logged_in() ? 1 : 0;
+  gauges.bans_in_force = bans_.bans_in_force(std::chrono::steady_clock::now());
+  gauges.start_time_unix = start_unix_;
+  gauges.last_reload_unix = last_reload_unix_;
+  return metrics_.render(gauges);
+}
+
+// node_exporter's textfile collector reads *.prom files whole: written beside, then renamed.
+void Listener::write_metrics_textfile() {
+  next_metrics_write_ = std::chrono::steady_clock::now() + std::chrono::seconds(config_.metrics_interval);
+  const std::string& path = config_.metrics_textfile;
+  const std::string temporary = path + ".new";
+  UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644));
+  if (!fd) {
+    log_warning(system_error("metrics_textfile: open(" + temporary + ")", errno).message);
+    return;
+  }
+  ::fchmod(fd.get(), 0644);
+  auto written = write_all(fd.get(), metrics_text());
+  if (!written) {
+    log_warning("metrics_textfile: " + written.error().message);
+    return;
+  }
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    log_warning(system_error("metrics_textfile: rename(" + temporary + ", " + path + ")", errno).message);
+  }
+}
+
+// ---- Bans across restarts
+
+void Listener::load_ban_state() {
+  if (config_.ban_state_file.empty()) return;
+  auto text = read_ban_state(config_.ban_state_file);
+  if (!text) {
+    log_error("ban_state_file: " + text.error().message + "; starting without the saved bans");
+    return;
+  }
+  auto stored = parse_ban_state(*text, unix_now());
+  if (!stored) {
+    log_error("ban_state_file " + config_.ban_state_file + ": " + stored.error().message +
+              "; starting without the saved bans");
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  const auto wall = unix_now();
+  for (const auto& ban : *stored) {
+    const std::optional<BanList::Clock::duration> left =
+        ban.until ? std::optional<BanList::Clock::duration>(std::chrono::seconds(*ban.until - wall)) : std::nullopt;
+    const auto key = ban.origin == BanList::Origin::kAutomatic ? client_key_of(ban.prefix) : std::nullopt;
+    if (key) {
+      bans_.restore_automatic(*key, ban.prefix, *left, now);
+    } else if (auto restored = bans_.ban(ban.prefix, left, now); !restored) {
+      log_warning("ban_state_file: " + ban.prefix + ": " + restored.error().message);
+    }
+  }
+  if (!stored->empty()) {
+    log_info("restored " + std::to_string(stored->size()) + " ban(s) from " + config_.ban_state_file);
+  }
+}
+
+void Listener::save_ban_state() {
+  if (config_.ban_state_file.empty()) return;
+  const std::string text =
+      format_ban_state(bans_.entries(std::chrono::steady_clock::now()), std::chrono::system_clock::now());
+  auto written = write_ban_state(config_.ban_state_file, text);
+  if (!written) log_error("ban_state_file: " + written.error().message + " (the bans in force still apply)");
 }
 
 }  // namespace

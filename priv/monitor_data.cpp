@@ -2,6 +2,8 @@
 // transfer report each handed-out connection permits.
 #include <time.h>
 
+#include <algorithm>
+
 #include "common/io.hpp"
 #include "common/log.hpp"
 #include "priv/monitor_dispatch.hpp"
@@ -26,6 +28,7 @@ Step MonitorDispatcher::on_data_connect(DataConnect& request) {
   UniqueFd connection;
   const DataStatus status = ports_.open_data_connection(connection);
   const Step step = send(Child::kPostauth, DataReady{status}, connection.get());
+  if (status == DataStatus::kConnected) ++data_connections_;
   // SECURITY: one report per data connection the monitor handed out for a file transfer; a
   // listing's connection permits none.
   if (status == DataStatus::kConnected && request.purpose == DataPurpose::kFileTransfer) {
@@ -41,6 +44,12 @@ Step MonitorDispatcher::on_data_connect(DataConnect& request) {
 
 Step MonitorDispatcher::on_transfer_done(TransferDone& transfer) {
   const bool incoming = transfer.direction == TransferDirection::kIncoming;
+  SessionReport done;
+  done.type = ReportType::kTransferDone;
+  done.direction = transfer.direction;
+  done.complete = transfer.complete;
+  done.bytes = transfer.bytes;
+  ports_.report(done);
   const std::string bytes = std::to_string(transfer.bytes);
   const std::string milliseconds = std::to_string(transfer.milliseconds);
   // SECURITY: the path is client bytes; escaped for the log (JSON fields are escaped again).
@@ -67,6 +76,31 @@ Step MonitorDispatcher::on_transfer_done(TransferDone& transfer) {
   entry.access = access_;
   entry.user = user_;
   ports_.append_transfer_log(format_transfer_log_line(entry));
+  return Step::kContinue;
+}
+
+Step MonitorDispatcher::on_session_status(SessionStatus& status) {
+  // SECURITY: what the operator sees of this session only, and decided on nowhere. The budget
+  // bounds what a lying child can make the monitor and the listener do; beyond it, statuses are
+  // dropped (the next one that fits carries the latest state).
+  const auto now = ports_.now();
+  const double elapsed = std::chrono::duration<double>(now - status_refilled_).count();
+  status_refilled_ = now;
+  status_tokens_ = std::min(kStatusBurst, status_tokens_ + std::max(0.0, elapsed) * kStatusPerSecond);
+  if (status_tokens_ < 1) return Step::kContinue;
+  status_tokens_ -= 1;
+  // SECURITY: a child can claim no more TLS handshakes or refusals than data connections it was
+  // handed; the listener gets the increments.
+  const std::uint32_t handshakes = std::min(status.data_tls_handshakes, data_connections_);
+  const std::uint32_t refusals = std::min(status.data_tls_refusals, data_connections_);
+  SessionReport report;
+  report.type = ReportType::kStatus;
+  report.status = std::move(status);
+  report.status.data_tls_handshakes = handshakes > reported_tls_handshakes_ ? handshakes - reported_tls_handshakes_ : 0;
+  report.status.data_tls_refusals = refusals > reported_tls_refusals_ ? refusals - reported_tls_refusals_ : 0;
+  reported_tls_handshakes_ = std::max(reported_tls_handshakes_, handshakes);
+  reported_tls_refusals_ = std::max(reported_tls_refusals_, refusals);
+  ports_.report(report);
   return Step::kContinue;
 }
 

@@ -19,6 +19,7 @@
 #include "common/monitor_protocol.hpp"
 #include "priv/login_policy.hpp"
 #include "priv/monitor_ports.hpp"
+#include "priv/session_report.hpp"
 #include "priv/transfer_log.hpp"
 
 namespace wftpd {
@@ -72,6 +73,10 @@ class MonitorDispatcher {
   static constexpr std::chrono::seconds kLoginTimeoutGrace{5};
   // A child may write this many lines to the log; one more ends the session.
   static constexpr std::uint32_t kMaxChildLogLines = kMaxLogEventsPerChild;
+  // SessionStatus messages the monitor forwards to the listener: a burst of this many, then
+  // kStatusPerSecond; more are dropped (an honest child sends about one a second).
+  static constexpr double kStatusBurst = 10;
+  static constexpr double kStatusPerSecond = 4;
 
  private:
   using Handle = Step (*)(MonitorDispatcher&, std::string& payload);
@@ -88,7 +93,7 @@ class MonitorDispatcher {
     std::optional<Permit> needs;
     Handle handle;
   };
-  static const std::array<RequestRule, 12> kRequestTable;
+  static const std::array<RequestRule, 13> kRequestTable;
 
   template <class Message, Step (MonitorDispatcher::*Handler)(Message&)>
   static Step decode_then(MonitorDispatcher& self, std::string& payload);
@@ -118,6 +123,7 @@ class MonitorDispatcher {
   Step on_active_target(ActiveTarget& request);
   Step on_data_connect(DataConnect& request);
   Step on_transfer_done(TransferDone& transfer);
+  Step on_session_status(SessionStatus& status);
   // monitor_dispatch.cpp
   Step on_control_sign_request(SignRequest& request);
   Step on_data_sign_request(SignRequest& request);
@@ -145,13 +151,20 @@ class MonitorDispatcher {
   // pre-auth child cannot keep a session alive with LogEvents or USER queries.
   std::optional<std::chrono::steady_clock::time_point> phase_deadline_;
   std::array<std::uint32_t, kPermitKinds> permits_{};
-  std::bitset<12> used_;  // rules with kOnce that have been used
+  std::bitset<13> used_;  // rules with kOnce that have been used
   bool auth_decided_ = false;
   std::uint32_t failed_logins_ = 0;
   std::uint32_t preauth_log_lines_ = 0;
   std::uint32_t postauth_log_lines_ = 0;
   std::string user_;  // the account being set up or logged in, for the log and transfer log
   AccessMode access_ = AccessMode::kReal;
+  // What the operator sees: the status messages' budget, and the data connections handed out
+  // (bounds the TLS counters a status may claim).
+  double status_tokens_ = kStatusBurst;
+  std::chrono::steady_clock::time_point status_refilled_{};
+  std::uint32_t data_connections_ = 0;
+  std::uint32_t reported_tls_handshakes_ = 0;
+  std::uint32_t reported_tls_refusals_ = 0;
 };
 
 template <class Message>

@@ -27,6 +27,11 @@ Step MonitorDispatcher::on_login(LoginRequest& request) {
     log_line(LogLevel::kInfo, "anonymous login", {{"event", "login"}, {"user", "anonymous"}});
     user_ = "anonymous";
     access_ = AccessMode::kAnonymous;
+    SessionReport accepted;
+    accepted.type = ReportType::kLoginAccepted;
+    accepted.backend = LoginBackend::kAnonymous;
+    accepted.user = "anonymous";
+    ports_.report(accepted);
   } else {
     const std::string user = escape_for_log(outcome.user->name);
     const std::string backend(backend_name(*outcome.backend));
@@ -34,7 +39,11 @@ Step MonitorDispatcher::on_login(LoginRequest& request) {
              {{"event", "login"}, {"user", user}, {"backend", backend}});
     user_ = outcome.user->name;
     access_ = AccessMode::kReal;
-    ports_.report_login('S');
+    SessionReport accepted;
+    accepted.type = ReportType::kLoginAccepted;
+    accepted.backend = outcome.backend;
+    accepted.user = outcome.user->name;
+    ports_.report(accepted);
   }
   return begin_handoff(*outcome.user, outcome.read_only);
 }
@@ -46,7 +55,11 @@ Step MonitorDispatcher::refuse_login(const LoginRequest& request, const LoginOut
   // same moment (attempt start + delay): reply and timing do not tell the reasons apart.
   const auto delay = policy_.failure_delay(prior_failures_ + failed_logins_);
   ports_.sleep_until(started + delay);
-  ports_.report_login('F');
+  SessionReport failed;
+  failed.type = ReportType::kLoginFailed;
+  failed.backend = outcome.backend;
+  failed.throttled = delay > policy_.failure_delay(0);
+  ports_.report(failed);
   ++failed_logins_;
   const std::string user = escape_for_log(request.user);
   log_line(LogLevel::kWarning,

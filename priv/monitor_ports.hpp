@@ -14,6 +14,7 @@
 #include "common/result.hpp"
 #include "common/unique_fd.hpp"
 #include "priv/login_verifier.hpp"
+#include "priv/session_report.hpp"
 
 namespace wftpd {
 
@@ -42,7 +43,8 @@ class MonitorPorts {
   virtual void end_login_phase() = 0;
   virtual std::chrono::steady_clock::time_point now() = 0;
   virtual void sleep_until(std::chrono::steady_clock::time_point deadline) = 0;
-  virtual void report_login(char event) = 0;  // 'F' or 'S' to the listener's login throttle
+  // One report to the listener (priv/session_report.hpp); best effort, never blocks.
+  virtual void report(const SessionReport& report) = 0;
 
   // Data connections: M's passive listener and active connector.
   virtual PassiveReady passive_listen() = 0;

@@ -157,8 +157,8 @@ struct LaunchFds {
   _exit(launch.engines.run_postauth(config, *become, setup));
 }
 
-void reap(pid_t& pid, const char* role) {
-  if (pid <= 0) return;
+bool reap(pid_t& pid, const char* role) {
+  if (pid <= 0) return false;
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -166,6 +166,7 @@ void reap(pid_t& pid, const char* role) {
                       (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   if (!normal) log_warning(std::string(role) + " child " + describe_exit(status));
   pid = 0;
+  return ended_by_sandbox_violation(status);
 }
 
 }  // namespace
@@ -212,13 +213,14 @@ bool launch_session_children(const ChildLaunch& launch, SessionChildren& childre
   return true;
 }
 
-void stop_child(pid_t& pid, const char* role) {
-  if (pid <= 0) return;
+bool stop_child(pid_t& pid, const char* role) {
+  if (pid <= 0) return false;
   ::kill(pid, SIGKILL);
-  reap(pid, role);
+  return reap(pid, role);
 }
 
-void end_session_children(SessionChildren& children) {
+std::uint32_t end_session_children(SessionChildren& children) {
+  std::uint32_t violations = 0;
   children.preauth.close();
   children.postauth.close();
   // A child whose channel closed is normally exiting: give it a moment, so that its exit
@@ -239,11 +241,13 @@ void end_session_children(SessionChildren& children) {
       if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         log_warning(std::string(role) + " child " + describe_exit(status));
       }
+      if (ended_by_sandbox_violation(status)) ++violations;
       *pid = 0;
       continue;
     }
-    stop_child(*pid, role);
+    if (stop_child(*pid, role)) ++violations;
   }
+  return violations;
 }
 
 }  // namespace wftpd

@@ -37,11 +37,13 @@ struct SessionChildren {
 // (end them with end_session_children).
 [[nodiscard]] bool launch_session_children(const ChildLaunch& launch, SessionChildren& children);
 
-// Kills and reaps one child (logging an unusual exit); pid becomes 0.
-void stop_child(pid_t& pid, const char* role);
+// Kills and reaps one child (logging an unusual exit); pid becomes 0. True when the child had
+// been stopped by its seccomp filter.
+bool stop_child(pid_t& pid, const char* role);
 
 // Closes both channels, waits briefly for the children to exit (so that why they ended can be
 // logged), then kills and reaps whatever remains.
-void end_session_children(SessionChildren& children);
+// Returns how many of them had been stopped by their seccomp filter.
+std::uint32_t end_session_children(SessionChildren& children);
 
 }  // namespace wftpd

@@ -85,7 +85,7 @@ class SessionMonitor final : public MonitorPorts {
   }
   void stop_preauth() override {
     children_.preauth.close();
-    stop_child(children_.preauth_pid, "pre-auth");
+    if (stop_child(children_.preauth_pid, "pre-auth")) report_violations(1);
   }
   // The request table refuses logins once the login phase has ended; after it (no verifier)
   // there would be nobody to check a name against.
@@ -107,9 +107,12 @@ class SessionMonitor final : public MonitorPorts {
   void sleep_until(std::chrono::steady_clock::time_point deadline) override {
     wftpd::sleep_until(deadline);
   }
-  void report_login(char event) override {
-    // Best effort: the listener's pipe is non-blocking for it, one byte per login attempt.
-    if (report_) [[maybe_unused]] const ssize_t n = ::write(report_.get(), &event, 1);
+  void report(const SessionReport& report) override {
+    // Best effort: the listener's pipe is non-blocking for it; a frame is smaller than PIPE_BUF,
+    // so it is written whole or not at all.
+    if (!report_) return;
+    const std::string frame = encode_report(report);
+    [[maybe_unused]] const ssize_t n = ::write(report_.get(), frame.data(), frame.size());
   }
   PassiveReady passive_listen() override { return passive_->listen(); }
   void close_passive() override { passive_->close(); }
@@ -146,14 +149,20 @@ class SessionMonitor final : public MonitorPorts {
   bool confine();
   void end_children() {
     pam_.finish();
-    end_session_children(children_);
+    report_violations(end_session_children(children_));
+  }
+  void report_violations(std::uint32_t count) {
+    SessionReport violation;
+    violation.type = ReportType::kEvent;
+    violation.event = ReportEvent::kSandboxViolation;
+    for (std::uint32_t i = 0; i < count; ++i) report(violation);
   }
 
   const SessionEngines& engines_;
   Config config_;
   const bool implicit_tls_;
   const std::uint32_t prior_failures_;  // of the client's address, in earlier sessions
-  UniqueFd report_;  // to the listener's login throttle
+  UniqueFd report_;  // to the listener: login results, status, counts (priv/session_report.hpp)
   UniqueFd xferlog_;  // the transfer log (xferlog_enable), append-only
   UniqueFd tls_bundle_;  // sealed memfd: certificate chain, then key
   std::string certificate_chain_;  // read before the children exist; all they get of the bundle

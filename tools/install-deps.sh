@@ -18,6 +18,7 @@ packages=(
   strace iproute2 procps                    # policy tracing, namespaces, process checks
   groff-base                                # the man pages are checked to render cleanly
   fail2ban logrotate systemd                # the shipped fail2ban filter, logrotate, sysusers.d and tmpfiles.d entries are checked
+  python3-prometheus-client                 # wardenftpd-ctl metrics is checked with Prometheus' own parser
 )
 missing=()
 for p in "${packages[@]}"; do

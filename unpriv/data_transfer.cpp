@@ -34,6 +34,10 @@ bool abort_requested(const TransferWatch& watch) {
   return watch.abort_requested && watch.abort_requested();
 }
 
+void report_progress(const TransferWatch& watch, unsigned long long total) {
+  if (watch.progress) watch.progress(total);
+}
+
 enum class Wake { kReady, kControl, kStalled, kError };
 
 Wake wait_ready(int data_fd, short events, const TransferWatch& watch, bool watch_control) {
@@ -169,6 +173,7 @@ TransferOutcome send_file(const DataChannel& data, int file_fd, bool ascii,
       const ssize_t n = ::sendfile(data_fd, file_fd, nullptr, kSendfileChunk);
       if (n > 0) {
         total += static_cast<unsigned long long>(n);
+        report_progress(watch, total);
         continue;
       }
       if (n == 0) return TransferOutcome{TransferResult::kComplete, 0, total};
@@ -202,6 +207,7 @@ TransferOutcome send_file(const DataChannel& data, int file_fd, bool ascii,
                                  : write_to_peer(data, chunk, watch, total);
     if (step.result != TransferResult::kComplete) return step;
     total = step.bytes;
+    report_progress(watch, total);
   }
 }
 
@@ -243,6 +249,7 @@ TransferOutcome receive_file(const DataChannel& data, int file_fd, bool ascii, b
     }
     total += n;
     if (n == 0) return TransferOutcome{TransferResult::kComplete, 0, total};
+    report_progress(watch, total);
   }
 }
 

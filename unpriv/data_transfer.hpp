@@ -39,6 +39,7 @@ struct TransferWatch {
   std::function<bool()> abort_requested;     // reads the control connection without blocking
   std::function<bool()> input_backlogged;    // true: the control connection is not read now
   std::chrono::milliseconds stall_timeout{300000};
+  std::function<void(unsigned long long)> progress;  // bytes moved so far; may be empty
 };
 
 // `encoder`: TYPE A only, the state to start from (a download restarted part-way).

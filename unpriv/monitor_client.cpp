@@ -50,6 +50,8 @@ void MonitorClient::log(EventLevel level, std::string_view text) {
 
 void MonitorClient::transfer_done(const TransferDone& transfer) { (void)channel_.send(transfer); }
 
+void MonitorClient::session_status(const SessionStatus& status) { (void)channel_.send(status); }
+
 Result<StartSession> MonitorClient::await_start() { return channel_.expect<StartSession>(); }
 
 Result<PassiveReady> MonitorClient::passive_listen(bool extended) {

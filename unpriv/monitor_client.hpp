@@ -27,6 +27,8 @@ class PostauthMonitor {
   // connection asked for kFileTransfer, before the next data_connect(): the monitor ends the
   // session on any other.
   virtual void transfer_done(const TransferDone& transfer) = 0;
+  // What the session is doing, for the operator (unpriv/status_reporter.hpp); best effort.
+  virtual void session_status(const SessionStatus& status) = 0;
 };
 
 // Also the signer of the TLS endpoint's remote key (common/remote_key.hpp): a handshake's
@@ -55,6 +57,7 @@ class MonitorClient : public PostauthMonitor, public RemoteSigner {
   Result<ActiveStatus> active_target(const ActiveTarget& target) override;
   Result<std::pair<DataStatus, UniqueFd>> data_connect(DataPurpose purpose) override;
   void transfer_done(const TransferDone& transfer) override;
+  void session_status(const SessionStatus& status) override;
 
  private:
   MonitorChannel channel_;

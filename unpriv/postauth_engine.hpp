@@ -28,6 +28,7 @@
 #include "unpriv/monitor_client.hpp"
 #include "unpriv/reply.hpp"
 #include "unpriv/session_filesystem.hpp"
+#include "unpriv/status_reporter.hpp"
 #include "common/tls_stream.hpp"
 
 namespace wftpd {
@@ -137,7 +138,8 @@ class PostauthSession {
   TransferWatch transfer_watch() {
     return TransferWatch{control_.fd(), [this] { return control_.abort_requested(); },
                          [this] { return control_.input_backlogged(); },
-                         std::chrono::seconds(config_.data_timeout)};
+                         std::chrono::seconds(config_.data_timeout),
+                         [this](unsigned long long bytes) { status_.progress(bytes); }};
   }
 
   CommonSession common_session(std::string_view mlst_facts);
@@ -189,6 +191,7 @@ class PostauthSession {
   const Config& config_;
   ControlChannel& control_;
   PostauthMonitor& monitor_;
+  StatusReporter status_{monitor_};
   SessionFilesystem& fs_;
   const bool read_only_;
   const std::string upload_dir_;  // the anonymous drop box; empty when there is none

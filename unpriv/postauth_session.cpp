@@ -295,6 +295,7 @@ int PostauthSession::run() {
       if (!control_.send(pending_)) return 0;
       pending_.clear();
     }
+    status_.command_done();  // after the reply left: the operator's idle time starts now
     auto input = control_.next_line();
     if (!input || input->status == ControlChannel::Status::kClosed) return 0;
     if (input->status == ControlChannel::Status::kTimeout) {

@@ -223,6 +223,7 @@ PostauthSession::Start PostauthSession::begin_transfer(DataPurpose purpose, cons
                    "connection's TLS session (require_tls_session_reuse=yes; " +
                        stream.error().message + ")");
       reply(522, "Data connection TLS must resume the control connection's TLS session.");
+      status_.data_tls_refused();
     } else {
       monitor_.log(EventLevel::kWarning, "data connection: " + stream.error().message);
       reply(522, "TLS negotiation on the data connection failed.");
@@ -231,6 +232,7 @@ PostauthSession::Start PostauthSession::begin_transfer(DataPurpose purpose, cons
     return Start::kFailed;
   }
   data.tls = std::move(*stream);
+  status_.data_tls_handshake();
   return Start::kReady;
 }
 
@@ -359,9 +361,11 @@ PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
                                      data);
   if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
   const auto started = std::chrono::steady_clock::now();
+  status_.transfer_started(TransferDirection::kOutgoing, path);
   const TransferOutcome outcome = send_file(data.channel(), file.get(), ascii_, transfer_watch(),
                                             AsciiEncoder(position.after_cr));
   data.close();
+  status_.transfer_ended();
   report_transfer(TransferDirection::kOutgoing, path, outcome, started);
   return finish_transfer(outcome, "Transfer");
 }
@@ -480,12 +484,14 @@ PostauthSession::Next PostauthSession::receive_upload(const std::string& path,
   // whose upload failed there stays, possibly empty.)
   if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
   const auto started = std::chrono::steady_clock::now();
+  status_.transfer_started(TransferDirection::kIncoming, path);
   const bool replacing = upload.kind == UploadKind::kReplace;
   const int file = replacing ? upload.temporary.fd() : upload.file.get();
   // A TYPE A marker between a CR and its LF: the CR counts as received, the next octet decides.
   TransferOutcome outcome = receive_file(data.channel(), file, ascii_, replacing, transfer_watch(),
                                          AsciiDecoder(upload.position.inside_line_end));
   data.close();
+  status_.transfer_ended();
   log_truncated_upload(outcome, path);
   if (outcome.result == TransferResult::kComplete) {
     const int failed = put_upload_in_place(upload, replaced);

@@ -22,6 +22,7 @@ _REPO = os.path.dirname(os.path.dirname(_HERE))
 BINARY = os.environ.get("WFTPD_BINARY") or os.path.join(_REPO, "build-e2e", "daemon", "wardenftpd")
 PASSWD = os.environ.get("WFTPD_PASSWD") or os.path.join(_REPO, "build-e2e", "tools",
                                                          "wardenftpd-passwd")
+CTL = os.environ.get("WFTPD_CTL") or os.path.join(_REPO, "build-e2e", "tools", "wardenftpd-ctl")
 PAM_HELPER = os.environ.get("WFTPD_PAM_HELPER") or os.path.join(_REPO, "build-e2e", "daemon",
                                                                 "wardenftpd-pam-helper")
 
@@ -518,6 +519,9 @@ class Daemon:
             "login_fail_delay_ms": "200",
             # The tests read the daemon's log from its stderr file (the default is syslog).
             "log_output": "stderr",
+            # Each daemon its own control socket and ban state (the defaults are system-wide).
+            "control_socket": os.path.join(self.tmp, "ctl"),
+            "ban_state_file": os.path.join(self.tmp, "state", "bans"),
         }
         values.update(self.extra_config)
         values.update(overrides)
@@ -645,6 +649,28 @@ class Daemon:
         return client
 
     # -- session processes --------------------------------------------------------------------
+    def ctl(self, *args, check=True, json_output=False, user=None):
+        """Runs wardenftpd-ctl against this daemon's control socket; returns the completed process
+        (stdout decoded), or the parsed JSON with json_output. `user`: (uid, gid, groups) to run as."""
+        command = [CTL, "--socket", os.path.join(self.tmp, "ctl")] + (["--json"] if json_output else [])
+        preexec = None
+        if user is not None:
+            uid, gid, groups = user
+
+            def preexec():
+                os.setgroups(groups)
+                os.setgid(gid)
+                os.setuid(uid)
+        result = subprocess.run(command + list(args), capture_output=True, text=True, timeout=30,
+                                preexec_fn=preexec)
+        if check and result.returncode != 0:
+            raise AssertionError("wardenftpd-ctl %s: exit %d: %s%s" %
+                                 (" ".join(args), result.returncode, result.stdout, result.stderr))
+        if json_output and result.returncode == 0:
+            import json
+            return json.loads(result.stdout)
+        return result
+
     def monitors(self):
         return [p for p in children(self.pid) if p["comm"] == "wftpd:monitor"]
 

@@ -1,0 +1,117 @@
+#include "priv/session_record.hpp"
+
+#include <time.h>
+
+#include <charconv>
+
+namespace wftpd {
+
+void SessionRecord::apply(const SessionReport& report, Clock::time_point now) {
+  switch (report.type) {
+    case ReportType::kLoginAccepted:
+      user = report.user;
+      backend = report.backend ? std::string(backend_name(*report.backend)) : std::string();
+      last_activity = now;
+      break;
+    case ReportType::kLoginFailed:
+      last_activity = now;
+      break;
+    case ReportType::kStatus:
+      if (report.status.state == SessionState::kTransfer &&
+          (status.state != SessionState::kTransfer || report.status.path != status.path ||
+           report.status.bytes < status.bytes)) {
+        transfer_started = now;
+      }
+      status = report.status;
+      status_time = now;
+      last_activity = now;
+      break;
+    case ReportType::kTransferDone:
+      status = SessionStatus{};
+      status_time = now;
+      last_activity = now;
+      break;
+    case ReportType::kEvent:
+      break;
+  }
+}
+
+std::string utc_time_text(std::int64_t unix_seconds) {
+  const time_t when = static_cast<time_t>(unix_seconds);
+  struct tm parts{};
+  ::gmtime_r(&when, &parts);
+  char text[32];
+  ::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+ControlResponse who_table(const std::vector<const SessionRecord*>& sessions,
+                          SessionRecord::Clock::time_point now) {
+  ControlResponse response;
+  response.columns = {{"session", true}, {"pid", true},     {"user", false},  {"client", false},
+                      {"proxy", false},  {"started", false}, {"idle", true},  {"state", false},
+                      {"path", false},   {"bytes", true},    {"rate", true}};
+  for (const SessionRecord* session : sessions) {
+    const bool transferring = session->status.state == SessionState::kTransfer;
+    const auto idle = std::chrono::duration_cast<std::chrono::seconds>(now - session->last_activity).count();
+    std::string state = "login";
+    if (session->logged_in()) {
+      state = !transferring ? "idle"
+              : session->status.direction == TransferDirection::kIncoming ? "upload"
+                                                                         : "download";
+    }
+    std::string rate = "-";
+    if (transferring) {
+      const double seconds = std::chrono::duration<double>(session->status_time - session->transfer_started).count();
+      if (seconds >= 0.5) rate = std::to_string(static_cast<std::uint64_t>(static_cast<double>(session->status.bytes) / seconds));
+    }
+    response.rows.push_back({std::to_string(session->id),
+                             std::to_string(session->pid),
+                             session->logged_in() ? session->user : "-",
+                             session->client.host_string(),
+                             session->proxy.empty() ? "-" : session->proxy,
+                             utc_time_text(session->started_unix),
+                             std::to_string(transferring ? 0 : std::max<long long>(0, idle)),
+                             state,
+                             transferring ? session->status.path : "-",
+                             transferring ? std::to_string(session->status.bytes) : "-",
+                             rate});
+  }
+  return response;
+}
+
+Result<KickSelection> KickSelection::from(const ControlRequest& request) {
+  KickSelection selection;
+  selection.selector_ = request.selector;
+  switch (request.selector) {
+    case KickSelector::kSession: {
+      const auto& text = request.argument;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), selection.id_);
+      if (ec != std::errc() || end != text.data() + text.size()) {
+        return make_error("'" + text + "' is not a session id");
+      }
+      break;
+    }
+    case KickSelector::kUser:
+      selection.user_ = request.argument;
+      break;
+    case KickSelector::kClient: {
+      auto prefix = AddressPrefix::parse(request.argument);
+      if (!prefix) return prefix.error();
+      selection.prefix_ = *prefix;
+      break;
+    }
+  }
+  return selection;
+}
+
+bool KickSelection::matches(const SessionRecord& session) const {
+  switch (selector_) {
+    case KickSelector::kSession: return session.id == id_;
+    case KickSelector::kUser: return session.logged_in() && session.user == user_;
+    case KickSelector::kClient: return prefix_ && prefix_->contains(session.client);
+  }
+  return false;
+}
+
+}  // namespace wftpd

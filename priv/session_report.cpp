@@ -1,0 +1,134 @@
+#include "priv/session_report.hpp"
+
+#include "common/wire_codec.hpp"
+
+namespace wftpd {
+namespace {
+
+constexpr std::uint8_t kNoBackend = 0xff;
+
+void encode_backend(WireWriter& out, const std::optional<LoginBackend>& backend) {
+  out.u8(backend ? static_cast<std::uint8_t>(*backend) : kNoBackend);
+}
+
+Result<std::optional<LoginBackend>> decode_backend(WireReader& in) {
+  auto value = in.u8();
+  if (!value) return value.error();
+  if (*value == kNoBackend) return std::optional<LoginBackend>();
+  if (*value > static_cast<std::uint8_t>(LoginBackend::kPam)) return make_error("login backend out of range");
+  return std::optional<LoginBackend>(static_cast<LoginBackend>(*value));
+}
+
+Result<bool> decode_flag(WireReader& in) {
+  auto value = in.u8();
+  if (!value) return value.error();
+  if (*value > 1) return make_error("flag out of range");
+  return *value == 1;
+}
+
+}  // namespace
+
+std::string encode_report(const SessionReport& report) {
+  WireWriter body;
+  switch (report.type) {
+    case ReportType::kLoginFailed:
+      encode_backend(body, report.backend);
+      body.u8(report.throttled ? 1 : 0);
+      break;
+    case ReportType::kLoginAccepted:
+      encode_backend(body, report.backend);
+      body.bytes(std::string_view(report.user).substr(0, kMaxLoginNameLength));
+      break;
+    case ReportType::kStatus:
+      report.status.encode(body);
+      break;
+    case ReportType::kTransferDone:
+      body.u8(static_cast<std::uint8_t>(report.direction));
+      body.u8(report.complete ? 1 : 0);
+      body.u64(report.bytes);
+      break;
+    case ReportType::kEvent:
+      body.u8(static_cast<std::uint8_t>(report.event));
+      break;
+  }
+  const std::string payload = body.take();
+  WireWriter frame;
+  frame.u8(static_cast<std::uint8_t>(report.type));
+  frame.u16(static_cast<std::uint16_t>(payload.size()));
+  return frame.take() + payload;
+}
+
+Result<SessionReport> decode_report(ReportType type, std::string_view payload) {
+  WireReader in(payload);
+  SessionReport report;
+  report.type = type;
+  switch (type) {
+    case ReportType::kLoginFailed: {
+      auto backend = decode_backend(in);
+      if (!backend) return backend.error();
+      auto throttled = decode_flag(in);
+      if (!throttled) return throttled.error();
+      report.backend = *backend;
+      report.throttled = *throttled;
+      break;
+    }
+    case ReportType::kLoginAccepted: {
+      auto backend = decode_backend(in);
+      if (!backend) return backend.error();
+      if (!*backend) return make_error("an accepted login names its backend");
+      auto user = in.bytes(kMaxLoginNameLength);
+      if (!user) return user.error();
+      report.backend = *backend;
+      report.user = std::move(*user);
+      break;
+    }
+    case ReportType::kStatus: {
+      auto status = SessionStatus::decode(in);
+      if (!status) return status.error();
+      report.status = std::move(*status);
+      break;
+    }
+    case ReportType::kTransferDone: {
+      auto direction = in.u8();
+      if (!direction) return direction.error();
+      if (*direction < 1 || *direction > 2) return make_error("transfer direction out of range");
+      auto complete = decode_flag(in);
+      if (!complete) return complete.error();
+      auto bytes = in.u64();
+      if (!bytes) return bytes.error();
+      if (*bytes > 0x7fffffffffffffffull) return make_error("transfer size out of range");
+      report.direction = static_cast<TransferDirection>(*direction);
+      report.complete = *complete;
+      report.bytes = *bytes;
+      break;
+    }
+    case ReportType::kEvent: {
+      auto event = in.u8();
+      if (!event) return event.error();
+      if (*event < 1 || *event > 3) return make_error("report event out of range");
+      report.event = static_cast<ReportEvent>(*event);
+      break;
+    }
+    default:
+      return make_error("unknown report type " + std::to_string(static_cast<unsigned>(type)));
+  }
+  if (!in.at_end()) return make_error("trailing bytes in a report");
+  return report;
+}
+
+Result<std::optional<SessionReport>> ReportReader::next() {
+  if (buffer_.size() < kReportHeaderSize) return std::optional<SessionReport>();
+  const auto type = static_cast<std::uint8_t>(buffer_[0]);
+  const std::size_t length = (static_cast<std::size_t>(static_cast<std::uint8_t>(buffer_[1])) << 8) |
+                             static_cast<std::uint8_t>(buffer_[2]);
+  // SECURITY: the length is checked before the reader waits for (and buffers) that many bytes.
+  if (length > kMaxReportPayload) return make_error("report longer than its bound");
+  if (buffer_.size() < kReportHeaderSize + length) return std::optional<SessionReport>();
+  auto report = decode_report(static_cast<ReportType>(type),
+                              std::string_view(buffer_).substr(kReportHeaderSize, length));
+  buffer_.erase(0, kReportHeaderSize + length);
+  if (!report) return report.error();
+  return std::optional<SessionReport>(std::move(*report));
+}
+
+}  // namespace wftpd

@@ -1,0 +1,73 @@
+// What a session monitor tells the listener, on the report pipe the listener made for that one
+// session (descriptor 7 of the monitor): login results (the throttle and automatic bans), what
+// the session is doing (`wardenftpd-ctl who`) and what it counted (metrics).
+//
+// Frame: u8 type | u16 payload length | payload; integers big-endian, strings u16-prefixed and
+// bounded per field; a frame is at most kMaxReportFrame bytes, less than PIPE_BUF, so that a
+// frame is written whole or not at all on the non-blocking pipe. SECURITY: the listener decodes
+// these with the same strictness as the monitor protocol; a monitor can only describe the session
+// the pipe belongs to (the frames name no session), and the listener bounds how many it takes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/monitor_protocol.hpp"
+#include "common/result.hpp"
+#include "priv/login_policy.hpp"
+
+namespace wftpd {
+
+inline constexpr std::size_t kReportHeaderSize = 3;
+inline constexpr std::size_t kMaxReportPayload = 1400;
+inline constexpr std::size_t kMaxReportFrame = kReportHeaderSize + kMaxReportPayload;
+
+enum class ReportType : std::uint8_t {
+  kLoginFailed = 1,
+  kLoginAccepted = 2,
+  kStatus = 3,        // the post-auth child's SessionStatus, as the monitor checked it
+  kTransferDone = 4,  // a file transfer ended (bytes for the metrics)
+  kEvent = 5,         // something to count
+};
+
+enum class ReportEvent : std::uint8_t {
+  kControlTlsHandshake = 1,  // the control connection completed a full TLS handshake
+  kSandboxViolation = 2,     // a child of the session was stopped by its seccomp filter
+  kUploadEventDropped = 3,   // an upload event could not be delivered to its consumer
+};
+
+struct SessionReport {
+  ReportType type = ReportType::kEvent;
+  // kLoginFailed, kLoginAccepted: the backend that decided (none: refused before one was chosen).
+  std::optional<LoginBackend> backend;
+  bool throttled = false;  // kLoginFailed: answered after a delay for earlier failures
+  std::string user;        // kLoginAccepted: at most kMaxLoginNameLength bytes
+  // kStatus: the state; its TLS counters are the increments since the previous kStatus.
+  SessionStatus status;
+  // kTransferDone.
+  TransferDirection direction = TransferDirection::kOutgoing;
+  bool complete = false;
+  std::uint64_t bytes = 0;
+  ReportEvent event = ReportEvent::kControlTlsHandshake;  // kEvent
+};
+
+std::string encode_report(const SessionReport& report);
+
+// Takes the pipe's bytes as they come and gives back whole frames. Holds at most one partial
+// frame; a malformed frame is an error after which the reader is of no further use.
+class ReportReader {
+ public:
+  void feed(std::string_view bytes) { buffer_.append(bytes); }
+  // The next whole frame, nothing when more bytes are needed, or an error.
+  Result<std::optional<SessionReport>> next();
+  std::size_t buffered() const { return buffer_.size(); }
+
+ private:
+  std::string buffer_;
+};
+
+Result<SessionReport> decode_report(ReportType type, std::string_view payload);
+
+}  // namespace wftpd
