@@ -2,6 +2,7 @@
 // (control_socket; common/control_protocol.hpp). It holds no privilege of its own: the listener
 // decides who may ask (root, or control_group).
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -102,11 +103,10 @@ int exchange(const std::string& path, const wftpd::ControlRequest& request, bool
                  path.c_str(), std::strerror(errno));
     return kExitUnreachable;
   }
+  // A daemon that refuses the peer answers before reading the request: a failed write is not
+  // the end, the answer may be waiting.
   auto sent = wftpd::write_all(fd.get(), wftpd::encode_control_request(request));
-  if (!sent) {
-    std::fprintf(stderr, "wardenftpd-ctl: %s\n", sent.error().message.c_str());
-    return kExitUnreachable;
-  }
+  const std::string send_error = sent ? std::string() : sent.error().message;
   wftpd::ControlFrameReader reader(wftpd::kMaxControlResponse);
   char buffer[65536];
   for (;;) {
@@ -132,8 +132,9 @@ int exchange(const std::string& path, const wftpd::ControlRequest& request, bool
     const ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      std::fprintf(stderr, "wardenftpd-ctl: the daemon closed the connection without an answer%s%s\n",
-                   n < 0 ? ": " : "", n < 0 ? std::strerror(errno) : "");
+      std::fprintf(stderr, "wardenftpd-ctl: the daemon closed the connection without an answer%s%s%s%s\n",
+                   n < 0 ? ": " : "", n < 0 ? std::strerror(errno) : "",
+                   send_error.empty() ? "" : "; sending the request: ", send_error.c_str());
       return kExitUnreachable;
     }
     reader.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
@@ -143,6 +144,7 @@ int exchange(const std::string& path, const wftpd::ControlRequest& request, bool
 }  // namespace
 
 int main(int argc, char** argv) {
+  ::signal(SIGPIPE, SIG_IGN);  // a closed connection is an error to report, not a reason to die
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string socket_path = kDefaultSocket;
   bool json = false;
