@@ -27,7 +27,7 @@ FUZZ_DIR=$ROOT/fuzz
 TARGETS=(fuzz_control_line_reader fuzz_ftp_command fuzz_active_argument fuzz_ftp_path
          fuzz_listing fuzz_config fuzz_users_file fuzz_policy_parser fuzz_monitor_messages
          fuzz_preauth_engine fuzz_postauth_engine fuzz_wildcard fuzz_proxy_header
-         fuzz_monitor_dispatch fuzz_sign_request)
+         fuzz_monitor_dispatch fuzz_sign_request fuzz_control_request fuzz_session_report)
 
 usage() {
   echo "usage: $0 TARGET|all|list [SECONDS]" >&2

@@ -77,3 +77,69 @@ TEST(BanList, ALowerThresholdAppliesAtOnce) {
 
 }  // namespace
 }  // namespace wftpd
+
+namespace wftpd {
+namespace {
+
+SocketAddress address(const std::string& host) {
+  auto parsed = SocketAddress::parse(host.find(':') != std::string::npos ? "[" + host + "]:21" : host + ":21");
+  EXPECT_TRUE(parsed.ok()) << host;
+  return *parsed;
+}
+
+TEST(BanList, AManualBanOfAPrefixRefusesEveryAddressInItUntilUnbanned) {
+  BanList bans = make(0, seconds(60), seconds(100));
+  const auto t = Clock::now();
+  ASSERT_TRUE(bans.ban("198.51.100.0/24", std::nullopt, t).ok());
+  const auto hit = bans.check(address("198.51.100.77"), "", t + seconds(100000));
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(hit->origin, BanList::Origin::kManual);
+  EXPECT_EQ(hit->prefix, "198.51.100.0/24");
+  EXPECT_FALSE(hit->remaining.has_value());
+  EXPECT_FALSE(bans.check(address("198.51.101.1"), "", t).has_value());
+  EXPECT_EQ(bans.unban("198.51.100.0/24", t), 1u);
+  EXPECT_FALSE(bans.check(address("198.51.100.77"), "", t).has_value());
+  EXPECT_EQ(bans.unban("198.51.100.0/24", t), 0u);
+}
+
+TEST(BanList, AManualBanForATimeEnds) {
+  BanList bans = make(0, seconds(60), seconds(100));
+  const auto t = Clock::now();
+  ASSERT_TRUE(bans.ban("2001:db8::/32", seconds(30), t).ok());
+  EXPECT_TRUE(bans.check(address("2001:db8:5::1"), "", t + seconds(29)).has_value());
+  EXPECT_FALSE(bans.check(address("2001:db8:5::1"), "", t + seconds(30)).has_value());
+  EXPECT_TRUE(bans.entries(t + seconds(31)).empty());
+}
+
+TEST(BanList, ManualBansRefuseBadPrefixesAndAreBounded) {
+  BanList bans = make(0, seconds(60), seconds(100));
+  const auto t = Clock::now();
+  EXPECT_FALSE(bans.ban("192.0.2.1/24", std::nullopt, t).ok());  // host bits set
+  EXPECT_FALSE(bans.ban("example.com", std::nullopt, t).ok());
+  for (std::size_t i = 0; i < BanList::kMaxManualBans; ++i) {
+    const std::string prefix = "10." + std::to_string(i / 65536) + "." + std::to_string((i / 256) % 256) +
+                               "." + std::to_string(i % 256);
+    ASSERT_TRUE(bans.ban(prefix, std::nullopt, t).ok()) << i;
+  }
+  EXPECT_FALSE(bans.ban("192.0.2.1", std::nullopt, t).ok());
+  // Banning a prefix again replaces its ban instead of adding one.
+  EXPECT_TRUE(bans.ban("10.0.0.0", seconds(5), t).ok());
+}
+
+TEST(BanList, AnAutomaticBanIsListedByItsAddressAndCanBeLifted) {
+  BanList bans = make(1, seconds(60), seconds(100));
+  const auto t = Clock::now();
+  EXPECT_TRUE(bans.record_failure("key", t, "192.0.2.9"));
+  const auto entries = bans.entries(t);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].prefix, "192.0.2.9");
+  EXPECT_EQ(entries[0].origin, BanList::Origin::kAutomatic);
+  const auto hit = bans.check(address("192.0.2.9"), "key", t);
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(hit->origin, BanList::Origin::kAutomatic);
+  EXPECT_EQ(bans.unban("192.0.2.9", t), 1u);
+  EXPECT_FALSE(bans.check(address("192.0.2.9"), "key", t).has_value());
+}
+
+}  // namespace
+}  // namespace wftpd

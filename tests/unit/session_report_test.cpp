@@ -1,0 +1,92 @@
+#include "priv/session_report.hpp"
+
+#include <gtest/gtest.h>
+
+namespace wftpd {
+namespace {
+
+SessionReport status_report(std::string path, std::uint64_t bytes) {
+  SessionReport report;
+  report.type = ReportType::kStatus;
+  report.status.state = SessionState::kTransfer;
+  report.status.direction = TransferDirection::kIncoming;
+  report.status.path = std::move(path);
+  report.status.bytes = bytes;
+  return report;
+}
+
+TEST(SessionReport, EveryKindRoundTripsThroughTheReaderInPieces) {
+  SessionReport accepted;
+  accepted.type = ReportType::kLoginAccepted;
+  accepted.backend = LoginBackend::kVirtual;
+  accepted.user = "demo";
+  SessionReport failed;
+  failed.type = ReportType::kLoginFailed;
+  failed.throttled = true;
+  SessionReport done;
+  done.type = ReportType::kTransferDone;
+  done.complete = true;
+  done.bytes = 1234567;
+  SessionReport event;
+  event.type = ReportType::kEvent;
+  event.event = ReportEvent::kSandboxViolation;
+  const std::string stream = encode_report(accepted) + encode_report(failed) +
+                             encode_report(status_report("/up/big.bin", 42)) + encode_report(done) +
+                             encode_report(event);
+  ReportReader reader;
+  std::vector<SessionReport> got;
+  for (const char c : stream) {
+    reader.feed(std::string_view(&c, 1));
+    auto next = reader.next();
+    ASSERT_TRUE(next.ok()) << next.error().message;
+    if (*next) got.push_back(**next);
+  }
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[0].user, "demo");
+  EXPECT_EQ(got[0].backend, LoginBackend::kVirtual);
+  EXPECT_FALSE(got[1].backend.has_value());
+  EXPECT_TRUE(got[1].throttled);
+  EXPECT_EQ(got[2].status.path, "/up/big.bin");
+  EXPECT_EQ(got[2].status.bytes, 42u);
+  EXPECT_EQ(got[3].bytes, 1234567u);
+  EXPECT_EQ(got[4].event, ReportEvent::kSandboxViolation);
+  EXPECT_EQ(reader.buffered(), 0u);
+}
+
+TEST(SessionReport, AFrameFitsInOnePipeWrite) {
+  const std::string frame = encode_report(status_report("/" + std::string(kMaxStatusPathLength - 1, 'a'), 1));
+  EXPECT_LE(frame.size(), kMaxReportFrame);
+  EXPECT_LE(kMaxReportFrame, 4096u);  // PIPE_BUF: written whole or not at all
+}
+
+TEST(SessionReport, MalformedFramesAreRefused) {
+  const auto refused = [](std::string bytes) {
+    ReportReader reader;
+    reader.feed(bytes);
+    return !reader.next().ok();
+  };
+  EXPECT_TRUE(refused(std::string("\x09\x00\x00", 3)));                 // unknown type
+  EXPECT_TRUE(refused(std::string("\x05\x00\x01\x07", 4)));             // unknown event
+  EXPECT_TRUE(refused(std::string("\x05\x00\x02\x01\x00", 5)));         // trailing byte
+  EXPECT_TRUE(refused(std::string("\x01\x00\x02\x01\x02", 5)));         // flag out of range
+  EXPECT_TRUE(refused(std::string("\x02\x00\x03\xff\x00\x00", 6)));     // accepted without backend
+  EXPECT_TRUE(refused(std::string("\x03\xff\xff", 3)));                 // longer than the bound
+  // A transfer status names an absolute path; an idle one none.
+  SessionReport relative = status_report("relative", 1);
+  EXPECT_TRUE(refused(encode_report(relative)));
+}
+
+TEST(SessionReport, APartialFrameWaitsForTheRest) {
+  const std::string frame = encode_report(status_report("/a", 7));
+  ReportReader reader;
+  reader.feed(frame.substr(0, frame.size() - 1));
+  auto next = reader.next();
+  ASSERT_TRUE(next.ok());
+  EXPECT_FALSE(next->has_value());
+  reader.feed(frame.substr(frame.size() - 1));
+  next = reader.next();
+  ASSERT_TRUE(next.ok() && next->has_value());
+}
+
+}  // namespace
+}  // namespace wftpd
