@@ -64,6 +64,10 @@ Try:
   curl --cacert $tls/ca.pem ftps://demo:demo@127.0.0.1:2990/README.txt
   lftp -e "set ssl:ca-file $tls/ca.pem; set ftp:ssl-force true" -u demo,demo -p 2121 localhost
 
+Operate it (as root, from another terminal):
+  $build/tools/wardenftpd-ctl who
+  $build/tools/wardenftpd-ctl metrics
+
 Logs follow on this terminal; Ctrl-C stops the daemon.
 
 TEXT

@@ -71,7 +71,8 @@ class AuditToolsTest(unittest.TestCase):
 
     def test_man_pages_document_every_command_line_option(self):
         # Every option the programs' own usage text offers is described in their man page.
-        pages = {harness.BINARY: "wardenftpd.8", harness.PASSWD: "wardenftpd-passwd.1"}
+        pages = {harness.BINARY: "wardenftpd.8", harness.PASSWD: "wardenftpd-passwd.1",
+                 harness.CTL: "wardenftpd-ctl.8"}
         for binary, page in pages.items():
             usage = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=30)
             self.assertEqual(usage.returncode, 0, usage.stderr)

@@ -16,9 +16,11 @@ EXPECTED = [
     "sbin/wardenftpd",
     "sbin/wardenftpd-session",
     "sbin/wardenftpd-passwd",
+    "sbin/wardenftpd-ctl",
     "share/man/man8/wardenftpd.8",
     "share/man/man5/wardenftpd.conf.5",
     "share/man/man1/wardenftpd-passwd.1",
+    "share/man/man8/wardenftpd-ctl.8",
     "share/doc/wardenftpd/wardenftpd.conf.sample",
     "share/doc/wardenftpd/README.md",
     "share/doc/wardenftpd/SECURITY.md",
@@ -61,7 +63,7 @@ class InstallTest(unittest.TestCase):
         for path in EXPECTED_ABSOLUTE:
             self.assertTrue(os.path.isfile(os.path.join(self.prefix, path)), path)
         for program in ("sbin/wardenftpd", "sbin/wardenftpd-session", "sbin/wardenftpd-passwd",
-                        "libexec/wardenftpd-pam-helper"):
+                        "sbin/wardenftpd-ctl", "libexec/wardenftpd-pam-helper"):
             self.assertTrue(os.access(os.path.join(staged, program), os.X_OK), program)
         # The unit runs the installed binary.
         with open(os.path.join(staged, "lib/systemd/system/wardenftpd.service")) as f:
@@ -145,7 +147,8 @@ class InstallTest(unittest.TestCase):
 
     def test_man_pages_render_without_warnings(self):
         pages = [os.path.join(harness._REPO, "man", name)
-                 for name in ("wardenftpd.8", "wardenftpd.conf.5", "wardenftpd-passwd.1")]
+                 for name in ("wardenftpd.8", "wardenftpd.conf.5", "wardenftpd-passwd.1",
+                              "wardenftpd-ctl.8")]
         for page in pages:
             result = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", page],
                                     capture_output=True, text=True, timeout=60)

@@ -704,7 +704,8 @@ def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki
     with open(conf, "w") as f:
         f.write("listen_address=127.0.0.1\nlisten_port=%d\nusers_file=%s\n"
                 "secure_chroot_dir=%s/empty\nmax_clients=%d\nlog_level=warning\nlog_output=stderr\n"
-                % (port, users, work, max_clients))
+                "control_socket=%s/%s.ctl\nban_state_file=%s/%s.bans\n"
+                % (port, users, work, max_clients, work, name, work, name))
         if PASV_RANGE:
             f.write("pasv_min_port=%d\npasv_max_port=%d\n" % PASV_RANGE)
         if anon_root:
