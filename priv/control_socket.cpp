@@ -106,6 +106,20 @@ Result<ControlSocket> ControlSocket::open(const std::string& path, std::optional
   return socket;
 }
 
+void ControlSocket::set_group(std::optional<gid_t> group) {
+  if (group == group_) return;
+  group_ = group;
+  if (!listen_) return;
+  // Narrow first: the mode before the owner when a group loses access.
+  if (!group) {
+    if (::chmod(path_.c_str(), 0600) != 0 || ::chown(path_.c_str(), 0, 0) != 0) {
+      log_warning(system_error("control socket: chmod/chown(" + path_ + ")", errno).message);
+    }
+  } else if (::chown(path_.c_str(), 0, *group) != 0 || ::chmod(path_.c_str(), 0660) != 0) {
+    log_warning(system_error("control socket: chown/chmod(" + path_ + ")", errno).message);
+  }
+}
+
 void ControlSocket::append_poll_fds(std::vector<pollfd>& fds) const {
   if (!listen_) return;
   fds.push_back({listen_.get(), POLLIN, 0});

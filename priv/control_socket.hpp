@@ -51,8 +51,9 @@ class ControlSocket {
 
   bool active() const { return listen_.valid(); }
   const std::string& path() const { return path_; }
-  // The group that may connect besides root (changed on reload: applies to new connections).
-  void set_group(std::optional<gid_t> group) { group_ = group; }
+  // The group that may connect besides root (changed on reload: the socket file's group and mode
+  // follow, and new connections are checked against it).
+  void set_group(std::optional<gid_t> group);
 
   void append_poll_fds(std::vector<pollfd>& fds) const;
   // Accepts, reads and times out connections; returns the requests that are complete. Requests
