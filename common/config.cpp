@@ -624,6 +624,23 @@ const std::vector<KeyHandler>& handlers() {
                  &Config::syslog_facility,
                  {"daemon", "ftp", "user", "local0", "local1", "local2", "local3", "local4",
                   "local5", "local6", "local7"}),
+      {{"upload_event_socket",
+        "A Unix datagram socket that a separate, unprivileged consumer (e.g. a virus scanner: "
+        "contrib/upload-scan) has bound: each completed upload (STOR, APPE, STOU) is sent there "
+        "as one JSON event (user, client, path as the user sees it and on disk, bytes, time, "
+        "session). Each session's monitor connects once, at its start; events are never waited "
+        "for: with no consumer then, or a consumer that is busy or gone, they are dropped, "
+        "counted and logged, and the upload succeeds. Empty: no events."},
+       [](Config& c, std::string_view value) -> Result<void> {
+         // sun_path holds 108 bytes with the terminating NUL.
+         if (!value.empty() && (!is_absolute_clean_path(value) || value.size() > 107)) {
+           return make_error("expected a clean absolute path of at most 107 bytes (a Unix "
+                             "socket's limit), or nothing");
+         }
+         c.upload_event_socket = std::string(value);
+         return ok_result();
+       },
+       [](const Config& c) { return c.upload_event_socket; }},
       bool_key("xferlog_enable",
                "yes: one line per file transfer (RETR, STOR, APPE, STOU; complete or not) in "
                "xferlog_file, in the wu-ftpd xferlog format that log analysers read.",

@@ -87,6 +87,9 @@ struct Config {
   std::string log_format = "text";         // text or json (one JSON object per line)
   std::string syslog_socket = "/dev/log";  // the syslog daemon's datagram socket
   std::string syslog_facility = "daemon";  // daemon, ftp, user, local0..local7
+  // Upload events (priv/upload_event.hpp): each completed upload as one JSON datagram to the
+  // consumer's Unix datagram socket at this path; empty: none.
+  std::string upload_event_socket;
   bool xferlog_enable = false;             // a wu-ftpd format transfer log
   std::string xferlog_file = "/var/log/xferlog";
   // System users through PAM, checked in a short-lived helper process (after virtual users).

@@ -27,27 +27,6 @@ std::tm utc(const timespec& time) {
   return tm;
 }
 
-// 2026-11-30T16:54:38.123Z
-void append_iso_time(std::string& out, const timespec& time) {
-  const std::tm tm = utc(time);
-  out += std::to_string(tm.tm_year + 1900);
-  out += '-';
-  append_two_digits(out, tm.tm_mon + 1);
-  out += '-';
-  append_two_digits(out, tm.tm_mday);
-  out += 'T';
-  append_two_digits(out, tm.tm_hour);
-  out += ':';
-  append_two_digits(out, tm.tm_min);
-  out += ':';
-  append_two_digits(out, tm.tm_sec);
-  out += '.';
-  const auto millis = static_cast<int>((time.tv_nsec / 1'000'000) % 1000);
-  out += static_cast<char>('0' + millis / 100);
-  append_two_digits(out, millis % 100);
-  out += 'Z';
-}
-
 // RFC 3164 4.1.2 TIMESTAMP: "Nov 30 16:54:38", the day padded with a space.
 void append_rfc3164_time(std::string& out, const timespec& time) {
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -145,6 +124,29 @@ int parse_syslog_facility(std::string_view name) {
   return -1;
 }
 
+std::string format_iso8601_utc(const timespec& time) {
+  std::string out;
+  out.reserve(24);
+  const std::tm tm = utc(time);
+  out += std::to_string(tm.tm_year + 1900);
+  out += '-';
+  append_two_digits(out, tm.tm_mon + 1);
+  out += '-';
+  append_two_digits(out, tm.tm_mday);
+  out += 'T';
+  append_two_digits(out, tm.tm_hour);
+  out += ':';
+  append_two_digits(out, tm.tm_min);
+  out += ':';
+  append_two_digits(out, tm.tm_sec);
+  out += '.';
+  const auto millis = static_cast<int>((time.tv_nsec / 1'000'000) % 1000);
+  out += static_cast<char>('0' + millis / 100);
+  append_two_digits(out, millis % 100);
+  out += 'Z';
+  return out;
+}
+
 std::string json_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 8);
@@ -189,7 +191,7 @@ std::string format_log_record(const LogRecord& record, const LogFraming& framing
   }
   if (framing.format == LogFormat::kJson) {
     line += "{\"ts\":\"";
-    append_iso_time(line, record.time);
+    line += format_iso8601_utc(record.time);
     line += "\",\"level\":\"";
     line += level_name(record.level);
     line += "\",\"role\":";
@@ -215,7 +217,7 @@ std::string format_log_record(const LogRecord& record, const LogFraming& framing
     line += '}';
   } else {
     if (framing.output == LogOutput::kStderr) {
-      append_iso_time(line, record.time);
+      line += format_iso8601_utc(record.time);
       line += ' ';
     }
     line += level_name(record.level);

@@ -6,14 +6,17 @@
 //
 // Input: a flags byte for the configuration (anonymous_enable, pam_enable, tls_enable,
 // require_tls_login, anon_require_tls, xferlog, user_deny of "mallory"), a second one (bit 0:
-// require_tls_session_reuse=no), then steps; each step is an op byte (bit 0: sender, bits 1-4:
+// require_tls_session_reuse=no, bit 1: upload_event_socket set), then steps; each step is an op byte (bit 0: sender, bits 1-4:
 // what, bit 7: attach a descriptor) and its fields.
 //
 // Checked after every step: the hand-off goes in order (BecomeUser only for credentials a fake
 // backend accepted, at most once; LoginResult accepted only after StandbyReady{ok}; StartSession
 // only after Handoff, at most once); nothing of the post-auth phase (listening, connecting,
 // transfer log) happens before StartSession; no more TransferDone lines than data connections
-// handed out for file transfers, and never more than one permitted at a time; no more refusals
+// handed out for file transfers, and never more than one permitted at a time; an upload event
+// only with upload_event_socket set, for a TransferDone of a complete incoming transfer, at most
+// one per TransferDone, its text bounded, one line of JSON, its on-disk path inside the logged-in
+// account's root; no more refusals
 // than max_login_attempts; the UserQuery answer is the policy's; signatures (SignRequest): only
 // with tls_enable, the pre-auth child's only in the pre-auth phase and at most
 // kMaxControlSignatures, the post-auth child's only with require_tls_session_reuse=no and never
@@ -33,6 +36,7 @@
 #include "fuzz/fuzz_check.hpp"
 #include "priv/login_policy.hpp"
 #include "priv/monitor_dispatch.hpp"
+#include "priv/upload_event.hpp"
 
 namespace {
 
@@ -180,10 +184,29 @@ class FakePorts final : public MonitorPorts {
     FUZZ_CHECK(line.find('\n') == line.size() - 1);
   }
 
+  void publish_upload(const UploadEvent& event) override {
+    FUZZ_CHECK(started && upload_events);
+    ++uploads_published;
+    FUZZ_CHECK(event.root == "/srv/alice" || event.root == "/srv/ftp" || event.root == "/home/pamuser");
+    // What the live port does with it: the formatter, with hostile paths.
+    auto text = format_upload_event(event, 42, timespec{1796057678, 123000000});
+    auto disk_path = upload_disk_path(event.root, event.path);
+    FUZZ_CHECK(text.ok() == disk_path.ok());
+    if (!text) return;
+    FUZZ_CHECK(disk_path->starts_with(std::string(event.root) + "/"));
+    FUZZ_CHECK(disk_path->find("/../") == std::string::npos && !disk_path->ends_with("/.."));
+    FUZZ_CHECK(text->size() <= kMaxUploadEventBytes && text->front() == '{' && text->back() == '}');
+    for (const char c : *text) {
+      FUZZ_CHECK(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f);
+    }
+  }
+
   VirtualUser alice{"alice", "", 20001, 20001, "/srv/alice"};
   bool pam_enabled = false;
   bool anonymous_enabled = false;
   bool xferlog = false;
+  bool upload_events = false;
+  std::uint32_t uploads_published = 0;
   bool accepted_credentials = false;
   bool become_sent = false;
   bool standby_ok = false;
@@ -243,7 +266,9 @@ std::string make_datagram(unsigned what, fuzz::Input& in, FakePorts& ports, cons
     }
     case 9: {
       TransferDone done;
-      done.direction = (in.byte() & 1) ? TransferDirection::kIncoming : TransferDirection::kOutgoing;
+      const std::uint8_t bits = in.byte();
+      done.direction = (bits & 1) ? TransferDirection::kIncoming : TransferDirection::kOutgoing;
+      done.complete = (bits & 2) != 0;
       done.bytes = in.integer<std::uint32_t>();
       done.path = "/" + field(in);
       return encode_message(done);
@@ -283,11 +308,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if ((flags & 64) != 0) config.user_deny = {"mallory"};
   const std::uint8_t more_flags = in.byte();
   config.require_tls_session_reuse = (more_flags & 1) == 0;
+  if ((more_flags & 2) != 0) config.upload_event_socket = "/run/wardenftpd-upload-scan/events";
   const LoginPolicy policy(config);
   FakePorts ports;
   ports.pam_enabled = config.pam_enable;
   ports.anonymous_enabled = config.anonymous_enable;
   ports.xferlog = config.xferlog_enable;
+  ports.upload_events = !config.upload_event_socket.empty();
   MonitorDispatcher dispatcher(config, ports, "192.0.2.1", flags >> 7);
   std::uint32_t transfers = 0;
   std::uint32_t control_signatures = 0;
@@ -315,10 +342,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (ready && ready->ok) ports.standby_ok = true;
       }
       if (message.type == static_cast<std::uint16_t>(MessageType::kHandoff)) ports.handoff_seen = true;
+      bool complete_upload = false;
+      if (message.type == static_cast<std::uint16_t>(MessageType::kTransferDone)) {
+        auto done = decode_payload<TransferDone>(message.payload);
+        complete_upload = done && done->complete && done->direction == TransferDirection::kIncoming;
+      }
       const std::uint32_t permits_before = dispatcher.permits(Permit::kTransferDone);
       const Phase phase_before = dispatcher.phase();
       const std::uint32_t signatures_before = ports.signatures;
+      const std::uint32_t uploads_before = ports.uploads_published;
       step = dispatcher.dispatch(from, message);
+      if (ports.uploads_published != uploads_before) {
+        FUZZ_CHECK(ports.uploads_published == uploads_before + 1 && complete_upload);
+      }
       if (ports.signatures != signatures_before) {
         // SECURITY: the signing oracle's rules.
         FUZZ_CHECK(config.tls_enable);

@@ -1,5 +1,6 @@
 // The monitor's data-connection requests (PASV/EPSV, PORT/EPRT, the connection itself) and the
-// transfer report each handed-out connection permits.
+// transfer report each handed-out connection permits (a log line, a transfer-log line, and for a
+// completed upload an upload event).
 #include <time.h>
 
 #include <algorithm>
@@ -67,6 +68,12 @@ Step MonitorDispatcher::on_transfer_done(TransferDone& transfer) {
             {"ms", milliseconds},
             {"type", transfer.ascii ? "ascii" : "binary"},
             {"status", transfer.complete ? "complete" : "incomplete"}});
+  // An upload event for a completed upload only: an aborted one left no file (STOR) or a part
+  // (APPE, STOR after REST) that the client may still resume.
+  if (incoming && transfer.complete && !config_.upload_event_socket.empty()) {
+    ports_.publish_upload(UploadEvent{user_, client_host_, user_root_, transfer.path,
+                                      transfer.bytes, transfer.ascii});
+  }
   if (!ports_.keeps_transfer_log()) return Step::kContinue;
   TransferLogEntry entry;
   entry.now = ::time(nullptr);

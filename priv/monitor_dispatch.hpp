@@ -3,7 +3,7 @@
 // checks the phase, the flags and the permit the rule needs, refuses descriptors, decodes the
 // payload, and only then calls the handler with the typed message. Anything not permitted now
 // ends the session. Handlers live in monitor_dispatch.cpp (log lines), monitor_login.cpp (login
-// and hand-off) and monitor_data.cpp (data connections, transfer log).
+// and hand-off) and monitor_data.cpp (data connections, transfer log, upload events).
 #pragma once
 
 #include <array>
@@ -157,6 +157,7 @@ class MonitorDispatcher {
   std::uint32_t preauth_log_lines_ = 0;
   std::uint32_t postauth_log_lines_ = 0;
   std::string user_;  // the account being set up or logged in, for the log and transfer log
+  std::string user_root_;  // that account's root, for the on-disk path of upload events
   AccessMode access_ = AccessMode::kReal;
   // What the operator sees: the status messages' budget, and the data connections handed out
   // (bounds the TLS counters a status may claim).

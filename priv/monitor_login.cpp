@@ -141,6 +141,7 @@ MonitorDispatcher::LoginOutcome MonitorDispatcher::decide_pam_login(const LoginR
 // An accepted login: the standby child becomes the user; its StandbyReady is the next step.
 Step MonitorDispatcher::begin_handoff(const VirtualUser& user, bool read_only) {
   auth_decided_ = true;
+  user_root_ = user.root;
   phase_ = Phase::kHandoff;
   phase_deadline_ = ports_.now() + kChildAnswerTimeout;
   auto sent = ports_.send(Child::kPostauth,

@@ -15,6 +15,7 @@
 #include "common/unique_fd.hpp"
 #include "priv/login_verifier.hpp"
 #include "priv/session_report.hpp"
+#include "priv/upload_event.hpp"
 
 namespace wftpd {
 
@@ -61,6 +62,12 @@ class MonitorPorts {
   // The transfer log (xferlog_enable): whether there is one, and one line for it.
   virtual bool keeps_transfer_log() const = 0;
   virtual void append_transfer_log(const std::string& line) = 0;
+
+  // Upload events (upload_event_socket): one completed upload, for the consumer. The port stamps
+  // it (session id, wall-clock time), formats it (format_upload_event) and sends it without
+  // waiting; a drop (no consumer, a busy or gone one) is the port's to count and log, never an
+  // error for the session.
+  virtual void publish_upload(const UploadEvent& event) = 0;
 };
 
 }  // namespace wftpd

@@ -36,6 +36,8 @@
 #include "priv/passive_listener.hpp"
 #include "priv/privilege_drop.hpp"
 #include "priv/session_children.hpp"
+#include "priv/upload_event.hpp"
+#include "priv/upload_event_socket.hpp"
 #include "priv/users_file_loader.hpp"
 
 namespace wftpd {
@@ -66,9 +68,11 @@ Result<void> read_ticket_keys(UniqueFd fd, TicketKeys& keys) {
 // the handlers do to sockets, children, the PAM helper and the logs happens here.
 class SessionMonitor final : public MonitorPorts {
  public:
-  SessionMonitor(const SessionEngines& engines, Config config, const SessionOptions& options)
+  SessionMonitor(const SessionEngines& engines, Config config, const SessionOptions& options,
+                 std::uint64_t session_id)
       : engines_(engines),
         config_(std::move(config)),
+        session_id_(session_id),
         implicit_tls_(options.implicit_tls),
         prior_failures_(options.prior_failures),
         destination_(options.proxied_destination),
@@ -136,6 +140,26 @@ class SessionMonitor final : public MonitorPorts {
       log_error(system_error("write(xferlog_file)", errno).message);
     }
   }
+  void publish_upload(const UploadEvent& event) override {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    auto text = format_upload_event(event, session_id_, now);
+    if (!text) {
+      // Only a post-auth child that lies about its path (or a bug) gets here.
+      log_error(text.error() == UploadEventError::kPathNotNormalised
+                    ? "post-auth child reported an upload path that is not normalised; no upload event"
+                    : "upload event field too long; no upload event");
+      return;
+    }
+    // The session's totals (upload_events_.sent(), dropped()) are logged by log_summary() at its
+    // end; each drop is also counted in the listener's metrics.
+    if (upload_events_.send(*text) != UploadEventDelivery::kSent) {
+      SessionReport dropped;
+      dropped.type = ReportType::kEvent;
+      dropped.event = ReportEvent::kUploadEventDropped;
+      report(dropped);
+    }
+  }
 
  private:
   MonitorChannel& channel(Child child) {
@@ -160,10 +184,12 @@ class SessionMonitor final : public MonitorPorts {
 
   const SessionEngines& engines_;
   Config config_;
+  const std::uint64_t session_id_;  // the listener's number for this session (upload events)
   const bool implicit_tls_;
   const std::uint32_t prior_failures_;  // of the client's address, in earlier sessions
   UniqueFd report_;  // to the listener: login results, status, counts (priv/session_report.hpp)
   UniqueFd xferlog_;  // the transfer log (xferlog_enable), append-only
+  UploadEventSocket upload_events_;  // to the upload-event consumer (upload_event_socket)
   UniqueFd tls_bundle_;  // sealed memfd: certificate chain, then key
   std::string certificate_chain_;  // read before the children exist; all they get of the bundle
   std::optional<SigningKey> signing_key_;  // read after the children exist; only here
@@ -372,6 +398,12 @@ int SessionMonitor::run() {
   // ever holds a password hash; the file's bytes are wiped once parsed, the hashes when the
   // login phase ends.
   verifier_.emplace(load_users_file(config_));
+  // SECURITY: connected now, after the last fork (no child ever holds it) and before the
+  // filter (which makes no AF_UNIX socket) and the chroot (after which the path names nothing):
+  // the monitor never reconnects (priv/upload_event_socket.hpp).
+  if (!config_.upload_event_socket.empty()) {
+    upload_events_ = UploadEventSocket::connect_to(config_.upload_event_socket);
+  }
   if (!confine()) {
     end_children();
     return kExitSandboxFailed;
@@ -379,6 +411,7 @@ int SessionMonitor::run() {
   MonitorDispatcher dispatcher(config_, *this, peer_.host_string(), prior_failures_);
   run_monitor_loop(dispatcher, children_.preauth, children_.postauth);
   end_children();
+  upload_events_.log_summary();
   log_info("session ended");
   return 0;
 }
@@ -443,7 +476,7 @@ int run_session_monitor(const SessionEngines& engines, const std::string& sessio
     log_error("monitor: tls_enable=yes, but this session image was built without TLS");
     return 1;
   }
-  SessionMonitor monitor(engines, std::move(*config), options);
+  SessionMonitor monitor(engines, std::move(*config), options, id);
   return monitor.run();
 }
 

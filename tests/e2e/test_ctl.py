@@ -262,10 +262,14 @@ class StatusReloadMetricsTest(unittest.TestCase):
             data = []
             ftp.retrbinary("RETR " + Daemon.TEST_FILE, data.append)
             ftp.storbinary("STOR up.bin", __import__("io").BytesIO(b"y" * 5000))
-            with self.assertRaises(Exception):
-                d.ftp(password="wrong")
+            wrong = d.raw()
+            self.assertEqual(wrong.cmd("USER demo")[0], 331)
+            self.assertEqual(wrong.cmd("PASS wrong")[0], 530)
+            wrong.close()
             d.ctl("ban", "127.0.0.9", "--for", "60")
             first_reply_line(d.port, source="127.0.0.9")
+            # The refused session's monitor ends when its client has gone.
+            self.assertTrue(wait_until(lambda: sample(metrics(d), "wardenftpd_sessions_open") == 1, 10, 0.1))
             after = metrics(d)
             self.assertEqual(sample(after, "wardenftpd_sessions_total"), 2)
             self.assertEqual(sample(after, "wardenftpd_sessions_open"), 1)

@@ -168,6 +168,24 @@ TEST(Config, TlsPathsMustBeCleanAbsolutePaths) {
   EXPECT_FALSE(parse_config("tls_key_file=/etc/../key.pem\n", "w").ok());
 }
 
+TEST(Config, UploadEventSocketIsOffByDefaultAndMustFitAUnixSocketAddress) {
+  auto config = parse_config("", "w");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->upload_event_socket, "");
+  config = parse_config("upload_event_socket=/run/scan/events.sock\n", "w");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->upload_event_socket, "/run/scan/events.sock");
+  auto again = parse_config(serialize_config(*config), "serialized");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->upload_event_socket, "/run/scan/events.sock");
+  EXPECT_TRUE(parse_config("upload_event_socket=\n", "w").ok());
+  EXPECT_FALSE(parse_config("upload_event_socket=events.sock\n", "w").ok());
+  EXPECT_FALSE(parse_config("upload_event_socket=/run/../events.sock\n", "w").ok());
+  // sun_path holds 107 bytes and the NUL.
+  EXPECT_TRUE(parse_config("upload_event_socket=/" + std::string(106, 'a') + "\n", "w").ok());
+  EXPECT_FALSE(parse_config("upload_event_socket=/" + std::string(107, 'a') + "\n", "w").ok());
+}
+
 TEST(Config, SerializedFormKeepsTheTlsKeys) {
   auto config = parse_config(
       "tls_enable=yes\ntls_cert_file=/c.pem\ntls_key_file=/k.pem\ntls_implicit_port=990\n"
