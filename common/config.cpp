@@ -309,11 +309,21 @@ const std::vector<KeyHandler>& handlers() {
       number_key("max_clients", "Sessions served at once; more are refused with 421.",
                  &Config::max_clients, 1, 100000),
       number_key("max_per_ip",
-                 "Sessions at once per client address (IPv6: per /64); 0 means no limit.",
+                 "Sessions at once per client address (IPv6: per /64), logged in or not; more "
+                 "are refused with 421; 0 means no limit. The default, 20, covers one client's "
+                 "parallel sessions (rclone sync opens up to 13, FileZilla up to 11) with room "
+                 "for a second user behind the same NAT, while one address can hold at most a "
+                 "tenth of the default max_clients. Raise it when many users share one address (an "
+                 "office or carrier-grade NAT, a load balancer without proxy_protocol). "
+                 "ban_exempt does not exempt from it.",
                  &Config::max_per_ip, 0, 100000),
       number_key("connect_rate_per_ip",
-                 "New connections per second per client address (bursts of twice that); 0 means "
-                 "no limit.",
+                 "New connections per second per client address (IPv6: per /64), with bursts of "
+                 "twice that; more are refused with 421; 0 means no limit. The default, 10 "
+                 "(bursts of 20, the default max_per_ip), lets a client open all its parallel "
+                 "sessions at once and a script make one short session after another, while one "
+                 "address makes the listener start at most 10 sessions a second after its first "
+                 "20. ban_exempt does not exempt from it.",
                  &Config::connect_rate_per_ip, 0, 100000),
       prefix_list_key("allow_clients",
                       "Comma-separated addresses or CIDR prefixes (IPv4 and IPv6) that may connect; "

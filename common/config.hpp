@@ -34,8 +34,12 @@ struct Config {
   std::vector<std::string> listen_addresses{"0.0.0.0", "::"};
   std::uint16_t listen_port = 21;
   std::uint32_t max_clients = 200;
-  std::uint32_t max_per_ip = 0;           // sessions at once per client address (0: no limit)
-  std::uint32_t connect_rate_per_ip = 0;  // new connections per second per address (0: no limit)
+  // Per client address (IPv6: per /64), 0: no limit (priv/client_limits.hpp). The defaults let
+  // one busy client open all its parallel sessions at once (rclone sync: --checkers 8 +
+  // --transfers 4 + 1; FileZilla: up to 10 transfers + 1), while one address holds at most a
+  // tenth of the default max_clients and starts at most 10 sessions a second after its first 20.
+  std::uint32_t max_per_ip = 20;          // sessions at once per client address
+  std::uint32_t connect_rate_per_ip = 10;  // new connections per second per address, bursts of 20
   // Who may connect at all (addresses or CIDR prefixes, canonical text); deny wins; an empty
   // allow list allows everyone. Decided before anything is forked (priv/client_access.hpp).
   std::vector<std::string> allow_clients;

@@ -1,5 +1,7 @@
 #include "priv/client_limits.hpp"
 
+#include "common/config.hpp"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -69,6 +71,31 @@ TEST(ClientLimits, TrackedAddressesStayBounded) {
     limits.admit(key, now);
   }
   EXPECT_LE(limits.tracked_addresses(), 100000u);
+}
+
+TEST(ClientLimits, DefaultsLetOneClientOpenAllItsSessionsAtOnceButNotTakeTheServer) {
+  auto config = parse_config("", "empty.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  // SECURITY: by default one address holds at most a tenth of max_clients.
+  ASSERT_GT(config->max_per_ip, 0u);
+  ASSERT_GT(config->connect_rate_per_ip, 0u);
+  EXPECT_LE(config->max_per_ip * 10, config->max_clients);
+  // rclone sync opens --checkers 8 + --transfers 4 + 1 sessions at once.
+  EXPECT_GE(config->max_per_ip, 13u);
+  ClientLimits limits(config->max_per_ip, config->connect_rate_per_ip);
+  const auto now = Clock::now();
+  const std::string key = client_key(address("203.0.113.5"));
+  // The burst covers max_per_ip sessions opened at the same moment.
+  for (std::uint32_t i = 0; i < config->max_per_ip; ++i) {
+    ASSERT_EQ(limits.admit(key, now), Decision::kAllow) << i;
+    limits.session_started(key);
+  }
+  EXPECT_EQ(limits.admit(key, now), Decision::kTooManySessions);
+  // Those sessions ending at once does not let the address start as many again at once.
+  for (std::uint32_t i = 0; i < config->max_per_ip; ++i) limits.session_ended(key);
+  EXPECT_EQ(limits.admit(key, now), Decision::kTooFast);
+  EXPECT_EQ(limits.admit(key, now + std::chrono::seconds(1)), Decision::kAllow);
+  EXPECT_EQ(limits.admit(client_key(address("203.0.113.6")), now), Decision::kAllow);
 }
 
 TEST(ClientLimits, ZeroMeansNoLimit) {

@@ -30,7 +30,9 @@ median with its spread (min-max); --small-only measures only the small files and
 Both servers get the same passive port range (--pasv-range, default 50000-59999).
 
 The session model (issue 16), on fresh instances of both servers with anonymous logins enabled
-(a read-only root-owned anon_root, anon_user ftp) and max_clients raised:
+(a read-only root-owned anon_root, anon_user ftp) and max_clients raised (every server, here
+and for the figures above, allows max_clients sessions from one address, and wardenftpd's
+connect_rate_per_ip is 0, since every client comes from 127.0.0.1):
   anonymous logins/s     connect, 220, USER anonymous, PASS, QUIT at 1, 2 and 16 parallel clients
                          (--login-clients)
   password logins/s      the same with the bench user, whose hash is set to sha512-crypt (--hash
@@ -702,10 +704,15 @@ def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki
     name = ("wardenftpd-tls" if pki else "wardenftpd") + tag
     conf = os.path.join(work, name + ".conf")
     with open(conf, "w") as f:
+        # Every bench client comes from 127.0.0.1: per address, as many sessions as max_clients
+        # (as vsftpd's max_per_ip and Pure-FTPd's -C here) and no connection rate limit (the
+        # others have none); wardenftpd's defaults (20 sessions, 10 connections/s) would refuse
+        # most of the bench's sessions.
         f.write("listen_address=127.0.0.1\nlisten_port=%d\nusers_file=%s\n"
-                "secure_chroot_dir=%s/empty\nmax_clients=%d\nlog_level=warning\nlog_output=stderr\n"
+                "secure_chroot_dir=%s/empty\nmax_clients=%d\nmax_per_ip=%d\n"
+                "connect_rate_per_ip=0\nlog_level=warning\nlog_output=stderr\n"
                 "control_socket=%s/%s.ctl\nban_state_file=%s/%s.bans\n"
-                % (port, users, work, max_clients, work, name, work, name))
+                % (port, users, work, max_clients, max_clients, work, name, work, name))
         if PASV_RANGE:
             f.write("pasv_min_port=%d\npasv_max_port=%d\n" % PASV_RANGE)
         if anon_root:
@@ -1908,6 +1915,10 @@ def write_report(path, args, machine, started, finished):
                                                   if os.path.realpath(args.build) == os.path.join(TOP, "build")
                                                   else "--build"),
               "| C bounds | %s |" % (bound_binary(args.build) or "not measured (no ftpbench-bound built)"),
+              "| per-address limits | every client is 127.0.0.1: wardenftpd max_per_ip = max_clients "
+              "and connect_rate_per_ip=0 (set explicitly: its defaults, 20 sessions and 10 "
+              "connections/s per address, would refuse the bench), vsftpd max_per_ip and "
+              "Pure-FTPd `-C` = max_clients; none limits the connection rate |",
               "| load average at the end | %s |" % " ".join(open("/proc/loadavg").read().split()[:3]),
               "| date (UTC) | %s to %s |" % (started, finished),
               "| command | `%s` |" % " ".join(["tools/bench/ftpbench.py"] + sys.argv[1:]),
