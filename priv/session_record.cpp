@@ -16,18 +16,24 @@ void SessionRecord::apply(const SessionReport& report, Clock::time_point now) {
     case ReportType::kLoginFailed:
       last_activity = now;
       break;
-    case ReportType::kStatus:
-      if (report.status.state == SessionState::kTransfer &&
-          (status.state != SessionState::kTransfer || report.status.path != status.path ||
-           report.status.bytes < status.bytes)) {
-        transfer_started = now;
-      }
+    case ReportType::kStatus: {
+      const bool same_transfer = report.status.state == SessionState::kTransfer &&
+                                 status.state == SessionState::kTransfer &&
+                                 report.status.direction == status.direction &&
+                                 report.status.path == status.path && report.status.bytes >= status.bytes;
+      const double seconds = std::chrono::duration<double>(now - status_time).count();
+      rate = same_transfer && seconds >= 0.2
+                 ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(
+                       static_cast<double>(report.status.bytes - status.bytes) / seconds))
+                 : std::nullopt;
       status = report.status;
       status_time = now;
       last_activity = now;
       break;
+    }
     case ReportType::kTransferDone:
       status = SessionStatus{};
+      rate.reset();
       status_time = now;
       last_activity = now;
       break;
@@ -60,11 +66,7 @@ ControlResponse who_table(const std::vector<const SessionRecord*>& sessions,
               : session->status.direction == TransferDirection::kIncoming ? "upload"
                                                                          : "download";
     }
-    std::string rate = "-";
-    if (transferring) {
-      const double seconds = std::chrono::duration<double>(session->status_time - session->transfer_started).count();
-      if (seconds >= 0.5) rate = std::to_string(static_cast<std::uint64_t>(static_cast<double>(session->status.bytes) / seconds));
-    }
+    const std::string rate = transferring && session->rate ? std::to_string(*session->rate) : "-";
     response.rows.push_back({std::to_string(session->id),
                              std::to_string(session->pid),
                              session->logged_in() ? session->user : "-",

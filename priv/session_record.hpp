@@ -30,7 +30,8 @@ struct SessionRecord {
   std::string backend;
   SessionStatus status;         // the latest the session reported
   Clock::time_point status_time;
-  Clock::time_point transfer_started;
+  // Bytes per second between the last two statuses of the same transfer (none before two).
+  std::optional<std::uint64_t> rate;
 
   // Folds a report in (logins and status; counts are the metrics' business).
   void apply(const SessionReport& report, Clock::time_point now);

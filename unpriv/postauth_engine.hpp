@@ -135,6 +135,7 @@ class PostauthSession {
   int put_upload_in_place(Upload& upload, const struct stat* replaced);
   void sweep_stale_uploads(const TemporaryFile& beside);
   void keep_replaced_mode(int file, const struct stat& replaced);
+  int serve();  // run() without the last status
   TransferWatch transfer_watch() {
     return TransferWatch{control_.fd(), [this] { return control_.abort_requested(); },
                          [this] { return control_.input_backlogged(); },

@@ -289,6 +289,12 @@ PostauthSession::Next PostauthSession::cmd_stru(const FtpCommand& command) {
 }
 
 int PostauthSession::run() {
+  const int code = serve();
+  status_.flush();
+  return code;
+}
+
+int PostauthSession::serve() {
   reply(230, "Login successful.");
   for (;;) {
     if (!pending_.empty()) {

@@ -9,31 +9,33 @@ void StatusReporter::transfer_started(TransferDirection direction, const std::st
   status_.direction = direction;
   status_.bytes = 0;
   status_.path = path.substr(0, kMaxStatusPathLength);
-  send(Clock::now());
+  send_if_due();
 }
 
 void StatusReporter::progress(std::uint64_t bytes) {
   status_.bytes = bytes;
-  const auto now = Clock::now();
-  if (now - last_sent_ >= kInterval) send(now);
+  send_if_due();
 }
 
 void StatusReporter::transfer_ended() {
   status_.state = SessionState::kIdle;
   status_.bytes = 0;
   status_.path.clear();
-  changed_ = true;
 }
 
-void StatusReporter::command_done() {
+void StatusReporter::flush() {
+  if (unsent_) send(Clock::now());
+}
+
+void StatusReporter::send_if_due() {
   const auto now = Clock::now();
-  if (changed_ || now - last_sent_ >= kInterval) send(now);
+  if (now - last_sent_ >= kInterval) send(now);
 }
 
 void StatusReporter::send(Clock::time_point now) {
   monitor_.session_status(status_);
   last_sent_ = now;
-  changed_ = false;
+  unsent_ = false;
 }
 
 }  // namespace wftpd

@@ -20,25 +20,36 @@ class StatusReporter {
 
   explicit StatusReporter(PostauthMonitor& monitor) : monitor_(monitor) {}
 
-  // A file transfer's data connection is open: sent at once.
+  // Nothing is sent more often than every kInterval, so that many small transfers or commands
+  // cost no extra message each; flush() sends what is left when the session ends.
+  //
+  // A file transfer's data connection is open.
   void transfer_started(TransferDirection direction, const std::string& path);
-  // Bytes moved so far in the current transfer: sent when kInterval has passed.
+  // Bytes moved so far in the current transfer.
   void progress(std::uint64_t bytes);
-  // The transfer ended (the monitor learns how from TransferDone); the next command_done()
-  // reports the session idle.
+  // The transfer ended (the monitor learns how from TransferDone, and the listener shows the
+  // session idle from that report).
   void transfer_ended();
-  // A command was answered: the session is idle, reported when kInterval has passed since the
-  // last status (or the state changed).
-  void command_done();
-  void data_tls_handshake() { ++status_.data_tls_handshakes; }
-  void data_tls_refused() { ++status_.data_tls_refusals; }
+  // A command was answered: the idle time starts now.
+  void command_done() { send_if_due(); }
+  void data_tls_handshake() {
+    ++status_.data_tls_handshakes;
+    unsent_ = true;
+  }
+  void data_tls_refused() {
+    ++status_.data_tls_refusals;
+    unsent_ = true;
+  }
+  // The session ends: the counts not yet reported.
+  void flush();
 
  private:
+  void send_if_due();
   void send(Clock::time_point now);
 
   PostauthMonitor& monitor_;
   SessionStatus status_;
-  bool changed_ = false;  // since the last status sent
+  bool unsent_ = false;  // counts changed since the last status sent
   Clock::time_point last_sent_{};
 };
 

@@ -288,6 +288,33 @@ class StatusReloadMetricsTest(unittest.TestCase):
             self.assertEqual(types["wardenftpd_sessions_open"], "gauge")
             ftp.quit()
 
+    def test_tls_handshakes_reuse_refusals_and_throttled_logins_are_counted(self):
+        with harness.TlsDaemon(config={"login_fail_delay_ms": "100"}) as d:
+            # A client that resumes (the harness's default): one control handshake, one data one.
+            ftp = d.ftps()
+            ftp.nlst()
+            ftp.quit()
+            # Stock ftplib starts a fresh TLS session per data connection: refused with 522.
+            fresh = d.ftps(reuse=False)
+            with self.assertRaises(Exception):
+                fresh.nlst()
+            fresh.close()
+            # Two wrong passwords in one session: the second waits longer than the first.
+            wrong = d.ftps(login=False)
+            for _ in range(2):
+                with self.assertRaises(Exception):
+                    wrong.login("demo", "wrong")
+            wrong.close()
+            def counted():
+                m = metrics(d)
+                return (sample(m, "wardenftpd_tls_handshakes_total", channel="control") >= 3 and
+                        sample(m, "wardenftpd_tls_handshakes_total", channel="data") >= 1 and
+                        sample(m, "wardenftpd_tls_reuse_refusals_total") == 1 and
+                        sample(m, "wardenftpd_logins_throttled_total") == 1 and m)
+            m = wait_until(counted, 10, 0.2)
+            self.assertTrue(m, d.ctl("metrics").stdout)
+            self.assertEqual(sample(m, "wardenftpd_logins_total", result="failed", backend="virtual"), 2)
+
     def test_metrics_textfile_is_rewritten(self):
         with Daemon(start=False) as d:
             path = os.path.join(d.tmp, "wardenftpd.prom")

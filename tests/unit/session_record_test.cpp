@@ -36,8 +36,8 @@ TEST(SessionRecord, WhoShowsTheTransferAndItsRateAfterLogin) {
   login.backend = LoginBackend::kVirtual;
   login.user = "demo";
   session.apply(login, t);
-  session.apply(transfer(0), t);
-  session.apply(transfer(2'000'000), t + seconds(2));
+  session.apply(transfer(500'000), t);
+  session.apply(transfer(2'500'000), t + seconds(2));
   auto table = who_table({&session}, t + seconds(3));
   ASSERT_EQ(table.rows.size(), 1u);
   const auto& row = table.rows[0];
@@ -47,7 +47,7 @@ TEST(SessionRecord, WhoShowsTheTransferAndItsRateAfterLogin) {
   EXPECT_EQ(row[5], "2027-01-15T08:00:00Z");
   EXPECT_EQ(row[7], "download");
   EXPECT_EQ(row[8], "/pub/big.iso");
-  EXPECT_EQ(row[9], "2000000");
+  EXPECT_EQ(row[9], "2500000");
   EXPECT_EQ(row[10], "1000000");
   SessionReport done;
   done.type = ReportType::kTransferDone;
