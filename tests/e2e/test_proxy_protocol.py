@@ -353,6 +353,24 @@ class ProxyProtocolTest(unittest.TestCase):
             self.assertTrue(d.wait_log("from [2001:db8::5]:40002 via proxy"))
             self.assertRegex(d.log(), r"session \d+ from \[2001:db8::5\]:40002 via proxy")
 
+    def test_who_and_kick_name_the_client_behind_the_proxy(self):
+        with Daemon(config=proxy_config()) as d:
+            sock = raw_from("127.0.0.1", d.port)
+            try:
+                sock.sendall(b"PROXY TCP4 198.51.100.7 127.0.0.1 40003 21\r\n")
+                self.assertTrue(sock.recv(100).startswith(b"220 "))
+                rows = d.ctl("who", json_output=True)
+                self.assertEqual(len(rows), 1, rows)
+                self.assertEqual(rows[0]["client"], "198.51.100.7")
+                self.assertTrue(rows[0]["proxy"].startswith("127.0.0.1:"), rows)
+                # The proxy's own address names no session; the client's does.
+                self.assertEqual(d.ctl("kick", "--client", "127.0.0.1", check=False).returncode, 1)
+                d.ctl("kick", "--client", "198.51.100.0/24")
+                sock.settimeout(10)
+                self.assertEqual(sock.recv(100), b"")
+            finally:
+                sock.close()
+
     def test_local_command_keeps_the_proxys_own_address(self):
         with Daemon(config=proxy_config()) as d:
             sock = raw_from("127.0.0.1", d.port)
