@@ -56,7 +56,7 @@ constexpr std::string_view kUsage =
     "Exit status: 0 done; 1 the daemon refused or nothing matched; 2 usage; 3 no daemon answered.\n";
 
 int usage_error(const std::string& message) {
-  std::fprintf(stderr, "wardenftpd-ctl: %s\n%s", message.c_str(), std::string(kUsage).c_str());
+  std::fprintf(stderr, "wardenftpd-ctl: %s (wardenftpd-ctl --help lists the commands)\n", message.c_str());
   return kExitUsage;
 }
 

@@ -42,5 +42,13 @@ TEST(ChildExit, OtherStatusesAreReportedAsTheyAre) {
   EXPECT_EQ(describe_exit(status_of_child(0, SIGTERM)), "was killed by signal 15");
 }
 
+TEST(ChildExit, SandboxViolationsAreTheReportersExitStatusOrSigsys) {
+  EXPECT_TRUE(ended_by_sandbox_violation(status_of_child(kExitSandboxViolation)));
+  EXPECT_TRUE(ended_by_sandbox_violation(status_of_child(0, SIGSYS)));
+  EXPECT_FALSE(ended_by_sandbox_violation(status_of_child(0)));
+  EXPECT_FALSE(ended_by_sandbox_violation(status_of_child(kExitSandboxFailed)));
+  EXPECT_FALSE(ended_by_sandbox_violation(status_of_child(0, SIGKILL)));
+}
+
 }  // namespace
 }  // namespace wftpd
