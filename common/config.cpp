@@ -253,6 +253,29 @@ KeyHandler user_list_key(std::string_view name, std::string_view description,
                     [field](const Config& config) { return join(config.*field); }};
 }
 
+// A list of file-name globs (unpriv/wildcard.hpp): one name component each, no '/', no control
+// characters, at most 255 bytes.
+KeyHandler name_glob_list_key(std::string_view name, std::string_view description,
+                              std::vector<std::string> Config::*field) {
+  return KeyHandler{{name, description},
+                    [field](Config& config, std::string_view value) -> Result<void> {
+                      auto items = split_list(value, kMaxListEntries);
+                      if (!items) return items.error();
+                      for (const auto& item : *items) {
+                        const bool plain = std::none_of(item.begin(), item.end(), [](char c) {
+                          return c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+                        });
+                        if (!plain || item.size() > 255) {
+                          return make_error("'" + item + "' is not a file-name pattern (one name, "
+                                            "no '/', at most 255 bytes)");
+                        }
+                      }
+                      config.*field = std::move(*items);
+                      return ok_result();
+                    },
+                    [field](const Config& config) { return join(config.*field); }};
+}
+
 // A group list: names, or gids (1..4294967294); names are resolved to gids by resolve_users().
 KeyHandler group_list_key(std::string_view name, std::string_view description,
                           GroupList Config::*field) {
@@ -651,6 +674,31 @@ const std::vector<KeyHandler>& handlers() {
          return ok_result();
        },
        [](const Config& c) { return c.upload_event_socket; }},
+      name_glob_list_key(
+          "deny_names",
+          "Comma-separated file-name patterns ('*', '?', '[...]'; a leading '.' is matched only "
+          "by a pattern that starts with '.'), e.g. .htaccess, *.php: a path with a component "
+          "that matches can be neither created nor opened by any command (550, and a log line "
+          "naming the pattern). Listings still show such entries. Empty: none.",
+          &Config::deny_names),
+      name_glob_list_key(
+          "hide_names",
+          "Comma-separated file-name patterns, as deny_names: matching entries never appear in "
+          "listings (LIST, NLST, MLSD, STAT, wildcards), and a path with a matching component "
+          "can be neither opened nor created (550). Empty: none.",
+          &Config::hide_names),
+      number_key("upload_name_max_bytes",
+                 "The longest name, in bytes, a new file or directory may get (STOR, APPE, STOU, "
+                 "MKD, RNTO); longer names get 553.",
+                 &Config::upload_name_max_bytes, 1, 255),
+      bool_key("upload_names_plain",
+               "yes: the name of a new file or directory may not hold control characters "
+               "(bytes 0x01-0x1f and 0x7f) or start with '-' (553): such names break terminals, "
+               "log readers and shell scripts of whoever handles the files later.",
+               &Config::upload_names_plain),
+      bool_key("utf8_names_only",
+               "yes: the name of a new file or directory must be valid UTF-8 (553).",
+               &Config::utf8_names_only),
       bool_key("xferlog_enable",
                "yes: one line per file transfer (RETR, STOR, APPE, STOU; complete or not) in "
                "xferlog_file, in the wu-ftpd xferlog format that log analysers read.",

@@ -48,6 +48,12 @@ struct Config {
   // its /64) within ban_window seconds refuse it for ban_time seconds; 0 turns them off.
   // Addresses in ban_exempt are never banned.
   std::uint32_t ban_after_failures = 10;
+  // Name rules of the post-auth child (unpriv/name_rules.hpp).
+  std::vector<std::string> deny_names;  // globs: neither created nor opened
+  std::vector<std::string> hide_names;  // globs: never listed, neither created nor opened
+  std::uint32_t upload_name_max_bytes = 255;
+  bool upload_names_plain = true;  // new names: no control characters, no leading '-'
+  bool utf8_names_only = false;    // new names: valid UTF-8
   std::string ban_state_file = "/var/lib/wardenftpd/bans";  // empty: in memory only
   // The operator's control socket (wardenftpd-ctl); empty: none. control_group: who else may use it.
   std::string control_socket = "/run/wardenftpd/ctl";

@@ -59,6 +59,9 @@ std::string format_log_record(const LogRecord& record, const LogFraming& framing
 // \u00XX, invalid UTF-8 bytes as \ufffd (U+FFFD); valid UTF-8 passes unchanged.
 std::string json_escape(std::string_view text);
 
+// Whether `text` is valid UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
 // A wall-clock time in UTC as ISO 8601 with milliseconds: 2026-11-30T16:54:38.123Z. Formatted by
 // hand: no time zone or locale file is read (monitors are sandboxed).
 std::string format_iso8601_utc(const timespec& time);

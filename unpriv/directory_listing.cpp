@@ -80,7 +80,11 @@ bool read_directory(const SessionFilesystem& fs, const std::string& path,
   out.dir.reset(raw);
   while (const dirent* entry = ::readdir(out.dir.get())) {
     const std::string_view name = entry->d_name;
-    if (name == "." || name == ".." || !name_is_listable(name) || !keep(name)) continue;
+    // SECURITY: hide_names is applied here, where every listing reads its directory.
+    if (name == "." || name == ".." || !name_is_listable(name) || fs.name_rules().hidden(name) ||
+        !keep(name)) {
+      continue;
+    }
     if (out.names.size() >= kMaxListingEntries) break;
     out.names.emplace_back(name);
     out.name_bytes += name.size();

@@ -91,6 +91,9 @@ class PostauthSession {
   bool hidden_in_drop_box(const std::string& path);
   // resolve_path() for a command that reads: 553 for a bad name, 550 inside the drop box.
   bool resolve_readable(std::string_view argument, std::string& path);
+  // resolve(), and the name rules for a new file or directory (553).
+  bool resolve_new(const FtpCommand& command, std::string& path);
+  bool refused_by_name_rules(const std::string& path);
   // Where the restart marker lands in the open regular file `file` (`st` its fstat) in the
   // current TYPE: TYPE I, the byte offset; TYPE A, the octet count of the converted stream
   // (scanned, at most marker bytes). False (554 answered) when it is past the end.

@@ -161,7 +161,7 @@ PostauthSession::Next PostauthSession::cmd_rein(const FtpCommand&) {
 
 PostauthSession::Next PostauthSession::cmd_mkd(const FtpCommand& command) {
   std::string path;
-  if (!resolve(command, path)) return Next::kContinue;
+  if (!resolve_new(command, path)) return Next::kContinue;
   FileError error;
   if (!fs_.make_directory(path, error)) {
     reply(550, "Create directory operation failed: " + error.reply_text);
@@ -226,7 +226,7 @@ PostauthSession::Next PostauthSession::cmd_rnto(const FtpCommand& command) {
   }
   const std::string from = std::exchange(rename_from_, std::string());
   std::string path;
-  if (!resolve(command, path)) return Next::kContinue;
+  if (!resolve_new(command, path)) return Next::kContinue;
   FileError error;
   if (path == "/" || !fs_.rename(from, path, error)) {
     reply(550, "Rename failed: " + (path == "/" ? std::string("invalid target.") : error.reply_text));

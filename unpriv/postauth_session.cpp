@@ -172,6 +172,7 @@ bool PostauthSession::resolve_readable(std::string_view argument, std::string& p
     reply(553, "File name not allowed.");
     return false;
   }
+  if (refused_by_name_rules(*resolved)) return false;
   if (hidden_in_drop_box(*resolved)) return false;
   path = std::move(*resolved);
   return true;
@@ -183,7 +184,29 @@ bool PostauthSession::resolve(const FtpCommand& command, std::string& path) {
     reply(553, "File name not allowed.");
     return false;
   }
+  if (refused_by_name_rules(*resolved)) return false;
   path = std::move(*resolved);
+  return true;
+}
+
+bool PostauthSession::resolve_new(const FtpCommand& command, std::string& path) {
+  if (!resolve(command, path)) return false;
+  const std::string_view name = base_name(path);
+  if (const auto rule = fs_.name_rules().new_name_refusal(name)) {
+    monitor_.log(EventLevel::kInfo, command.verb + " refused by " + *rule);
+    reply(553, "File name not allowed.");
+    return false;
+  }
+  return true;
+}
+
+// SECURITY: every path a command names passes here (resolve, resolve_readable, resolve_new):
+// deny_names and hide_names hold for every command, whatever it does with the path.
+bool PostauthSession::refused_by_name_rules(const std::string& path) {
+  const auto rule = fs_.name_rules().access_refusal(path);
+  if (!rule) return false;
+  monitor_.log(EventLevel::kInfo, "'" + path.substr(0, 256) + "' refused by " + *rule);
+  reply(550, "Permission denied.");
   return true;
 }
 
@@ -369,6 +392,7 @@ int run_postauth(const Config& config, const BecomeUser& user, ChildSetup& setup
   }
   auto fs = SessionFilesystem::open_root(user.read_only);
   if (!fs) return 1;
+  fs->set_name_rules(NameRules(config));
   ControlConnection control(control_fd, std::chrono::seconds(config.idle_timeout));
   control.feed(start->pending_input);
   PostauthSession session(config, control, monitor, *fs, user.read_only, data_tls.get(), start->tls);

@@ -385,7 +385,7 @@ PostauthSession::Next PostauthSession::cmd_appe(const FtpCommand& command) {
 PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool append,
                                              std::string_view unique_name) {
   std::string path;
-  if (!resolve(command, path)) return Next::kContinue;
+  if (!resolve_new(command, path)) return Next::kContinue;
   // Before any file is created or truncated: no upload without a way to receive it.
   if (!data_connection_possible()) return Next::kContinue;
   FileError error;

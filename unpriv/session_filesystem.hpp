@@ -14,6 +14,7 @@
 
 #include "common/result.hpp"
 #include "common/unique_fd.hpp"
+#include "unpriv/name_rules.hpp"
 
 namespace wftpd {
 
@@ -105,6 +106,11 @@ class SessionFilesystem {
   bool change_mode(const std::string& path, mode_t mode, FileError& error) const;
   bool set_modification_time(const std::string& path, std::time_t when, FileError& error) const;
 
+  // The session's name rules (hide_names, deny_names, ...): directory reading leaves hidden
+  // entries out; PostauthSession checks paths against them before any of the calls above.
+  void set_name_rules(NameRules rules) { names_ = std::move(rules); }
+  const NameRules& name_rules() const { return names_; }
+
  private:
   SessionFilesystem(UniqueFd root, bool read_only) : root_(std::move(root)), read_only_(read_only) {}
   // Plain openat(2) below the root, for read-only sessions whose filters check open flags.
@@ -112,6 +118,7 @@ class SessionFilesystem {
                         FileError& error) const;
   UniqueFd root_;
   bool read_only_ = false;
+  NameRules names_;
 };
 
 }  // namespace wftpd

@@ -242,7 +242,9 @@ class JsonLogTest(unittest.TestCase):
         harness.require_root(self)
 
     def test_every_line_is_json_and_hostile_bytes_stay_escaped(self):
-        with Daemon(config={"log_format": "json"}) as d:
+        # upload_names_plain=no lets the hostile name be stored: the log must stay escaped
+        # whatever names an operator allows.
+        with Daemon(config={"log_format": "json", "upload_names_plain": "no"}) as d:
             replies = raw_login(d.port, b'ev"il\\' + b"\x01\x1b[2J\x7f\xc3\x28\xfe\x80{\"forged\":1}",
                                 b"wrong")
             self.assertTrue(replies[2].startswith(b"530"), replies)
@@ -301,7 +303,9 @@ class TransferLogTest(unittest.TestCase):
     def test_stor_retr_and_aborted_retr_are_logged_in_xferlog_format(self):
         with Daemon(start=False) as d:
             xferlog = os.path.join(d.tmp, "xferlog")
-            d.write_config(xferlog_enable="yes", xferlog_file=xferlog)
+            # upload_names_plain=no lets the hostile name be stored: the xferlog line must keep
+            # its fields whatever names an operator allows.
+            d.write_config(xferlog_enable="yes", xferlog_file=xferlog, upload_names_plain="no")
             d.start()
             self.assertEqual(os.stat(xferlog).st_mode & 0o777, 0o640)
             big = os.path.join(d.root, "large.bin")

@@ -308,7 +308,8 @@ class UploadEventTest(unittest.TestCase):
 
     def test_hostile_file_name_reaches_the_consumer_exactly(self):
         name = b'ev"il\\ \r\t\x1b \xff\xfe\x80 \xc3\xa9 {"user":"root"}.bin'
-        with scanning_daemon() as (d, consumer):
+        # upload_names_plain=no lets such a name be stored; the event must carry it exactly.
+        with scanning_daemon(config={"upload_names_plain": "no"}) as (d, consumer):
             with d.raw() as client:
                 client.login()
                 for file_name, data in ((name, b"harmless\n"), (b"2" + name, EICAR)):
