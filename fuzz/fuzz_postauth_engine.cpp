@@ -436,6 +436,10 @@ class FakeControl : public ControlChannel {
 
   bool input_backlogged() const override { return queued_.size() >= kMaxQueued; }
   int fd() const override { return ready_.get(); }
+  // The scripted client never pauses: a quiet hook would run at once, as before the next line.
+  void call_if_quiet(std::chrono::steady_clock::time_point, std::function<void()> hook) override {
+    if (hook) hook();
+  }
 
   // Replies sent since the last command was read: complete, well-formed, and an answer to it.
   // `monitor_lost`: the session may end without answering the command that found the monitor

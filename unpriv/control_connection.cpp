@@ -79,10 +79,24 @@ Result<ControlConnection::Input> ControlConnection::next_line() {
       if (left.count() <= 0) return Input{Status::kTimeout, {}};
       wait = std::min(wait, left);
     }
+    bool quiet_wait = false;
+    if (quiet_hook_) {
+      const auto left = std::max(std::chrono::milliseconds(0),
+                                 std::chrono::ceil<std::chrono::milliseconds>(quiet_at_ - now));
+      if (left < wait) {
+        wait = left;
+        quiet_wait = true;
+      }
+    }
     char buffer[4096];
     bool timed_out = false;
     auto n = read_input(buffer, wait, timed_out);
     if (!n) return Input{Status::kClosed, {}};
+    if (timed_out && quiet_wait) {
+      // Quiet until the hook's time, not idle: the hook runs once, and the wait goes on.
+      std::exchange(quiet_hook_, nullptr)();
+      continue;
+    }
     if (timed_out) return Input{Status::kTimeout, {}};
     if (*n == 0) {
       closed_ = true;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -38,6 +39,9 @@ class ControlChannel {
   // Polled together with the data connection during a transfer: readable when
   // abort_requested() has client input to look at.
   virtual int fd() const = 0;
+  // While next_line() waits: if no complete line has arrived by `at`, call `hook` once and go on
+  // waiting (the idle timer is not affected). Replaces an earlier hook; cleared once called.
+  virtual void call_if_quiet(std::chrono::steady_clock::time_point at, std::function<void()> hook) = 0;
 };
 
 class ControlConnection : public ControlChannel {
@@ -49,6 +53,10 @@ class ControlConnection : public ControlChannel {
   // not restart the idle timer), and never past the deadline, if one is set.
   Result<Input> next_line() override;
   void set_deadline(std::chrono::steady_clock::time_point deadline) { deadline_ = deadline; }
+  void call_if_quiet(std::chrono::steady_clock::time_point at, std::function<void()> hook) override {
+    quiet_at_ = at;
+    quiet_hook_ = std::move(hook);
+  }
   Result<void> send(std::string_view reply_bytes) override;
 
   // At most kMaxQueuedLines commands are kept during a transfer.
@@ -75,6 +83,8 @@ class ControlConnection : public ControlChannel {
   std::chrono::seconds idle_timeout_;
   std::unique_ptr<TlsStream> tls_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
+  std::chrono::steady_clock::time_point quiet_at_{};
+  std::function<void()> quiet_hook_;
   static constexpr std::size_t kMaxQueuedLines = 64;
   ControlLineReader reader_;
   std::deque<Input> queued_;

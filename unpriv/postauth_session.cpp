@@ -325,6 +325,8 @@ int PostauthSession::serve() {
       pending_.clear();
     }
     status_.command_done();  // after the reply left: the operator's idle time starts now
+    // Counts held back by the once-a-second rule go out when the client pauses.
+    if (status_.unsent()) control_.call_if_quiet(status_.next_due(), [this] { status_.flush(); });
     auto input = control_.next_line();
     if (!input || input->status == ControlChannel::Status::kClosed) return 0;
     if (input->status == ControlChannel::Status::kTimeout) {

@@ -40,8 +40,11 @@ class StatusReporter {
     ++status_.data_tls_refusals;
     unsent_ = true;
   }
-  // The session ends: the counts not yet reported.
+  // The session ends, or has been quiet since: the counts not yet reported.
   void flush();
+  // Counts not yet reported, and when they may be sent (kInterval after the last status).
+  bool unsent() const { return unsent_; }
+  Clock::time_point next_due() const { return last_sent_ + kInterval; }
 
  private:
   void send_if_due();

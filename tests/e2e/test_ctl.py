@@ -293,6 +293,9 @@ class StatusReloadMetricsTest(unittest.TestCase):
             # A client that resumes (the harness's default): one control handshake, one data one.
             ftp = d.ftps()
             ftp.nlst()
+            # Counted while the session goes on: its status goes out once the client pauses.
+            self.assertTrue(wait_until(lambda: sample(metrics(d), "wardenftpd_tls_handshakes_total",
+                                                      channel="data") == 1, 5, 0.2))
             ftp.quit()
             # Stock ftplib starts a fresh TLS session per data connection: refused with 522.
             fresh = d.ftps(reuse=False)
