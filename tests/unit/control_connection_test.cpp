@@ -21,7 +21,10 @@ struct Pair {
     server = fds[0];
     client = fds[1];
   }
-  ~Pair() { ::close(client); }  // the connection owns `server`
+  ~Pair() {
+    ::close(server);  // ControlConnection does not own its descriptor
+    ::close(client);
+  }
 };
 
 TEST(ControlConnection, AQuietHookRunsOnceWhileTheClientPausesAndTheLineStillArrives) {
