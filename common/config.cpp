@@ -373,9 +373,10 @@ const std::vector<KeyHandler>& handlers() {
                       &Config::ban_exempt),
       optional_path_key("ban_state_file",
                         "Where the bans in force (automatic and wardenftpd-ctl ban) are kept "
-                        "across restarts: a file owned by root, rewritten atomically whenever a ban "
-                        "starts or is lifted; its directory is made (mode 0700) if missing. Empty: "
-                        "bans are kept in memory only.",
+                        "across restarts: a file owned by root, rewritten atomically when a ban "
+                        "starts or is lifted (at most once every 2 s, and at shutdown); its "
+                        "directory is made (mode 0700) if missing. Empty: bans are kept in memory "
+                        "only.",
                         &Config::ban_state_file),
       optional_path_key("control_socket",
                         "The operator's Unix socket for wardenftpd-ctl (who, kick, ban, unban, "

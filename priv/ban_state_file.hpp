@@ -1,5 +1,6 @@
 // The bans in force, kept across restarts in a root-owned file (ban_state_file), rewritten
-// whole and atomically (a temporary file, fsync, rename) whenever a ban starts or is lifted.
+// whole and atomically (a temporary file, fsync, rename) when a ban starts or is lifted, paced
+// by the listener (priv/write_pacer.hpp).
 //
 // One ban per line, wall-clock ends so that they survive a reboot:
 //   <automatic|manual> <prefix> <until UNIX-SECONDS | forever>

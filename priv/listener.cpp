@@ -329,7 +329,7 @@ void Listener::apply_report(Session& session, const SessionReport& report) {
                      std::to_string(config_.ban_time) + " s: " + std::to_string(config_.ban_after_failures) +
                      " failed logins within " + std::to_string(config_.ban_window) + " s");
   metrics_.ban_started(BanList::Origin::kAutomatic);
-  save_ban_state();
+  ban_state_changed();
 }
 
 void Listener::reap_children() {
@@ -385,6 +385,7 @@ Result<void> Listener::reload() {
 void Listener::shut_down() {
   log_info("shutting down: closing listening sockets, ending " + std::to_string(sessions_.size()) +
            " session(s)");
+  if (ban_saves_.dirty()) save_ban_state();
   listen_sockets_.clear();
   proxy_pending_.clear();
   for (const auto& [pid, id] : sessions_) ::kill(pid, SIGTERM);
@@ -544,12 +545,13 @@ int Listener::run() {
     control_.append_poll_fds(fds);
     const auto before = std::chrono::steady_clock::now();
     int timeout = proxy_pending_.poll_timeout_ms(before);
+    const auto until = [&](std::chrono::steady_clock::time_point when) {
+      return static_cast<int>(std::clamp<long long>(
+          std::chrono::ceil<std::chrono::milliseconds>(when - before).count(), 0, 3600000));
+    };
     for (const int other : {control_.poll_timeout_ms(before),
-                            config_.metrics_textfile.empty()
-                                ? -1
-                                : static_cast<int>(std::clamp<long long>(
-                                      std::chrono::ceil<std::chrono::milliseconds>(next_metrics_write_ - before).count(),
-                                      0, 3600000))}) {
+                            config_.metrics_textfile.empty() ? -1 : until(next_metrics_write_),
+                            ban_saves_.next_due() ? until(*ban_saves_.next_due()) : -1}) {
       if (other >= 0) timeout = timeout < 0 ? other : std::min(timeout, other);
     }
     const int n = ::poll(fds.data(), fds.size(), timeout);
@@ -587,6 +589,7 @@ int Listener::run() {
     if (!config_.metrics_textfile.empty() && std::chrono::steady_clock::now() >= next_metrics_write_) {
       write_metrics_textfile();
     }
+    if (ban_saves_.due(std::chrono::steady_clock::now())) save_ban_state();
     if (notifier_.active() && sessions_.size() != status_sessions_) {
       status_sessions_ = sessions_.size();
       notifier_.status(status_text());

@@ -97,7 +97,7 @@ ControlResponse Listener::control_ban(const ControlSocket::Request& request) {
   log_warning("banning " + prefix + " " + how_long + ": asked for by uid " + std::to_string(request.peer.uid) +
               " (pid " + std::to_string(request.peer.pid) + ") on the control socket");
   metrics_.ban_started(BanList::Origin::kManual);
-  save_ban_state();
+  ban_state_changed();
   // Sessions already open from there go on; `kick --client` ends them.
   std::size_t open = 0;
   const auto parsed = AddressPrefix::parse(text);
@@ -118,7 +118,7 @@ ControlResponse Listener::control_unban(const ControlSocket::Request& request) {
   log_warning("ban of " + escape_for_log(request.request.argument) + " lifted by uid " +
               std::to_string(request.peer.uid) + " (pid " + std::to_string(request.peer.pid) +
               ") on the control socket");
-  save_ban_state();
+  ban_state_changed();
   return ControlResponse{true, "lifted the ban of " + request.request.argument, {}, {}, {}};
 }
 
@@ -222,7 +222,12 @@ void Listener::load_ban_state() {
   }
 }
 
+void Listener::ban_state_changed() {
+  if (ban_saves_.changed(std::chrono::steady_clock::now())) save_ban_state();
+}
+
 void Listener::save_ban_state() {
+  ban_saves_.written(std::chrono::steady_clock::now());
   if (config_.ban_state_file.empty()) return;
   const std::string text =
       format_ban_state(bans_.entries(std::chrono::steady_clock::now()), std::chrono::system_clock::now());

@@ -46,6 +46,7 @@
 #include "priv/session_monitor.hpp"
 #include "priv/session_spawn.hpp"
 #include "priv/signal_pipe.hpp"
+#include "priv/write_pacer.hpp"
 #include "priv/socket_activation.hpp"
 
 namespace wftpd {
@@ -115,6 +116,10 @@ class Listener {
   void write_metrics_textfile();
   // Bans across restarts (ban_state_file).
   void load_ban_state();
+  // A ban started or was lifted: the state file is rewritten now, or, within kBanSaveInterval
+  // of the last write, when that interval is over (a flood of automatic bans costs one write
+  // per interval, not one per ban).
+  void ban_state_changed();
   void save_ban_state();
 
   std::string config_path_;
@@ -152,6 +157,8 @@ class Listener {
   std::int64_t start_unix_ = unix_now();
   std::int64_t last_reload_unix_ = 0;
   std::chrono::steady_clock::time_point next_metrics_write_{};
+  static constexpr std::chrono::seconds kBanSaveInterval{2};
+  WritePacer ban_saves_{kBanSaveInterval};
   LoginThrottle throttle_;
   void read_report(Session& session);
   ClientAccess access_;  // allow_clients, deny_clients
