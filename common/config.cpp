@@ -236,16 +236,16 @@ KeyHandler cipher_key(std::string_view name, std::string_view description,
                     [field](const Config& config) { return config.*field; }};
 }
 
-KeyHandler user_list_key(std::string_view name, std::string_view description,
-                         std::vector<std::string> Config::*field) {
+// A comma-separated list whose every item `valid` accepts; `what` names an item in the error.
+KeyHandler checked_list_key(std::string_view name, std::string_view description,
+                            std::vector<std::string> Config::*field,
+                            bool (*valid)(std::string_view item), const char* what) {
   return KeyHandler{{name, description},
-                    [field](Config& config, std::string_view value) -> Result<void> {
+                    [field, valid, what](Config& config, std::string_view value) -> Result<void> {
                       auto items = split_list(value, kMaxListEntries);
                       if (!items) return items.error();
                       for (const auto& item : *items) {
-                        if (!is_valid_user_name(item)) {
-                          return make_error("'" + item + "' is not a user name");
-                        }
+                        if (!valid(item)) return make_error("'" + item + "' is not " + what);
                       }
                       config.*field = std::move(*items);
                       return ok_result();
@@ -253,27 +253,23 @@ KeyHandler user_list_key(std::string_view name, std::string_view description,
                     [field](const Config& config) { return join(config.*field); }};
 }
 
-// A list of file-name globs (unpriv/wildcard.hpp): one name component each, no '/', no control
-// characters, at most 255 bytes.
+KeyHandler user_list_key(std::string_view name, std::string_view description,
+                         std::vector<std::string> Config::*field) {
+  return checked_list_key(name, description, field, &is_valid_user_name, "a user name");
+}
+
+// A file-name glob (unpriv/wildcard.hpp): one name component, no '/', no control characters,
+// at most 255 bytes.
+bool is_name_pattern(std::string_view item) {
+  return item.size() <= 255 && std::none_of(item.begin(), item.end(), [](char c) {
+           return c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+         });
+}
+
 KeyHandler name_glob_list_key(std::string_view name, std::string_view description,
                               std::vector<std::string> Config::*field) {
-  return KeyHandler{{name, description},
-                    [field](Config& config, std::string_view value) -> Result<void> {
-                      auto items = split_list(value, kMaxListEntries);
-                      if (!items) return items.error();
-                      for (const auto& item : *items) {
-                        const bool plain = std::none_of(item.begin(), item.end(), [](char c) {
-                          return c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-                        });
-                        if (!plain || item.size() > 255) {
-                          return make_error("'" + item + "' is not a file-name pattern (one name, "
-                                            "no '/', at most 255 bytes)");
-                        }
-                      }
-                      config.*field = std::move(*items);
-                      return ok_result();
-                    },
-                    [field](const Config& config) { return join(config.*field); }};
+  return checked_list_key(name, description, field, &is_name_pattern,
+                          "a file-name pattern (one name, no '/', at most 255 bytes)");
 }
 
 // A group list: names, or gids (1..4294967294); names are resolved to gids by resolve_users().
