@@ -20,14 +20,16 @@ namespace {
 constexpr std::size_t kMaxConfigLine = 4096;
 constexpr std::size_t kMaxConfigLines = 10000;
 
-using Setter = std::function<Result<void>(Config&, std::string_view)>;
-using Getter = std::function<std::string(const Config&)>;
-
-struct KeyHandler {
+// A key's parser and printer, for the Config (server keys) or for a SessionPolicy (the keys a
+// class or a user's override may set).
+template <class Owner>
+struct BasicKeyHandler {
   ConfigKey key;
-  Setter set;
-  Getter get;
+  std::function<Result<void>(Owner&, std::string_view)> set;
+  std::function<std::string(const Owner&)> get;
 };
+using KeyHandler = BasicKeyHandler<Config>;
+using PolicyKeyHandler = BasicKeyHandler<SessionPolicy>;
 
 Result<std::uint64_t> parse_unsigned(std::string_view value, std::uint64_t min, std::uint64_t max,
                                      int base = 10) {
@@ -44,18 +46,18 @@ Result<std::uint64_t> parse_unsigned(std::string_view value, std::uint64_t min, 
   return parsed;
 }
 
-template <class Field>
-KeyHandler number_key(std::string_view name, std::string_view description, Field Config::*field,
-                      std::uint64_t min, std::uint64_t max) {
-  return KeyHandler{
+template <class Owner, class Field>
+BasicKeyHandler<Owner> number_key(std::string_view name, std::string_view description,
+                                  Field Owner::*field, std::uint64_t min, std::uint64_t max) {
+  return BasicKeyHandler<Owner>{
       {name, description},
-      [field, min, max](Config& config, std::string_view value) -> Result<void> {
+      [field, min, max](Owner& config, std::string_view value) -> Result<void> {
         auto parsed = parse_unsigned(value, min, max);
         if (!parsed) return parsed.error();
         config.*field = static_cast<Field>(*parsed);
         return ok_result();
       },
-      [field](const Config& config) { return std::to_string(config.*field); }};
+      [field](const Owner& config) { return std::to_string(config.*field); }};
 }
 
 bool is_absolute_clean_path(std::string_view path) {
@@ -104,6 +106,8 @@ bool is_ip_literal(const std::string& text) {
          ::inet_pton(AF_INET6, text.c_str(), buffer) == 1;
 }
 
+}  // namespace
+
 // Splits a comma-separated list (blanks around items ignored; empty text: empty list). An empty
 // item (",," or a trailing ',') and more than max_items items are errors.
 Result<std::vector<std::string>> split_list(std::string_view value, std::size_t max_items) {
@@ -124,6 +128,16 @@ Result<std::vector<std::string>> split_list(std::string_view value, std::size_t 
   }
   return items;
 }
+
+// A file-name glob (unpriv/wildcard.hpp): one name component, no '/', no control characters,
+// at most 255 bytes.
+bool is_name_pattern(std::string_view item) {
+  return item.size() <= 255 && std::none_of(item.begin(), item.end(), [](char c) {
+           return c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+         });
+}
+
+namespace {
 
 constexpr std::size_t kMaxListEntries = 1000;       // user and group lists
 constexpr std::size_t kMaxAddressEntries = 64;      // listen addresses, trusted proxies
@@ -184,12 +198,14 @@ Result<void> set_bool(bool& field, std::string_view value) {
   return ok_result();
 }
 
-KeyHandler bool_key(std::string_view name, std::string_view description, bool Config::*field) {
-  return KeyHandler{{name, description},
-                    [field](Config& config, std::string_view value) {
+template <class Owner>
+BasicKeyHandler<Owner> bool_key(std::string_view name, std::string_view description,
+                                bool Owner::*field) {
+  return BasicKeyHandler<Owner>{{name, description},
+                    [field](Owner& config, std::string_view value) {
                       return set_bool(config.*field, value);
                     },
-                    [field](const Config& config) {
+                    [field](const Owner& config) {
                       return std::string(config.*field ? "yes" : "no");
                     }};
 }
@@ -237,11 +253,12 @@ KeyHandler cipher_key(std::string_view name, std::string_view description,
 }
 
 // A comma-separated list whose every item `valid` accepts; `what` names an item in the error.
-KeyHandler checked_list_key(std::string_view name, std::string_view description,
-                            std::vector<std::string> Config::*field,
-                            bool (*valid)(std::string_view item), const char* what) {
-  return KeyHandler{{name, description},
-                    [field, valid, what](Config& config, std::string_view value) -> Result<void> {
+template <class Owner>
+BasicKeyHandler<Owner> checked_list_key(std::string_view name, std::string_view description,
+                                        std::vector<std::string> Owner::*field,
+                                        bool (*valid)(std::string_view item), const char* what) {
+  return BasicKeyHandler<Owner>{{name, description},
+                    [field, valid, what](Owner& config, std::string_view value) -> Result<void> {
                       auto items = split_list(value, kMaxListEntries);
                       if (!items) return items.error();
                       for (const auto& item : *items) {
@@ -250,7 +267,7 @@ KeyHandler checked_list_key(std::string_view name, std::string_view description,
                       config.*field = std::move(*items);
                       return ok_result();
                     },
-                    [field](const Config& config) { return join(config.*field); }};
+                    [field](const Owner& config) { return join(config.*field); }};
 }
 
 KeyHandler user_list_key(std::string_view name, std::string_view description,
@@ -258,16 +275,8 @@ KeyHandler user_list_key(std::string_view name, std::string_view description,
   return checked_list_key(name, description, field, &is_valid_user_name, "a user name");
 }
 
-// A file-name glob (unpriv/wildcard.hpp): one name component, no '/', no control characters,
-// at most 255 bytes.
-bool is_name_pattern(std::string_view item) {
-  return item.size() <= 255 && std::none_of(item.begin(), item.end(), [](char c) {
-           return c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-         });
-}
-
-KeyHandler name_glob_list_key(std::string_view name, std::string_view description,
-                              std::vector<std::string> Config::*field) {
+PolicyKeyHandler name_glob_list_key(std::string_view name, std::string_view description,
+                                    std::vector<std::string> SessionPolicy::*field) {
   return checked_list_key(name, description, field, &is_name_pattern,
                           "a file-name pattern (one name, no '/', at most 255 bytes)");
 }
@@ -304,10 +313,11 @@ KeyHandler group_list_key(std::string_view name, std::string_view description,
 
 // Addresses or CIDR prefixes (trusted_proxies, allow_clients, deny_clients): each item is
 // validated here and kept as text; the listener parses the list again when it applies it.
-KeyHandler prefix_list_key(std::string_view name, std::string_view description,
-                           std::vector<std::string> Config::*field) {
-  return KeyHandler{{name, description},
-                    [field](Config& config, std::string_view value) -> Result<void> {
+template <class Owner>
+BasicKeyHandler<Owner> prefix_list_key(std::string_view name, std::string_view description,
+                                       std::vector<std::string> Owner::*field) {
+  return BasicKeyHandler<Owner>{{name, description},
+                    [field](Owner& config, std::string_view value) -> Result<void> {
                       auto items = split_list(value, kMaxAddressEntries);
                       if (!items) return items.error();
                       auto prefixes = parse_prefix_list(*items);
@@ -315,10 +325,103 @@ KeyHandler prefix_list_key(std::string_view name, std::string_view description,
                       config.*field = std::move(*items);
                       return ok_result();
                     },
-                    [field](const Config& config) { return join(config.*field); }};
+                    [field](const Owner& config) { return join(config.*field); }};
 }
 
-const std::vector<KeyHandler>& handlers() {
+// The keys a class or a user's override may set: the session policy (common/session_policy.hpp).
+// At the top of the file they set the default class.
+const std::vector<PolicyKeyHandler>& policy_handlers() {
+  static const std::vector<PolicyKeyHandler> table = {
+      {{"permissions",
+        "What sessions may do with files: a comma-separated list of read (RETR), write (STOR, "
+        "APPE, STOU), delete (DELE), rename (RNFR, RNTO), mkdir (MKD), rmdir (RMD), chmod (SITE "
+        "CHMOD), mfmt (MFMT) and list (LIST, NLST, MLSD, MLST, STAT with a path); or all, or "
+        "none. A command without its permission gets 550, and the log names the class and the "
+        "permission. Anonymous sessions are read-only whatever this says (uploads only into "
+        "anon_upload_dir, with write)."},
+       [](SessionPolicy& p, std::string_view value) -> Result<void> {
+         auto parsed = parse_permissions(value);
+         if (!parsed) return parsed.error();
+         p.permissions = *parsed;
+         return ok_result();
+       },
+       [](const SessionPolicy& p) { return format_permissions(p.permissions); }},
+      {{"local_umask", "Octal umask for files and directories created by users."},
+       [](SessionPolicy& p, std::string_view value) -> Result<void> {
+         auto parsed = parse_unsigned(value, 0, 0777, 8);
+         if (!parsed) return parsed.error();
+         p.local_umask = static_cast<std::uint32_t>(*parsed);
+         return ok_result();
+       },
+       [](const SessionPolicy& p) {
+         std::string out = "0";
+         for (int shift = 6; shift >= 0; shift -= 3) {
+           out += static_cast<char>('0' + ((p.local_umask >> shift) & 7));
+         }
+         return out;
+       }},
+      number_key("max_sessions_per_user",
+                 "Logged-in sessions one user may have at once; a login beyond them gets 530 "
+                 "(and the log says why). 0: no limit.",
+                 &SessionPolicy::max_sessions_per_user, 0, 100000),
+      prefix_list_key("allow_networks",
+                      "Comma-separated addresses or CIDR prefixes a user of this class may log in "
+                      "from (behind a trusted proxy: the client it names); a login from elsewhere "
+                      "gets 530 and the log names the rule. Empty: any address.",
+                      &SessionPolicy::allow_networks),
+      name_glob_list_key(
+          "deny_names",
+          "Comma-separated file-name patterns ('*', '?', '[...]'; a leading '.' is matched only "
+          "by a pattern that starts with '.'), e.g. .htaccess, *.php: a path with a component "
+          "that matches can be neither created nor opened by any command (550, and a log line "
+          "naming the pattern). Listings still show such entries. Empty: none.",
+          &SessionPolicy::deny_names),
+      name_glob_list_key(
+          "hide_names",
+          "Comma-separated file-name patterns, as deny_names: matching entries never appear in "
+          "listings (LIST, NLST, MLSD, STAT, wildcards), and a path with a matching component "
+          "can be neither opened nor created (550). Empty: none.",
+          &SessionPolicy::hide_names),
+      number_key("upload_name_max_bytes",
+                 "The longest name, in bytes, a new file or directory may get (STOR, APPE, STOU, "
+                 "MKD, RNTO); longer names get 553.",
+                 &SessionPolicy::upload_name_max_bytes, 1, 255),
+      bool_key("upload_names_plain",
+               "yes: the name of a new file or directory may not hold control characters "
+               "(bytes 0x01-0x1f and 0x7f) or start with '-' (553): such names break terminals, "
+               "log readers and shell scripts of whoever handles the files later.",
+               &SessionPolicy::upload_names_plain),
+      bool_key("utf8_names_only",
+               "yes: the name of a new file or directory must be valid UTF-8 (553).",
+               &SessionPolicy::utf8_names_only),
+  };
+  return table;
+}
+
+// A policy key at the top of the file: it sets the default class's value.
+KeyHandler top_level_policy_key(const PolicyKeyHandler& policy) {
+  return KeyHandler{policy.key,
+                    [set = policy.set](Config& config, std::string_view value) {
+                      return set(config.policy, value);
+                    },
+                    [get = policy.get](const Config& config) { return get(config.policy); }};
+}
+
+KeyHandler class_name_key(std::string_view name, std::string_view description,
+                          std::string Config::*field) {
+  return KeyHandler{{name, description},
+                    [field](Config& config, std::string_view value) -> Result<void> {
+                      if (!value.empty() && !is_valid_class_name(value)) {
+                        return make_error("'" + std::string(value) +
+                                          "' is not a class name (1-32 bytes of [A-Za-z0-9_-])");
+                      }
+                      config.*field = std::string(value);
+                      return ok_result();
+                    },
+                    [field](const Config& config) { return config.*field; }};
+}
+
+const std::vector<KeyHandler>& server_handlers() {
   static const std::vector<KeyHandler> table = {
       {{"listen_address", "Comma-separated IPv4/IPv6 addresses to listen on."},
        set_listen_addresses,
@@ -478,20 +581,6 @@ const std::vector<KeyHandler>& handlers() {
                  "(64 MiB: about 45 ms from the page cache, whatever its content); larger files "
                  "get 550 (use TYPE I). 0: SIZE in TYPE A always 550.",
                  &Config::ascii_size_limit, 0, 1ull << 40),
-      {{"local_umask", "Octal umask for files and directories created by users."},
-       [](Config& c, std::string_view value) -> Result<void> {
-         auto parsed = parse_unsigned(value, 0, 0777, 8);
-         if (!parsed) return parsed.error();
-         c.local_umask = static_cast<std::uint32_t>(*parsed);
-         return ok_result();
-       },
-       [](const Config& c) {
-         std::string out = "0";
-         for (int shift = 6; shift >= 0; shift -= 3) {
-           out += static_cast<char>('0' + ((c.local_umask >> shift) & 7));
-         }
-         return out;
-       }},
       {{"ftpd_banner", "Text of the 220 greeting."},
        [](Config& c, std::string_view value) -> Result<void> {
          if (value.size() > 256) return make_error("banner longer than 256 bytes");
@@ -671,31 +760,21 @@ const std::vector<KeyHandler>& handlers() {
          return ok_result();
        },
        [](const Config& c) { return c.upload_event_socket; }},
-      name_glob_list_key(
-          "deny_names",
-          "Comma-separated file-name patterns ('*', '?', '[...]'; a leading '.' is matched only "
-          "by a pattern that starts with '.'), e.g. .htaccess, *.php: a path with a component "
-          "that matches can be neither created nor opened by any command (550, and a log line "
-          "naming the pattern). Listings still show such entries. Empty: none.",
-          &Config::deny_names),
-      name_glob_list_key(
-          "hide_names",
-          "Comma-separated file-name patterns, as deny_names: matching entries never appear in "
-          "listings (LIST, NLST, MLSD, STAT, wildcards), and a path with a matching component "
-          "can be neither opened nor created (550). Empty: none.",
-          &Config::hide_names),
-      number_key("upload_name_max_bytes",
-                 "The longest name, in bytes, a new file or directory may get (STOR, APPE, STOU, "
-                 "MKD, RNTO); longer names get 553.",
-                 &Config::upload_name_max_bytes, 1, 255),
-      bool_key("upload_names_plain",
-               "yes: the name of a new file or directory may not hold control characters "
-               "(bytes 0x01-0x1f and 0x7f) or start with '-' (553): such names break terminals, "
-               "log readers and shell scripts of whoever handles the files later.",
-               &Config::upload_names_plain),
-      bool_key("utf8_names_only",
-               "yes: the name of a new file or directory must be valid UTF-8 (553).",
-               &Config::utf8_names_only),
+      class_name_key("default_class",
+                     "The class (a [class NAME] section) of users who have none in users_file or "
+                     "in their user_config_dir file. Empty: the policy keys at the top of this "
+                     "file (the class called default).",
+                     &Config::default_class),
+      class_name_key("anon_class",
+                     "The class of anonymous sessions. Empty: as default_class.",
+                     &Config::anon_class),
+      optional_path_key("user_config_dir",
+                        "A directory of per-user override files, each named after its user and "
+                        "holding policy keys (and class=NAME) like a [user NAME] section. Read "
+                        "by the listener at start and on reload (SIGHUP, wardenftpd-ctl reload), "
+                        "checked as strictly as this file: the directory and files must be root's "
+                        "and writable by nobody else. Empty: none.",
+                        &Config::user_config_dir),
       bool_key("xferlog_enable",
                "yes: one line per file transfer (RETR, STOR, APPE, STOU; complete or not) in "
                "xferlog_file, in the wu-ftpd xferlog format that log analysers read.",
@@ -707,6 +786,23 @@ const std::vector<KeyHandler>& handlers() {
                &Config::xferlog_file),
   };
   return table;
+}
+
+// Every key of the main file: the server's, then the default class's policy keys.
+const std::vector<KeyHandler>& handlers() {
+  static const std::vector<KeyHandler> table = [] {
+    std::vector<KeyHandler> all = server_handlers();
+    for (const auto& policy : policy_handlers()) all.push_back(top_level_policy_key(policy));
+    return all;
+  }();
+  return table;
+}
+
+const PolicyKeyHandler* find_policy_handler(std::string_view key) {
+  for (const auto& handler : policy_handlers()) {
+    if (handler.key.name == key) return &handler;
+  }
+  return nullptr;
 }
 
 std::string_view trim(std::string_view text) {
@@ -728,9 +824,36 @@ std::span<const ConfigKey> config_keys() {
   return keys;
 }
 
-Result<Config> parse_config(std::string_view text, std::string_view file_name) {
-  Config config;
-  std::set<std::string, std::less<>> seen;
+namespace {
+
+// One line of a [user NAME] section or override file: `class`, or a policy key (checked by
+// applying it to a scratch policy; kept as text, applied over the class at login).
+Result<void> add_override_setting(UserOverride& override, std::string_view key,
+                                  std::string_view value) {
+  if (key == "class") {
+    if (!is_valid_class_name(value)) {
+      return make_error("'" + std::string(value) + "' is not a class name (1-32 bytes of [A-Za-z0-9_-])");
+    }
+    override.class_name = std::string(value);
+    return ok_result();
+  }
+  const PolicyKeyHandler* handler = find_policy_handler(key);
+  if (handler == nullptr) {
+    return make_error("key '" + std::string(key) +
+                      "' cannot be set for one user (only class and the policy keys)");
+  }
+  SessionPolicy scratch;
+  if (auto applied = handler->set(scratch, value); !applied) {
+    return make_error("bad value for '" + std::string(key) + "': " + applied.error().message);
+  }
+  override.settings.emplace_back(std::string(key), std::string(value));
+  return ok_result();
+}
+
+// Splits `text` into trimmed, non-comment lines, calling `line(number, text)` for each; stops at
+// the first error. Bounds: kMaxConfigLines lines of kMaxConfigLine bytes.
+template <class Visit>
+Result<void> for_each_line(std::string_view text, std::string_view file_name, Visit&& visit) {
   std::size_t line_number = 0;
   const auto fail = [&](const std::string& message) {
     return make_error(std::string(file_name) + ":" + std::to_string(line_number) + ": " + message);
@@ -744,22 +867,172 @@ Result<Config> parse_config(std::string_view text, std::string_view file_name) {
     if (line.size() > kMaxConfigLine) return fail("line longer than 4096 bytes");
     line = trim(line);
     if (line.empty() || line.front() == '#') continue;
-    const auto equals = line.find('=');
-    if (equals == std::string_view::npos) return fail("expected key=value");
-    const std::string_view key = trim(line.substr(0, equals));
-    const std::string_view value = trim(line.substr(equals + 1));
+    if (auto visited = visit(line_number, line); !visited) return fail(visited.error().message);
+  }
+  return ok_result();
+}
+
+bool split_key_value(std::string_view line, std::string_view& key, std::string_view& value) {
+  const auto equals = line.find('=');
+  if (equals == std::string_view::npos) return false;
+  key = trim(line.substr(0, equals));
+  value = trim(line.substr(equals + 1));
+  return true;
+}
+
+const UserClass* find_class(const Config& config, std::string_view name) {
+  for (const auto& user_class : config.classes) {
+    if (user_class.name == name) return &user_class;
+  }
+  return nullptr;
+}
+
+bool class_defined(const Config& config, std::string_view name) {
+  return name.empty() || name == kDefaultClassName || find_class(config, name) != nullptr;
+}
+
+}  // namespace
+
+Result<Config> parse_config(std::string_view text, std::string_view file_name) {
+  Config config;
+  std::set<std::string, std::less<>> seen;  // keys of the current section
+  std::set<std::string, std::less<>> class_names;
+  std::set<std::string, std::less<>> user_names;
+  enum class Section { kTop, kClass, kUser } section = Section::kTop;
+  auto parsed = for_each_line(text, file_name, [&](std::size_t number, std::string_view line) -> Result<void> {
+    if (line.front() == '[') {
+      if (line.back() != ']') return make_error("expected [class NAME] or [user NAME]");
+      const std::string_view inner = trim(line.substr(1, line.size() - 2));
+      const auto blank = inner.find(' ');
+      const std::string_view kind = inner.substr(0, blank);
+      const std::string_view name =
+          blank == std::string_view::npos ? std::string_view() : trim(inner.substr(blank + 1));
+      seen.clear();
+      if (kind == "class") {
+        if (!is_valid_class_name(name) || name == kDefaultClassName) {
+          return make_error("'" + std::string(name) +
+                            "' is not a class name (1-32 bytes of [A-Za-z0-9_-], not default)");
+        }
+        if (!class_names.insert(std::string(name)).second) {
+          return make_error("class '" + std::string(name) + "' defined twice");
+        }
+        if (config.classes.size() >= kMaxClasses) return make_error("too many classes");
+        // A class starts from the default class: every top-level key precedes the sections.
+        UserClass added{std::string(name), config.policy};
+        added.policy.class_name = std::string(name);
+        config.classes.push_back(std::move(added));
+        section = Section::kClass;
+        return ok_result();
+      }
+      if (kind == "user") {
+        if (!is_valid_user_name(name)) return make_error("'" + std::string(name) + "' is not a user name");
+        if (!user_names.insert(std::string(name)).second) {
+          return make_error("user '" + std::string(name) + "' has two sections");
+        }
+        if (config.user_overrides.size() >= kMaxUserOverrides) return make_error("too many [user] sections");
+        config.user_overrides.push_back(
+            UserOverride{std::string(name), "", {}, std::string(file_name) + ":" + std::to_string(number)});
+        section = Section::kUser;
+        return ok_result();
+      }
+      return make_error("expected [class NAME] or [user NAME]");
+    }
+    std::string_view key;
+    std::string_view value;
+    if (!split_key_value(line, key, value)) return make_error("expected key=value");
+    if (!seen.insert(std::string(key)).second) {
+      return make_error("key '" + std::string(key) + "' given twice");
+    }
+    if (section == Section::kUser) return add_override_setting(config.user_overrides.back(), key, value);
+    if (section == Section::kClass) {
+      const PolicyKeyHandler* handler = find_policy_handler(key);
+      if (handler == nullptr) {
+        return make_error("key '" + std::string(key) +
+                          "' cannot be set in a class (only the policy keys; server keys go before "
+                          "the first section)");
+      }
+      auto applied = handler->set(config.classes.back().policy, value);
+      if (!applied) return make_error("bad value for '" + std::string(key) + "': " + applied.error().message);
+      return ok_result();
+    }
     const KeyHandler* handler = nullptr;
     for (const auto& candidate : handlers()) {
       if (candidate.key.name == key) handler = &candidate;
     }
-    if (handler == nullptr) return fail("unknown key '" + std::string(key) + "'");
-    if (!seen.insert(std::string(key)).second) {
-      return fail("key '" + std::string(key) + "' given twice");
-    }
+    if (handler == nullptr) return make_error("unknown key '" + std::string(key) + "'");
     auto applied = handler->set(config, value);
-    if (!applied) return fail("bad value for '" + std::string(key) + "': " + applied.error().message);
+    if (!applied) return make_error("bad value for '" + std::string(key) + "': " + applied.error().message);
+    return ok_result();
+  });
+  if (!parsed) return parsed.error();
+  const auto undefined = [&](const std::string& where, const std::string& name) {
+    return make_error(std::string(file_name) + ": " + where + " names class '" + name +
+                      "', which no [class] section defines");
+  };
+  if (!class_defined(config, config.default_class)) return undefined("default_class", config.default_class);
+  if (!class_defined(config, config.anon_class)) return undefined("anon_class", config.anon_class);
+  for (const auto& override : config.user_overrides) {
+    if (!class_defined(config, override.class_name)) {
+      return undefined("[user " + override.user + "]", override.class_name);
+    }
   }
   return config;
+}
+
+Result<UserOverride> parse_user_override(std::string_view text, std::string_view file_name,
+                                         std::string_view user) {
+  UserOverride override{std::string(user), "", {}, std::string(file_name)};
+  std::set<std::string, std::less<>> seen;
+  auto parsed = for_each_line(text, file_name, [&](std::size_t, std::string_view line) -> Result<void> {
+    std::string_view key;
+    std::string_view value;
+    if (!split_key_value(line, key, value)) return make_error("expected key=value");
+    if (!seen.insert(std::string(key)).second) {
+      return make_error("key '" + std::string(key) + "' given twice");
+    }
+    return add_override_setting(override, key, value);
+  });
+  if (!parsed) return parsed.error();
+  return override;
+}
+
+Result<SessionPolicy> effective_policy(const Config& config, std::string_view user,
+                                       std::string_view assigned_class, bool anonymous) {
+  const UserOverride* override = nullptr;
+  for (const auto& candidate : config.user_overrides) {
+    if (candidate.user == user) override = &candidate;
+  }
+  std::string_view chosen = config.default_class;
+  if (override != nullptr && !override->class_name.empty()) {
+    chosen = override->class_name;
+  } else if (!assigned_class.empty()) {
+    chosen = assigned_class;
+  } else if (anonymous && !config.anon_class.empty()) {
+    chosen = config.anon_class;
+  }
+  SessionPolicy policy = config.policy;
+  if (!chosen.empty() && chosen != kDefaultClassName) {
+    const UserClass* found = find_class(config, chosen);
+    if (found == nullptr) return make_error("class '" + std::string(chosen) + "' is not defined");
+    policy = found->policy;
+  }
+  if (override == nullptr) return policy;
+  for (const auto& [key, value] : override->settings) {
+    const PolicyKeyHandler* handler = find_policy_handler(key);
+    if (handler == nullptr) return make_error(override->source + ": unknown key '" + key + "'");
+    if (auto applied = handler->set(policy, value); !applied) {
+      return make_error(override->source + ": bad value for '" + key + "': " + applied.error().message);
+    }
+  }
+  return policy;
+}
+
+std::string format_policy(const SessionPolicy& policy) {
+  std::string out = "class=" + policy.class_name + "\n";
+  for (const auto& handler : policy_handlers()) {
+    out += std::string(handler.key.name) + "=" + handler.get(policy) + "\n";
+  }
+  return out;
 }
 
 std::string serialize_config(const Config& config) {
@@ -769,6 +1042,17 @@ std::string serialize_config(const Config& config) {
     out += '=';
     out += handler.get(config);
     out += '\n';
+  }
+  for (const auto& user_class : config.classes) {
+    out += "[class " + user_class.name + "]\n";
+    for (const auto& handler : policy_handlers()) {
+      out += std::string(handler.key.name) + "=" + handler.get(user_class.policy) + "\n";
+    }
+  }
+  for (const auto& override : config.user_overrides) {
+    out += "[user " + override.user + "]\n";
+    if (!override.class_name.empty()) out += "class=" + override.class_name + "\n";
+    for (const auto& [key, value] : override.settings) out += key + "=" + value + "\n";
   }
   return out;
 }

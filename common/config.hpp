@@ -8,10 +8,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/account_files.hpp"
 #include "common/result.hpp"
+#include "common/session_policy.hpp"
 
 namespace wftpd {
 
@@ -30,7 +32,32 @@ struct GroupList {
   bool empty() const { return ids.empty() && names.empty(); }
 };
 
+// A named class: a [class NAME] section, the default policy with the keys it sets.
+struct UserClass {
+  std::string name;
+  SessionPolicy policy;
+};
+
+// One user's overrides: a [user NAME] section, or the file NAME in user_config_dir. The keys are
+// kept as text (each checked when read) and applied over the user's class at login.
+struct UserOverride {
+  std::string user;
+  std::string class_name;  // empty: the class the user has otherwise
+  std::vector<std::pair<std::string, std::string>> settings;
+  std::string source;  // "FILE" or "FILE:LINE", for messages
+};
+
+inline constexpr std::size_t kMaxClasses = 256;
+inline constexpr std::size_t kMaxUserOverrides = 10000;
+
 struct Config {
+  // The default class: the policy keys at the top of the file (common/session_policy.hpp).
+  SessionPolicy policy;
+  std::vector<UserClass> classes;
+  std::string default_class;  // the class of users without one; empty: the top-level policy
+  std::string anon_class;     // the class of anonymous sessions; empty: as default_class
+  std::string user_config_dir;  // per-user override files, read by the listener; empty: none
+  std::vector<UserOverride> user_overrides;
   std::vector<std::string> listen_addresses{"0.0.0.0", "::"};
   std::uint16_t listen_port = 21;
   std::uint32_t max_clients = 200;
@@ -48,12 +75,6 @@ struct Config {
   // its /64) within ban_window seconds refuse it for ban_time seconds; 0 turns them off.
   // Addresses in ban_exempt are never banned.
   std::uint32_t ban_after_failures = 10;
-  // Name rules of the post-auth child (unpriv/name_rules.hpp).
-  std::vector<std::string> deny_names;  // globs: neither created nor opened
-  std::vector<std::string> hide_names;  // globs: never listed, neither created nor opened
-  std::uint32_t upload_name_max_bytes = 255;
-  bool upload_names_plain = true;  // new names: no control characters, no leading '-'
-  bool utf8_names_only = false;    // new names: valid UTF-8
   std::string ban_state_file = "/var/lib/wardenftpd/bans";  // empty: in memory only
   // The operator's control socket (wardenftpd-ctl); empty: none. control_group: who else may use it.
   std::string control_socket = "/run/wardenftpd/ctl";
@@ -84,7 +105,6 @@ struct Config {
   std::uint32_t data_connection_timeout = 60;   // seconds to wait for a PASV connection
   std::uint32_t data_timeout = 300;             // seconds a transfer may stall
   std::uint64_t ascii_size_limit = 64ull << 20;  // SIZE in TYPE A reads files up to this size
-  std::uint32_t local_umask = 022;
   std::string ftpd_banner = "wardenftpd ready.";
   bool anonymous_enable = false;        // USER anonymous / ftp, read-only
   std::string anon_user = "ftp";        // a name, or "UID:GID" (canonical form after resolution)
@@ -144,6 +164,27 @@ Result<Config> parse_config(std::string_view text, std::string_view file_name);
 
 // Canonical key=value text of every key, which parse_config() reads back to the same value.
 std::string serialize_config(const Config& config);
+
+// Parses one per-user override file (user_config_dir/NAME): policy keys and `class`, as strictly
+// as the main file. `known_classes` is checked by the caller (load_user_overrides).
+Result<UserOverride> parse_user_override(std::string_view text, std::string_view file_name,
+                                         std::string_view user);
+
+// The policy of a session, decided by the monitor at login: the class (the override's `class`,
+// else `assigned_class` from the users file, else anon_class for anonymous sessions, else
+// default_class), then the user's override keys. An unknown class is an error (the login is
+// refused).
+Result<SessionPolicy> effective_policy(const Config& config, std::string_view user,
+                                       std::string_view assigned_class, bool anonymous);
+
+// The policy keys of `policy` as key=value lines (--print-config USER).
+std::string format_policy(const SessionPolicy& policy);
+
+// Helpers shared with common/session_policy.cpp: a comma-separated list (blanks around items
+// ignored; an empty item or more than max_items is an error), and a file-name glob (one name
+// component, no '/', no control characters, at most 255 bytes).
+Result<std::vector<std::string>> split_list(std::string_view value, std::size_t max_items);
+bool is_name_pattern(std::string_view item);
 
 // Resolves nopriv_user (and anon_user when anonymous FTP is enabled) to numeric ids and stores
 // them as "UID:GID"; resolves the group names of group_allow and group_deny to gids. Names are

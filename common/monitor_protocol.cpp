@@ -191,6 +191,7 @@ void BecomeUser::encode(WireWriter& out) const {
   out.u32(gid);
   out.bytes(root);
   out.u8(read_only ? 1 : 0);
+  encode_session_policy(out, policy);
 }
 
 Result<BecomeUser> BecomeUser::decode(WireReader& in) {
@@ -206,6 +207,9 @@ Result<BecomeUser> BecomeUser::decode(WireReader& in) {
   auto read_only = decode_bool(in);
   if (!read_only) return read_only.error();
   message.read_only = *read_only;
+  auto policy = decode_session_policy(in);
+  if (!policy) return policy.error();
+  message.policy = std::move(*policy);
   // SECURITY: a post-auth child never runs as root, whatever a message says.
   if (*uid == 0 || *gid == 0) return make_error("uid or gid 0 refused");
   message.name = std::move(*name);

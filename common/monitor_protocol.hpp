@@ -15,6 +15,7 @@
 
 #include "common/handshake_signature.hpp"
 #include "common/result.hpp"
+#include "common/session_policy.hpp"
 #include "common/wire_codec.hpp"
 
 namespace wftpd {
@@ -130,6 +131,7 @@ struct BecomeUser {
   std::uint32_t gid = 0;
   std::string root;
   bool read_only = false;  // anonymous: the "anonymous" filter, no write command
+  SessionPolicy policy;    // the session's policy, decided by the monitor at login
   void encode(WireWriter& out) const;
   static Result<BecomeUser> decode(WireReader& in);
 };

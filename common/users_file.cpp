@@ -14,12 +14,13 @@
 #include "common/io.hpp"
 #include "common/password_hash.hpp"
 #include "common/secret_wipe.hpp"
+#include "common/session_policy.hpp"
 #include "common/unique_fd.hpp"
 
 namespace wftpd {
 namespace {
 
-constexpr std::size_t kFieldCount = 5;
+constexpr std::size_t kFieldCount = 6;  // the sixth, the class, is optional
 constexpr std::uint32_t kMaxId = 4294967294U;  // (uid_t)-1 is reserved
 constexpr std::size_t kMaxIdDigits = 10;
 
@@ -194,11 +195,11 @@ Result<std::vector<VirtualUser>> parse_users_file(std::string_view text,
 
     std::array<std::string_view, kFieldCount> fields;
     const std::size_t count = split_fields(line, fields);
-    if (count != kFieldCount) {
-      return fail("expected 5 ':'-separated fields (name:hash:uid:gid:root), found " +
+    if (count != kFieldCount && count != kFieldCount - 1) {
+      return fail("expected 5 or 6 ':'-separated fields (name:hash:uid:gid:root[:class]), found " +
                   std::to_string(count));
     }
-    const auto [name, hash, uid_text, gid_text, root] = fields;
+    const auto [name, hash, uid_text, gid_text, root, user_class] = fields;
 
     // Field values are not echoed except for validated names: the file may hold control bytes,
     // and error messages end up on terminals and in logs.
@@ -235,18 +236,22 @@ Result<std::vector<VirtualUser>> parse_users_file(std::string_view text,
           "invalid root for user " + quoted +
           ": expected an absolute path without '.', '..', '//', a trailing '/' or control bytes");
     }
+    if (count == kFieldCount && !is_valid_class_name(user_class)) {
+      return fail("invalid class for user " + quoted + ": expected 1-32 bytes of [A-Za-z0-9_-]");
+    }
     if (users.size() >= kMaxUsers) return fail("more than 100000 users");
 
     seen.emplace(name, line_number);
     users.push_back(VirtualUser{std::string(name), std::string(hash), static_cast<uid_t>(*uid),
-                                static_cast<gid_t>(*gid), std::string(root)});
+                                static_cast<gid_t>(*gid), std::string(root),
+                                count == kFieldCount ? std::string(user_class) : std::string()});
   }
   return users;
 }
 
 std::string format_users_file(const std::vector<VirtualUser>& users) {
   std::string text =
-      "# wardenftpd virtual users: name:hash:uid:gid:root (edit with wardenftpd-passwd)\n";
+      "# wardenftpd virtual users: name:hash:uid:gid:root[:class] (edit with wardenftpd-passwd)\n";
   for (const VirtualUser& user : users) {
     text += user.name;
     text += ':';
@@ -257,6 +262,10 @@ std::string format_users_file(const std::vector<VirtualUser>& users) {
     text += std::to_string(user.gid);
     text += ':';
     text += user.root;
+    if (!user.user_class.empty()) {
+      text += ':';
+      text += user.user_class;
+    }
     text += '\n';
   }
   return text;

@@ -1,7 +1,8 @@
 // The virtual users file: who may log in, with which password hash, as which uid/gid, confined
 // to which directory.
 //
-// Format: one user per line, `name:crypt-hash:uid:gid:root`; lines whose first non-blank byte is
+// Format: one user per line, `name:crypt-hash:uid:gid:root[:class]` (the class is optional,
+// so files written before classes existed read the same); lines whose first non-blank byte is
 // '#' are comments, and blank lines are allowed. The file is written by wardenftpd-passwd and
 // read by the privileged process, so the parser is strict: anything unexpected is an error
 // that names the file and line, never a silently skipped entry.
@@ -27,6 +28,7 @@ struct VirtualUser {
   uid_t uid;
   gid_t gid;
   std::string root;  // absolute, normalised
+  std::string user_class;  // the sixth field, optional: a [class NAME] of the configuration
 };
 
 inline constexpr std::size_t kMaxUserNameLength = 64;

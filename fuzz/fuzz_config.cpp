@@ -21,7 +21,7 @@ bool same(const wftpd::Config& a, const wftpd::Config& b) {
          a.pasv_max_port == b.pasv_max_port && a.login_fail_delay_ms == b.login_fail_delay_ms &&
          a.max_login_attempts == b.max_login_attempts && a.idle_timeout == b.idle_timeout &&
          a.data_connection_timeout == b.data_connection_timeout &&
-         a.data_timeout == b.data_timeout && a.local_umask == b.local_umask &&
+         a.data_timeout == b.data_timeout && a.policy.local_umask == b.policy.local_umask &&
          a.ftpd_banner == b.ftpd_banner && a.anonymous_enable == b.anonymous_enable &&
          a.anon_uid == b.anon_uid && a.anon_gid == b.anon_gid && a.anon_root == b.anon_root &&
          a.log_level == b.log_level;

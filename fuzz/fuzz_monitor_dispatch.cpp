@@ -147,6 +147,11 @@ class FakePorts final : public MonitorPorts {
       FUZZ_CHECK(reported_handshakes <= all_connections && reported_refusals <= all_connections);
     }
   }
+  // The listener's answer, as varied as the names the input logs in with.
+  bool claim_user_session(std::string_view user, std::uint32_t limit) override {
+    FUZZ_CHECK(!user.empty() && limit > 0);
+    return user.size() % 2 == 0;
+  }
   std::uint64_t reported_handshakes = 0;
   std::uint64_t reported_refusals = 0;
   PassiveReady passive_listen() override {

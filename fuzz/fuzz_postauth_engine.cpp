@@ -803,6 +803,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   config.data_timeout = 0;  // never wait: a transfer that would block is stalled at once
   config.data_connection_timeout = 0;
   if (drop_box) config.anon_upload_dir = "/incoming";
+  // Every permission, or (a quarter of the monitor scripts) a policy that refuses writes and renames.
+  wftpd::SessionPolicy policy;
+  if ((script & 3u) == 1) {
+    policy.permissions &= ~(static_cast<std::uint32_t>(wftpd::Permission::kWrite) |
+                            static_cast<std::uint32_t>(wftpd::Permission::kRename));
+  }
   auto fs = wftpd::SessionFilesystem::open_directory(space.root_path(), read_only);
   FUZZ_CHECK(static_cast<bool>(fs));
 
@@ -812,7 +818,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const mode_t umask_before = ::umask(022);  // SITE UMASK changes the process's umask
   int exit_code = 0;
   {
-    wftpd::PostauthSession session(config, control, monitor, *fs, read_only,
+    wftpd::PostauthSession session(config, policy, control, monitor, *fs, read_only,
                                    tls ? data_tls : nullptr, tls_state);
     exit_code = session.run();
   }

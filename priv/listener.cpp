@@ -91,14 +91,17 @@ void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id, const 
   const std::string peer_text =
       origin.client.to_string() + (origin.proxy ? " via proxy " + origin.proxy->to_string() : "");
 
-  // The monitor reports each login attempt's result on this pipe (throttling across sessions).
-  int report_pipe[2];
-  if (::pipe2(report_pipe, O_CLOEXEC) != 0) {
-    log_here(LogLevel::kError, system_error("pipe2", errno).message);
+  // The monitor reports on this socket (priv/session_report.hpp): login results (throttling
+  // and bans across sessions), its status, and claims for a place among a user's sessions,
+  // which the listener answers on it. SOCK_SEQPACKET: each frame is one message, whole or not
+  // sent at all.
+  int report_pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, report_pair) != 0) {
+    log_here(LogLevel::kError, system_error("socketpair(report)", errno).message);
     return;
   }
-  UniqueFd report_read(report_pipe[0]);
-  UniqueFd report_write(report_pipe[1]);
+  UniqueFd report_read(report_pair[0]);
+  UniqueFd report_write(report_pair[1]);
   ::fcntl(report_read.get(), F_SETFL, O_NONBLOCK);
   ::fcntl(report_write.get(), F_SETFL, O_NONBLOCK);
   auto report_high = move_high(std::move(report_write));
@@ -142,7 +145,7 @@ void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id, const 
   const pid_t pid = *spawned;
   const std::string id_text = launch.session_id;
   Session session{session_id, client_host, key, std::move(report_read), ReportReader{}, 0,
-                  any_contains(ban_exempt_, origin.client), SessionRecord{}};
+                  any_contains(ban_exempt_, origin.client), SessionRecord{}, {}};
   session.record.id = session_id;
   session.record.pid = pid;
   session.record.client = origin.client;
@@ -307,6 +310,25 @@ void Listener::read_report(Session& session) {
   }
 }
 
+void Listener::answer_claim(Session& session, const SessionReport& claim) {
+  // One place per session, whatever its monitor asks; the sessions that hold one are counted
+  // from the table, so a place is free again as soon as its session is gone.
+  bool granted = session.claimed_user.empty();
+  if (granted) {
+    std::uint32_t holding = 0;
+    for (const auto& [pid, other] : sessions_) {
+      if (other.claimed_user == claim.user) ++holding;
+    }
+    granted = holding < claim.limit;
+  }
+  if (granted) session.claimed_user = claim.user;
+  const char answer = granted ? kClaimGranted : kClaimRefused;
+  if (::send(session.report.get(), &answer, 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
+    log_connection(LogLevel::kWarning, session.id, session.client,
+                   system_error("send(session claim answer)", errno).message);
+  }
+}
+
 void Listener::apply_report(Session& session, const SessionReport& report) {
   const auto now = std::chrono::steady_clock::now();
   const bool login = report.type == ReportType::kLoginFailed || report.type == ReportType::kLoginAccepted;
@@ -315,6 +337,7 @@ void Listener::apply_report(Session& session, const SessionReport& report) {
     if (session.login_reports >= config_.max_login_attempts + 1) return;
     ++session.login_reports;
   }
+  if (report.type == ReportType::kClaimSession) return answer_claim(session, report);
   session.record.apply(report, now);
   metrics_.apply(report);
   if (report.type == ReportType::kLoginAccepted && report.backend != LoginBackend::kAnonymous) {

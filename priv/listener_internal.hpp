@@ -148,9 +148,11 @@ class Listener {
     std::uint32_t login_reports = 0;  // login results taken (bounded per session)
     bool ban_exempt = false;       // the client is in ban_exempt
     SessionRecord record;          // what `wardenftpd-ctl who` shows
+    std::string claimed_user;      // a place among this user's sessions (max_sessions_per_user)
   };
   std::map<pid_t, Session> sessions_;  // by monitor pid
   void apply_report(Session& session, const SessionReport& report);
+  void answer_claim(Session& session, const SessionReport& claim);
   ControlSocket control_;
   std::optional<gid_t> control_gid_;
   ServerMetrics metrics_;

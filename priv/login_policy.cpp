@@ -44,7 +44,7 @@ std::optional<std::string> LoginPolicy::refuse_anonymous() const {
 }
 
 VirtualUser LoginPolicy::anonymous_account() const {
-  return VirtualUser{"anonymous", "", config_.anon_uid, config_.anon_gid, config_.anon_root};
+  return VirtualUser{"anonymous", "", config_.anon_uid, config_.anon_gid, config_.anon_root, ""};
 }
 
 std::optional<std::string> LoginPolicy::refuse_virtual(const VirtualUser& user) const {

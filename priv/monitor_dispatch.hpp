@@ -105,6 +105,8 @@ class MonitorDispatcher {
     bool read_only = false;
     std::optional<LoginBackend> backend;
     std::string log_reason;  // never shown to the client
+    SessionPolicy policy;    // of an accepted login: the session's, for BecomeUser
+    bool counts_as_failure = true;  // false: a limit refused a right password (no ban counts it)
   };
 
   // monitor_login.cpp
@@ -114,9 +116,12 @@ class MonitorDispatcher {
   Step on_handoff(Handoff& handoff);
   LoginOutcome decide_login(const LoginRequest& request);
   LoginOutcome decide_pam_login(const LoginRequest& request);
+  // An accepted account's policy (class, override), and the rules it sets on logging in
+  // (allow_networks, max_sessions_per_user): fills outcome.policy, or refuses.
+  void decide_policy(LoginOutcome& outcome);
   Step refuse_login(const LoginRequest& request, const LoginOutcome& outcome,
                     std::chrono::steady_clock::time_point started);
-  Step begin_handoff(const VirtualUser& user, bool read_only);
+  Step begin_handoff(const VirtualUser& user, bool read_only, const SessionPolicy& policy);
   Step abandon_login();
   // monitor_data.cpp
   Step on_passive_listen(PassiveListen& request);

@@ -2,7 +2,9 @@
 // accepted login permits (BecomeUser -> StandbyReady -> LoginResult -> Handoff -> StartSession).
 #include <string.h>
 
+#include "common/address_prefix.hpp"
 #include "common/io.hpp"
+#include "common/socket_address.hpp"
 #include "common/log.hpp"
 #include "priv/monitor_dispatch.hpp"
 
@@ -17,6 +19,7 @@ Step MonitorDispatcher::on_user_query(UserQuery& query) {
 Step MonitorDispatcher::on_login(LoginRequest& request) {
   const auto started = ports_.now();
   LoginOutcome outcome = decide_login(request);
+  if (outcome.user) decide_policy(outcome);
   ::explicit_bzero(request.password.data(), request.password.size());
   if (!outcome.user) return refuse_login(request, outcome, started);
   // SECURITY: the pre-auth phase is over: PAM modules run no more in this session, and the
@@ -24,7 +27,8 @@ Step MonitorDispatcher::on_login(LoginRequest& request) {
   ports_.end_login_phase();
   if (outcome.read_only) {
     // Anonymous FTP takes any password (by custom an e-mail address, which is not logged).
-    log_line(LogLevel::kInfo, "anonymous login", {{"event", "login"}, {"user", "anonymous"}});
+    log_line(LogLevel::kInfo, "anonymous login (class " + outcome.policy.class_name + ")",
+             {{"event", "login"}, {"user", "anonymous"}, {"class", outcome.policy.class_name}});
     user_ = "anonymous";
     access_ = AccessMode::kAnonymous;
     SessionReport accepted;
@@ -35,8 +39,10 @@ Step MonitorDispatcher::on_login(LoginRequest& request) {
   } else {
     const std::string user = escape_for_log(outcome.user->name);
     const std::string backend(backend_name(*outcome.backend));
-    log_line(LogLevel::kInfo, "login accepted for user '" + user + "' (" + backend + ")",
-             {{"event", "login"}, {"user", user}, {"backend", backend}});
+    log_line(LogLevel::kInfo,
+             "login accepted for user '" + user + "' (" + backend + ", class " +
+                 outcome.policy.class_name + ")",
+             {{"event", "login"}, {"user", user}, {"backend", backend}, {"class", outcome.policy.class_name}});
     user_ = outcome.user->name;
     access_ = AccessMode::kReal;
     SessionReport accepted;
@@ -45,7 +51,34 @@ Step MonitorDispatcher::on_login(LoginRequest& request) {
     accepted.user = outcome.user->name;
     ports_.report(accepted);
   }
-  return begin_handoff(*outcome.user, outcome.read_only);
+  return begin_handoff(*outcome.user, outcome.read_only, outcome.policy);
+}
+
+void MonitorDispatcher::decide_policy(LoginOutcome& outcome) {
+  const std::string name = outcome.read_only ? std::string("anonymous") : outcome.user->name;
+  auto policy = effective_policy(config_, name, outcome.user->user_class, outcome.read_only);
+  const auto refuse = [&](std::string reason) {
+    outcome.log_reason = std::move(reason);
+    outcome.user.reset();
+  };
+  if (!policy) return refuse("no policy: " + policy.error().message);
+  const std::string rule_of = "class '" + policy->class_name + "' ";
+  if (!policy->allow_networks.empty()) {
+    // SECURITY: the session's client is the one a trusted proxy named, as for every other
+    // address rule; an address that does not parse is outside every network.
+    auto networks = parse_prefix_list(policy->allow_networks);
+    auto address = SocketAddress::parse(client_host_);
+    if (!networks || !address || !any_contains(*networks, *address)) {
+      return refuse(rule_of + "allow_networks does not include " + client_host_);
+    }
+  }
+  if (policy->max_sessions_per_user != 0 &&
+      !ports_.claim_user_session(name, policy->max_sessions_per_user)) {
+    outcome.counts_as_failure = false;
+    return refuse(rule_of + "max_sessions_per_user (" +
+                  std::to_string(policy->max_sessions_per_user) + ") reached");
+  }
+  outcome.policy = std::move(*policy);
 }
 
 Step MonitorDispatcher::refuse_login(const LoginRequest& request, const LoginOutcome& outcome,
@@ -59,7 +92,8 @@ Step MonitorDispatcher::refuse_login(const LoginRequest& request, const LoginOut
   failed.type = ReportType::kLoginFailed;
   failed.backend = outcome.backend;
   failed.throttled = delay > policy_.failure_delay(0);
-  ports_.report(failed);
+  // A right password that a limit refused is no guess: it counts toward no ban.
+  if (outcome.counts_as_failure) ports_.report(failed);
   ++failed_logins_;
   const std::string user = escape_for_log(request.user);
   log_line(LogLevel::kWarning,
@@ -110,7 +144,7 @@ MonitorDispatcher::LoginOutcome MonitorDispatcher::decide_login(const LoginReque
       }
       // The account without its hash, which stays in the verifier (wiped when it goes).
       const VirtualUser& user = *decision.user;
-      outcome.user = VirtualUser{user.name, "", user.uid, user.gid, user.root};
+      outcome.user = VirtualUser{user.name, "", user.uid, user.gid, user.root, user.user_class};
       return outcome;
     }
     case LoginBackend::kPam:
@@ -134,18 +168,19 @@ MonitorDispatcher::LoginOutcome MonitorDispatcher::decide_pam_login(const LoginR
     outcome.log_reason = *refused;
     return outcome;
   }
-  outcome.user = VirtualUser{verdict->account, "", verdict->uid, verdict->gid, verdict->home};
+  outcome.user = VirtualUser{verdict->account, "", verdict->uid, verdict->gid, verdict->home, ""};
   return outcome;
 }
 
 // An accepted login: the standby child becomes the user; its StandbyReady is the next step.
-Step MonitorDispatcher::begin_handoff(const VirtualUser& user, bool read_only) {
+Step MonitorDispatcher::begin_handoff(const VirtualUser& user, bool read_only,
+                                      const SessionPolicy& policy) {
   auth_decided_ = true;
   user_root_ = user.root;
   phase_ = Phase::kHandoff;
   phase_deadline_ = ports_.now() + kChildAnswerTimeout;
   auto sent = ports_.send(Child::kPostauth,
-                          encode_message(BecomeUser{user.name, user.uid, user.gid, user.root, read_only}), -1);
+                          encode_message(BecomeUser{user.name, user.uid, user.gid, user.root, read_only, policy}), -1);
   if (!sent) {
     log_error(sent.error().message);
     return abandon_login();

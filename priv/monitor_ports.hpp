@@ -46,6 +46,9 @@ class MonitorPorts {
   virtual void sleep_until(std::chrono::steady_clock::time_point deadline) = 0;
   // One report to the listener (priv/session_report.hpp); best effort, never blocks.
   virtual void report(const SessionReport& report) = 0;
+  // Asks the listener for a place among `user`'s logged-in sessions (at most `limit`); false
+  // when they are all taken, or when nobody answers (inetd mode has no listener).
+  virtual bool claim_user_session(std::string_view user, std::uint32_t limit) = 0;
 
   // Data connections: M's passive listener and active connector.
   virtual PassiveReady passive_listen() = 0;

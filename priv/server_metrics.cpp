@@ -62,6 +62,8 @@ void ServerMetrics::apply(const SessionReport& report) {
         case ReportEvent::kUploadEventDropped: ++upload_events_dropped_; break;
       }
       break;
+    case ReportType::kClaimSession:  // answered by the listener, counted as a login result
+      break;
   }
 }
 

@@ -146,7 +146,7 @@ struct LaunchFds {
     spec.network_namespace_fd = kChildNetnsFd;
     spec.expected_parent = monitor_pid;
     spec.stderr_replacement_fd = kChildDevNullFd;
-    ::umask(static_cast<mode_t>(config.local_umask));
+    ::umask(static_cast<mode_t>(become->policy.local_umask));
     auto sandboxed = enter_sandbox(spec);
     if (!sandboxed) {
       (void)monitor.send(StandbyReady{false, sandboxed.error().message.substr(0, kMaxReasonLength)});

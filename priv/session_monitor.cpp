@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -42,6 +43,8 @@
 
 namespace wftpd {
 namespace {
+
+constexpr int kClaimAnswerTimeoutMs = 3000;
 
 // Reads the ticket keys the listener wrote into the pipe `fd` (exactly kTicketKeyBytes, then
 // end of file) and closes it.
@@ -117,6 +120,29 @@ class SessionMonitor final : public MonitorPorts {
     if (!report_) return;
     const std::string frame = encode_report(report);
     [[maybe_unused]] const ssize_t n = ::write(report_.get(), frame.data(), frame.size());
+  }
+  bool claim_user_session(std::string_view user, std::uint32_t limit) override {
+    if (!report_) {
+      log_warning("max_sessions_per_user cannot be counted without the listener (inetd mode)");
+      return false;
+    }
+    SessionReport claim;
+    claim.type = ReportType::kClaimSession;
+    claim.user = std::string(user);
+    claim.limit = limit;
+    const std::string frame = encode_report(claim);
+    if (::write(report_.get(), frame.data(), frame.size()) != static_cast<ssize_t>(frame.size())) {
+      log_warning(system_error("write(session claim)", errno).message);
+      return false;
+    }
+    // The listener answers at its next wakeup; it is never expected to take long.
+    pollfd answer_ready{report_.get(), POLLIN, 0};
+    if (::poll(&answer_ready, 1, kClaimAnswerTimeoutMs) != 1) {
+      log_warning("the listener did not answer a session claim");
+      return false;
+    }
+    char answer = 0;
+    return ::read(report_.get(), &answer, 1) == 1 && answer == kClaimGranted;
   }
   PassiveReady passive_listen() override { return passive_->listen(); }
   void close_passive() override { passive_->close(); }

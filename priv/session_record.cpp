@@ -38,6 +38,7 @@ void SessionRecord::apply(const SessionReport& report, Clock::time_point now) {
       last_activity = now;
       break;
     case ReportType::kEvent:
+    case ReportType::kClaimSession:
       break;
   }
 }

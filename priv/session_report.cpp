@@ -50,6 +50,10 @@ std::string encode_report(const SessionReport& report) {
     case ReportType::kEvent:
       body.u8(static_cast<std::uint8_t>(report.event));
       break;
+    case ReportType::kClaimSession:
+      body.bytes(std::string_view(report.user).substr(0, kMaxLoginNameLength));
+      body.u32(report.limit);
+      break;
   }
   const std::string payload = body.take();
   WireWriter frame;
@@ -107,6 +111,16 @@ Result<SessionReport> decode_report(ReportType type, std::string_view payload) {
       if (!event) return event.error();
       if (*event < 1 || *event > 3) return make_error("report event out of range");
       report.event = static_cast<ReportEvent>(*event);
+      break;
+    }
+    case ReportType::kClaimSession: {
+      auto user = in.bytes(kMaxLoginNameLength);
+      if (!user) return user.error();
+      auto limit = in.u32();
+      if (!limit) return limit.error();
+      if (user->empty() || *limit == 0) return make_error("a session claim names a user and a limit");
+      report.user = std::move(*user);
+      report.limit = *limit;
       break;
     }
     default:

@@ -30,7 +30,14 @@ enum class ReportType : std::uint8_t {
   kStatus = 3,        // the post-auth child's SessionStatus, as the monitor checked it
   kTransferDone = 4,  // a file transfer ended (bytes for the metrics)
   kEvent = 5,         // something to count
+  // A login that max_sessions_per_user limits asks for a place among the user's sessions; the
+  // listener answers one byte on the same socket (kClaimGranted or kClaimRefused), and a
+  // granted place counts until the session ends.
+  kClaimSession = 6,
 };
+
+inline constexpr char kClaimGranted = 'Y';
+inline constexpr char kClaimRefused = 'N';
 
 enum class ReportEvent : std::uint8_t {
   kControlTlsHandshake = 1,  // the control connection completed a full TLS handshake
@@ -43,7 +50,8 @@ struct SessionReport {
   // kLoginFailed, kLoginAccepted: the backend that decided (none: refused before one was chosen).
   std::optional<LoginBackend> backend;
   bool throttled = false;  // kLoginFailed: answered after a delay for earlier failures
-  std::string user;        // kLoginAccepted: at most kMaxLoginNameLength bytes
+  std::string user;        // kLoginAccepted, kClaimSession: at most kMaxLoginNameLength bytes
+  std::uint32_t limit = 0;  // kClaimSession: the user's max_sessions_per_user (1 or more)
   // kStatus: the state; its TLS counters are the increments since the previous kStatus.
   SessionStatus status;
   // kTransferDone.

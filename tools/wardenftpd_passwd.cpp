@@ -12,6 +12,7 @@
 
 #include "common/password_hash.hpp"
 #include "common/result.hpp"
+#include "common/session_policy.hpp"
 #include "common/users_file.hpp"
 #include "tools/password_input.hpp"
 #include "tools/users_file_store.hpp"
@@ -27,7 +28,7 @@ constexpr const char* kDefaultUsersFile = "/etc/wardenftpd/users";
 constexpr std::string_view kUsage =
     "Usage:\n"
     "  wardenftpd-passwd [-f FILE] add NAME --uid UID --gid GID --root DIR\n"
-    "                    [--method yescrypt|sha512] [--replace]\n"
+    "                    [--class CLASS] [--method yescrypt|sha512] [--replace]\n"
     "  wardenftpd-passwd [-f FILE] delete NAME\n"
     "  wardenftpd-passwd [-f FILE] list\n"
     "  wardenftpd-passwd --help\n"
@@ -38,9 +39,11 @@ constexpr std::string_view kUsage =
     "          prompted for twice on the terminal, or read as one line from stdin when\n"
     "          stdin is not a terminal. It is never taken from the command line.\n"
     "          UID and GID: 1..4294967294 (0 is refused). DIR: absolute, normalised path.\n"
-    "          --method defaults to yescrypt.\n"
+    "          --method defaults to yescrypt. --class: a [class NAME] section of the\n"
+    "          daemon's configuration (without it, the user gets default_class).\n"
     "  delete  Remove user NAME.\n"
-    "  list    Print one user per line: NAME UID GID ROOT METHOD, tab-separated.\n"
+    "  list    Print one user per line: NAME UID GID ROOT METHOD CLASS, tab-separated\n"
+    "          (CLASS \"-\" when the user has none).\n"
     "          The hash itself is never printed; a locked account shows \"(locked)\".\n"
     "\n"
     "Exit status: 0 success, 1 error, 2 usage error.\n";
@@ -68,6 +71,7 @@ struct AddOptions {
   std::optional<std::uint32_t> uid;
   std::optional<std::uint32_t> gid;
   std::string root;
+  std::string user_class;
   HashMethod method = HashMethod::kYescrypt;
   bool replace = false;
 };
@@ -99,7 +103,8 @@ std::optional<UsageError> parse_add(const std::vector<std::string_view>& args,
       option = arg.substr(0, equals);
       value = arg.substr(equals + 1);
     } else {
-      if (option != "--uid" && option != "--gid" && option != "--root" && option != "--method") {
+      if (option != "--uid" && option != "--gid" && option != "--root" && option != "--method" &&
+          option != "--class") {
         return UsageError{"add: unknown option '" + std::string(arg) + "'"};
       }
       if (i + 1 >= args.size()) return UsageError{"add: " + std::string(option) + " needs a value"};
@@ -119,6 +124,12 @@ std::optional<UsageError> parse_add(const std::vector<std::string_view>& args,
             "' (an absolute path without '.', '..', '//', ':', a trailing '/' or control bytes)"};
       }
       options.root = std::string(value);
+    } else if (option == "--class") {
+      if (!is_valid_class_name(value)) {
+        return UsageError{"add: invalid --class '" + std::string(value) +
+                          "' (1-32 bytes of [A-Za-z0-9_-])"};
+      }
+      options.user_class = std::string(value);
     } else if (option == "--method") {
       const std::optional<HashMethod> method = parse_hash_method_name(value);
       if (!method.has_value()) {
@@ -167,7 +178,7 @@ int run_add(const std::string& file, const std::vector<std::string_view>& args) 
   if (!users.ok()) return fail(users.error().message);
 
   VirtualUser user{options.name, hash, static_cast<uid_t>(*options.uid),
-                   static_cast<gid_t>(*options.gid), options.root};
+                   static_cast<gid_t>(*options.gid), options.root, options.user_class};
   bool replaced = false;
   for (VirtualUser& existing : *users) {
     if (existing.name != options.name) continue;
@@ -224,8 +235,9 @@ int run_list(const std::string& file, const std::vector<std::string_view>& args)
       method = std::string(hash_method_name(*kind));
       if (is_locked_hash(user.hash)) method += " (locked)";
     }
-    std::printf("%s\t%u\t%u\t%s\t%s\n", user.name.c_str(), static_cast<unsigned>(user.uid),
-                static_cast<unsigned>(user.gid), user.root.c_str(), method.c_str());
+    std::printf("%s\t%u\t%u\t%s\t%s\t%s\n", user.name.c_str(), static_cast<unsigned>(user.uid),
+                static_cast<unsigned>(user.gid), user.root.c_str(), method.c_str(),
+                user.user_class.empty() ? "-" : user.user_class.c_str());
   }
   if (std::fflush(stdout) != 0) return fail("write stdout failed");
   return kExitOk;

@@ -1,7 +1,7 @@
 // Which names a session may see, open and create: deny_names and hide_names (globs matched
 // against every component of a path), and the rules for the name of a new file or directory
 // (upload_name_max_bytes, upload_names_plain, utf8_names_only). Pure; the post-auth child holds
-// one, made from its session's configuration, and applies it in one place per question:
+// one, made from its session's policy (BecomeUser), and applies it in one place per question:
 // PostauthSession::resolve*() for paths a command names, SessionFilesystem's directory reading
 // for listings.
 #pragma once
@@ -12,19 +12,19 @@
 #include <string_view>
 #include <vector>
 
-#include "common/config.hpp"
+#include "common/session_policy.hpp"
 
 namespace wftpd {
 
 class NameRules {
  public:
   NameRules() = default;
-  explicit NameRules(const Config& config)
-      : deny_(config.deny_names),
-        hide_(config.hide_names),
-        max_bytes_(config.upload_name_max_bytes),
-        plain_(config.upload_names_plain),
-        utf8_(config.utf8_names_only) {}
+  explicit NameRules(const SessionPolicy& policy)
+      : deny_(policy.deny_names),
+        hide_(policy.hide_names),
+        max_bytes_(policy.upload_name_max_bytes),
+        plain_(policy.upload_names_plain),
+        utf8_(policy.utf8_names_only) {}
 
   // Why `path` (absolute, normalised, as resolve_path() makes it) may not be opened or
   // created: "deny_names '*.php'", "hide_names '.*'"; nothing when it may.

@@ -49,10 +49,12 @@ struct DataConnection {
 
 class PostauthSession {
  public:
-  PostauthSession(const Config& config, ControlChannel& control, PostauthMonitor& monitor,
-                  SessionFilesystem& fs, bool read_only, SSL_CTX* data_tls = nullptr,
-                  ControlTlsState tls = {})
+  // `policy`: the session's own, as the monitor decided it at login (BecomeUser).
+  PostauthSession(const Config& config, const SessionPolicy& policy, ControlChannel& control,
+                  PostauthMonitor& monitor, SessionFilesystem& fs, bool read_only,
+                  SSL_CTX* data_tls = nullptr, ControlTlsState tls = {})
       : config_(config),
+        policy_(policy),
         control_(control),
         monitor_(monitor),
         fs_(fs),
@@ -84,6 +86,9 @@ class PostauthSession {
 
   Next dispatch(const FtpCommand& command);
   Next run_rule(const CommandRule& rule, const FtpCommand& command);
+  // True (and 550 answered, and logged) when the session's policy lacks the permission
+  // `command` needs.
+  bool refused_by_permissions(const FtpCommand& command);
   void reply(int code, std::string_view text) { pending_ += format_reply(code, text); }
   void reply_error(const FileError& error) { reply(error.reply_code, error.reply_text); }
   bool resolve(const FtpCommand& command, std::string& path);
@@ -193,6 +198,7 @@ class PostauthSession {
   Next send_directory_text(const std::string& listing);
 
   const Config& config_;
+  const SessionPolicy& policy_;
   ControlChannel& control_;
   PostauthMonitor& monitor_;
   StatusReporter status_{monitor_};

@@ -155,7 +155,41 @@ PostauthSession::Next PostauthSession::run_rule(const CommandRule& rule, const F
     reply(501, "Syntax error in parameters or arguments.");
     return Next::kContinue;
   }
+  if (refused_by_permissions(command)) return Next::kContinue;
   return (this->*rule.handler)(command);
+}
+
+namespace {
+
+// The permission a command needs (common/session_policy.hpp), if any.
+std::optional<Permission> required_permission(const FtpCommand& command) {
+  const std::string_view verb = command.verb;
+  if (verb == "RETR") return Permission::kRead;
+  if (verb == "STOR" || verb == "APPE" || verb == "STOU") return Permission::kWrite;
+  if (verb == "DELE") return Permission::kDelete;
+  if (verb == "RNFR" || verb == "RNTO") return Permission::kRename;
+  if (verb == "MKD" || verb == "XMKD") return Permission::kMkdir;
+  if (verb == "RMD" || verb == "XRMD") return Permission::kRmdir;
+  if (verb == "MFMT") return Permission::kMfmt;
+  if (verb == "LIST" || verb == "NLST" || verb == "MLSD" || verb == "MLST") return Permission::kList;
+  if (verb == "STAT" && command.has_argument && !command.argument.empty()) return Permission::kList;
+  if (verb == "SITE") {
+    std::string sub = command.argument.substr(0, command.argument.find(' '));
+    for (char& c : sub) c = ascii_upper(c);
+    if (sub == "CHMOD") return Permission::kChmod;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool PostauthSession::refused_by_permissions(const FtpCommand& command) {
+  const auto needed = required_permission(command);
+  if (!needed || policy_.permits(*needed)) return false;
+  monitor_.log(EventLevel::kInfo, command.verb + " refused by class '" + policy_.class_name +
+                                      "': permissions lack " + std::string(permission_name(*needed)));
+  reply(550, "Permission denied.");
+  return true;
 }
 
 bool PostauthSession::hidden_in_drop_box(const std::string& path) {
@@ -394,10 +428,13 @@ int run_postauth(const Config& config, const BecomeUser& user, ChildSetup& setup
   }
   auto fs = SessionFilesystem::open_root(user.read_only);
   if (!fs) return 1;
-  fs->set_name_rules(NameRules(config));
+  // SECURITY: the session's own policy, as the monitor decided it; never read from the
+  // configuration here.
+  fs->set_name_rules(NameRules(user.policy));
   ControlConnection control(control_fd, std::chrono::seconds(config.idle_timeout));
   control.feed(start->pending_input);
-  PostauthSession session(config, control, monitor, *fs, user.read_only, data_tls.get(), start->tls);
+  PostauthSession session(config, user.policy, control, monitor, *fs, user.read_only, data_tls.get(),
+                          start->tls);
   return session.run();
 }
 

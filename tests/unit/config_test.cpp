@@ -21,7 +21,7 @@ TEST(Config, ValuesAreParsed) {
   EXPECT_EQ(config->listen_addresses, (std::vector<std::string>{"127.0.0.1", "::1"}));
   EXPECT_EQ(config->listen_port, 2121);
   EXPECT_EQ(config->max_clients, 5u);
-  EXPECT_EQ(config->local_umask, 027u);
+  EXPECT_EQ(config->policy.local_umask, 027u);
   EXPECT_EQ(config->nopriv_uid, 123u);
   EXPECT_EQ(config->nopriv_gid, 456u);
 }
@@ -88,7 +88,7 @@ TEST(Config, SerializedFormParsesBackToTheSameValue) {
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(serialize_config(*again), text);
   EXPECT_EQ(again->ftpd_banner, "Hi there");
-  EXPECT_EQ(again->local_umask, 077u);
+  EXPECT_EQ(again->policy.local_umask, 077u);
 }
 
 TEST(Config, EveryKeyIsDocumented) {

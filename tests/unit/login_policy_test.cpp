@@ -90,8 +90,8 @@ TEST(LoginPolicy, AnonymousIsSubjectToTheListsUnderItsOwnName) {
 TEST(LoginPolicy, VirtualUserGroupIsChecked) {
   Config config = base_config();
   config.group_allow.ids = {500};
-  const VirtualUser inside{"alice", "", 20001, 500, "/srv/alice"};
-  const VirtualUser outside{"bob", "", 20002, 501, "/srv/bob"};
+  const VirtualUser inside{"alice", "", 20001, 500, "/srv/alice", ""};
+  const VirtualUser outside{"bob", "", 20002, 501, "/srv/bob", ""};
   EXPECT_FALSE(LoginPolicy(config).refuse_virtual(inside));
   EXPECT_EQ(LoginPolicy(config).refuse_virtual(outside), "in no group of group_allow");
 }

@@ -15,7 +15,7 @@ namespace {
 std::vector<VirtualUser> one_user(const std::string& password, HashMethod method) {
   auto hash = hash_password(password, method);
   EXPECT_TRUE(hash.ok());
-  return {VirtualUser{"alice", *hash, 20001, 20001, "/srv/alice"}};
+  return {VirtualUser{"alice", *hash, 20001, 20001, "/srv/alice", ""}};
 }
 
 TEST(LoginVerifier, CorrectPasswordIsAccepted) {
@@ -40,7 +40,7 @@ TEST(LoginVerifier, WrongPasswordAndUnknownUserGiveTheSameAnswer) {
 
 TEST(LoginVerifier, UnknownUserIsCheckedAgainstARealEntrysHash) {
   auto users = one_user("s3cret", HashMethod::kSha512Crypt);
-  users.insert(users.begin(), VirtualUser{"locked", "!!", 20002, 20002, "/srv/locked"});
+  users.insert(users.begin(), VirtualUser{"locked", "!!", 20002, 20002, "/srv/locked", ""});
   LoginVerifier verifier(users);
   // The first entry is locked (no hash to imitate): the decoy is the next one's, so an unknown
   // name costs what a real check costs.
@@ -51,7 +51,7 @@ TEST(LoginVerifier, UnknownUserIsCheckedAgainstARealEntrysHash) {
 
 TEST(LoginVerifier, WithoutAUsableEntryTheDecoyIsAValidYescryptHash) {
   for (const auto& users : {std::vector<VirtualUser>{},
-                            std::vector<VirtualUser>{{"locked", "!", 20002, 20002, "/srv/l"}}}) {
+                            std::vector<VirtualUser>{{"locked", "!", 20002, 20002, "/srv/l", ""}}}) {
     LoginVerifier verifier(users);
     EXPECT_EQ(hash_method_of(verifier.decoy_hash()), HashMethod::kYescrypt);
     EXPECT_FALSE(is_locked_hash(verifier.decoy_hash()));
@@ -66,7 +66,7 @@ TEST(LoginVerifier, UnknownUserCostsAboutAsMuchAsAWrongPassword) {
   const char* slow = crypt_rn("s3cret", "$6$rounds=200000$abcdefghijklmnop$", data.get(),
                               static_cast<int>(sizeof(crypt_data)));
   ASSERT_NE(slow, nullptr);
-  LoginVerifier verifier({VirtualUser{"alice", slow, 20001, 20001, "/srv/alice"}});
+  LoginVerifier verifier({VirtualUser{"alice", slow, 20001, 20001, "/srv/alice", ""}});
   ASSERT_EQ(verifier.decoy_hash(), slow);
   auto best_of_three = [&](std::string_view name) {
     auto best = std::chrono::steady_clock::duration::max();

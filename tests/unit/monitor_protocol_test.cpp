@@ -94,9 +94,43 @@ TEST(MonitorProtocol, DataConnectSaysWhatTheConnectionIsFor) {
 }
 
 TEST(MonitorProtocol, BecomeUserRefusesRoot) {
-  EXPECT_FALSE(round_trip(BecomeUser{"root", 0, 0, "/"}).ok());
-  EXPECT_FALSE(round_trip(BecomeUser{"x", 1000, 0, "/srv"}).ok());
-  EXPECT_TRUE(round_trip(BecomeUser{"x", 1000, 1000, "/srv"}).ok());
+  EXPECT_FALSE(round_trip(BecomeUser{"root", 0, 0, "/", false, {}}).ok());
+  EXPECT_FALSE(round_trip(BecomeUser{"x", 1000, 0, "/srv", false, {}}).ok());
+  EXPECT_TRUE(round_trip(BecomeUser{"x", 1000, 1000, "/srv", false, {}}).ok());
+}
+
+TEST(MonitorProtocol, BecomeUserCarriesTheSessionsPolicy) {
+  SessionPolicy policy;
+  policy.class_name = "partners";
+  policy.permissions = static_cast<std::uint32_t>(Permission::kRead) |
+                       static_cast<std::uint32_t>(Permission::kList);
+  policy.local_umask = 077;
+  policy.deny_names = {"*.php", ".htaccess"};
+  policy.hide_names = {".*"};
+  policy.upload_name_max_bytes = 100;
+  policy.upload_names_plain = false;
+  policy.utf8_names_only = true;
+  auto decoded = round_trip(BecomeUser{"x", 1000, 1000, "/srv", false, policy});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->policy.class_name, "partners");
+  EXPECT_EQ(decoded->policy.permissions, policy.permissions);
+  EXPECT_EQ(decoded->policy.local_umask, 077u);
+  EXPECT_EQ(decoded->policy.deny_names, policy.deny_names);
+  EXPECT_EQ(decoded->policy.hide_names, policy.hide_names);
+  EXPECT_EQ(decoded->policy.upload_name_max_bytes, 100u);
+  EXPECT_FALSE(decoded->policy.upload_names_plain);
+  EXPECT_TRUE(decoded->policy.utf8_names_only);
+  // What the configuration parser would refuse is refused on the wire too.
+  using Break = void (*)(SessionPolicy&);
+  for (Break broken : std::initializer_list<Break>{[](SessionPolicy& p) { p.permissions = 1u << 20; },
+                      [](SessionPolicy& p) { p.local_umask = 01000; },
+                      [](SessionPolicy& p) { p.class_name = "bad name"; },
+                      [](SessionPolicy& p) { p.deny_names = {"a/b"}; },
+                      [](SessionPolicy& p) { p.upload_name_max_bytes = 0; }}) {
+    SessionPolicy bad;
+    broken(bad);
+    EXPECT_FALSE(round_trip(BecomeUser{"x", 1000, 1000, "/srv", false, bad}).ok());
+  }
 }
 
 TEST(MonitorProtocol, HandoffCarriesTheControlTlsState) {

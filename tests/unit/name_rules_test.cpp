@@ -7,13 +7,13 @@ namespace {
 
 NameRules rules(std::vector<std::string> deny, std::vector<std::string> hide, bool plain = true,
                 bool utf8 = false, std::uint32_t max_bytes = 255) {
-  Config config;
-  config.deny_names = std::move(deny);
-  config.hide_names = std::move(hide);
-  config.upload_names_plain = plain;
-  config.utf8_names_only = utf8;
-  config.upload_name_max_bytes = max_bytes;
-  return NameRules(config);
+  SessionPolicy policy;
+  policy.deny_names = std::move(deny);
+  policy.hide_names = std::move(hide);
+  policy.upload_names_plain = plain;
+  policy.utf8_names_only = utf8;
+  policy.upload_name_max_bytes = max_bytes;
+  return NameRules(policy);
 }
 
 TEST(NameRules, ADeniedOrHiddenComponentAnywhereInThePathRefusesIt) {

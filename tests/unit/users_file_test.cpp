@@ -103,13 +103,15 @@ TEST(UsersFile, ErrorNamesFileAndLine) {
 
 TEST(UsersFile, RejectsWrongFieldCounts) {
   expect_error("# c\nalice:" + kYescrypt + ":1:1\n", 2, "found 4");
-  expect_error(good_line() + "alice:" + kYescrypt + ":1:1:/srv:x\n", 2, "found 6");
+  expect_error(good_line() + "alice:" + kYescrypt + ":1:1:/srv:x:y\n", 2, "found 7");
   expect_error("alice\n", 1, "found 1");
 }
 
 TEST(UsersFile, RejectsColonInsideField) {
-  expect_error(line("al", "ice:" + kYescrypt, "1", "1", "/r"), 1, "fields");
-  expect_error("alice:" + kYescrypt + ":1:1:/srv:ftp\n", 1, "fields");
+  // Six fields, each in the wrong place: "ice" is read as the hash.
+  expect_error(line("al", "ice:" + kYescrypt, "1", "1", "/r"), 1, "invalid password hash");
+  // A sixth field is the class: a seventh means a ':' inside the root or the class.
+  expect_error("alice:" + kYescrypt + ":1:1:/srv:ftp:x\n", 1, "fields");
 }
 
 TEST(UsersFile, RejectsInvalidNames) {
@@ -203,9 +205,9 @@ TEST(UsersFile, CarriageReturnLineEndingsAreRejected) {
 
 TEST(UsersFile, FormatThenParseRoundTrips) {
   const std::vector<VirtualUser> users = {
-      {"alice", kYescrypt, 1001, 1002, "/srv/ftp/alice"},
-      {"bob@example.org", "!" + kSha512, 4294967294U, 1, "/"},
-      {"carol", "!", 7, 7, "/home/carol/ftp"},
+      {"alice", kYescrypt, 1001, 1002, "/srv/ftp/alice", ""},
+      {"bob@example.org", "!" + kSha512, 4294967294U, 1, "/", "partners"},
+      {"carol", "!", 7, 7, "/home/carol/ftp", ""},
   };
   const std::string text = format_users_file(users);
   EXPECT_TRUE(text.starts_with("#"));
@@ -218,8 +220,21 @@ TEST(UsersFile, FormatThenParseRoundTrips) {
     EXPECT_EQ((*parsed)[i].uid, users[i].uid);
     EXPECT_EQ((*parsed)[i].gid, users[i].gid);
     EXPECT_EQ((*parsed)[i].root, users[i].root);
+    EXPECT_EQ((*parsed)[i].user_class, users[i].user_class);
   }
   EXPECT_EQ(format_users_file(*parsed), text);
+}
+
+TEST(UsersFile, TheSixthFieldIsAnOptionalClass) {
+  auto parsed = parse_users_file("alice:" + kYescrypt + ":1001:1001:/srv/a:partners\n" +
+                                     "bob:" + kYescrypt + ":1002:1002:/srv/b\n",
+                                 "users");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ((*parsed)[0].user_class, "partners");
+  EXPECT_EQ((*parsed)[1].user_class, "");
+  expect_error("alice:" + kYescrypt + ":1001:1001:/srv/a:bad class\n", 1, "invalid class");
+  expect_error("alice:" + kYescrypt + ":1001:1001:/srv/a:\n", 1, "invalid class");
+  expect_error("alice:" + kYescrypt + ":1001:1001:/srv/a:c:d\n", 1, "expected 5 or 6");
 }
 
 TEST(UsersFile, FormatOfNoUsersParsesToNoUsers) {
@@ -229,8 +244,8 @@ TEST(UsersFile, FormatOfNoUsersParsesToNoUsers) {
 }
 
 TEST(UsersFile, FindUserMatchesExactNameOnly) {
-  const std::vector<VirtualUser> users = {{"alice", kYescrypt, 1, 1, "/a"},
-                                          {"bob", kSha512, 2, 2, "/b"}};
+  const std::vector<VirtualUser> users = {{"alice", kYescrypt, 1, 1, "/a", ""},
+                                          {"bob", kSha512, 2, 2, "/b", ""}};
   ASSERT_NE(find_user(users, "bob"), nullptr);
   EXPECT_EQ(find_user(users, "bob")->uid, 2U);
   EXPECT_EQ(find_user(users, "Bob"), nullptr);

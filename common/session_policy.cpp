@@ -1,0 +1,142 @@
+#include "common/session_policy.hpp"
+
+#include <array>
+#include <utility>
+
+#include "common/config.hpp"
+
+namespace wftpd {
+namespace {
+
+constexpr std::array<std::pair<Permission, std::string_view>, 9> kPermissionNames = {{
+    {Permission::kRead, "read"},
+    {Permission::kWrite, "write"},
+    {Permission::kDelete, "delete"},
+    {Permission::kRename, "rename"},
+    {Permission::kMkdir, "mkdir"},
+    {Permission::kRmdir, "rmdir"},
+    {Permission::kChmod, "chmod"},
+    {Permission::kMfmt, "mfmt"},
+    {Permission::kList, "list"},
+}};
+
+std::string join_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ',';
+    out += item;
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> decode_name_list(WireReader& in) {
+  auto text = in.bytes(kMaxPolicyListText);
+  if (!text) return text.error();
+  auto items = split_list(*text, kMaxPolicyListText);
+  if (!items) return items.error();
+  for (const auto& item : *items) {
+    if (!is_name_pattern(item)) return make_error("bad file-name pattern in policy");
+  }
+  return items;
+}
+
+}  // namespace
+
+std::string_view permission_name(Permission permission) {
+  for (const auto& [bit, name] : kPermissionNames) {
+    if (bit == permission) return name;
+  }
+  return "?";
+}
+
+Result<std::uint32_t> parse_permissions(std::string_view text) {
+  if (text == "all") return kAllPermissions;
+  if (text == "none") return std::uint32_t{0};
+  auto items = split_list(text, kPermissionNames.size());
+  if (!items) return items.error();
+  if (items->empty()) return make_error("expected permission names, all or none");
+  std::uint32_t bits = 0;
+  for (const auto& item : *items) {
+    bool known = false;
+    for (const auto& [bit, name] : kPermissionNames) {
+      if (item == name) {
+        bits |= static_cast<std::uint32_t>(bit);
+        known = true;
+      }
+    }
+    if (!known) {
+      return make_error("'" + item +
+                        "' is not a permission (read, write, delete, rename, mkdir, rmdir, chmod, "
+                        "mfmt, list; or all, none)");
+    }
+  }
+  return bits;
+}
+
+std::string format_permissions(std::uint32_t permissions) {
+  if ((permissions & kAllPermissions) == kAllPermissions) return "all";
+  if ((permissions & kAllPermissions) == 0) return "none";
+  std::string out;
+  for (const auto& [bit, name] : kPermissionNames) {
+    if ((permissions & static_cast<std::uint32_t>(bit)) == 0) continue;
+    if (!out.empty()) out += ',';
+    out += name;
+  }
+  return out;
+}
+
+bool is_valid_class_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxClassNameLength) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void encode_session_policy(WireWriter& out, const SessionPolicy& policy) {
+  out.bytes(policy.class_name);
+  out.u32(policy.permissions);
+  out.u32(policy.local_umask);
+  out.bytes(join_list(policy.deny_names));
+  out.bytes(join_list(policy.hide_names));
+  out.u32(policy.upload_name_max_bytes);
+  out.u8(policy.upload_names_plain ? 1 : 0);
+  out.u8(policy.utf8_names_only ? 1 : 0);
+}
+
+Result<SessionPolicy> decode_session_policy(WireReader& in) {
+  SessionPolicy policy;
+  auto class_name = in.bytes(kMaxClassNameLength);
+  if (!class_name) return class_name.error();
+  if (!is_valid_class_name(*class_name)) return make_error("bad class name in policy");
+  policy.class_name = std::move(*class_name);
+  auto permissions = in.u32();
+  if (!permissions) return permissions.error();
+  if ((*permissions & ~kAllPermissions) != 0) return make_error("unknown permission bits");
+  policy.permissions = *permissions;
+  auto umask = in.u32();
+  if (!umask) return umask.error();
+  if (*umask > 0777) return make_error("bad umask in policy");
+  policy.local_umask = *umask;
+  auto deny = decode_name_list(in);
+  if (!deny) return deny.error();
+  policy.deny_names = std::move(*deny);
+  auto hide = decode_name_list(in);
+  if (!hide) return hide.error();
+  policy.hide_names = std::move(*hide);
+  auto max_bytes = in.u32();
+  if (!max_bytes) return max_bytes.error();
+  if (*max_bytes < 1 || *max_bytes > 255) return make_error("bad upload_name_max_bytes in policy");
+  policy.upload_name_max_bytes = *max_bytes;
+  auto plain = in.u8();
+  auto utf8 = plain ? in.u8() : Result<std::uint8_t>(plain.error());
+  if (!utf8) return utf8.error();
+  if (*plain > 1 || *utf8 > 1) return make_error("bad flag in policy");
+  policy.upload_names_plain = *plain == 1;
+  policy.utf8_names_only = *utf8 == 1;
+  return policy;
+}
+
+}  // namespace wftpd

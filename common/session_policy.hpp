@@ -1,0 +1,72 @@
+// A session's policy: what one logged-in user may do, and within which limits. The main
+// configuration holds the default class (its top-level keys), named classes ([class NAME]
+// sections) and per-user overrides ([user NAME] sections, or files in user_config_dir). The
+// session monitor decides the one policy of a session at login (effective_policy() in
+// common/config.hpp) and hands the post-auth child only that, in BecomeUser: the child never
+// chooses its own policy.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+#include "common/wire_codec.hpp"
+
+namespace wftpd {
+
+// What a session may do with files; each command needs at most one.
+enum class Permission : std::uint32_t {
+  kRead = 1u << 0,    // RETR (and HASH)
+  kWrite = 1u << 1,   // STOR, APPE, STOU
+  kDelete = 1u << 2,  // DELE
+  kRename = 1u << 3,  // RNFR, RNTO
+  kMkdir = 1u << 4,   // MKD
+  kRmdir = 1u << 5,   // RMD
+  kChmod = 1u << 6,   // SITE CHMOD
+  kMfmt = 1u << 7,    // MFMT (a file's modification time)
+  kList = 1u << 8,    // LIST, NLST, MLSD, MLST, STAT with a path
+};
+inline constexpr std::uint32_t kAllPermissions = (1u << 9) - 1;
+
+// "read", "write", ...: the names the `permissions` key takes.
+std::string_view permission_name(Permission permission);
+// Parses "read,list,write" (blanks around items allowed; "all" and "none" alone): a bit set.
+Result<std::uint32_t> parse_permissions(std::string_view text);
+std::string format_permissions(std::uint32_t permissions);
+
+inline constexpr std::size_t kMaxClassNameLength = 32;
+// 1-32 bytes of [A-Za-z0-9_-]; "default" names the top-level policy.
+bool is_valid_class_name(std::string_view name);
+inline constexpr std::string_view kDefaultClassName = "default";
+
+// Every list key of a policy is at most one configuration line long (4096 bytes).
+inline constexpr std::size_t kMaxPolicyListText = 4096;
+
+struct SessionPolicy {
+  std::string class_name{kDefaultClassName};
+  std::uint32_t permissions = kAllPermissions;
+  std::uint32_t local_umask = 022;
+  // Name rules (unpriv/name_rules.hpp).
+  std::vector<std::string> deny_names;  // globs: neither created nor opened
+  std::vector<std::string> hide_names;  // globs: never listed, neither created nor opened
+  std::uint32_t upload_name_max_bytes = 255;
+  bool upload_names_plain = true;  // new names: no control characters, no leading '-'
+  bool utf8_names_only = false;    // new names: valid UTF-8
+  // Decided by the monitor and the listener; not sent to the post-auth child.
+  std::uint32_t max_sessions_per_user = 0;  // logged-in sessions at once, 0: no limit
+  std::vector<std::string> allow_networks;  // CIDR prefixes a login may come from; empty: any
+
+  bool permits(Permission permission) const {
+    return (permissions & static_cast<std::uint32_t>(permission)) != 0;
+  }
+};
+
+// The part of a policy the post-auth child needs, on the monitor's wire (inside BecomeUser).
+// decode() checks every field as the configuration parser would.
+void encode_session_policy(WireWriter& out, const SessionPolicy& policy);
+Result<SessionPolicy> decode_session_policy(WireReader& in);
+
+}  // namespace wftpd
