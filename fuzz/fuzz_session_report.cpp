@@ -1,5 +1,6 @@
-// The session reports a monitor writes on its report pipe (priv/session_report.hpp), as the
-// listener reads them: a byte stream in arbitrary pieces.
+// The session reports a monitor writes on its report socket (priv/session_report.hpp), as the
+// listener reads them: a byte stream in arbitrary pieces; and the listener's notices, as the
+// monitor decodes them.
 //
 // Checks: the reader buffers no more than one frame's worth; every decoded report re-encodes to
 // the very frame it came from (so nothing the listener believes was dropped or added); its
@@ -14,6 +15,12 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
+  // The other direction: the whole input as one notice from the listener.
+  if (auto notice = wftpd::decode_notice(input)) {
+    FUZZ_CHECK(wftpd::encode_notice(*notice) == input);
+  } else {
+    FUZZ_CHECK(!notice.error().message.empty());
+  }
   wftpd::ReportReader reader;
   std::size_t offset = 0;
   // Pieces of 1..64 bytes, as a pipe may deliver them.

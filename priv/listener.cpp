@@ -322,8 +322,12 @@ void Listener::answer_claim(Session& session, const SessionReport& claim) {
     granted = holding < claim.limit;
   }
   if (granted) session.claimed_user = claim.user;
-  const char answer = granted ? kClaimGranted : kClaimRefused;
-  if (::send(session.report.get(), &answer, 1, MSG_DONTWAIT | MSG_NOSIGNAL) != 1) {
+  ListenerNotice answer;
+  answer.type = NoticeType::kClaimAnswer;
+  answer.granted = granted;
+  const std::string frame = encode_notice(answer);
+  if (::send(session.report.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(frame.size())) {
     log_connection(LogLevel::kWarning, session.id, session.client,
                    system_error("send(session claim answer)", errno).message);
   }

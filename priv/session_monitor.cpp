@@ -44,7 +44,7 @@
 namespace wftpd {
 namespace {
 
-constexpr int kClaimAnswerTimeoutMs = 3000;
+constexpr std::chrono::milliseconds kListenerAnswerTimeout{3000};
 
 // Reads the ticket keys the listener wrote into the pipe `fd` (exactly kTicketKeyBytes, then
 // end of file) and closes it.
@@ -130,19 +130,41 @@ class SessionMonitor final : public MonitorPorts {
     claim.type = ReportType::kClaimSession;
     claim.user = std::string(user);
     claim.limit = limit;
-    const std::string frame = encode_report(claim);
+    auto answer = ask_listener(claim, NoticeType::kClaimAnswer);
+    return answer && answer->granted;
+  }
+  // Sends `question` and waits (bounded) for the listener's notice of type `wanted`.
+  std::optional<ListenerNotice> ask_listener(const SessionReport& question, NoticeType wanted) {
+    const std::string frame = encode_report(question);
     if (::write(report_.get(), frame.data(), frame.size()) != static_cast<ssize_t>(frame.size())) {
-      log_warning(system_error("write(session claim)", errno).message);
-      return false;
+      log_warning(system_error("write(report to the listener)", errno).message);
+      return std::nullopt;
     }
     // The listener answers at its next wakeup; it is never expected to take long.
-    pollfd answer_ready{report_.get(), POLLIN, 0};
-    if (::poll(&answer_ready, 1, kClaimAnswerTimeoutMs) != 1) {
-      log_warning("the listener did not answer a session claim");
-      return false;
+    const auto deadline = std::chrono::steady_clock::now() + kListenerAnswerTimeout;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd ready{report_.get(), POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&ready, 1, static_cast<int>(left.count())) != 1) {
+        log_warning("the listener did not answer in time");
+        return std::nullopt;
+      }
+      char buffer[kMaxReportFrame];
+      const ssize_t n = ::read(report_.get(), buffer, sizeof(buffer));
+      if (n <= 0) {
+        if (n < 0 && errno == EINTR) continue;
+        log_warning(n == 0 ? std::string("the listener closed the report socket")
+                           : system_error("read(listener notice)", errno).message);
+        return std::nullopt;
+      }
+      auto notice = decode_notice(std::string_view(buffer, static_cast<std::size_t>(n)));
+      if (!notice) {
+        log_error("malformed notice from the listener: " + notice.error().message);
+        return std::nullopt;
+      }
+      if (notice->type == wanted) return *notice;
     }
-    char answer = 0;
-    return ::read(report_.get(), &answer, 1) == 1 && answer == kClaimGranted;
   }
   PassiveReady passive_listen() override { return passive_->listen(); }
   void close_passive() override { passive_->close(); }

@@ -130,6 +130,43 @@ Result<SessionReport> decode_report(ReportType type, std::string_view payload) {
   return report;
 }
 
+std::string encode_notice(const ListenerNotice& notice) {
+  WireWriter body;
+  switch (notice.type) {
+    case NoticeType::kClaimAnswer:
+      body.u8(notice.granted ? 1 : 0);
+      break;
+  }
+  const std::string payload = body.take();
+  WireWriter frame;
+  frame.u8(static_cast<std::uint8_t>(notice.type));
+  frame.u16(static_cast<std::uint16_t>(payload.size()));
+  return frame.take() + payload;
+}
+
+Result<ListenerNotice> decode_notice(std::string_view frame) {
+  WireReader in(frame);
+  auto type = in.u8();
+  if (!type) return type.error();
+  auto length = in.u16();
+  if (!length) return length.error();
+  if (*length != frame.size() - kReportHeaderSize) return make_error("notice length does not match its frame");
+  ListenerNotice notice;
+  notice.type = static_cast<NoticeType>(*type);
+  switch (notice.type) {
+    case NoticeType::kClaimAnswer: {
+      auto granted = decode_flag(in);
+      if (!granted) return granted.error();
+      notice.granted = *granted;
+      break;
+    }
+    default:
+      return make_error("unknown notice type " + std::to_string(static_cast<unsigned>(*type)));
+  }
+  if (!in.at_end()) return make_error("trailing bytes in a notice");
+  return notice;
+}
+
 Result<std::optional<SessionReport>> ReportReader::next() {
   if (buffer_.size() < kReportHeaderSize) return std::optional<SessionReport>();
   const auto type = static_cast<std::uint8_t>(buffer_[0]);

@@ -1,12 +1,13 @@
-// What a session monitor tells the listener, on the report pipe the listener made for that one
-// session (descriptor 7 of the monitor): login results (the throttle and automatic bans), what
-// the session is doing (`wardenftpd-ctl who`) and what it counted (metrics).
+// What a session monitor tells the listener, on the report socket the listener made for that one
+// session (descriptor 7 of the monitor; a SOCK_SEQPACKET pair): login results (the throttle and
+// automatic bans), what the session is doing (`wardenftpd-ctl who`), what it counted (metrics),
+// and questions the listener answers on the same socket (notices, below).
 //
 // Frame: u8 type | u16 payload length | payload; integers big-endian, strings u16-prefixed and
-// bounded per field; a frame is at most kMaxReportFrame bytes, less than PIPE_BUF, so that a
-// frame is written whole or not at all on the non-blocking pipe. SECURITY: the listener decodes
-// these with the same strictness as the monitor protocol; a monitor can only describe the session
-// the pipe belongs to (the frames name no session), and the listener bounds how many it takes.
+// bounded per field; a frame is at most kMaxReportFrame bytes and is one message on the
+// non-blocking socket, sent whole or not at all. SECURITY: the listener decodes these with the
+// same strictness as the monitor protocol; a monitor can only describe the session the socket
+// belongs to (the frames name no session), and the listener bounds how many it takes.
 #pragma once
 
 #include <cstdint>
@@ -31,13 +32,25 @@ enum class ReportType : std::uint8_t {
   kTransferDone = 4,  // a file transfer ended (bytes for the metrics)
   kEvent = 5,         // something to count
   // A login that max_sessions_per_user limits asks for a place among the user's sessions; the
-  // listener answers one byte on the same socket (kClaimGranted or kClaimRefused), and a
-  // granted place counts until the session ends.
+  // listener answers with a kClaimAnswer notice, and a granted place counts until the session
+  // ends.
   kClaimSession = 6,
 };
 
-inline constexpr char kClaimGranted = 'Y';
-inline constexpr char kClaimRefused = 'N';
+// What the listener sends a monitor, on the same socket and in the same framing (type,
+// length, payload): answers to the reports that ask.
+enum class NoticeType : std::uint8_t {
+  kClaimAnswer = 1,
+};
+
+struct ListenerNotice {
+  NoticeType type = NoticeType::kClaimAnswer;
+  bool granted = false;  // kClaimAnswer
+};
+
+std::string encode_notice(const ListenerNotice& notice);
+// One whole frame (the socket keeps message boundaries).
+Result<ListenerNotice> decode_notice(std::string_view frame);
 
 enum class ReportEvent : std::uint8_t {
   kControlTlsHandshake = 1,  // the control connection completed a full TLS handshake

@@ -53,6 +53,37 @@ TEST(SessionReport, EveryKindRoundTripsThroughTheReaderInPieces) {
   EXPECT_EQ(reader.buffered(), 0u);
 }
 
+TEST(SessionReport, ASessionClaimAndItsAnswerRoundTrip) {
+  SessionReport claim;
+  claim.type = ReportType::kClaimSession;
+  claim.user = "alice";
+  claim.limit = 3;
+  ReportReader reader;
+  reader.feed(encode_report(claim));
+  auto got = reader.next();
+  ASSERT_TRUE(got.ok() && *got) << (got.ok() ? "none" : got.error().message);
+  EXPECT_EQ((*got)->user, "alice");
+  EXPECT_EQ((*got)->limit, 3u);
+  // A claim names a user and a limit of at least one.
+  claim.limit = 0;
+  ReportReader zero;
+  zero.feed(encode_report(claim));
+  EXPECT_FALSE(zero.next().ok());
+
+  for (const bool granted : {true, false}) {
+    ListenerNotice notice;
+    notice.granted = granted;
+    auto decoded = decode_notice(encode_notice(notice));
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    EXPECT_EQ(decoded->type, NoticeType::kClaimAnswer);
+    EXPECT_EQ(decoded->granted, granted);
+  }
+  EXPECT_FALSE(decode_notice(std::string("\x01\x00\x01\x02", 4)).ok());  // flag out of range
+  EXPECT_FALSE(decode_notice(std::string("\x01\x00\x02\x01", 4)).ok());  // length mismatch
+  EXPECT_FALSE(decode_notice(std::string("\x07\x00\x00", 3)).ok());      // unknown type
+  EXPECT_FALSE(decode_notice(std::string("\x01", 1)).ok());                // short
+}
+
 TEST(SessionReport, AFrameFitsInOnePipeWrite) {
   const std::string frame = encode_report(status_report("/" + std::string(kMaxStatusPathLength - 1, 'a'), 1));
   EXPECT_LE(frame.size(), kMaxReportFrame);
