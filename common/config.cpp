@@ -400,7 +400,7 @@ const std::vector<PolicyKeyHandler>& policy_handlers() {
 
 // A policy key at the top of the file: it sets the default class's value.
 KeyHandler top_level_policy_key(const PolicyKeyHandler& policy) {
-  return KeyHandler{policy.key,
+  return KeyHandler{{policy.key.name, policy.key.description, true},
                     [set = policy.set](Config& config, std::string_view value) {
                       return set(config.policy, value);
                     },
@@ -887,11 +887,11 @@ const UserClass* find_class(const Config& config, std::string_view name) {
   return nullptr;
 }
 
-bool class_defined(const Config& config, std::string_view name) {
+}  // namespace
+
+bool has_class(const Config& config, std::string_view name) {
   return name.empty() || name == kDefaultClassName || find_class(config, name) != nullptr;
 }
-
-}  // namespace
 
 Result<Config> parse_config(std::string_view text, std::string_view file_name) {
   Config config;
@@ -969,10 +969,10 @@ Result<Config> parse_config(std::string_view text, std::string_view file_name) {
     return make_error(std::string(file_name) + ": " + where + " names class '" + name +
                       "', which no [class] section defines");
   };
-  if (!class_defined(config, config.default_class)) return undefined("default_class", config.default_class);
-  if (!class_defined(config, config.anon_class)) return undefined("anon_class", config.anon_class);
+  if (!has_class(config, config.default_class)) return undefined("default_class", config.default_class);
+  if (!has_class(config, config.anon_class)) return undefined("anon_class", config.anon_class);
   for (const auto& override : config.user_overrides) {
-    if (!class_defined(config, override.class_name)) {
+    if (!has_class(config, override.class_name)) {
       return undefined("[user " + override.user + "]", override.class_name);
     }
   }
@@ -997,18 +997,27 @@ Result<UserOverride> parse_user_override(std::string_view text, std::string_view
 }
 
 Result<SessionPolicy> effective_policy(const Config& config, std::string_view user,
-                                       std::string_view assigned_class, bool anonymous) {
+                                       std::string_view assigned_class, bool anonymous,
+                                       PolicyOrigin* origin) {
   const UserOverride* override = nullptr;
   for (const auto& candidate : config.user_overrides) {
     if (candidate.user == user) override = &candidate;
   }
   std::string_view chosen = config.default_class;
+  std::string class_from = "default_class";
   if (override != nullptr && !override->class_name.empty()) {
     chosen = override->class_name;
+    class_from = override->source;
   } else if (!assigned_class.empty()) {
     chosen = assigned_class;
+    class_from = "users_file";
   } else if (anonymous && !config.anon_class.empty()) {
     chosen = config.anon_class;
+    class_from = "anon_class";
+  }
+  if (origin != nullptr) {
+    origin->class_from = class_from;
+    origin->override_from = override != nullptr ? override->source : std::string();
   }
   SessionPolicy policy = config.policy;
   if (!chosen.empty() && chosen != kDefaultClassName) {

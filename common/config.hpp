@@ -154,6 +154,7 @@ struct Config {
 struct ConfigKey {
   std::string_view name;
   std::string_view description;
+  bool per_class = false;  // a policy key: [class NAME] sections and user overrides may set it
 };
 std::span<const ConfigKey> config_keys();
 
@@ -174,8 +175,17 @@ Result<UserOverride> parse_user_override(std::string_view text, std::string_view
 // else `assigned_class` from the users file, else anon_class for anonymous sessions, else
 // default_class), then the user's override keys. An unknown class is an error (the login is
 // refused).
+// `origin`, when given, says where the class and the overrides came from (--print-config).
+struct PolicyOrigin {
+  std::string class_from;     // "default_class", "anon_class", "users_file", "FILE[:LINE]"
+  std::string override_from;  // the override's FILE[:LINE]; empty: none
+};
 Result<SessionPolicy> effective_policy(const Config& config, std::string_view user,
-                                       std::string_view assigned_class, bool anonymous);
+                                       std::string_view assigned_class, bool anonymous,
+                                       PolicyOrigin* origin = nullptr);
+
+// Whether `name` names a class: empty and "default" name the top-level policy.
+bool has_class(const Config& config, std::string_view name);
 
 // The policy keys of `policy` as key=value lines (--print-config USER).
 std::string format_policy(const SessionPolicy& policy);

@@ -14,12 +14,14 @@
 #include "common/log.hpp"
 #include "common/session_roles.hpp"
 #include "common/tls_context.hpp"
+#include "common/users_file.hpp"
 #include "daemon/sandbox_selftest.hpp"
 #include "daemon/session_command.hpp"
 #include "policy/embedded_policy.hpp"
 #include "priv/config_validation.hpp"
 #include "priv/inetd_session.hpp"
 #include "priv/listener.hpp"
+#include "priv/login_policy.hpp"
 
 namespace {
 
@@ -37,8 +39,12 @@ void usage(std::FILE* out) {
                "                                       systemd Accept=yes); implicit TLS also when its\n"
                "                                       local port is tls_implicit_port\n"
                "       wardenftpd --check-config FILE  validate a configuration file\n"
-               "       wardenftpd --print-config [FILE] show the effective configuration\n"
-               "       wardenftpd --describe-config    every key: name, default, meaning\n"
+               "       wardenftpd --print-config [FILE [USER]] show the effective configuration;\n"
+               "                                       with USER, the policy that user's sessions\n"
+               "                                       get (class, overrides, every policy key)\n"
+               "       wardenftpd --describe-config    every key: name, default, meaning, scope\n"
+               "                                       (server, or class: a [class] section or a\n"
+               "                                       user override may set it)\n"
                "       wardenftpd --print-policy ROLE [--config FILE]  a role's compiled seccomp\n"
                "                                       filter (libseccomp PFC); with a configuration,\n"
                "                                       the filter that configuration uses for ROLE\n"
@@ -61,11 +67,42 @@ int check_config(const std::string& path) {
     return 1;
   }
   if (!valid->tls.warning.empty()) std::fprintf(stderr, "warning: %s\n", valid->tls.warning.c_str());
-  std::printf("%s: configuration OK\n", path.c_str());
+  std::printf("%s: configuration OK (%zu classes, %zu user overrides)\n", path.c_str(),
+              valid->config.classes.size(), valid->config.user_overrides.size());
   return 0;
 }
 
-int print_config(const std::string& path) {
+// The policy a login as `name` gets, decided as the session monitor decides it
+// (effective_policy), with where its class and overrides came from.
+int print_user_policy(const wftpd::Config& config, const std::string& name) {
+  const bool anonymous = config.anonymous_enable && wftpd::LoginPolicy(config).is_anonymous(name);
+  std::string kind = anonymous ? "anonymous" : "not in users_file (PAM, when pam_enable=yes)";
+  std::string assigned_class;
+  if (!anonymous) {
+    auto users = wftpd::read_users_file(config.users_file);
+    if (users) {
+      if (const auto* user = wftpd::find_user(*users, name)) {
+        kind = "virtual user (users_file)";
+        assigned_class = user->user_class;
+      }
+      wftpd::wipe_hashes(*users);
+    }
+  }
+  wftpd::PolicyOrigin origin;
+  auto policy = wftpd::effective_policy(config, anonymous ? "anonymous" : name, assigned_class,
+                                        anonymous, &origin);
+  if (!policy) {
+    std::fprintf(stderr, "%s: %s\n", name.c_str(), policy.error().message.c_str());
+    return 1;
+  }
+  std::printf("# user %s: %s\n# class %s (from %s)\n# overrides: %s\n", name.c_str(), kind.c_str(),
+              policy->class_name.c_str(), origin.class_from.c_str(),
+              origin.override_from.empty() ? "none" : origin.override_from.c_str());
+  std::fputs(wftpd::format_policy(*policy).c_str(), stdout);
+  return 0;
+}
+
+int print_config(const std::string& path, const std::string& user) {
   wftpd::Config config;
   if (!path.empty()) {
     auto loaded = wftpd::load_config_file(path);
@@ -75,6 +112,7 @@ int print_config(const std::string& path) {
     }
     config = std::move(loaded->config);
   }
+  if (!user.empty()) return print_user_policy(config, user);
   std::fputs(wftpd::serialize_config(config).c_str(), stdout);
   return 0;
 }
@@ -91,8 +129,9 @@ int describe_config() {
                        : at == std::string::npos  ? std::string::npos
                                                   : at + 1 + prefix.size();
     if (start != std::string::npos) value = defaults.substr(start, defaults.find('\n', start) - start);
-    std::printf("%.*s\t%s\t%.*s\n", static_cast<int>(key.name.size()), key.name.data(),
-                value.c_str(), static_cast<int>(key.description.size()), key.description.data());
+    std::printf("%.*s\t%s\t%.*s\t%s\n", static_cast<int>(key.name.size()), key.name.data(),
+                value.c_str(), static_cast<int>(key.description.size()), key.description.data(),
+                key.per_class ? "class" : "server");
   }
   return 0;
 }
@@ -159,7 +198,9 @@ int main(int argc, char** argv) {
   if (command == "--session") return wftpd::run_session_command(argc, argv);
   if (command == "--check-config" && argc == 3) return check_config(argv[2]);
   if (command == "--describe-config" && argc == 2) return describe_config();
-  if (command == "--print-config" && argc <= 3) return print_config(argc == 3 ? argv[2] : "");
+  if (command == "--print-config" && argc <= 4) {
+    return print_config(argc >= 3 ? argv[2] : "", argc == 4 ? argv[3] : "");
+  }
   if ((command == "--print-policy" || command == "--print-policy-source") &&
       (argc == 3 || (argc == 5 && std::string_view(argv[3]) == "--config"))) {
     return print_policy(argv[2], command == "--print-policy-source", argc == 5 ? argv[4] : "");

@@ -15,6 +15,7 @@
 #include "priv/secure_directory.hpp"
 #include "priv/socket_activation.hpp"
 #include "priv/transfer_log.hpp"
+#include "priv/user_config_dir.hpp"
 
 namespace wftpd {
 namespace {
@@ -74,6 +75,14 @@ std::optional<ConfigError> validate_config(Config& config, const ServingContext&
   if (auto resolved = resolve_users(config); !resolved) {
     return problem(ConfigCheck::kAccounts, resolved.error().message);
   }
+  if (auto overrides = load_user_overrides(config); !overrides) {
+    return problem(ConfigCheck::kUserPolicy, overrides.error().message);
+  }
+  // Every session monitor reads this text back (at most 1 MiB: session_monitor.cpp).
+  if (serialize_config(config).size() > kMaxConfigFileBytes) {
+    return problem(ConfigCheck::kUserPolicy,
+                   "the configuration with its classes and user overrides is larger than 1 MiB");
+  }
   if (auto pam = check_pam_configuration(config); !pam) {
     return problem(ConfigCheck::kPam, pam.error().message);
   }
@@ -93,11 +102,22 @@ std::optional<ConfigError> validate_config(Config& config, const ServingContext&
   // A missing users file leaves only PAM and anonymous logins (the monitor logs it per session);
   // one that exists must be safe and well-formed.
   // SECURITY: the hashes it reads are wiped before it returns: the listener keeps none.
-  if (auto users = check_users_file(config.users_file); !users) {
+  if (auto users = read_users_file(config.users_file); !users) {
     struct stat st{};
     if (::lstat(config.users_file.c_str(), &st) == 0 || errno != ENOENT) {
       return problem(ConfigCheck::kUsersFile, "users_file: " + users.error().message);
     }
+  } else {
+    std::string unknown;
+    for (const auto& user : *users) {
+      if (!has_class(config, user.user_class)) {
+        unknown = "users_file: user '" + user.name + "' has class '" + user.user_class +
+                  "', which no [class] section defines";
+        break;
+      }
+    }
+    wipe_hashes(*users);
+    if (!unknown.empty()) return problem(ConfigCheck::kUserPolicy, unknown);
   }
   if (config.xferlog_enable) {
     if (auto location = check_transfer_log_location(config.xferlog_file); !location) {

@@ -28,6 +28,7 @@ enum class ConfigCheck {
   kAnonymousRoot,         // anon_root, anon_upload_dir
   kSecureChrootDir,       // secure_chroot_dir
   kUsersFile,             // users_file
+  kUserPolicy,            // user_config_dir, classes named by users_file
   kTransferLog,           // xferlog_file
   kTlsCredentials,        // tls_cert_file, tls_key_file and the TLS settings
 };

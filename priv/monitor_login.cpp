@@ -27,7 +27,7 @@ Step MonitorDispatcher::on_login(LoginRequest& request) {
   ports_.end_login_phase();
   if (outcome.read_only) {
     // Anonymous FTP takes any password (by custom an e-mail address, which is not logged).
-    log_line(LogLevel::kInfo, "anonymous login (class " + outcome.policy.class_name + ")",
+    log_line(LogLevel::kInfo, "anonymous login, class " + outcome.policy.class_name,
              {{"event", "login"}, {"user", "anonymous"}, {"class", outcome.policy.class_name}});
     user_ = "anonymous";
     access_ = AccessMode::kAnonymous;
@@ -40,8 +40,8 @@ Step MonitorDispatcher::on_login(LoginRequest& request) {
     const std::string user = escape_for_log(outcome.user->name);
     const std::string backend(backend_name(*outcome.backend));
     log_line(LogLevel::kInfo,
-             "login accepted for user '" + user + "' (" + backend + ", class " +
-                 outcome.policy.class_name + ")",
+             "login accepted for user '" + user + "' (" + backend + "), class " +
+                 outcome.policy.class_name,
              {{"event", "login"}, {"user", user}, {"backend", backend}, {"class", outcome.policy.class_name}});
     user_ = outcome.user->name;
     access_ = AccessMode::kReal;
@@ -67,7 +67,8 @@ void MonitorDispatcher::decide_policy(LoginOutcome& outcome) {
     // SECURITY: the session's client is the one a trusted proxy named, as for every other
     // address rule; an address that does not parse is outside every network.
     auto networks = parse_prefix_list(policy->allow_networks);
-    auto address = SocketAddress::parse(client_host_);
+    const bool ipv6 = client_host_.find(':') != std::string::npos;
+    auto address = SocketAddress::parse(ipv6 ? "[" + client_host_ + "]:0" : client_host_ + ":0");
     if (!networks || !address || !any_contains(*networks, *address)) {
       return refuse(rule_of + "allow_networks does not include " + client_host_);
     }

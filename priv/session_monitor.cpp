@@ -150,12 +150,17 @@ class SessionMonitor final : public MonitorPorts {
         log_warning("the listener did not answer in time");
         return std::nullopt;
       }
+      // recvmsg: the system call the monitor's filter allows for its sockets (no read()).
       char buffer[kMaxReportFrame];
-      const ssize_t n = ::read(report_.get(), buffer, sizeof(buffer));
+      iovec part{buffer, sizeof(buffer)};
+      msghdr message{};
+      message.msg_iov = &part;
+      message.msg_iovlen = 1;
+      const ssize_t n = ::recvmsg(report_.get(), &message, MSG_CMSG_CLOEXEC);
       if (n <= 0) {
         if (n < 0 && errno == EINTR) continue;
         log_warning(n == 0 ? std::string("the listener closed the report socket")
-                           : system_error("read(listener notice)", errno).message);
+                           : system_error("recvmsg(listener notice)", errno).message);
         return std::nullopt;
       }
       auto notice = decode_notice(std::string_view(buffer, static_cast<std::size_t>(n)));

@@ -74,7 +74,7 @@ class SessionArguments {
 // The fixed layout as (source, target) pairs: 2 the log (first: it may be a low descriptor the
 // later pairs overwrite), 0,1 /dev/null, 3 client, 4 configuration, 5 the empty network
 // namespace, 6 the TLS bundle (tls_enable only; /dev/null otherwise, so that 7 lands where the
-// monitor expects it), 7 the report pipe, 8 the transfer log (xferlog_enable only; /dev/null
+// monitor expects it), 7 the report socket, 8 the transfer log (xferlog_enable only; /dev/null
 // when a later slot follows), 9 the session's ticket keys (tls_enable only; /dev/null when 10
 // follows), 10 the image being exec'd (wardenftpd-session only). The monitor closes the
 // /dev/null fillers and the image first thing (close_unused_session_descriptors).

@@ -91,7 +91,7 @@ Result<SessionHost> prepare_session_host();
 // connection, so no other session shares them).
 Result<UniqueFd> session_ticket_key_pipe(const TicketSecret* secret, std::string_view client_host);
 
-// The descriptor part of a launch: host and resources, the client and the report pipe, and the
+// The descriptor part of a launch: host and resources, the client and the report socket, and the
 // image (the one place that chooses it: wardenftpd-session exactly when the configuration has
 // no TLS bundle and the host found a usable one). The caller sets the log, ticket keys and the
 // arguments.

@@ -483,9 +483,10 @@ class Daemon:
         return False
 
     def add_user(self, name, password, uid=None, gid=None, root=None, with_file=True,
-                 method=None):
+                 method=None, user_class=None):
         """Add a virtual user (own root dir owned by its uid, with TEST_FILE; hash `method`
-        yescrypt or sha512, wardenftpd-passwd's default if None); returns the root."""
+        yescrypt or sha512, wardenftpd-passwd's default if None; `user_class` its class, the
+        users file's sixth field); returns the root."""
         if uid is None:
             uid = self.next_uid
             self.next_uid += 1
@@ -502,7 +503,8 @@ class Daemon:
             os.chmod(root, 0o755)
         result = subprocess.run([PASSWD, "-f", self.users_file, "add", name, "--uid", str(uid),
                                  "--gid", str(gid), "--root", root] +
-                                (["--method", method] if method else []),
+                                (["--method", method] if method else []) +
+                                (["--class", user_class] if user_class else []),
                                 input=(password + "\n").encode(), capture_output=True,
                                 timeout=30)
         if result.returncode != 0:
@@ -531,9 +533,10 @@ class Daemon:
                 lines.append("%s=%s" % (key, value))
         return "\n".join(lines) + "\n"
 
-    def write_config(self, text=None, **overrides):
+    def write_config(self, text=None, sections="", **overrides):
+        """`sections`: text after the keys ([class NAME] and [user NAME] sections)."""
         if text is None:
-            text = self.config_text(**overrides)
+            text = self.config_text(**overrides) + sections
         with open(self.config_file, "w") as f:
             f.write(text)
 
