@@ -96,6 +96,11 @@ class PostauthSession {
   bool hidden_in_drop_box(const std::string& path);
   // resolve_path() for a command that reads: 553 for a bad name, 550 inside the drop box.
   bool resolve_readable(std::string_view argument, std::string& path);
+  // The regular file a reading command (RETR, HASH) names: resolve_readable(), then opened
+  // read-only. False with the refusal answered: 550 "`failed`: why" for a missing or unreadable
+  // file and for anything but a regular file (directory, FIFO, device).
+  bool open_readable_file(std::string_view argument, std::string_view failed, std::string& path,
+                          UniqueFd& file, struct stat& st);
   // resolve(), and the name rules for a new file or directory (553).
   bool resolve_new(const FtpCommand& command, std::string& path);
   bool refused_by_name_rules(const std::string& path);

@@ -1,7 +1,6 @@
 // PostauthSession: HASH, RANG and OPTS HASH (draft-bryan-ftpext-hash-02). The digest is computed
 // here, in the sandboxed post-auth child, from a file opened the way RETR opens it; what a HASH
 // may cost is bounded twice: hash_max_bytes per command, and the session's HashBudget over time.
-#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -70,8 +69,8 @@ PostauthSession::Next PostauthSession::cmd_rang(const FtpCommand& command) {
   return Next::kContinue;
 }
 
-// The draft's reply codes: 550 no such file (and, here, no access or not a plain file, like RETR;
-// the draft suggests 553 for a directory), 556 larger than this server hashes, 450 busy (the
+// The draft's reply codes: 550 no such file (and, here, no access or not a plain file, as for
+// RETR; the draft suggests 553 for a directory), 556 larger than this server hashes, 450 busy (the
 // session's allowance is spent for now: try later). TYPE does not matter: the digest is always
 // of the file's octets as TYPE I sends them. REST does not apply: only RANG selects a part.
 PostauthSession::Next PostauthSession::cmd_hash(const FtpCommand& command) {
@@ -81,21 +80,9 @@ PostauthSession::Next PostauthSession::cmd_hash(const FtpCommand& command) {
     return Next::kContinue;
   }
   std::string path;
-  if (!resolve_readable(command.argument, path)) return Next::kContinue;
   UniqueFd file;
-  FileError error;
-  // O_NONBLOCK: a FIFO swapped in since the client looked must not block the open; only a
-  // regular file is read.
-  if (!fs_.open(path, O_RDONLY | O_NONBLOCK, 0, file, error)) {
-    reply(550, "HASH failed: " + error.reply_text);
-    return Next::kContinue;
-  }
   struct stat st{};
-  if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    reply(550, S_ISDIR(st.st_mode) ? "HASH failed: a directory has no hash."
-                                   : "HASH failed: not a plain file.");
-    return Next::kContinue;
-  }
+  if (!open_readable_file(command.argument, "HASH failed", path, file, st)) return Next::kContinue;
   const auto span = hash_span(range, static_cast<std::uint64_t>(st.st_size));
   if (!span) {
     reply(554, "HASH failed: the range starts past the end of the file (" +
