@@ -9,10 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "common/config.hpp"
 #include "common/result.hpp"
 #include "unpriv/file_digest.hpp"
 
 namespace wftpd {
+
+// Whether this server serves HASH and RANG at all (and lists HASH in FEAT): hash_max_bytes > 0.
+inline bool hash_enabled(const Config& config) { return config.hash_max_bytes > 0; }
 
 // An octet range as RANG gives it: both ends inclusive ("RANG 0 1" is two octets).
 struct OctetRange {

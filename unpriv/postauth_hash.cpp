@@ -16,11 +16,11 @@
 namespace wftpd {
 
 std::string PostauthSession::hash_feature() const {
-  return config_.hash_max_bytes > 0 ? hash_feature_list(hash_algorithm_) : std::string();
+  return hash_enabled(config_) ? hash_feature_list(hash_algorithm_) : std::string();
 }
 
 void PostauthSession::opts_hash(std::string_view argument) {
-  if (config_.hash_max_bytes == 0) {
+  if (!hash_enabled(config_)) {
     reply(501, "HASH is off on this server.");
     return;
   }
@@ -41,7 +41,7 @@ void PostauthSession::opts_hash(std::string_view argument) {
 }
 
 PostauthSession::Next PostauthSession::cmd_rang(const FtpCommand& command) {
-  if (config_.hash_max_bytes == 0) {
+  if (!hash_enabled(config_)) {
     reply(502, "RANG is not implemented here (HASH is off).");
     return Next::kContinue;
   }
@@ -75,7 +75,7 @@ PostauthSession::Next PostauthSession::cmd_rang(const FtpCommand& command) {
 // of the file's octets as TYPE I sends them. REST does not apply: only RANG selects a part.
 PostauthSession::Next PostauthSession::cmd_hash(const FtpCommand& command) {
   const std::optional<OctetRange> range = std::exchange(hash_range_, std::nullopt);
-  if (config_.hash_max_bytes == 0) {
+  if (!hash_enabled(config_)) {
     reply(502, "HASH is off on this server.");
     return Next::kContinue;
   }

@@ -36,7 +36,7 @@ struct PreauthPolicy {
   // the monitor's decision, never this child's.
   bool tls_login_rule = false;
   bool refuse_clear_data = false;  // every possible user needs PROT P: PROT C refused now
-  bool hash_available = false;     // HASH is served after login (hash_max_bytes > 0): FEAT says so
+  bool hash_available = false;     // hash_enabled(): FEAT lists HASH before login too
 
   static PreauthPolicy from(const Config& config);
 };
