@@ -333,7 +333,7 @@ BasicKeyHandler<Owner> prefix_list_key(std::string_view name, std::string_view d
 const std::vector<PolicyKeyHandler>& policy_handlers() {
   static const std::vector<PolicyKeyHandler> table = {
       {{"permissions",
-        "What sessions may do with files: a comma-separated list of read (RETR), write (STOR, "
+        "What sessions may do with files: a comma-separated list of read (RETR, HASH), write (STOR, "
         "APPE, STOU), delete (DELE), rename (RNFR, RNTO), mkdir (MKD), rmdir (RMD), chmod (SITE "
         "CHMOD), mfmt (MFMT) and list (LIST, NLST, MLSD, MLST, STAT with a path); or all, or "
         "none. A command without its permission gets 550, and the log names the class and the "
@@ -581,6 +581,19 @@ const std::vector<KeyHandler>& server_handlers() {
                  "(64 MiB: about 45 ms from the page cache, whatever its content); larger files "
                  "get 550 (use TYPE I). 0: SIZE in TYPE A always 550.",
                  &Config::ascii_size_limit, 0, 1ull << 40),
+      number_key("hash_max_bytes",
+                 "Most bytes one HASH command (draft-bryan-ftpext-hash: the digest of a file, or "
+                 "of the range RANG chose) reads; a larger file or range gets 556. 4 GiB: about "
+                 "2.5 s of SHA-256 and 6 s of MD5 or SHA-512 on one core from the page cache. "
+                 "0: HASH off (502, and not in FEAT).",
+                 &Config::hash_max_bytes, 0, 1ull << 40),
+      number_key("hash_bytes_per_second",
+                 "The rate at which a session's HASH allowance refills: a session may have HASH "
+                 "read hash_max_bytes at once, then this many bytes a second on average; a HASH "
+                 "the allowance does not cover yet gets 450 with the seconds to wait. 64 MiB: "
+                 "about half of what a download at 1 Gbit/s reads, so a digest, which costs the "
+                 "client nothing, costs the disk no more than a download would.",
+                 &Config::hash_bytes_per_second, 1, 1ull << 40),
       {{"ftpd_banner", "Text of the 220 greeting."},
        [](Config& c, std::string_view value) -> Result<void> {
          if (value.size() > 256) return make_error("banner longer than 256 bytes");

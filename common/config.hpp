@@ -105,6 +105,10 @@ struct Config {
   std::uint32_t data_connection_timeout = 60;   // seconds to wait for a PASV connection
   std::uint32_t data_timeout = 300;             // seconds a transfer may stall
   std::uint64_t ascii_size_limit = 64ull << 20;  // SIZE in TYPE A reads files up to this size
+  // HASH (draft-bryan-ftpext-hash): bytes one command may read (0: HASH off), and the rate at
+  // which a session's allowance of that many bytes refills.
+  std::uint64_t hash_max_bytes = 4ull << 30;
+  std::uint64_t hash_bytes_per_second = 64ull << 20;
   std::string ftpd_banner = "wardenftpd ready.";
   bool anonymous_enable = false;        // USER anonymous / ftp, read-only
   std::string anon_user = "ftp";        // a name, or "UID:GID" (canonical form after resolution)

@@ -10,7 +10,7 @@ packages=(
   libseccomp-dev libcap-dev libcrypt-dev    # seccomp policy compiler, capabilities, crypt(3)
   libpam0g-dev libpam-modules               # the PAM helper (system users); pam_unix for its tests
   passwd                                    # PAM tests: useradd, chpasswd, chage, groupadd
-  libssl-dev openssl                        # FTPS (OpenSSL 3); the CLI makes demo/test certificates
+  libssl-dev openssl                        # FTPS (OpenSSL 3) and HASH's digests (libcrypto.a); the CLI makes demo/test certificates
   libgtest-dev googletest                   # unit tests
   python3 curl lftp haproxy                 # end-to-end tests drive real clients (and a load balancer)
   rclone                                    # FTPS client on Go's crypto/tls: one TLS session cache shared by parallel FTP sessions

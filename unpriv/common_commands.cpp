@@ -16,11 +16,11 @@ CommonReply quit_command(std::string_view, CommonSession&) {
 }
 
 CommonReply feat_command(std::string_view, CommonSession& session) {
-  return {feature_reply(session.mlst_facts, session.tls_available)};
+  return {feature_reply(session.mlst_facts, session.tls_available, session.hash_feature)};
 }
 
 CommonReply help_command(std::string_view, CommonSession& session) {
-  return {help_reply(session.tls_available)};
+  return {help_reply(session.tls_available, !session.hash_feature.empty())};
 }
 
 CommonReply noop_command(std::string_view, CommonSession&) {

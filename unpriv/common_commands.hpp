@@ -16,6 +16,9 @@ struct CommonSession {
   bool refuse_clear_data;    // require_tls_data (or anon_require_tls) in force: PROT C refused
   std::string_view mlst_facts;  // FEAT's MLST fact list; empty for the default
   ControlTlsState& tls;
+  // FEAT's HASH algorithm list, the selected one marked ("SHA-256*;SHA-512;SHA-1;MD5"); empty
+  // when HASH is off (no FEAT line, and HELP does not list HASH and RANG).
+  std::string_view hash_feature = {};
 };
 
 // A common command's answer, and whether the session ends with it.

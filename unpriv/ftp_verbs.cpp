@@ -8,11 +8,11 @@
 namespace wftpd {
 
 bool is_known_verb(std::string_view verb) {
-  static constexpr std::array<std::string_view, 56> kVerbs = {
+  static constexpr std::array<std::string_view, 58> kVerbs = {
       "ABOR", "ACCT", "ADAT", "ALLO", "APPE", "AUTH", "CCC",  "CDUP", "CLNT", "CONF", "CWD",  "DELE",
-      "ENC",  "EPRT", "EPSV", "FEAT", "HELP", "HOST", "LANG", "LIST", "MDTM", "MFMT", "MIC",
+      "ENC",  "EPRT", "EPSV", "FEAT", "HASH", "HELP", "HOST", "LANG", "LIST", "MDTM", "MFMT", "MIC",
       "MKD",  "MLSD", "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PBSZ", "PORT",
-      "PROT", "PWD",  "QUIT", "REIN", "REST", "RETR", "RMD",  "RNFR", "RNTO", "SITE", "SIZE",
+      "PROT", "PWD",  "QUIT", "RANG", "REIN", "REST", "RETR", "RMD",  "RNFR", "RNTO", "SITE", "SIZE",
       "SMNT", "STAT", "STOR", "STOU", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD", "XPWD"};
   for (const auto candidate : kVerbs) {
     if (candidate == verb) return true;
@@ -27,7 +27,7 @@ std::string clnt_log_text(std::string_view argument) {
   return "'" + std::string(argument.substr(0, kMaxClientNameLength)) + "'...";
 }
 
-std::string feature_reply(std::string_view mlst_facts, bool tls) {
+std::string feature_reply(std::string_view mlst_facts, bool tls, std::string_view hash_algorithms) {
   // Only what this server really does (RFC 2389: the list is a promise). Each feature line
   // starts with exactly one space (RFC 2389 3.2).
   const std::string mlst = mlst_facts.empty()
@@ -35,18 +35,23 @@ std::string feature_reply(std::string_view mlst_facts, bool tls) {
                                : std::string(mlst_facts);
   std::vector<std::string> lines = {"Features:"};
   if (tls) lines.insert(lines.end(), {" AUTH TLS", " PBSZ", " PROT"});
-  lines.insert(lines.end(), {" EPRT", " EPSV", " MDTM", " MFMT", " MLST " + mlst, " PASV",
-                             " REST STREAM", " SIZE", " UTF8", " TVFS", "End"});
+  lines.insert(lines.end(), {" EPRT", " EPSV"});
+  // RANG selects bytes for HASH only, so there is no "RANG STREAM" line (draft-bryan-ftp-range:
+  // that line promises ranged RETR and STOR).
+  if (!hash_algorithms.empty()) lines.push_back(" HASH " + std::string(hash_algorithms));
+  lines.insert(lines.end(), {" MDTM", " MFMT", " MLST " + mlst, " PASV", " REST STREAM", " SIZE",
+                             " UTF8", " TVFS", "End"});
   return format_multiline_reply(211, lines);
 }
 
-std::string help_reply(bool tls) {
+std::string help_reply(bool tls, bool hash) {
   std::vector<std::string> lines = {
       "The following commands are recognized:",
       " ABOR ACCT ALLO APPE CDUP CLNT CWD  DELE EPRT EPSV FEAT HELP LIST MDTM",
       " MFMT MKD  MLSD MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR RMD",
       " RNFR RNTO SITE SIZE STAT STOR STOU STRU SYST TYPE USER XCUP XCWD",
       " XMKD XPWD XRMD"};
+  if (hash) lines.emplace_back(" HASH RANG");
   if (tls) lines.emplace_back(" AUTH CCC  PBSZ PROT");
   lines.emplace_back("Help OK.");
   return format_multiline_reply(214, lines);

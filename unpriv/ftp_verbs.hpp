@@ -16,8 +16,11 @@ inline constexpr std::size_t kMaxClientNameLength = 128;
 std::string clnt_log_text(std::string_view argument);
 
 // The multi-line 211 FEAT reply (RFC 2389); `mlst_facts` is the MLST line's fact list; `tls`
-// adds AUTH TLS, PBSZ and PROT (RFC 4217).
-std::string feature_reply(std::string_view mlst_facts = {}, bool tls = false);
-std::string help_reply(bool tls = false);  // the multi-line 214 HELP reply
+// adds AUTH TLS, PBSZ and PROT (RFC 4217); a `hash_algorithms` list adds the HASH line
+// (draft-bryan-ftpext-hash-02).
+std::string feature_reply(std::string_view mlst_facts = {}, bool tls = false,
+                          std::string_view hash_algorithms = {});
+// The multi-line 214 HELP reply; `hash` lists HASH and RANG.
+std::string help_reply(bool tls = false, bool hash = false);
 
 }  // namespace wftpd

@@ -10,6 +10,7 @@
 #include <array>
 #include <memory>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,7 +24,9 @@
 #include "unpriv/common_commands.hpp"
 #include "unpriv/control_connection.hpp"
 #include "unpriv/data_transfer.hpp"
+#include "unpriv/file_digest.hpp"
 #include "unpriv/ftp_command.hpp"
+#include "unpriv/hash_command.hpp"
 #include "unpriv/machine_listing.hpp"
 #include "unpriv/monitor_client.hpp"
 #include "unpriv/reply.hpp"
@@ -63,7 +66,9 @@ class PostauthSession {
         data_tls_(data_tls),
         tls_(tls),
         require_private_data_(data_tls != nullptr &&
-                              (read_only ? config.anon_require_tls : config.require_tls_data)) {}
+                              (read_only ? config.anon_require_tls : config.require_tls_data)),
+        hash_budget_(config.hash_max_bytes, config.hash_bytes_per_second,
+                     std::chrono::steady_clock::now()) {}
 
   int run();
 
@@ -82,7 +87,7 @@ class PostauthSession {
     bool writes = false;  // refused in read-only (anonymous) sessions
     Marker marker = Marker::kKeeps;
   };
-  static const std::array<CommandRule, 49> kCommands;
+  static const std::array<CommandRule, 51> kCommands;
 
   Next dispatch(const FtpCommand& command);
   Next run_rule(const CommandRule& rule, const FtpCommand& command);
@@ -96,6 +101,11 @@ class PostauthSession {
   bool hidden_in_drop_box(const std::string& path);
   // resolve_path() for a command that reads: 553 for a bad name, 550 inside the drop box.
   bool resolve_readable(std::string_view argument, std::string& path);
+  // The regular file a reading command (RETR, HASH) names: resolve_readable(), then opened
+  // read-only. False with the refusal answered: 550 "`failed`: why" for a missing or unreadable
+  // file and for anything but a regular file (directory, FIFO, device).
+  bool open_readable_file(std::string_view argument, std::string_view failed, std::string& path,
+                          UniqueFd& file, struct stat& st);
   // resolve(), and the name rules for a new file or directory (553).
   bool resolve_new(const FtpCommand& command, std::string& path);
   bool refused_by_name_rules(const std::string& path);
@@ -194,6 +204,12 @@ class PostauthSession {
   Next cmd_rein(const FtpCommand&);
   Next cmd_auth(const FtpCommand&);
   Next cmd_clnt(const FtpCommand&);
+  // postauth_hash.cpp: HASH, RANG and OPTS HASH (draft-bryan-ftpext-hash-02).
+  Next cmd_hash(const FtpCommand&);
+  Next cmd_rang(const FtpCommand&);
+  void opts_hash(std::string_view argument);
+  // FEAT's HASH list for this session; empty when HASH is off.
+  std::string hash_feature() const;
   Next send_listing(const FtpCommand& command, bool names_only);
   Next send_directory_text(const std::string& listing);
 
@@ -223,6 +239,11 @@ class PostauthSession {
   SSL_CTX* data_tls_;                 // null: no TLS on this server
   ControlTlsState tls_;               // from the pre-auth child, then PBSZ/PROT here
   const bool require_private_data_;   // require_tls_data (anon_require_tls) in force
+  DigestAlgorithm hash_algorithm_ = kDefaultDigest;  // OPTS HASH
+  // Set by RANG; used up by the next HASH whatever its answer, refused (and cleared) by a
+  // transfer command, replaced by REST. Never set together with restart_offset_.
+  std::optional<OctetRange> hash_range_;
+  HashBudget hash_budget_;
 };
 
 }  // namespace wftpd

@@ -155,6 +155,8 @@ PostauthSession::Next PostauthSession::cmd_rein(const FtpCommand&) {
   // pre-auth process. A client that wants another login reconnects. Its restart marker is
   // reset all the same: a client that sent REIN expects a clean state.
   restart_offset_ = 0;
+  hash_range_.reset();
+  hash_algorithm_ = kDefaultDigest;
   reply(502, "REIN not supported; reconnect to log in as another user.");
   return Next::kContinue;
 }
@@ -237,6 +239,7 @@ PostauthSession::Next PostauthSession::cmd_rnto(const FtpCommand& command) {
 }
 
 PostauthSession::Next PostauthSession::cmd_rest(const FtpCommand& command) {
+  hash_range_.reset();  // REST and RANG each replace the other, as in ProFTPD
   const std::string& argument = command.argument;
   unsigned long long offset = 0;
   const auto [end, ec] = std::from_chars(argument.data(), argument.data() + argument.size(), offset);

@@ -9,6 +9,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -45,13 +46,15 @@ CommonSession PostauthSession::common_session(std::string_view mlst_facts) {
 template <CommonHandler handler>
 PostauthSession::Next PostauthSession::common(const FtpCommand& command) {
   const std::string facts = describe_facts(facts_);
+  const std::string hash = hash_feature();
   CommonSession session = common_session(facts);
+  session.hash_feature = hash;
   CommonReply reply = handler(command.argument, session);
   pending_ += reply.text;
   return reply.ends_session ? Next::kClose : Next::kContinue;
 }
 
-const std::array<PostauthSession::CommandRule, 49> PostauthSession::kCommands = {{
+const std::array<PostauthSession::CommandRule, 51> PostauthSession::kCommands = {{
     {"USER", false, &PostauthSession::cmd_user},
     {"PASS", false, &PostauthSession::cmd_pass},
     {"QUIT", false, &PostauthSession::common<quit_command>},
@@ -101,6 +104,8 @@ const std::array<PostauthSession::CommandRule, 49> PostauthSession::kCommands = 
     {"PROT", false, &PostauthSession::common<prot_command>},
     {"CCC", false, &PostauthSession::common<ccc_command>},
     {"CLNT", false, &PostauthSession::cmd_clnt},
+    {"HASH", true, &PostauthSession::cmd_hash},
+    {"RANG", false, &PostauthSession::cmd_rang},  // its own 501: a bad RANG resets the range
 }};
 
 std::time_t now() {
@@ -125,6 +130,13 @@ PostauthSession::Next PostauthSession::dispatch(const FtpCommand& command) {
   }
   for (const auto& rule : kCommands) {
     if (rule.verb != command.verb) continue;
+    if (rule.marker == Marker::kUsesUp && hash_range_) {
+      // RANG here selects bytes for HASH only (FEAT has no "RANG STREAM"): a transfer it
+      // precedes is refused rather than sent whole where the client asked for a part.
+      hash_range_.reset();
+      reply(554, "RANG applies to HASH only on this server; the range is cleared.");
+      return Next::kContinue;
+    }
     const Next next = run_rule(rule, command);
     if (rule.marker == Marker::kUsesUp) restart_offset_ = 0;
     return next;
@@ -164,7 +176,7 @@ namespace {
 // The permission a command needs (common/session_policy.hpp), if any.
 std::optional<Permission> required_permission(const FtpCommand& command) {
   const std::string_view verb = command.verb;
-  if (verb == "RETR") return Permission::kRead;
+  if (verb == "RETR" || verb == "HASH") return Permission::kRead;
   if (verb == "STOR" || verb == "APPE" || verb == "STOU") return Permission::kWrite;
   if (verb == "DELE") return Permission::kDelete;
   if (verb == "RNFR" || verb == "RNTO") return Permission::kRename;
@@ -279,6 +291,8 @@ PostauthSession::Next PostauthSession::cmd_opts(const FtpCommand& command) {
   const std::string argument = to_ascii_upper(command.argument);
   if (argument == "UTF8 ON" || argument == "UTF-8 ON") {
     reply(200, "Always in UTF8 mode.");
+  } else if (argument == "HASH" || argument.starts_with("HASH ")) {
+    opts_hash(std::string_view(command.argument).substr(std::min<std::size_t>(argument.size(), 5)));
   } else if (argument == "MLST" || argument.starts_with("MLST ")) {
     facts_ = parse_mlst_options(argument.size() > 5 ? std::string_view(command.argument).substr(5)
                                                     : std::string_view());

@@ -330,22 +330,30 @@ PostauthSession::Next PostauthSession::cmd_nlst(const FtpCommand& command) {
   return send_listing(command, true);
 }
 
+bool PostauthSession::open_readable_file(std::string_view argument, std::string_view failed,
+                                         std::string& path, UniqueFd& file, struct stat& st) {
+  if (!resolve_readable(argument, path)) return false;
+  FileError error;
+  // O_NONBLOCK: a FIFO swapped in since the client looked must not block the open; regular
+  // files ignore it.
+  if (!fs_.open(path, O_RDONLY | O_NONBLOCK, 0, file, error)) {
+    reply(550, std::string(failed) + ": " + error.reply_text);
+    return false;
+  }
+  if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    reply(550, std::string(failed) + ": not a plain file.");
+    return false;
+  }
+  return true;
+}
+
 PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
   std::string path;
-  if (!resolve(command, path)) return Next::kContinue;
-  if (hidden_in_drop_box(path)) return Next::kContinue;
   UniqueFd file;
-  FileError error;
-  if (!fs_.open(path, O_RDONLY | O_NONBLOCK, 0, file, error)) {
-    reply(550, "Failed to open file: " + error.reply_text);
-    return Next::kContinue;
-  }
   struct stat st{};
-  if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    reply(550, "Failed to open file: not a plain file.");
+  if (!open_readable_file(command.argument, "Failed to open file", path, file, st)) {
     return Next::kContinue;
   }
-  // O_NONBLOCK only kept a FIFO from blocking the open; regular files ignore it.
   TransferPosition position;
   if (!restart_position(file.get(), st, position)) return Next::kContinue;
   if (::lseek(file.get(), static_cast<off_t>(position.file_offset), SEEK_SET) < 0) {

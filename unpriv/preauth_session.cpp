@@ -49,6 +49,7 @@ PreauthPolicy PreauthPolicy::from(const Config& config) {
   policy.tls_login_rule = config.tls_enable && (config.require_tls_login || config.anon_require_tls);
   policy.refuse_clear_data = config.tls_enable && config.require_tls_data &&
                              (!config.anonymous_enable || config.anon_require_tls);
+  policy.hash_available = hash_enabled(config);
   return policy;
 }
 

@@ -12,6 +12,7 @@
 #include "unpriv/common_commands.hpp"
 #include "unpriv/control_connection.hpp"
 #include "unpriv/ftp_command.hpp"
+#include "unpriv/hash_command.hpp"
 
 namespace wftpd {
 
@@ -35,6 +36,7 @@ struct PreauthPolicy {
   // the monitor's decision, never this child's.
   bool tls_login_rule = false;
   bool refuse_clear_data = false;  // every possible user needs PROT P: PROT C refused now
+  bool hash_available = false;     // hash_enabled(): FEAT lists HASH before login too
 
   static PreauthPolicy from(const Config& config);
 };
@@ -43,7 +45,9 @@ struct PreauthPolicy {
 class PreauthEngine {
  public:
   explicit PreauthEngine(LoginBroker& broker, PreauthPolicy policy = {})
-      : broker_(broker), policy_(policy) {}
+      : broker_(broker),
+        policy_(policy),
+        hash_feature_(policy.hash_available ? hash_feature_list(kDefaultDigest) : std::string()) {}
 
   // kStartTls: `out` holds the 234 reply; the caller sends it in clear, discards any input
   // that followed AUTH (never executed: CVE-2011-0411), runs the handshake and calls
@@ -65,7 +69,9 @@ class PreauthEngine {
   // Verbs of the pre-auth phase; any other verb is answered by on_unlisted().
   static const std::array<CommandRule, 14> kCommands;
 
-  CommonSession common_session() { return {policy_.tls_available, policy_.refuse_clear_data, {}, tls_}; }
+  CommonSession common_session() {
+    return {policy_.tls_available, policy_.refuse_clear_data, {}, tls_, hash_feature_};
+  }
   template <CommonHandler handler>
   Outcome common(const FtpCommand& command, std::string& out);
   Outcome on_unlisted(const std::string& verb, std::string& out);
@@ -82,6 +88,7 @@ class PreauthEngine {
 
   LoginBroker& broker_;
   PreauthPolicy policy_;
+  const std::string hash_feature_;  // FEAT's HASH list before login: the default selected
   ControlTlsState tls_;
   bool implied_private_ = false;  // AUTH SSL / TLS-P: PROT P from the start (draft usage)
   std::string user_;

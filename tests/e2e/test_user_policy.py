@@ -91,7 +91,7 @@ class UserPolicyTest(unittest.TestCase):
             # 550; with it, the command goes on (425 here: no data connection was prepared).
             with d.raw() as c:
                 c.login("lister", "lister")
-                for line in ("RETR hello.txt", "STOR x", "APPE x", "STOU", "DELE hello.txt",
+                for line in ("RETR hello.txt", "HASH hello.txt", "STOR x", "APPE x", "STOU", "DELE hello.txt",
                              "MKD d", "RMD d", "RNFR hello.txt", "SITE CHMOD 600 hello.txt",
                              "MFMT 20200101000000 hello.txt"):
                     self.assertEqual(c.cmd(line)[0], 550, line)
@@ -100,6 +100,7 @@ class UserPolicyTest(unittest.TestCase):
             with d.raw() as c:
                 c.login("reader", "reader")
                 self.assertEqual(c.cmd("RETR hello.txt")[0], 425)
+                self.assertEqual(c.cmd("HASH hello.txt")[0], 213)
                 self.assertEqual(c.cmd("RNFR hello.txt")[0], 550)
             # demo (default class): the same commands are allowed.
             with d.raw() as c:
