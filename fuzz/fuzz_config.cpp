@@ -51,5 +51,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // so compare the parsed values after one round, when both sides are in canonical form.
   auto third = wftpd::parse_config(reserialized, "fuzz.conf");
   FUZZ_CHECK(third.ok() && same(*again, *third));
+  // Every user a section names gets a policy (the parser checked its class and keys), the one
+  // the session monitor would hand to the post-auth child.
+  for (const auto& override : again->user_overrides) {
+    auto policy = wftpd::effective_policy(*again, override.user, "", false);
+    FUZZ_CHECK(policy.ok());
+    wftpd::WireWriter out;
+    wftpd::encode_session_policy(out, *policy);
+    const std::string wire = out.take();
+    wftpd::WireReader in(wire);
+    FUZZ_CHECK(wftpd::decode_session_policy(in).ok());
+  }
   return 0;
 }

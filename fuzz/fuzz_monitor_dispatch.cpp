@@ -206,7 +206,7 @@ class FakePorts final : public MonitorPorts {
     }
   }
 
-  VirtualUser alice{"alice", "", 20001, 20001, "/srv/alice"};
+  VirtualUser alice{"alice", "", 20001, 20001, "/srv/alice", ""};
   bool pam_enabled = false;
   bool anonymous_enabled = false;
   bool xferlog = false;
@@ -314,9 +314,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t more_flags = in.byte();
   config.require_tls_session_reuse = (more_flags & 1) == 0;
   if ((more_flags & 2) != 0) config.upload_event_socket = "/run/wardenftpd-upload-scan/events";
+  // Classes: alice's (from the users file) limits her sessions, so the monitor asks the fake
+  // listener for a place; its networks hold the client or not.
+  if ((more_flags & 4) != 0) {
+    UserClass limited{"limited", config.policy};
+    limited.policy.class_name = "limited";
+    limited.policy.max_sessions_per_user = 1;
+    limited.policy.permissions = static_cast<std::uint32_t>(Permission::kRead);
+    limited.policy.allow_networks = {(more_flags & 8) != 0 ? "192.0.2.0/24" : "198.51.100.0/24"};
+    config.classes.push_back(std::move(limited));
+  }
   const LoginPolicy policy(config);
   FakePorts ports;
   ports.pam_enabled = config.pam_enable;
+  if ((more_flags & 4) != 0) ports.alice.user_class = "limited";
   ports.anonymous_enabled = config.anonymous_enable;
   ports.xferlog = config.xferlog_enable;
   ports.upload_events = !config.upload_event_socket.empty();
