@@ -346,7 +346,9 @@ const std::vector<PolicyKeyHandler>& policy_handlers() {
          return ok_result();
        },
        [](const SessionPolicy& p) { return format_permissions(p.permissions); }},
-      {{"local_umask", "Octal umask for files and directories created by users."},
+      {{"local_umask",
+        "Octal umask for files and directories created by users. SITE UMASK can add bits to "
+        "it for a session, never take them away."},
        [](SessionPolicy& p, std::string_view value) -> Result<void> {
          auto parsed = parse_unsigned(value, 0, 0777, 8);
          if (!parsed) return parsed.error();

@@ -63,10 +63,14 @@ PostauthSession::Next PostauthSession::cmd_site(const FtpCommand& command) {
       reply(501, "SITE UMASK needs an octal mask.");
       return Next::kContinue;
     }
-    ::umask(static_cast<mode_t>(mask));
+    // The class's local_umask is a floor: a user can take more bits away, never give back
+    // what the operator took.
+    const unsigned effective = mask | policy_.local_umask;
+    ::umask(static_cast<mode_t>(effective));
     char text[8];
-    std::snprintf(text, sizeof(text), "%04o", mask);
-    reply(200, std::string("UMASK set to ") + text);
+    std::snprintf(text, sizeof(text), "%04o", effective);
+    reply(200, std::string("UMASK set to ") + text +
+                   (effective != mask ? " (the class's local_umask stays in it)" : ""));
     return Next::kContinue;
   }
   if (sub == "CHMOD") {

@@ -191,6 +191,14 @@ class UserPolicyTest(unittest.TestCase):
             self.assertEqual(curl("-T", src, demo + "notes.txt").returncode, 0)
             mode = stat.S_IMODE(os.stat(os.path.join(writer_root, "notes.txt")).st_mode)
             self.assertEqual(mode, 0o600)
+            # The class's umask is a floor SITE UMASK cannot lower; it can add bits.
+            with d.raw() as c:
+                c.login("writer", "writer")
+                code, text = c.cmd("SITE UMASK 022")
+                self.assertEqual(code, 200)
+                self.assertIn("UMASK set to 0077", text)
+                code, text = c.cmd("SITE UMASK 277")
+                self.assertIn("UMASK set to 0277", text)
             mode = stat.S_IMODE(os.stat(os.path.join(d.root, "notes.txt")).st_mode)
             self.assertEqual(mode, 0o644)
 
