@@ -108,6 +108,28 @@ class PamTest(unittest.TestCase):
             self.assert_log_says(d, "login accepted for user '%s' (PAM)" % self.user)
             self.assertNotIn(self.password, d.log())
 
+    def test_a_pam_user_gets_its_class_from_an_override_or_default_class(self):
+        # A PAM user has no users-file line: its class comes from a [user NAME] section (or a
+        # user_config_dir file), else default_class.
+        with Daemon(start=False) as d:
+            d.write_config(sections="[class browse]\npermissions=read,list\n"
+                                    "[class keepers]\npermissions=read\n"
+                                    "[user %s]\nclass=keepers\n" % self.user,
+                           pam_enable="yes", pam_service=self.service,
+                           pam_helper=harness.PAM_HELPER, default_class="browse")
+            d.start()
+            with d.raw() as c:
+                c.login(self.user, self.password)
+                self.assertEqual(c.cmd("LIST")[0], 550)
+                self.assertEqual(harness.pasv_retr(c, "mine.txt"), (226, b"system user file\n"))
+            self.assert_log_says(d, "login accepted for user '%s' (PAM), class keepers" % self.user)
+            # demo (virtual, no class) gets default_class: it may list, not write.
+            with d.raw() as c:
+                c.login()
+                self.assertEqual(c.cmd("LIST")[0], 425)
+                self.assertEqual(c.cmd("DELE hello.txt")[0], 550)
+            self.assert_log_says(d, "login accepted for user 'demo' (virtual), class browse")
+
     def test_helper_is_short_lived_and_holds_only_its_channel(self):
         with self.daemon() as d, d.raw() as c:
             monitor = d.monitor_pid_for(c.local_port())
