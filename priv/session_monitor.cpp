@@ -133,6 +133,17 @@ class SessionMonitor final : public MonitorPorts {
     auto answer = ask_listener(claim, NoticeType::kClaimAnswer);
     return answer && answer->granted;
   }
+  std::optional<ListenerNotice> ask_quota(std::uint32_t uploads_per_hour, bool wants_usage) override {
+    if (!report_) {
+      log_warning("quotas and upload limits cannot be kept without the listener (inetd mode)");
+      return std::nullopt;
+    }
+    SessionReport question;
+    question.type = ReportType::kQuotaQuery;
+    question.uploads_per_hour = uploads_per_hour;
+    question.wants_usage = wants_usage;
+    return ask_listener(question, NoticeType::kQuotaAnswer);
+  }
   // Sends `question` and waits (bounded) for the listener's notice of type `wanted`.
   std::optional<ListenerNotice> ask_listener(const SessionReport& question, NoticeType wanted) {
     const std::string frame = encode_report(question);
@@ -151,7 +162,13 @@ class SessionMonitor final : public MonitorPorts {
         return std::nullopt;
       }
       char buffer[kMaxReportFrame];
-      const ssize_t n = ::read(report_.get(), buffer, sizeof(buffer));
+      // recvmsg, not read: the monitor's filter allows the one call it receives with
+      // (policy/fragments/monitor_channel.policy).
+      iovec vector{buffer, sizeof(buffer)};
+      msghdr header{};
+      header.msg_iov = &vector;
+      header.msg_iovlen = 1;
+      const ssize_t n = ::recvmsg(report_.get(), &header, MSG_CMSG_CLOEXEC);
       if (n <= 0) {
         if (n < 0 && errno == EINTR) continue;
         log_warning(n == 0 ? std::string("the listener closed the report socket")

@@ -483,9 +483,10 @@ class Daemon:
         return False
 
     def add_user(self, name, password, uid=None, gid=None, root=None, with_file=True,
-                 method=None):
+                 method=None, user_class=None):
         """Add a virtual user (own root dir owned by its uid, with TEST_FILE; hash `method`
-        yescrypt or sha512, wardenftpd-passwd's default if None); returns the root."""
+        yescrypt or sha512, wardenftpd-passwd's default if None; `user_class`: the users file's
+        class field); returns the root."""
         if uid is None:
             uid = self.next_uid
             self.next_uid += 1
@@ -502,7 +503,8 @@ class Daemon:
             os.chmod(root, 0o755)
         result = subprocess.run([PASSWD, "-f", self.users_file, "add", name, "--uid", str(uid),
                                  "--gid", str(gid), "--root", root] +
-                                (["--method", method] if method else []),
+                                (["--method", method] if method else []) +
+                                (["--class", user_class] if user_class else []),
                                 input=(password + "\n").encode(), capture_output=True,
                                 timeout=30)
         if result.returncode != 0:
@@ -522,6 +524,7 @@ class Daemon:
             # Each daemon its own control socket and ban state (the defaults are system-wide).
             "control_socket": os.path.join(self.tmp, "ctl"),
             "ban_state_file": os.path.join(self.tmp, "state", "bans"),
+            "quota_dir": os.path.join(self.tmp, "state", "quota"),
         }
         values.update(self.extra_config)
         values.update(overrides)
