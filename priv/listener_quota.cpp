@@ -77,8 +77,9 @@ void Listener::answer_quota_query(Session& session, const SessionReport& query) 
       answer.used_bytes = usage->bytes;
       answer.used_files = usage->files;
     }
-    // Counted only when the upload may go on otherwise (a refused one does not use the hour).
-    answer.granted = (!query.wants_usage || answer.usage_known) &&
+    // `granted` is the hour's answer. Without the usage the monitor refuses the upload anyway
+    // (fail closed), so it is not counted against the hour.
+    answer.granted = (query.wants_usage && !answer.usage_known) ||
                      upload_starts_.try_start(session.client_key, query.uploads_per_hour,
                                               std::chrono::steady_clock::now());
   }
