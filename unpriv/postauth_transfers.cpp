@@ -495,8 +495,12 @@ PostauthSession::Next PostauthSession::receive_upload(const std::string& path,
       unique_name.empty() ? std::string("Ok to send data.") : "FILE: " + std::string(unique_name),
       data);
   // A temporary file is discarded with `upload`. (The drop-box filter cannot unlink: a file
-  // whose upload failed there stays, possibly empty.)
-  if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
+  // whose upload failed there stays, possibly empty; so does a new file APPE created. They
+  // count as the user's.)
+  if (start != Start::kReady) {
+    if (upload.kind != UploadKind::kReplace) report_upload_usage(upload, upload.start, true, false);
+    return start == Start::kFailed ? Next::kContinue : Next::kClose;
+  }
   const auto started = std::chrono::steady_clock::now();
   status_.transfer_started(TransferDirection::kIncoming, path);
   const bool replacing = upload.kind == UploadKind::kReplace;
