@@ -154,7 +154,8 @@ class QuotaTest(unittest.TestCase):
             st = os.stat(path)
             self.assertEqual((st.st_uid, st.st_mode & 0o777), (0, 0o600))
             self.assertEqual(os.stat(os.path.dirname(path)).st_mode & 0o777, 0o700)
-            d.start()
+            # The log is appended to: wait for the second start's line.
+            d.start(listening=lambda: d.log().count("listening on") >= 2)
             # Another session after the restart knows the 6000 bytes.
             refused = curl("-v", "-T", local_file(d, "five", 5000), url(d, "second.bin"))
             self.assertIn(b"552", refused.stderr)
