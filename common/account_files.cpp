@@ -78,6 +78,7 @@ Result<std::optional<PasswdEntry>> find_passwd_entry(std::string_view text, std:
   auto found = scan(text, name, file_name, 7, 2, 4, [&](const std::vector<std::string_view>& f) {
     entry.uid = *parse_id(f[2]);
     entry.gid = *parse_id(f[3]);
+    entry.home = std::string(f[5]);
   });
   if (!found) return found.error();
   if (!*found) return std::optional<PasswdEntry>();

@@ -27,6 +27,7 @@ struct AccountFiles {
 struct PasswdEntry {
   uid_t uid;
   gid_t gid;
+  std::string home;  // the sixth field, as written
 };
 
 // The first entry named `name` in passwd(5) text (nullopt: no such user). Strict: a line that is

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <set>
 
@@ -53,6 +54,21 @@ BasicKeyHandler<Owner> number_key(std::string_view name, std::string_view descri
       {name, description},
       [field, min, max](Owner& config, std::string_view value) -> Result<void> {
         auto parsed = parse_unsigned(value, min, max);
+        if (!parsed) return parsed.error();
+        config.*field = static_cast<Field>(*parsed);
+        return ok_result();
+      },
+      [field](const Owner& config) { return std::to_string(config.*field); }};
+}
+
+// A size in bytes (parse_byte_size): K, M, G, T suffixes; printed back as plain bytes.
+template <class Owner, class Field>
+BasicKeyHandler<Owner> byte_size_key(std::string_view name, std::string_view description,
+                                     Field Owner::*field, std::uint64_t max) {
+  return BasicKeyHandler<Owner>{
+      {name, description},
+      [field, max](Owner& config, std::string_view value) -> Result<void> {
+        auto parsed = parse_byte_size(value, 0, max);
         if (!parsed) return parsed.error();
         config.*field = static_cast<Field>(*parsed);
         return ok_result();
@@ -127,6 +143,28 @@ Result<std::vector<std::string>> split_list(std::string_view value, std::size_t 
     if (value.empty()) return make_error("empty list item after ','");
   }
   return items;
+}
+
+Result<std::uint64_t> parse_byte_size(std::string_view value, std::uint64_t min, std::uint64_t max) {
+  unsigned shift = 0;
+  if (!value.empty()) {
+    switch (value.back()) {
+      case 'K': shift = 10; break;
+      case 'M': shift = 20; break;
+      case 'G': shift = 30; break;
+      case 'T': shift = 40; break;
+      default: break;
+    }
+    if (shift != 0) value.remove_suffix(1);
+  }
+  auto number = parse_unsigned(value, 0, std::numeric_limits<std::uint64_t>::max() >> shift);
+  if (!number) return make_error(number.error().message + " (expected bytes, or a number with K, M, G or T)");
+  const std::uint64_t bytes = *number << shift;
+  if (bytes < min || bytes > max) {
+    return make_error(std::to_string(bytes) + " bytes is out of range " + std::to_string(min) + ".." +
+                      std::to_string(max));
+  }
+  return bytes;
 }
 
 // A file-name glob (unpriv/wildcard.hpp): one name component, no '/', no control characters,
@@ -396,6 +434,30 @@ const std::vector<PolicyKeyHandler>& policy_handlers() {
       bool_key("utf8_names_only",
                "yes: the name of a new file or directory must be valid UTF-8 (553).",
                &SessionPolicy::utf8_names_only),
+      byte_size_key("quota_bytes",
+                    "Bytes all of a user's files may hold (a number, or with K, M, G or T: powers "
+                    "of 1024), over all their sessions; an upload (STOR, APPE, STOU, STOR after "
+                    "REST) that would go beyond it is stopped with 552, and the file is left as "
+                    "it was before the command (a replaced file stays whole, an appended one is "
+                    "cut back, a new one is removed). Usage is kept by the listener in quota_dir "
+                    "and counts what uploads and DELE change; files that arrive otherwise are "
+                    "counted by wardenftpd-ctl quota --rescan USER. For anon_class, the drop "
+                    "box's total (all anonymous sessions are the user anonymous). 0: none.",
+                    &SessionPolicy::quota_bytes, kMaxByteSize),
+      number_key("quota_files",
+                 "Files a user may have, over all their sessions, counted as quota_bytes is; an "
+                 "upload that would create one more gets 552. 0: none.",
+                 &SessionPolicy::quota_files, 0, kMaxQuotaFiles),
+      byte_size_key("max_file_size",
+                    "The largest file an upload may leave (K, M, G, T allowed); an upload that "
+                    "would write beyond it is stopped with 552 and the file is left as it was. "
+                    "With anon_class: the drop box's largest file. 0: none.",
+                    &SessionPolicy::max_file_size, kMaxByteSize),
+      number_key("upload_files_per_hour",
+                 "Uploads (STOR, APPE, STOU) one client address (IPv6: its /64) may start within "
+                 "an hour, in sessions of this class; more get 550 until the oldest is an hour "
+                 "old. With anon_class: the drop box's files per client per hour. 0: none.",
+                 &SessionPolicy::upload_files_per_hour, 0, kMaxUploadsPerHour),
   };
   return table;
 }
@@ -479,6 +541,14 @@ const std::vector<KeyHandler>& server_handlers() {
                         "directory is made (mode 0700) if missing. Empty: bans are kept in memory "
                         "only.",
                         &Config::ban_state_file),
+      optional_path_key("quota_dir",
+                        "Where the listener keeps each quota user's usage (quota_bytes, "
+                        "quota_files), one file per user, rewritten atomically when it changes "
+                        "(at most once every 2 s, and at shutdown). Made mode 0700 if missing; it "
+                        "must be root's and not open to others, and a usage file is read only if "
+                        "it is root's and writable by nobody else. Empty: usage is kept in memory "
+                        "only (lost at a restart).",
+                        &Config::quota_dir),
       optional_path_key("control_socket",
                         "The operator's Unix socket for wardenftpd-ctl (who, kick, ban, unban, "
                         "bans, status, reload, metrics). Served by the listener to root, and to "

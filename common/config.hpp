@@ -76,6 +76,8 @@ struct Config {
   // Addresses in ban_exempt are never banned.
   std::uint32_t ban_after_failures = 10;
   std::string ban_state_file = "/var/lib/wardenftpd/bans";  // empty: in memory only
+  // Each quota user's usage, one file per user (priv/quota_usage.hpp); empty: in memory only.
+  std::string quota_dir = "/var/lib/wardenftpd/quota";
   // The operator's control socket (wardenftpd-ctl); empty: none. control_group: who else may use it.
   std::string control_socket = "/run/wardenftpd/ctl";
   std::string control_group;
@@ -199,6 +201,11 @@ std::string format_policy(const SessionPolicy& policy);
 // component, no '/', no control characters, at most 255 bytes).
 Result<std::vector<std::string>> split_list(std::string_view value, std::size_t max_items);
 bool is_name_pattern(std::string_view item);
+
+// A byte size: decimal digits, optionally followed by K, M, G or T (powers of 1024; "1M" is
+// 1048576), within [min, max]. The one parser for sizes in the configuration (byte_size_key in
+// config.cpp uses it).
+Result<std::uint64_t> parse_byte_size(std::string_view value, std::uint64_t min, std::uint64_t max);
 
 // Resolves nopriv_user (and anon_user when anonymous FTP is enabled) to numeric ids and stores
 // them as "UID:GID"; resolves the group names of group_allow and group_deny to gids. Names are

@@ -32,6 +32,10 @@ std::string encode_control_request(const ControlRequest& request) {
     case ControlCommand::kUnban:
       out.bytes(std::string_view(request.argument).substr(0, kMaxControlArgument));
       break;
+    case ControlCommand::kQuota:
+      out.bytes(std::string_view(request.argument).substr(0, kMaxControlArgument));
+      out.u8(request.rescan ? 1 : 0);
+      break;
     case ControlCommand::kWho:
     case ControlCommand::kBans:
     case ControlCommand::kStatus:
@@ -47,7 +51,7 @@ Result<ControlRequest> decode_control_request(std::string_view body) {
   WireReader in(body);
   auto command = in.u8();
   if (!command) return command.error();
-  if (*command < 1 || *command > 8) return make_error("unknown control command");
+  if (*command < 1 || *command > 9) return make_error("unknown control command");
   ControlRequest request;
   request.command = static_cast<ControlCommand>(*command);
   if (request.command == ControlCommand::kKick) {
@@ -57,7 +61,7 @@ Result<ControlRequest> decode_control_request(std::string_view body) {
     request.selector = static_cast<KickSelector>(*selector);
   }
   if (request.command == ControlCommand::kKick || request.command == ControlCommand::kBan ||
-      request.command == ControlCommand::kUnban) {
+      request.command == ControlCommand::kUnban || request.command == ControlCommand::kQuota) {
     auto argument = in.bytes(kMaxControlArgument);
     if (!argument) return argument.error();
     if (argument->empty()) return make_error("empty argument");
@@ -67,6 +71,12 @@ Result<ControlRequest> decode_control_request(std::string_view body) {
     auto seconds = in.u32();
     if (!seconds) return seconds.error();
     request.seconds = *seconds;
+  }
+  if (request.command == ControlCommand::kQuota) {
+    auto rescan = in.u8();
+    if (!rescan) return rescan.error();
+    if (*rescan > 1) return make_error("bad rescan flag");
+    request.rescan = *rescan == 1;
   }
   if (!in.at_end()) return make_error("trailing bytes after the request");
   return request;

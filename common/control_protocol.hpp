@@ -32,6 +32,7 @@ enum class ControlCommand : std::uint8_t {
   kStatus = 6,
   kReload = 7,
   kMetrics = 8,
+  kQuota = 9,  // a user's usage and limits; with `rescan`, recount the user's files first
 };
 
 enum class KickSelector : std::uint8_t { kSession = 1, kUser = 2, kClient = 3 };
@@ -39,8 +40,9 @@ enum class KickSelector : std::uint8_t { kSession = 1, kUser = 2, kClient = 3 };
 struct ControlRequest {
   ControlCommand command = ControlCommand::kStatus;
   KickSelector selector = KickSelector::kSession;  // kKick
-  std::string argument;  // kKick: session id, user or prefix; kBan/kUnban: the prefix
+  std::string argument;  // kKick: session id, user or prefix; kBan/kUnban: the prefix; kQuota: the user
   std::uint32_t seconds = 0;  // kBan: how long; 0: until unbanned
+  bool rescan = false;        // kQuota
 };
 
 struct ControlColumn {

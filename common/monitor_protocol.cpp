@@ -88,6 +88,9 @@ std::string_view message_type_name(std::uint16_t type) {
     case MessageType::kSignRequest: return "SignRequest";
     case MessageType::kSignResult: return "SignResult";
     case MessageType::kSessionStatus: return "SessionStatus";
+    case MessageType::kQuotaQuery: return "QuotaQuery";
+    case MessageType::kQuotaAllowance: return "QuotaAllowance";
+    case MessageType::kQuotaUsed: return "QuotaUsed";
   }
   return "unknown";
 }
@@ -399,6 +402,74 @@ Result<SessionStatus> SessionStatus::decode(WireReader& in) {
     return make_error("an idle session names no path");
   }
   message.path = std::move(*path);
+  return message;
+}
+
+namespace {
+
+Result<std::uint64_t> decode_allowance(WireReader& in, std::uint64_t max) {
+  auto value = in.u64();
+  if (!value) return value.error();
+  if (*value > max && *value != kUnlimitedAllowance) return make_error("allowance out of range");
+  return *value;
+}
+
+}  // namespace
+
+void QuotaQuery::encode(WireWriter&) const {}
+
+Result<QuotaQuery> QuotaQuery::decode(WireReader&) { return QuotaQuery{}; }
+
+void QuotaAllowance::encode(WireWriter& out) const {
+  out.u8(static_cast<std::uint8_t>(status));
+  out.u64(bytes_left);
+  out.u64(files_left);
+}
+
+Result<QuotaAllowance> QuotaAllowance::decode(WireReader& in) {
+  QuotaAllowance message;
+  auto status = in.u8();
+  if (!status) return status.error();
+  if (*status < 1 || *status > 3) return make_error("quota status out of range");
+  message.status = static_cast<QuotaStatus>(*status);
+  auto bytes = decode_allowance(in, kMaxByteSize);
+  if (!bytes) return bytes.error();
+  auto files = decode_allowance(in, kMaxQuotaFiles);
+  if (!files) return files.error();
+  message.bytes_left = *bytes;
+  message.files_left = *files;
+  return message;
+}
+
+void QuotaUsed::encode(WireWriter& out) const {
+  out.u64(bytes_added);
+  out.u64(bytes_removed);
+  out.u32(files_added);
+  out.u32(files_removed);
+  out.u8(refused ? 1 : 0);
+}
+
+Result<QuotaUsed> QuotaUsed::decode(WireReader& in) {
+  QuotaUsed message;
+  auto added = in.u64();
+  if (!added) return added.error();
+  auto removed = in.u64();
+  if (!removed) return removed.error();
+  auto files_added = in.u32();
+  if (!files_added) return files_added.error();
+  auto files_removed = in.u32();
+  if (!files_removed) return files_removed.error();
+  auto refused = decode_bool(in);
+  if (!refused) return refused.error();
+  // One command changes one file: its size, and whether it came or went.
+  if (*added > kMaxByteSize || *removed > kMaxByteSize || *files_added > 1 || *files_removed > 1) {
+    return make_error("quota change out of range");
+  }
+  message.bytes_added = *added;
+  message.bytes_removed = *removed;
+  message.files_added = *files_added;
+  message.files_removed = *files_removed;
+  message.refused = *refused;
   return message;
 }
 

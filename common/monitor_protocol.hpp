@@ -55,6 +55,9 @@ enum class MessageType : std::uint16_t {
   kSignRequest = 19,    // pre-auth child (control handshake) or post-auth child -> monitor
   kSignResult = 20,     // monitor -> the child that asked
   kSessionStatus = 21,  // post-auth child -> monitor (what `wardenftpd-ctl who` shows)
+  kQuotaQuery = 22,     // post-auth child -> monitor (an upload's allowance)
+  kQuotaAllowance = 23, // monitor -> post-auth child
+  kQuotaUsed = 24,      // post-auth child -> monitor (what an upload or DELE changed)
 };
 
 std::string_view message_type_name(std::uint16_t type);
@@ -297,6 +300,50 @@ struct SessionStatus {
                      // kMaxStatusPathLength bytes); kIdle: empty
   void encode(WireWriter& out) const;
   static Result<SessionStatus> decode(WireReader& in);
+};
+
+// Quotas (quota_bytes, quota_files, upload_files_per_hour: common/session_policy.hpp). Before an
+// upload the post-auth child asks for its allowance; the monitor asks the listener, which keeps
+// every user's usage and every client's uploads of the last hour. SECURITY: the child enforces
+// the answer while it writes, so quotas bound honest clients through an honest child; a
+// compromised child can skip the question or lie in QuotaUsed (SECURITY.md, "Quotas"): the
+// file system's own quotas are the limit for it.
+struct QuotaQuery {
+  static constexpr MessageType kType = MessageType::kQuotaQuery;
+  void encode(WireWriter& out) const;
+  static Result<QuotaQuery> decode(WireReader& in);
+};
+
+enum class QuotaStatus : std::uint8_t {
+  kGranted = 1,      // the upload may start, within bytes_left and files_left
+  kHourlyLimit = 2,  // upload_files_per_hour: this client may start no upload now
+  kUnavailable = 3,  // the listener did not answer (or there is none): no upload
+};
+
+// No limit on bytes or files.
+inline constexpr std::uint64_t kUnlimitedAllowance = ~std::uint64_t{0};
+
+struct QuotaAllowance {
+  static constexpr MessageType kType = MessageType::kQuotaAllowance;
+  QuotaStatus status = QuotaStatus::kUnavailable;
+  std::uint64_t bytes_left = 0;  // at most kMaxByteSize, or kUnlimitedAllowance
+  std::uint64_t files_left = 0;  // at most kMaxQuotaFiles, or kUnlimitedAllowance
+  void encode(WireWriter& out) const;
+  static Result<QuotaAllowance> decode(WireReader& in);
+};
+
+// What one upload (complete or not) or DELE changed in the user's files: bytes and files added
+// and removed (a STOR over a file: the new size added, the old removed). `refused`: the upload
+// was refused or stopped by a quota or upload limit (counted for the metrics).
+struct QuotaUsed {
+  static constexpr MessageType kType = MessageType::kQuotaUsed;
+  std::uint64_t bytes_added = 0;    // at most kMaxByteSize
+  std::uint64_t bytes_removed = 0;  // at most kMaxByteSize
+  std::uint32_t files_added = 0;    // at most 1
+  std::uint32_t files_removed = 0;  // at most 1
+  bool refused = false;
+  void encode(WireWriter& out) const;
+  static Result<QuotaUsed> decode(WireReader& in);
 };
 
 struct DecodedHeader {

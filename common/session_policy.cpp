@@ -104,6 +104,10 @@ void encode_session_policy(WireWriter& out, const SessionPolicy& policy) {
   out.u32(policy.upload_name_max_bytes);
   out.u8(policy.upload_names_plain ? 1 : 0);
   out.u8(policy.utf8_names_only ? 1 : 0);
+  out.u64(policy.quota_bytes);
+  out.u64(policy.quota_files);
+  out.u64(policy.max_file_size);
+  out.u32(policy.upload_files_per_hour);
 }
 
 Result<SessionPolicy> decode_session_policy(WireReader& in) {
@@ -136,6 +140,20 @@ Result<SessionPolicy> decode_session_policy(WireReader& in) {
   if (*plain > 1 || *utf8 > 1) return make_error("bad flag in policy");
   policy.upload_names_plain = *plain == 1;
   policy.utf8_names_only = *utf8 == 1;
+  auto quota_bytes = in.u64();
+  auto quota_files = quota_bytes ? in.u64() : Result<std::uint64_t>(quota_bytes.error());
+  auto max_file_size = quota_files ? in.u64() : Result<std::uint64_t>(quota_files.error());
+  if (!max_file_size) return max_file_size.error();
+  auto per_hour = in.u32();
+  if (!per_hour) return per_hour.error();
+  if (*quota_bytes > kMaxByteSize || *quota_files > kMaxQuotaFiles || *max_file_size > kMaxByteSize ||
+      *per_hour > kMaxUploadsPerHour) {
+    return make_error("quota or upload limit out of range in policy");
+  }
+  policy.quota_bytes = *quota_bytes;
+  policy.quota_files = *quota_files;
+  policy.max_file_size = *max_file_size;
+  policy.upload_files_per_hour = *per_hour;
   return policy;
 }
 

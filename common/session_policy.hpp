@@ -44,6 +44,11 @@ inline constexpr std::string_view kDefaultClassName = "default";
 
 // Every list key of a policy is at most one configuration line long (4096 bytes).
 inline constexpr std::size_t kMaxPolicyListText = 4096;
+// The largest byte size a policy key takes (quota_bytes, max_file_size): 2^62, far beyond any
+// file system, so that sums of two sizes never overflow.
+inline constexpr std::uint64_t kMaxByteSize = 1ull << 62;
+inline constexpr std::uint64_t kMaxQuotaFiles = 1ull << 40;
+inline constexpr std::uint32_t kMaxUploadsPerHour = 1000000;
 
 struct SessionPolicy {
   std::string class_name{kDefaultClassName};
@@ -55,9 +60,20 @@ struct SessionPolicy {
   std::uint32_t upload_name_max_bytes = 255;
   bool upload_names_plain = true;  // new names: no control characters, no leading '-'
   bool utf8_names_only = false;    // new names: valid UTF-8
+  // Quotas and upload limits (0: none). Usage is the user's, over all their sessions, kept by
+  // the listener; the post-auth child enforces the bytes and files left while it writes.
+  std::uint64_t quota_bytes = 0;            // bytes all the user's files may hold
+  std::uint64_t quota_files = 0;            // files the user may have
+  std::uint64_t max_file_size = 0;          // the largest file an upload may leave
+  std::uint32_t upload_files_per_hour = 0;  // uploads one client address may start in an hour
   // Decided by the monitor and the listener; not sent to the post-auth child.
   std::uint32_t max_sessions_per_user = 0;  // logged-in sessions at once, 0: no limit
   std::vector<std::string> allow_networks;  // CIDR prefixes a login may come from; empty: any
+
+  // Whether the listener keeps this user's usage (a quota applies).
+  bool has_quota() const { return quota_bytes != 0 || quota_files != 0; }
+  // Whether an upload asks the monitor for its allowance first.
+  bool limits_uploads() const { return has_quota() || upload_files_per_hour != 0; }
 
   bool permits(Permission permission) const {
     return (permissions & static_cast<std::uint32_t>(permission)) != 0;

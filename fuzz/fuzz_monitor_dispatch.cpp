@@ -88,6 +88,16 @@ class FakePorts final : public MonitorPorts {
       case MessageType::kDataReady:
         FUZZ_CHECK(to == Child::kPostauth && started);
         break;
+      case MessageType::kQuotaAllowance: {
+        // An allowance decodes, and without the listener's answer is never a grant.
+        auto allowance = decode_payload<QuotaAllowance>(header->payload);
+        FUZZ_CHECK(to == Child::kPostauth && started && allowance.ok());
+        if (quota_questions % 3 == 0 && quota_questions != 0 && asked_this_time) {
+          FUZZ_CHECK(allowance->status == QuotaStatus::kUnavailable);
+        }
+        asked_this_time = false;
+        break;
+      }
       case MessageType::kSignResult: {
         // Only after the fake key signed, to the child that asked (the post-auth one once
         // the session started).
@@ -146,12 +156,33 @@ class FakePorts final : public MonitorPorts {
       reported_refusals += report.status.data_tls_refusals;
       FUZZ_CHECK(reported_handshakes <= all_connections && reported_refusals <= all_connections);
     }
+    // One file's change at most per report, and only after login.
+    if (report.type == wftpd::ReportType::kQuotaUsed) {
+      FUZZ_CHECK(started && report.files_added <= 1 && report.files_removed <= 1);
+      FUZZ_CHECK(report.bytes_added <= wftpd::kMaxByteSize && report.bytes_removed <= wftpd::kMaxByteSize);
+    }
   }
   // The listener's answer, as varied as the names the input logs in with.
   bool claim_user_session(std::string_view user, std::uint32_t limit) override {
     FUZZ_CHECK(!user.empty() && limit > 0);
     return user.size() % 2 == 0;
   }
+  // The listener's quota answer, as varied as the limits asked about; never before login.
+  std::optional<wftpd::ListenerNotice> ask_quota(std::uint32_t uploads_per_hour, bool wants_usage) override {
+    FUZZ_CHECK(started);
+    FUZZ_CHECK(uploads_per_hour != 0 || wants_usage);
+    asked_this_time = true;
+    if (++quota_questions % 3 == 0) return std::nullopt;
+    wftpd::ListenerNotice answer;
+    answer.type = wftpd::NoticeType::kQuotaAnswer;
+    answer.granted = quota_questions % 2 == 0;
+    answer.usage_known = wants_usage;
+    answer.used_bytes = quota_questions * 1000;
+    answer.used_files = quota_questions;
+    return answer;
+  }
+  std::uint64_t quota_questions = 0;
+  bool asked_this_time = false;
   std::uint64_t reported_handshakes = 0;
   std::uint64_t reported_refusals = 0;
   PassiveReady passive_listen() override {
@@ -287,6 +318,17 @@ std::string make_datagram(unsigned what, fuzz::Input& in, FakePorts& ports, cons
       status.data_tls_refusals = in.byte();
       return encode_message(status);
     }
+    case 14: return encode_message(QuotaQuery{});
+    case 15: {
+      QuotaUsed used;
+      const std::uint8_t bits = in.byte();
+      used.bytes_added = (bits & 1) ? in.integer<std::uint64_t>() : in.integer<std::uint32_t>();
+      used.bytes_removed = (bits & 2) ? in.integer<std::uint64_t>() : in.integer<std::uint32_t>();
+      used.files_added = (bits >> 2) & 3;
+      used.files_removed = (bits >> 4) & 3;
+      used.refused = (bits & 64) != 0;
+      return encode_message(used);
+    }
     default: return {};
   }
 }
@@ -324,6 +366,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     limited.policy.allow_networks = {(more_flags & 8) != 0 ? "192.0.2.0/24" : "198.51.100.0/24"};
     config.classes.push_back(std::move(limited));
   }
+  if ((more_flags & 16) != 0) config.policy.quota_bytes = 1u << 20;
+  if ((more_flags & 32) != 0) config.policy.upload_files_per_hour = 3;
   const LoginPolicy policy(config);
   FakePorts ports;
   ports.pam_enabled = config.pam_enable;
@@ -338,7 +382,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int steps = 0; steps < 64 && !in.empty(); ++steps) {
     const std::uint8_t op = in.byte();
     const Child from = (op & 1) ? Child::kPostauth : Child::kPreauth;
-    const unsigned what = ((op >> 1) & 0x0f) % 14;
+    const unsigned what = (op >> 1) & 0x0f;
     Step step = Step::kContinue;
     if (what == 10) {
       step = dispatcher.on_closed(from, (op & 0x80) ? "broken" : "");

@@ -603,6 +603,37 @@ class FakeMonitor : public wftpd::PostauthMonitor {
     FUZZ_CHECK(++statuses_ <= 1000000);
   }
 
+  // The allowance before an upload, scripted like the other requests: a small byte allowance
+  // (so that uploads run into it), no file left, the hourly limit, no answer, or a lost channel.
+  Result<wftpd::QuotaAllowance> quota_allowance() override {
+    const unsigned k = next_request();
+    if (lost_) return lost();
+    wftpd::QuotaAllowance allowance;
+    allowance.status = wftpd::QuotaStatus::kGranted;
+    allowance.bytes_left = k * 7 % 64;
+    allowance.files_left = wftpd::kUnlimitedAllowance;
+    if (fails(k)) {
+      switch (kind(k)) {
+        case 0: allowance.files_left = 0; break;
+        case 1: allowance.status = wftpd::QuotaStatus::kHourlyLimit; break;
+        case 2: allowance.status = wftpd::QuotaStatus::kUnavailable; break;
+        default: return lost();
+      }
+    }
+    return allowance;
+  }
+
+  // What an upload or DELE changed: one file at most, within the bounds the monitor's decoder
+  // takes (it would end the session otherwise).
+  void quota_used(const wftpd::QuotaUsed& used) override {
+    wftpd::WireWriter writer;
+    used.encode(writer);
+    wftpd::WireReader reader(writer.data());
+    auto decoded = wftpd::QuotaUsed::decode(reader);
+    FUZZ_CHECK(decoded && reader.at_end());
+    FUZZ_CHECK(++quota_reports_ <= 1000000);
+  }
+
   Result<wftpd::PassiveReady> passive_listen(bool) override {
     armed_ = false;
     const unsigned k = next_request();
@@ -716,6 +747,7 @@ class FakeMonitor : public wftpd::PostauthMonitor {
     FUZZ_CHECK(data.find('\n') == std::string_view::npos);
   }
 
+  std::uint64_t quota_reports_ = 0;
   const std::uint8_t script_;
   const bool ipv6_;
   const bool tls_;
@@ -809,6 +841,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     policy.permissions &= ~(static_cast<std::uint32_t>(wftpd::Permission::kWrite) |
                             static_cast<std::uint32_t>(wftpd::Permission::kRename));
   }
+  // Half the scripts run under a quota and upload limits (the allowance is the fake monitor's),
+  // and a quarter with a small max_file_size.
+  if ((script & 4u) != 0) {
+    policy.quota_bytes = 1u << 20;
+    policy.upload_files_per_hour = 10;
+  }
+  if ((script & 24u) == 8) policy.max_file_size = 48;
   auto fs = wftpd::SessionFilesystem::open_directory(space.root_path(), read_only);
   FUZZ_CHECK(static_cast<bool>(fs));
 

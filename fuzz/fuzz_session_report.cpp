@@ -4,7 +4,7 @@
 //
 // Checks: the reader buffers no more than one frame's worth; every decoded report re-encodes to
 // the very frame it came from (so nothing the listener believes was dropped or added); its
-// strings stay within their bounds; an error carries a description.
+// strings and quota figures stay within their bounds; an error carries a description.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -18,6 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The other direction: the whole input as one notice from the listener.
   if (auto notice = wftpd::decode_notice(input)) {
     FUZZ_CHECK(wftpd::encode_notice(*notice) == input);
+    // A quota answer the monitor believes stays within the bounds its arithmetic assumes.
+    FUZZ_CHECK(notice->used_bytes <= wftpd::kMaxByteSize && notice->used_files <= wftpd::kMaxQuotaFiles);
   } else {
     FUZZ_CHECK(!notice.error().message.empty());
   }
@@ -45,6 +47,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(frame.size() <= wftpd::kMaxReportFrame);
       FUZZ_CHECK((*report)->user.size() <= wftpd::kMaxLoginNameLength);
       FUZZ_CHECK((*report)->status.path.size() <= wftpd::kMaxStatusPathLength);
+      // What the listener adds to a user's usage is bounded per report.
+      FUZZ_CHECK((*report)->bytes_added <= wftpd::kMaxByteSize && (*report)->bytes_removed <= wftpd::kMaxByteSize);
+      FUZZ_CHECK((*report)->files_added <= wftpd::kMaxQuotaFiles && (*report)->files_removed <= wftpd::kMaxQuotaFiles);
+      FUZZ_CHECK((*report)->uploads_per_hour <= wftpd::kMaxUploadsPerHour);
     }
   }
   return 0;

@@ -10,6 +10,7 @@
 #include "common/address_prefix.hpp"
 #include "common/io.hpp"
 #include "common/unique_fd.hpp"
+#include "priv/state_file.hpp"
 
 namespace wftpd {
 namespace {
@@ -22,12 +23,6 @@ std::string_view next_word(std::string_view& line) {
   const std::string_view word = line.substr(0, end);
   line.remove_prefix(end == std::string_view::npos ? line.size() : end);
   return word;
-}
-
-std::string directory_of(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 }  // namespace
@@ -93,47 +88,12 @@ Result<std::vector<StoredBan>> parse_ban_state(std::string_view text, std::int64
 }
 
 Result<std::string> read_ban_state(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT) return std::string();
-    return system_error("open(" + path + ")", errno);
-  }
-  struct stat st{};
-  if (::fstat(fd.get(), &st) != 0) return system_error("fstat(" + path + ")", errno);
   // SECURITY: whoever can write this file can lift any ban or ban every client.
-  if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return make_error(path + " is not a regular file owned by root and writable only by root");
-  }
-  return read_whole_fd(fd.get(), kMaxStateBytes);
+  return read_root_state_file(path, kMaxStateBytes);
 }
 
 Result<void> write_ban_state(const std::string& path, std::string_view text) {
-  const std::string directory = directory_of(path);
-  if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
-    return system_error("mkdir(" + directory + ")", errno);
-  }
-  const std::string temporary = path + ".new";
-  ::unlink(temporary.c_str());
-  UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd) return system_error("open(" + temporary + ")", errno);
-  auto written = write_all(fd.get(), text);
-  if (!written) {
-    ::unlink(temporary.c_str());
-    return written.error();
-  }
-  if (::fsync(fd.get()) != 0) {
-    const int error = errno;
-    ::unlink(temporary.c_str());
-    return system_error("fsync(" + temporary + ")", error);
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    ::unlink(temporary.c_str());
-    return system_error("rename(" + temporary + ", " + path + ")", error);
-  }
-  UniqueFd dir(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir) ::fsync(dir.get());
-  return ok_result();
+  return write_state_file(path, text);
 }
 
 }  // namespace wftpd

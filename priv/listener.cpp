@@ -325,12 +325,7 @@ void Listener::answer_claim(Session& session, const SessionReport& claim) {
   ListenerNotice answer;
   answer.type = NoticeType::kClaimAnswer;
   answer.granted = granted;
-  const std::string frame = encode_notice(answer);
-  if (::send(session.report.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL) !=
-      static_cast<ssize_t>(frame.size())) {
-    log_connection(LogLevel::kWarning, session.id, session.client,
-                   system_error("send(session claim answer)", errno).message);
-  }
+  send_notice(session, answer, "session claim answer");
 }
 
 void Listener::apply_report(Session& session, const SessionReport& report) {
@@ -342,6 +337,8 @@ void Listener::apply_report(Session& session, const SessionReport& report) {
     ++session.login_reports;
   }
   if (report.type == ReportType::kClaimSession) return answer_claim(session, report);
+  if (report.type == ReportType::kQuotaQuery) return answer_quota_query(session, report);
+  if (report.type == ReportType::kQuotaUsed) return apply_quota_used(session, report);
   session.record.apply(report, now);
   metrics_.apply(report);
   if (report.type == ReportType::kLoginAccepted && report.backend != LoginBackend::kAnonymous) {
@@ -364,6 +361,7 @@ void Listener::reap_children() {
   int status = 0;
   pid_t pid;
   while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+    if (rescan_ && rescan_->pid == pid) rescan_->reaped = true;
     auto it = sessions_.find(pid);
     if (it == sessions_.end()) continue;
     if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
@@ -413,6 +411,7 @@ void Listener::shut_down() {
   log_info("shutting down: closing listening sockets, ending " + std::to_string(sessions_.size()) +
            " session(s)");
   if (ban_saves_.dirty()) save_ban_state();
+  if (rescan_) finish_rescan("failed: the daemon stopped");
   listen_sockets_.clear();
   proxy_pending_.clear();
   for (const auto& [pid, id] : sessions_) ::kill(pid, SIGTERM);
@@ -428,6 +427,8 @@ void Listener::shut_down() {
     if (pid < 0 && errno != EINTR) break;
     sessions_.erase(pid);
   }
+  // After the sessions: what their monitors reported last is in.
+  if (quotas_.dirty()) save_quota_usage();
 }
 
 // Everything before the first accept: configuration, namespace, sockets, signal pipe, the
@@ -566,6 +567,8 @@ int Listener::run() {
       fds.push_back({session.report.get(), POLLIN, 0});
       report_owner.push_back(pid);
     }
+    const std::size_t rescan_index = fds.size();
+    if (rescan_) fds.push_back({rescan_->answer.get(), POLLIN, 0});
     const std::size_t first_pending = fds.size();
     proxy_pending_.append_poll_fds(fds);
     const std::size_t first_control = fds.size();
@@ -578,7 +581,9 @@ int Listener::run() {
     };
     for (const int other : {control_.poll_timeout_ms(before),
                             config_.metrics_textfile.empty() ? -1 : until(next_metrics_write_),
-                            ban_saves_.next_due() ? until(*ban_saves_.next_due()) : -1}) {
+                            ban_saves_.next_due() ? until(*ban_saves_.next_due()) : -1,
+                            quota_saves_.next_due() ? until(*quota_saves_.next_due()) : -1,
+                            rescan_ ? until(rescan_->deadline) : -1}) {
       if (other >= 0) timeout = timeout < 0 ? other : std::min(timeout, other);
     }
     const int n = ::poll(fds.data(), fds.size(), timeout);
@@ -592,11 +597,13 @@ int Listener::run() {
     if (fds[0].revents != 0) {
       if (const auto status = on_signals()) return *status;
     }
-    for (std::size_t i = first_report; i < first_pending; ++i) {
+    for (std::size_t i = first_report; i < rescan_index; ++i) {
       if (fds[i].revents == 0) continue;
       auto it = sessions_.find(report_owner[i - first_report]);
       if (it != sessions_.end()) read_report(it->second);
     }
+    if (rescan_index < first_pending && fds[rescan_index].revents != 0) read_rescan();
+    check_rescan_deadline(std::chrono::steady_clock::now());
     auto headed = proxy_pending_.process(
         std::span<const pollfd>(fds).subspan(first_pending, first_control - first_pending),
         std::chrono::steady_clock::now());
@@ -617,6 +624,7 @@ int Listener::run() {
       write_metrics_textfile();
     }
     if (ban_saves_.due(std::chrono::steady_clock::now())) save_ban_state();
+    if (quota_saves_.due(std::chrono::steady_clock::now())) save_quota_usage();
     if (notifier_.active() && sessions_.size() != status_sessions_) {
       status_sessions_ = sessions_.size();
       notifier_.status(status_text());

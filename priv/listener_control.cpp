@@ -55,6 +55,7 @@ void Listener::serve_control(const ControlSocket::Request& request) {
       break;
     }
     case ControlCommand::kMetrics: response.text = metrics_text(); break;
+    case ControlCommand::kQuota: response = control_quota(request); break;
   }
   control_.respond(request.connection, response);
 }

@@ -41,6 +41,8 @@
 #include "priv/config_validation.hpp"
 #include "priv/login_throttle.hpp"
 #include "priv/proxy_pending.hpp"
+#include "priv/quota_rescan.hpp"
+#include "priv/quota_usage.hpp"
 #include "priv/listen_socket.hpp"
 #include "priv/service_notify.hpp"
 #include "priv/session_monitor.hpp"
@@ -153,6 +155,38 @@ class Listener {
   std::map<pid_t, Session> sessions_;  // by monitor pid
   void apply_report(Session& session, const SessionReport& report);
   void answer_claim(Session& session, const SessionReport& claim);
+  // One notice to a session's monitor (non-blocking; a failure is logged).
+  void send_notice(Session& session, const ListenerNotice& notice, std::string_view what);
+  // Quotas (priv/listener_quota.cpp).
+  void answer_quota_query(Session& session, const SessionReport& query);
+  void apply_quota_used(Session& session, const SessionReport& used);
+  // The user's usage, read from quota_dir the first time; null when it cannot be known.
+  const QuotaUsage* quota_usage_of(const std::string& user);
+  std::string quota_file_path(const std::string& user) const;
+  void save_quota_usage();
+  struct QuotaAccount {
+    RescanAccount rescan;
+    std::string user_class;
+    bool anonymous = false;
+  };
+  Result<QuotaAccount> find_quota_account(const std::string& user) const;
+  ControlResponse control_quota(const ControlSocket::Request& request);
+  void read_rescan();
+  void finish_rescan(const std::string& state);
+  void check_rescan_deadline(std::chrono::steady_clock::time_point now);
+  QuotaLedger quotas_;
+  UploadRateBook upload_starts_;
+  WritePacer quota_saves_{kBanSaveInterval};
+  struct RunningRescan {
+    pid_t pid;
+    UniqueFd answer;
+    std::string user;
+    std::string text;
+    std::chrono::steady_clock::time_point deadline;
+    bool reaped;
+  };
+  std::optional<RunningRescan> rescan_;  // one at a time
+  std::map<std::string, std::string> rescan_states_;  // the last rescan of each user
   ControlSocket control_;
   std::optional<gid_t> control_gid_;
   ServerMetrics metrics_;

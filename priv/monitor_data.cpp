@@ -8,6 +8,7 @@
 #include "common/io.hpp"
 #include "common/log.hpp"
 #include "priv/monitor_dispatch.hpp"
+#include "priv/quota_usage.hpp"
 
 namespace wftpd {
 
@@ -107,6 +108,45 @@ Step MonitorDispatcher::on_session_status(SessionStatus& status) {
   report.status.data_tls_refusals = refusals > reported_tls_refusals_ ? refusals - reported_tls_refusals_ : 0;
   reported_tls_handshakes_ = std::max(reported_tls_handshakes_, handshakes);
   reported_tls_refusals_ = std::max(reported_tls_refusals_, refusals);
+  ports_.report(report);
+  return Step::kContinue;
+}
+
+Step MonitorDispatcher::on_quota_query(QuotaQuery&) {
+  // SECURITY: the limits are the session's policy as the monitor decided it at login, never
+  // what the child says; a session without any gets an unlimited allowance without asking.
+  const SessionPolicy& policy = session_policy_;
+  if (!policy.limits_uploads()) {
+    return send(Child::kPostauth, QuotaAllowance{QuotaStatus::kGranted, kUnlimitedAllowance, kUnlimitedAllowance});
+  }
+  const auto answer = ports_.ask_quota(policy.upload_files_per_hour, policy.has_quota());
+  const QuotaAllowance allowance = quota_allowance(policy, answer);
+  if (allowance.status == QuotaStatus::kUnavailable) {
+    log_warning("upload refused: the listener did not tell the usage of user '" + escape_for_log(user_) + "'");
+  }
+  return send(Child::kPostauth, allowance);
+}
+
+Step MonitorDispatcher::on_quota_used(QuotaUsed& used) {
+  if (used.refused) {
+    SessionReport refused;
+    refused.type = ReportType::kEvent;
+    refused.event = ReportEvent::kQuotaRefused;
+    ports_.report(refused);
+  }
+  // SECURITY: each change is already bounded (one file, at most kMaxByteSize bytes each way);
+  // the listener keeps usage between zero and its bounds. Only a session under a quota changes
+  // the user's usage.
+  if (!session_policy_.has_quota()) return Step::kContinue;
+  if (used.bytes_added == 0 && used.bytes_removed == 0 && used.files_added == 0 && used.files_removed == 0) {
+    return Step::kContinue;
+  }
+  SessionReport report;
+  report.type = ReportType::kQuotaUsed;
+  report.bytes_added = used.bytes_added;
+  report.bytes_removed = used.bytes_removed;
+  report.files_added = used.files_added;
+  report.files_removed = used.files_removed;
   ports_.report(report);
   return Step::kContinue;
 }

@@ -93,7 +93,7 @@ class MonitorDispatcher {
     std::optional<Permit> needs;
     Handle handle;
   };
-  static const std::array<RequestRule, 13> kRequestTable;
+  static const std::array<RequestRule, 15> kRequestTable;
 
   template <class Message, Step (MonitorDispatcher::*Handler)(Message&)>
   static Step decode_then(MonitorDispatcher& self, std::string& payload);
@@ -129,6 +129,8 @@ class MonitorDispatcher {
   Step on_data_connect(DataConnect& request);
   Step on_transfer_done(TransferDone& transfer);
   Step on_session_status(SessionStatus& status);
+  Step on_quota_query(QuotaQuery& query);
+  Step on_quota_used(QuotaUsed& used);
   // monitor_dispatch.cpp
   Step on_control_sign_request(SignRequest& request);
   Step on_data_sign_request(SignRequest& request);
@@ -156,13 +158,14 @@ class MonitorDispatcher {
   // pre-auth child cannot keep a session alive with LogEvents or USER queries.
   std::optional<std::chrono::steady_clock::time_point> phase_deadline_;
   std::array<std::uint32_t, kPermitKinds> permits_{};
-  std::bitset<13> used_;  // rules with kOnce that have been used
+  std::bitset<15> used_;  // rules with kOnce that have been used
   bool auth_decided_ = false;
   std::uint32_t failed_logins_ = 0;
   std::uint32_t preauth_log_lines_ = 0;
   std::uint32_t postauth_log_lines_ = 0;
   std::string user_;  // the account being set up or logged in, for the log and transfer log
   std::string user_root_;  // that account's root, for the on-disk path of upload events
+  SessionPolicy session_policy_;  // the logged-in session's (quotas and upload limits)
   AccessMode access_ = AccessMode::kReal;
   // What the operator sees: the status messages' budget, and the data connections handed out
   // (bounds the TLS counters a status may claim).

@@ -178,6 +178,7 @@ Step MonitorDispatcher::begin_handoff(const VirtualUser& user, bool read_only,
                                       const SessionPolicy& policy) {
   auth_decided_ = true;
   user_root_ = user.root;
+  session_policy_ = policy;
   phase_ = Phase::kHandoff;
   phase_deadline_ = ports_.now() + kChildAnswerTimeout;
   auto sent = ports_.send(Child::kPostauth,

@@ -49,6 +49,11 @@ class MonitorPorts {
   // Asks the listener for a place among `user`'s logged-in sessions (at most `limit`); false
   // when they are all taken, or when nobody answers (inetd mode has no listener).
   virtual bool claim_user_session(std::string_view user, std::uint32_t limit) = 0;
+  // Asks the listener before an upload (priv/quota_usage.hpp) about the logged-in user: their
+  // usage (`wants_usage`), and whether the client may start one more upload this hour under
+  // `uploads_per_hour` (0: no limit), which counts it. None when nobody answers (inetd mode has
+  // no listener).
+  virtual std::optional<ListenerNotice> ask_quota(std::uint32_t uploads_per_hour, bool wants_usage) = 0;
 
   // Data connections: M's passive listener and active connector.
   virtual PassiveReady passive_listen() = 0;

@@ -60,9 +60,12 @@ void ServerMetrics::apply(const SessionReport& report) {
         case ReportEvent::kControlTlsHandshake: ++control_tls_handshakes_; break;
         case ReportEvent::kSandboxViolation: ++sandbox_violations_; break;
         case ReportEvent::kUploadEventDropped: ++upload_events_dropped_; break;
+        case ReportEvent::kQuotaRefused: ++quota_refusals_; break;
       }
       break;
     case ReportType::kClaimSession:  // answered by the listener, counted as a login result
+    case ReportType::kQuotaQuery:    // answered by the listener
+    case ReportType::kQuotaUsed:     // kept by the listener (priv/quota_usage.hpp)
       break;
   }
 }
@@ -132,6 +135,10 @@ std::string ServerMetrics::render(const Gauges& gauges) const {
   out.family("wardenftpd_upload_events_dropped_total", "counter",
              "Upload events not delivered because the consumer was absent or slow.");
   out.sample("wardenftpd_upload_events_dropped_total", "", upload_events_dropped_);
+  out.family("wardenftpd_quota_refusals_total", "counter",
+             "Uploads refused or stopped by quota_bytes, quota_files, max_file_size or "
+             "upload_files_per_hour.");
+  out.sample("wardenftpd_quota_refusals_total", "", quota_refusals_);
   out.family("wardenftpd_control_requests_total", "counter", "Requests served on the control socket.");
   out.sample("wardenftpd_control_requests_total", "", control_requests_);
   return out.take();

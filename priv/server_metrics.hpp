@@ -53,6 +53,7 @@ class ServerMetrics {
   std::uint64_t data_tls_refusals_ = 0;
   std::uint64_t sandbox_violations_ = 0;
   std::uint64_t upload_events_dropped_ = 0;
+  std::uint64_t quota_refusals_ = 0;
   std::uint64_t control_requests_ = 0;
 };
 

@@ -133,6 +133,17 @@ class SessionMonitor final : public MonitorPorts {
     auto answer = ask_listener(claim, NoticeType::kClaimAnswer);
     return answer && answer->granted;
   }
+  std::optional<ListenerNotice> ask_quota(std::uint32_t uploads_per_hour, bool wants_usage) override {
+    if (!report_) {
+      log_warning("quotas and upload limits cannot be kept without the listener (inetd mode)");
+      return std::nullopt;
+    }
+    SessionReport question;
+    question.type = ReportType::kQuotaQuery;
+    question.uploads_per_hour = uploads_per_hour;
+    question.wants_usage = wants_usage;
+    return ask_listener(question, NoticeType::kQuotaAnswer);
+  }
   // Sends `question` and waits (bounded) for the listener's notice of type `wanted`.
   std::optional<ListenerNotice> ask_listener(const SessionReport& question, NoticeType wanted) {
     const std::string frame = encode_report(question);

@@ -39,6 +39,8 @@ void SessionRecord::apply(const SessionReport& report, Clock::time_point now) {
       break;
     case ReportType::kEvent:
     case ReportType::kClaimSession:
+    case ReportType::kQuotaQuery:
+    case ReportType::kQuotaUsed:
       break;
   }
 }

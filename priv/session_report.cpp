@@ -26,6 +26,13 @@ Result<bool> decode_flag(WireReader& in) {
   return *value == 1;
 }
 
+Result<std::uint64_t> decode_bounded(WireReader& in, std::uint64_t max, const char* what) {
+  auto value = in.u64();
+  if (!value) return value.error();
+  if (*value > max) return make_error(std::string(what) + " out of range");
+  return *value;
+}
+
 }  // namespace
 
 std::string encode_report(const SessionReport& report) {
@@ -53,6 +60,16 @@ std::string encode_report(const SessionReport& report) {
     case ReportType::kClaimSession:
       body.bytes(std::string_view(report.user).substr(0, kMaxLoginNameLength));
       body.u32(report.limit);
+      break;
+    case ReportType::kQuotaQuery:
+      body.u32(report.uploads_per_hour);
+      body.u8(report.wants_usage ? 1 : 0);
+      break;
+    case ReportType::kQuotaUsed:
+      body.u64(report.bytes_added);
+      body.u64(report.bytes_removed);
+      body.u64(report.files_added);
+      body.u64(report.files_removed);
       break;
   }
   const std::string payload = body.take();
@@ -109,7 +126,7 @@ Result<SessionReport> decode_report(ReportType type, std::string_view payload) {
     case ReportType::kEvent: {
       auto event = in.u8();
       if (!event) return event.error();
-      if (*event < 1 || *event > 3) return make_error("report event out of range");
+      if (*event < 1 || *event > 4) return make_error("report event out of range");
       report.event = static_cast<ReportEvent>(*event);
       break;
     }
@@ -121,6 +138,29 @@ Result<SessionReport> decode_report(ReportType type, std::string_view payload) {
       if (user->empty() || *limit == 0) return make_error("a session claim names a user and a limit");
       report.user = std::move(*user);
       report.limit = *limit;
+      break;
+    }
+    case ReportType::kQuotaQuery: {
+      auto per_hour = in.u32();
+      if (!per_hour) return per_hour.error();
+      if (*per_hour > kMaxUploadsPerHour) return make_error("upload_files_per_hour out of range");
+      auto wants_usage = decode_flag(in);
+      if (!wants_usage) return wants_usage.error();
+      report.uploads_per_hour = *per_hour;
+      report.wants_usage = *wants_usage;
+      break;
+    }
+    case ReportType::kQuotaUsed: {
+      for (std::uint64_t* field : {&report.bytes_added, &report.bytes_removed}) {
+        auto value = decode_bounded(in, kMaxByteSize, "quota bytes");
+        if (!value) return value.error();
+        *field = *value;
+      }
+      for (std::uint64_t* field : {&report.files_added, &report.files_removed}) {
+        auto value = decode_bounded(in, kMaxQuotaFiles, "quota files");
+        if (!value) return value.error();
+        *field = *value;
+      }
       break;
     }
     default:
@@ -135,6 +175,12 @@ std::string encode_notice(const ListenerNotice& notice) {
   switch (notice.type) {
     case NoticeType::kClaimAnswer:
       body.u8(notice.granted ? 1 : 0);
+      break;
+    case NoticeType::kQuotaAnswer:
+      body.u8(notice.granted ? 1 : 0);
+      body.u8(notice.usage_known ? 1 : 0);
+      body.u64(notice.used_bytes);
+      body.u64(notice.used_files);
       break;
   }
   const std::string payload = body.take();
@@ -158,6 +204,21 @@ Result<ListenerNotice> decode_notice(std::string_view frame) {
       auto granted = decode_flag(in);
       if (!granted) return granted.error();
       notice.granted = *granted;
+      break;
+    }
+    case NoticeType::kQuotaAnswer: {
+      auto granted = decode_flag(in);
+      if (!granted) return granted.error();
+      auto known = decode_flag(in);
+      if (!known) return known.error();
+      auto bytes = decode_bounded(in, kMaxByteSize, "used bytes");
+      if (!bytes) return bytes.error();
+      auto files = decode_bounded(in, kMaxQuotaFiles, "used files");
+      if (!files) return files.error();
+      notice.granted = *granted;
+      notice.usage_known = *known;
+      notice.used_bytes = *bytes;
+      notice.used_files = *files;
       break;
     }
     default:

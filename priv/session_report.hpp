@@ -35,17 +35,29 @@ enum class ReportType : std::uint8_t {
   // listener answers with a kClaimAnswer notice, and a granted place counts until the session
   // ends.
   kClaimSession = 6,
+  // Quotas (common/session_policy.hpp): an upload's question, answered with a kQuotaAnswer
+  // notice (the user's usage, and whether the client may start another upload this hour, which
+  // counts it); and what an upload or DELE changed. Both are about the user whose login this
+  // socket reported (kLoginAccepted): the frames name no user.
+  kQuotaQuery = 7,
+  kQuotaUsed = 8,
 };
 
 // What the listener sends a monitor, on the same socket and in the same framing (type,
 // length, payload): answers to the reports that ask.
 enum class NoticeType : std::uint8_t {
   kClaimAnswer = 1,
+  kQuotaAnswer = 2,
 };
 
 struct ListenerNotice {
   NoticeType type = NoticeType::kClaimAnswer;
-  bool granted = false;  // kClaimAnswer
+  // kClaimAnswer: a place was granted. kQuotaAnswer: the client may start an upload (within
+  // upload_files_per_hour), and the usage below is known.
+  bool granted = false;
+  bool usage_known = false;       // kQuotaAnswer: false when the user's usage file is unreadable
+  std::uint64_t used_bytes = 0;   // kQuotaAnswer: at most kMaxByteSize
+  std::uint64_t used_files = 0;   // kQuotaAnswer: at most kMaxQuotaFiles
 };
 
 std::string encode_notice(const ListenerNotice& notice);
@@ -56,6 +68,7 @@ enum class ReportEvent : std::uint8_t {
   kControlTlsHandshake = 1,  // the control connection completed a full TLS handshake
   kSandboxViolation = 2,     // a child of the session was stopped by its seccomp filter
   kUploadEventDropped = 3,   // an upload event could not be delivered to its consumer
+  kQuotaRefused = 4,         // an upload was refused or stopped by a quota or upload limit
 };
 
 struct SessionReport {
@@ -65,6 +78,14 @@ struct SessionReport {
   bool throttled = false;  // kLoginFailed: answered after a delay for earlier failures
   std::string user;        // kLoginAccepted, kClaimSession: at most kMaxLoginNameLength bytes
   std::uint32_t limit = 0;  // kClaimSession: the user's max_sessions_per_user (1 or more)
+  // kQuotaQuery: the session's upload_files_per_hour (0: none), and whether it needs the usage.
+  std::uint32_t uploads_per_hour = 0;
+  bool wants_usage = false;
+  // kQuotaUsed: what changed (each at most kMaxByteSize bytes, kMaxQuotaFiles files).
+  std::uint64_t bytes_added = 0;
+  std::uint64_t bytes_removed = 0;
+  std::uint64_t files_added = 0;
+  std::uint64_t files_removed = 0;
   // kStatus: the state; its TLS counters are the increments since the previous kStatus.
   SessionStatus status;
   // kTransferDone.

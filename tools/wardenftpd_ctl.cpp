@@ -45,6 +45,11 @@ constexpr std::string_view kUsage =
     "  status                           version, uptime, sessions, limits, last reload\n"
     "  reload                           reload the configuration file (as SIGHUP does)\n"
     "  metrics                          the counters, in the Prometheus text format\n"
+    "  quota USER                       the user's usage (bytes, files) and limits, and the\n"
+    "                                   state of the last rescan (anonymous: the drop box)\n"
+    "  quota --rescan USER              recount the user's files as that user (files that\n"
+    "                                   arrived other than by upload), wait for the count (at\n"
+    "                                   most 2 minutes) and show the result\n"
     "\n"
     "Options:\n"
     "  --socket PATH   the control socket (default /run/wardenftpd/ctl)\n"
@@ -82,7 +87,9 @@ bool parse_duration(std::string_view text, std::uint32_t& seconds) {
   return true;
 }
 
-int exchange(const std::string& path, const wftpd::ControlRequest& request, bool json) {
+// One request, one answer: 0 with `response` filled (ok or not), or the exit status.
+int exchange_response(const std::string& path, const wftpd::ControlRequest& request,
+                      wftpd::ControlResponse& answer) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.size() >= sizeof(address.sun_path)) {
@@ -121,12 +128,7 @@ int exchange(const std::string& path, const wftpd::ControlRequest& request, bool
         std::fprintf(stderr, "wardenftpd-ctl: bad answer: %s\n", response.error().message.c_str());
         return kExitUnreachable;
       }
-      if (!response->ok) {
-        std::fprintf(stderr, "wardenftpd-ctl: %s\n", response->message.c_str());
-        return kExitRefused;
-      }
-      const std::string out = json ? wftpd::render_control_json(*response) : wftpd::render_control_text(*response);
-      std::fwrite(out.data(), 1, out.size(), stdout);
+      answer = std::move(*response);
       return 0;
     }
     const ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
@@ -139,6 +141,43 @@ int exchange(const std::string& path, const wftpd::ControlRequest& request, bool
     }
     reader.feed(std::string_view(buffer, static_cast<std::size_t>(n)));
   }
+}
+
+int print_response(const wftpd::ControlResponse& response, bool json) {
+  if (!response.ok) {
+    std::fprintf(stderr, "wardenftpd-ctl: %s\n", response.message.c_str());
+    return kExitRefused;
+  }
+  const std::string out = json ? wftpd::render_control_json(response) : wftpd::render_control_text(response);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int exchange(const std::string& path, const wftpd::ControlRequest& request, bool json) {
+  wftpd::ControlResponse response;
+  const int status = exchange_response(path, request, response);
+  return status != 0 ? status : print_response(response, json);
+}
+
+// quota --rescan: the listener starts the count and answers at once (it never waits for a
+// walk); the tool asks again until the user's rescan column no longer says "running".
+int rescan_and_wait(const std::string& path, wftpd::ControlRequest request, bool json) {
+  wftpd::ControlResponse response;
+  int status = exchange_response(path, request, response);
+  if (status != 0 || !response.ok) return status != 0 ? status : print_response(response, json);
+  request.rescan = false;
+  for (int attempt = 0; attempt < 1200; ++attempt) {
+    status = exchange_response(path, request, response);
+    if (status != 0 || !response.ok) return status != 0 ? status : print_response(response, json);
+    std::size_t column = 0;
+    while (column < response.columns.size() && response.columns[column].name != "rescan") ++column;
+    const bool running = !response.rows.empty() && column < response.rows[0].size() &&
+                         response.rows[0][column] == "running";
+    if (!running) return print_response(response, json);
+    ::usleep(100000);
+  }
+  std::fprintf(stderr, "wardenftpd-ctl: the rescan did not finish within 2 minutes\n");
+  return kExitRefused;
 }
 
 }  // namespace
@@ -228,6 +267,16 @@ int main(int argc, char** argv) {
     } else {
       return usage_error("ban ADDR[/PREFIX] [--for DURATION]");
     }
+  } else if (command == "quota") {
+    request.command = wftpd::ControlCommand::kQuota;
+    if (rest.size() == 1 && !rest[0].starts_with("--")) {
+      request.argument = rest[0];
+    } else if (rest.size() == 2 && rest[0] == "--rescan") {
+      request.rescan = true;
+      request.argument = rest[1];
+    } else {
+      return usage_error("quota [--rescan] USER");
+    }
   } else if (command == "unban") {
     request.command = wftpd::ControlCommand::kUnban;
     if (rest.size() != 1) return usage_error("unban ADDR[/PREFIX]");
@@ -236,5 +285,6 @@ int main(int argc, char** argv) {
     return usage_error("unknown command '" + command + "'");
   }
   if (request.argument.size() > wftpd::kMaxControlArgument) return usage_error("argument too long");
+  if (request.rescan) return rescan_and_wait(socket_path, request, json);
   return exchange(socket_path, request, json);
 }

@@ -212,7 +212,8 @@ TransferOutcome send_file(const DataChannel& data, int file_fd, bool ascii,
 }
 
 TransferOutcome receive_file(const DataChannel& data, int file_fd, bool ascii, bool durable,
-                             const TransferWatch& watch, AsciiDecoder decoder) {
+                             const TransferWatch& watch, AsciiDecoder decoder,
+                             unsigned long long write_limit) {
   unsigned long long total = 0;
   unsigned long long written = 0;  // bytes written to the file
   unsigned long long flushed = 0;  // bytes whose writeback has been started
@@ -232,6 +233,8 @@ TransferOutcome receive_file(const DataChannel& data, int file_fd, bool ascii, b
       converted = n == 0 ? decoder.finish() : decoder.decode(chunk);
       chunk = converted;
     }
+    // Stopped before the write that would go beyond the limit: nothing past it reaches the file.
+    if (chunk.size() > write_limit - written) return failed(TransferResult::kOverLimit, 0, total);
     while (!chunk.empty()) {
       const ssize_t w = ::write(file_fd, chunk.data(), chunk.size());
       if (w < 0) {

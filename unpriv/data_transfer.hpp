@@ -25,6 +25,7 @@ enum class TransferResult {
   kPeerFailed,   // the data connection broke or stalled past the data timeout: 426
   kLocalFailed,  // reading or writing the file failed: 451 (or 452/552 for space)
   kTruncated,    // PROT P: the data connection ended without TLS close_notify: 426
+  kOverLimit,    // an upload would have written past its write limit (a quota): 552
 };
 
 struct TransferOutcome {
@@ -50,8 +51,12 @@ TransferOutcome send_file(const DataChannel& data, int file_fd, bool ascii,
 // Under TLS, only a close_notify ends an upload as complete; a bare end of the connection is
 // kTruncated (the client or an attacker cut it short).
 // `decoder`: TYPE A only, the state to start from (an upload restarted part-way).
+// `write_limit`: the bytes the file may receive (after TYPE A conversion); data that would go
+// beyond it is not written and the transfer ends as kOverLimit.
+inline constexpr unsigned long long kNoWriteLimit = ~0ull;
 TransferOutcome receive_file(const DataChannel& data, int file_fd, bool ascii, bool durable,
-                             const TransferWatch& watch, AsciiDecoder decoder = {});
+                             const TransferWatch& watch, AsciiDecoder decoder = {},
+                             unsigned long long write_limit = kNoWriteLimit);
 TransferOutcome send_text(const DataChannel& data, std::string_view text,
                           const TransferWatch& watch);
 

@@ -52,6 +52,14 @@ void MonitorClient::transfer_done(const TransferDone& transfer) { (void)channel_
 
 void MonitorClient::session_status(const SessionStatus& status) { (void)channel_.send(status); }
 
+Result<QuotaAllowance> MonitorClient::quota_allowance() {
+  auto sent = channel_.send(QuotaQuery{});
+  if (!sent) return sent.error();
+  return channel_.expect<QuotaAllowance>();
+}
+
+void MonitorClient::quota_used(const QuotaUsed& used) { (void)channel_.send(used); }
+
 Result<StartSession> MonitorClient::await_start() { return channel_.expect<StartSession>(); }
 
 Result<PassiveReady> MonitorClient::passive_listen(bool extended) {

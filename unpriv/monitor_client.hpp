@@ -29,6 +29,11 @@ class PostauthMonitor {
   virtual void transfer_done(const TransferDone& transfer) = 0;
   // What the session is doing, for the operator (unpriv/status_reporter.hpp); best effort.
   virtual void session_status(const SessionStatus& status) = 0;
+  // Before an upload under a quota or upload limit: what it may use (the monitor asks the
+  // listener, which keeps the user's usage).
+  virtual Result<QuotaAllowance> quota_allowance() = 0;
+  // What an upload (complete or not) or DELE changed in the user's files; best effort.
+  virtual void quota_used(const QuotaUsed& used) = 0;
 };
 
 // Also the signer of the TLS endpoint's remote key (common/remote_key.hpp): a handshake's
@@ -58,6 +63,8 @@ class MonitorClient : public PostauthMonitor, public RemoteSigner {
   Result<std::pair<DataStatus, UniqueFd>> data_connect(DataPurpose purpose) override;
   void transfer_done(const TransferDone& transfer) override;
   void session_status(const SessionStatus& status) override;
+  Result<QuotaAllowance> quota_allowance() override;
+  void quota_used(const QuotaUsed& used) override;
 
  private:
   MonitorChannel channel_;

@@ -141,7 +141,23 @@ class PostauthSession {
     UniqueFd file;              // kDropBox, kInPlace
     TemporaryFile temporary;    // kReplace
     TransferPosition position;  // kInPlace
+    // Quotas: the size of the file the command replaces or extends (0: a new file), whether it
+    // creates one, where its writes start, and the size the file may not grow beyond.
+    std::uint64_t old_size = 0;
+    bool new_file = false;
+    std::uint64_t start = 0;
+    unsigned long long max_end = kNoWriteLimit;
   };
+  enum class Allowance { kGranted, kRefused, kMonitorLost };
+  // Asks the monitor for the upload's allowance under the session's quota and upload limits,
+  // and sets upload.max_end (with max_file_size); answers the refusal (550, 552 or 451).
+  Allowance upload_allowance(Upload& upload);
+  // The upload went over its limit: the file as it was before the command (STOR: the
+  // temporary file goes, the old file stays; APPE, STOR after REST: cut back to where the
+  // writes started; drop box: emptied, as the drop box's filter cannot unlink).
+  void undo_upload(Upload& upload, const std::string& path);
+  // Tells the monitor what the upload changed (for the user's quota usage).
+  void report_upload_usage(const Upload& upload, std::uint64_t final_size, bool kept, bool refused);
   // Each answers the refusal and returns false, or fills `upload`.
   bool open_drop_box_upload(const std::string& path, bool append, Upload& upload);
   bool open_replacement(const std::string& path, Upload& upload);

@@ -9,6 +9,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -195,13 +196,21 @@ PostauthSession::Next PostauthSession::cmd_dele(const FtpCommand& command) {
   if (!resolve(command, path)) return Next::kContinue;
   struct stat st{};
   FileError error;
-  if (fs_.stat(path, st, error) && S_ISDIR(st.st_mode)) {
+  const bool known = fs_.stat(path, st, error);
+  if (known && S_ISDIR(st.st_mode)) {
     reply(550, "Delete operation failed: is a directory (use RMD).");
     return Next::kContinue;
   }
   if (!fs_.remove_file(path, error)) {
     reply(550, "Delete operation failed: " + error.reply_text);
     return Next::kContinue;
+  }
+  // The user's quota usage: one file less, and its bytes.
+  if (policy_.has_quota() && known && S_ISREG(st.st_mode)) {
+    QuotaUsed used;
+    used.bytes_removed = std::min(static_cast<std::uint64_t>(st.st_size), kMaxByteSize);
+    used.files_removed = 1;
+    monitor_.quota_used(used);
   }
   reply(250, "Delete operation successful.");
   return Next::kContinue;

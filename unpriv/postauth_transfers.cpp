@@ -7,6 +7,7 @@
 #include <ctime>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cerrno>
@@ -277,6 +278,10 @@ PostauthSession::Next PostauthSession::finish_transfer(const TransferOutcome& ou
     case TransferResult::kTruncated:
       reply(426, "Data connection closed without TLS close_notify; transfer incomplete.");
       return Next::kContinue;
+    case TransferResult::kOverLimit:
+      // RFC 959: 552 Requested file action aborted, exceeded storage allocation.
+      reply(552, "Exceeded storage allocation (quota or maximum file size); the upload was not kept.");
+      return Next::kContinue;
     case TransferResult::kAborted:
       // RFC 959 4.1.3: the aborted command gets 426, then ABOR itself gets 226.
       reply(426, "Transfer aborted.");
@@ -404,6 +409,14 @@ PostauthSession::Next PostauthSession::store(const FtpCommand& command, bool app
     return Next::kContinue;
   }
   Upload upload;
+  // A drop-box upload always makes a new file (open_drop_box_upload refuses an existing one).
+  upload.new_file = !exists || read_only_;
+  upload.old_size = upload.new_file ? 0 : static_cast<std::uint64_t>(existing.st_size);
+  switch (upload_allowance(upload)) {
+    case Allowance::kGranted: break;
+    case Allowance::kRefused: return Next::kContinue;
+    case Allowance::kMonitorLost: return Next::kClose;
+  }
   bool opened = false;
   if (read_only_) opened = open_drop_box_upload(path, append, upload);
   else if (append || restart_offset_ != 0) opened = open_in_place(path, append, exists, upload);
@@ -474,6 +487,7 @@ bool PostauthSession::open_in_place(const std::string& path, bool append, bool e
     reply(554, "Could not seek to the restart offset.");
     return false;
   }
+  upload.start = append ? static_cast<std::uint64_t>(st.st_size) : position.file_offset;
   upload.kind = UploadKind::kInPlace;
   return true;
 }
@@ -489,24 +503,100 @@ PostauthSession::Next PostauthSession::receive_upload(const std::string& path,
       unique_name.empty() ? std::string("Ok to send data.") : "FILE: " + std::string(unique_name),
       data);
   // A temporary file is discarded with `upload`. (The drop-box filter cannot unlink: a file
-  // whose upload failed there stays, possibly empty.)
-  if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
+  // whose upload failed there stays, possibly empty; so does a new file APPE created. They
+  // count as the user's.)
+  if (start != Start::kReady) {
+    if (upload.kind != UploadKind::kReplace) report_upload_usage(upload, upload.start, true, false);
+    return start == Start::kFailed ? Next::kContinue : Next::kClose;
+  }
   const auto started = std::chrono::steady_clock::now();
   status_.transfer_started(TransferDirection::kIncoming, path);
   const bool replacing = upload.kind == UploadKind::kReplace;
   const int file = replacing ? upload.temporary.fd() : upload.file.get();
+  const unsigned long long write_limit =
+      upload.max_end == kNoWriteLimit ? kNoWriteLimit
+                                      : (upload.max_end > upload.start ? upload.max_end - upload.start : 0);
   // A TYPE A marker between a CR and its LF: the CR counts as received, the next octet decides.
   TransferOutcome outcome = receive_file(data.channel(), file, ascii_, replacing, transfer_watch(),
-                                         AsciiDecoder(upload.position.inside_line_end));
+                                         AsciiDecoder(upload.position.inside_line_end), write_limit);
   data.close();
   status_.transfer_ended();
   log_truncated_upload(outcome, path);
+  const bool over_limit = outcome.result == TransferResult::kOverLimit;
+  if (over_limit) undo_upload(upload, path);
+  struct stat written{};
+  const std::uint64_t final_size =
+      ::fstat(file, &written) == 0 ? static_cast<std::uint64_t>(written.st_size) : upload.old_size;
+  bool kept = !replacing;  // a temporary file counts only once it replaced the target
   if (outcome.result == TransferResult::kComplete) {
     const int failed = put_upload_in_place(upload, replaced);
     if (failed != 0) outcome = TransferOutcome{TransferResult::kLocalFailed, failed, outcome.bytes};
+    if (replacing) kept = failed == 0;
   }
+  report_upload_usage(upload, final_size, kept, over_limit);
   report_transfer(TransferDirection::kIncoming, path, outcome, started);
   return finish_transfer(outcome, "Transfer");
+}
+
+PostauthSession::Allowance PostauthSession::upload_allowance(Upload& upload) {
+  std::uint64_t bytes_left = kUnlimitedAllowance;
+  if (policy_.limits_uploads()) {
+    auto allowance = monitor_.quota_allowance();
+    if (!allowance) return Allowance::kMonitorLost;
+    switch (allowance->status) {
+      case QuotaStatus::kGranted:
+        break;
+      case QuotaStatus::kHourlyLimit:
+        reply(550, "Upload refused: too many uploads from your address within an hour; try again later.");
+        report_upload_usage(upload, 0, false, true);
+        return Allowance::kRefused;
+      case QuotaStatus::kUnavailable:
+        reply(451, "Upload limits cannot be checked now; try again later.");
+        return Allowance::kRefused;
+    }
+    if (upload.new_file && allowance->files_left == 0) {
+      reply(552, "Exceeded storage allocation: no more files allowed (quota).");
+      report_upload_usage(upload, 0, false, true);
+      return Allowance::kRefused;
+    }
+    bytes_left = allowance->bytes_left;
+  }
+  // The file may grow to its old size plus the bytes left (what it frees counts), and never
+  // beyond max_file_size.
+  upload.max_end = bytes_left == kUnlimitedAllowance ? kNoWriteLimit : upload.old_size + bytes_left;
+  if (policy_.max_file_size != 0) upload.max_end = std::min<unsigned long long>(upload.max_end, policy_.max_file_size);
+  return Allowance::kGranted;
+}
+
+void PostauthSession::undo_upload(Upload& upload, const std::string& path) {
+  monitor_.log(EventLevel::kInfo, "upload of '" + path + "' stopped at its limit (" +
+                                      std::to_string(upload.max_end) + " bytes: quota or max_file_size)");
+  switch (upload.kind) {
+    case UploadKind::kReplace:
+      upload.temporary.discard();
+      return;
+    case UploadKind::kInPlace:
+    case UploadKind::kDropBox: {
+      const std::uint64_t length = upload.kind == UploadKind::kInPlace ? upload.start : 0;
+      if (::ftruncate(upload.file.get(), static_cast<off_t>(length)) != 0) {
+        monitor_.log(EventLevel::kWarning, "ftruncate of an upload over its limit: " + std::string(std::strerror(errno)));
+      }
+      return;
+    }
+  }
+}
+
+void PostauthSession::report_upload_usage(const Upload& upload, std::uint64_t final_size, bool kept,
+                                          bool refused) {
+  if (!policy_.has_quota() && !refused) return;
+  QuotaUsed used;
+  used.refused = refused;
+  if (kept) {
+    used.bytes_added = std::min(final_size, kMaxByteSize);
+    used.bytes_removed = std::min(upload.old_size, kMaxByteSize);
+    used.files_added = upload.new_file ? 1 : 0;
+  }
+  monitor_.quota_used(used);
 }
 
 int PostauthSession::put_upload_in_place(Upload& upload, const struct stat* replaced) {

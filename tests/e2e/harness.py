@@ -524,6 +524,7 @@ class Daemon:
             # Each daemon its own control socket and ban state (the defaults are system-wide).
             "control_socket": os.path.join(self.tmp, "ctl"),
             "ban_state_file": os.path.join(self.tmp, "state", "bans"),
+            "quota_dir": os.path.join(self.tmp, "state", "quota"),
         }
         values.update(self.extra_config)
         values.update(overrides)

@@ -214,5 +214,42 @@ TEST(Config, SerializedFormKeepsTheTlsKeys) {
   EXPECT_FALSE(again->require_tls_session_reuse);
 }
 
+TEST(Config, ByteSizesTakeBinarySuffixes) {
+  EXPECT_EQ(*parse_byte_size("0", 0, 1ull << 62), 0u);
+  EXPECT_EQ(*parse_byte_size("1500", 0, 1ull << 62), 1500u);
+  EXPECT_EQ(*parse_byte_size("4K", 0, 1ull << 62), 4096u);
+  EXPECT_EQ(*parse_byte_size("10M", 0, 1ull << 62), 10485760u);
+  EXPECT_EQ(*parse_byte_size("2G", 0, 1ull << 62), 2147483648u);
+  EXPECT_EQ(*parse_byte_size("3T", 0, 1ull << 62), 3298534883328u);
+  for (const char* bad : {"", "K", "1k", "1KB", "1.5M", "-1", " 1", "1 M", "0x10", "99999999999T"}) {
+    EXPECT_FALSE(parse_byte_size(bad, 0, 1ull << 62).ok()) << bad;
+  }
+  EXPECT_FALSE(parse_byte_size("5M", 0, 1000).ok());  // out of range after the suffix
+  EXPECT_FALSE(parse_byte_size("16777216T", 0, ~0ull).ok());  // 2^64: would overflow
+}
+
+TEST(Config, QuotaKeysAreClassKeys) {
+  auto config = parse_config(
+      "quota_bytes=1G\nquota_dir=/var/lib/q\n[class small]\nquota_bytes=10M\nquota_files=100\n"
+      "max_file_size=512K\nupload_files_per_hour=20\n",
+      "test.conf");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->policy.quota_bytes, 1ull << 30);
+  EXPECT_EQ(config->quota_dir, "/var/lib/q");
+  auto policy = effective_policy(*config, "bob", "small", false);
+  ASSERT_TRUE(policy.ok()) << policy.error().message;
+  EXPECT_EQ(policy->quota_bytes, 10ull << 20);
+  EXPECT_EQ(policy->quota_files, 100u);
+  EXPECT_EQ(policy->max_file_size, 512u << 10);
+  EXPECT_EQ(policy->upload_files_per_hour, 20u);
+  EXPECT_TRUE(policy->has_quota() && policy->limits_uploads());
+  // The canonical text reads back to the same values.
+  auto again = parse_config(serialize_config(*config), "again.conf");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->policy.quota_bytes, 1ull << 30);
+  EXPECT_FALSE(parse_config("quota_bytes=5P\n", "bad.conf").ok());
+  EXPECT_FALSE(parse_config("upload_files_per_hour=2000000\n", "bad.conf").ok());
+}
+
 }  // namespace
 }  // namespace wftpd

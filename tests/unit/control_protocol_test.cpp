@@ -45,9 +45,25 @@ TEST(ControlProtocol, RequestsRoundTrip) {
   }
 }
 
+TEST(ControlProtocol, AQuotaRequestRoundTripsAndIsStrict) {
+  ControlRequest quota;
+  quota.command = ControlCommand::kQuota;
+  quota.argument = "alice";
+  quota.rescan = true;
+  auto decoded = through_the_wire(quota);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->command, ControlCommand::kQuota);
+  EXPECT_EQ(decoded->argument, "alice");
+  EXPECT_TRUE(decoded->rescan);
+  EXPECT_FALSE(decode_control_request(std::string("\x09\x00\x01" "a", 4)).ok());       // no rescan flag
+  EXPECT_FALSE(decode_control_request(std::string("\x09\x00\x01" "a\x02", 5)).ok());   // flag out of range
+  EXPECT_FALSE(decode_control_request(std::string("\x09\x00\x00\x00", 4)).ok());    // no user
+  EXPECT_TRUE(decode_control_request(std::string("\x09\x00\x01" "a\x00", 5)).ok());
+}
+
 TEST(ControlProtocol, MalformedRequestsAreRefused) {
   EXPECT_FALSE(decode_control_request("").ok());
-  EXPECT_FALSE(decode_control_request("\x09").ok());                        // unknown command
+  EXPECT_FALSE(decode_control_request("\x0a").ok());                        // unknown command
   EXPECT_FALSE(decode_control_request(std::string("\x01\x00", 2)).ok());    // trailing byte
   EXPECT_FALSE(decode_control_request(std::string("\x02\x04\x00\x01x", 5)).ok());  // bad selector
   EXPECT_FALSE(decode_control_request(std::string("\x04\x00\x00", 3)).ok());       // empty argument

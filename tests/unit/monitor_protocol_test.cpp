@@ -110,6 +110,10 @@ TEST(MonitorProtocol, BecomeUserCarriesTheSessionsPolicy) {
   policy.upload_name_max_bytes = 100;
   policy.upload_names_plain = false;
   policy.utf8_names_only = true;
+  policy.quota_bytes = 1ull << 40;
+  policy.quota_files = 5000;
+  policy.max_file_size = 1ull << 30;
+  policy.upload_files_per_hour = 60;
   auto decoded = round_trip(BecomeUser{"x", 1000, 1000, "/srv", false, policy});
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   EXPECT_EQ(decoded->policy.class_name, "partners");
@@ -120,17 +124,60 @@ TEST(MonitorProtocol, BecomeUserCarriesTheSessionsPolicy) {
   EXPECT_EQ(decoded->policy.upload_name_max_bytes, 100u);
   EXPECT_FALSE(decoded->policy.upload_names_plain);
   EXPECT_TRUE(decoded->policy.utf8_names_only);
+  EXPECT_EQ(decoded->policy.quota_bytes, 1ull << 40);
+  EXPECT_EQ(decoded->policy.quota_files, 5000u);
+  EXPECT_EQ(decoded->policy.max_file_size, 1ull << 30);
+  EXPECT_EQ(decoded->policy.upload_files_per_hour, 60u);
   // What the configuration parser would refuse is refused on the wire too.
   using Break = void (*)(SessionPolicy&);
   for (Break broken : std::initializer_list<Break>{[](SessionPolicy& p) { p.permissions = 1u << 20; },
                       [](SessionPolicy& p) { p.local_umask = 01000; },
                       [](SessionPolicy& p) { p.class_name = "bad name"; },
                       [](SessionPolicy& p) { p.deny_names = {"a/b"}; },
-                      [](SessionPolicy& p) { p.upload_name_max_bytes = 0; }}) {
+                      [](SessionPolicy& p) { p.upload_name_max_bytes = 0; },
+                      [](SessionPolicy& p) { p.quota_bytes = kMaxByteSize + 1; },
+                      [](SessionPolicy& p) { p.max_file_size = ~0ull; },
+                      [](SessionPolicy& p) { p.quota_files = kMaxQuotaFiles + 1; },
+                      [](SessionPolicy& p) { p.upload_files_per_hour = kMaxUploadsPerHour + 1; }}) {
     SessionPolicy bad;
     broken(bad);
     EXPECT_FALSE(round_trip(BecomeUser{"x", 1000, 1000, "/srv", false, bad}).ok());
   }
+}
+
+TEST(MonitorProtocol, QuotaMessagesRoundTripWithinTheirBounds) {
+  EXPECT_TRUE(round_trip(QuotaQuery{}).ok());
+  auto allowance = round_trip(QuotaAllowance{QuotaStatus::kGranted, 1234, kUnlimitedAllowance});
+  ASSERT_TRUE(allowance.ok()) << allowance.error().message;
+  EXPECT_EQ(allowance->status, QuotaStatus::kGranted);
+  EXPECT_EQ(allowance->bytes_left, 1234u);
+  EXPECT_EQ(allowance->files_left, kUnlimitedAllowance);
+  EXPECT_FALSE(round_trip(QuotaAllowance{static_cast<QuotaStatus>(4), 0, 0}).ok());
+  EXPECT_FALSE(round_trip(QuotaAllowance{QuotaStatus::kGranted, kMaxByteSize + 1, 0}).ok());
+  EXPECT_FALSE(round_trip(QuotaAllowance{QuotaStatus::kGranted, 0, kMaxQuotaFiles + 1}).ok());
+
+  QuotaUsed used;
+  used.bytes_added = 500;
+  used.bytes_removed = 200;
+  used.files_added = 1;
+  used.refused = true;
+  auto decoded = round_trip(used);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->bytes_added, 500u);
+  EXPECT_EQ(decoded->bytes_removed, 200u);
+  EXPECT_EQ(decoded->files_added, 1u);
+  EXPECT_EQ(decoded->files_removed, 0u);
+  EXPECT_TRUE(decoded->refused);
+  // One command changes one file, of at most kMaxByteSize bytes: a child cannot claim more.
+  for (auto broken : std::initializer_list<void (*)(QuotaUsed&)>{
+           [](QuotaUsed& u) { u.files_added = 2; }, [](QuotaUsed& u) { u.files_removed = 7; },
+           [](QuotaUsed& u) { u.bytes_added = kMaxByteSize + 1; },
+           [](QuotaUsed& u) { u.bytes_removed = ~0ull; }}) {
+    QuotaUsed bad;
+    broken(bad);
+    EXPECT_FALSE(round_trip(bad).ok());
+  }
+  EXPECT_FALSE(decode_payload<QuotaQuery>(std::string("\x00", 1)).ok());  // trailing byte
 }
 
 TEST(MonitorProtocol, HandoffCarriesTheControlTlsState) {

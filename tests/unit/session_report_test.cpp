@@ -84,6 +84,61 @@ TEST(SessionReport, ASessionClaimAndItsAnswerRoundTrip) {
   EXPECT_FALSE(decode_notice(std::string("\x01", 1)).ok());                // short
 }
 
+TEST(SessionReport, QuotaFramesAndTheirAnswerRoundTrip) {
+  SessionReport query;
+  query.type = ReportType::kQuotaQuery;
+  query.uploads_per_hour = 30;
+  query.wants_usage = true;
+  SessionReport used;
+  used.type = ReportType::kQuotaUsed;
+  used.bytes_added = 4096;
+  used.bytes_removed = 100;
+  used.files_added = 1;
+  ReportReader reader;
+  reader.feed(encode_report(query) + encode_report(used));
+  auto got = reader.next();
+  ASSERT_TRUE(got.ok() && *got) << (got.ok() ? "none" : got.error().message);
+  EXPECT_EQ((*got)->uploads_per_hour, 30u);
+  EXPECT_TRUE((*got)->wants_usage);
+  got = reader.next();
+  ASSERT_TRUE(got.ok() && *got);
+  EXPECT_EQ((*got)->bytes_added, 4096u);
+  EXPECT_EQ((*got)->bytes_removed, 100u);
+  EXPECT_EQ((*got)->files_added, 1u);
+
+  ListenerNotice answer;
+  answer.type = NoticeType::kQuotaAnswer;
+  answer.granted = true;
+  answer.usage_known = true;
+  answer.used_bytes = 123456789;
+  answer.used_files = 42;
+  auto decoded = decode_notice(encode_notice(answer));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->type, NoticeType::kQuotaAnswer);
+  EXPECT_TRUE(decoded->granted && decoded->usage_known);
+  EXPECT_EQ(decoded->used_bytes, 123456789u);
+  EXPECT_EQ(decoded->used_files, 42u);
+
+  // Out of their bounds: refused by the reader (listener) and the notice decoder (monitor).
+  const auto refused = [](const SessionReport& report) {
+    ReportReader bad;
+    bad.feed(encode_report(report));
+    return !bad.next().ok();
+  };
+  SessionReport too_many = used;
+  too_many.bytes_added = kMaxByteSize + 1;
+  EXPECT_TRUE(refused(too_many));
+  too_many = used;
+  too_many.files_removed = kMaxQuotaFiles + 1;
+  EXPECT_TRUE(refused(too_many));
+  SessionReport fast = query;
+  fast.uploads_per_hour = kMaxUploadsPerHour + 1;
+  EXPECT_TRUE(refused(fast));
+  answer.used_bytes = kMaxByteSize + 1;
+  EXPECT_FALSE(decode_notice(encode_notice(answer)).ok());
+  EXPECT_FALSE(decode_notice(std::string("\x02\x00\x01\x01", 4)).ok());  // short answer
+}
+
 TEST(SessionReport, AFrameFitsInOnePipeWrite) {
   const std::string frame = encode_report(status_report("/" + std::string(kMaxStatusPathLength - 1, 'a'), 1));
   EXPECT_LE(frame.size(), kMaxReportFrame);
@@ -97,6 +152,7 @@ TEST(SessionReport, MalformedFramesAreRefused) {
     return !reader.next().ok();
   };
   EXPECT_TRUE(refused(std::string("\x09\x00\x00", 3)));                 // unknown type
+  EXPECT_TRUE(refused(std::string("\x07\x00\x05\x00\x00\x00\x01\x02", 8)));  // flag out of range
   EXPECT_TRUE(refused(std::string("\x05\x00\x01\x07", 4)));             // unknown event
   EXPECT_TRUE(refused(std::string("\x05\x00\x02\x01\x00", 5)));         // trailing byte
   EXPECT_TRUE(refused(std::string("\x01\x00\x02\x01\x02", 5)));         // flag out of range
