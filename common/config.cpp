@@ -167,6 +167,15 @@ Result<std::uint64_t> parse_byte_size(std::string_view value, std::uint64_t min,
   return bytes;
 }
 
+std::string join_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ',';
+    out += item;
+  }
+  return out;
+}
+
 // A file-name glob (unpriv/wildcard.hpp): one name component, no '/', no control characters,
 // at most 255 bytes.
 bool is_name_pattern(std::string_view item) {
@@ -189,15 +198,6 @@ Result<void> set_listen_addresses(Config& config, std::string_view value) {
   if (addresses->empty()) return make_error("no listen address given");
   config.listen_addresses = std::move(*addresses);
   return ok_result();
-}
-
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += ',';
-    out += item;
-  }
-  return out;
 }
 
 // A user given as a name or as "UID:GID" (ids 1..4294967294: never root).
@@ -305,7 +305,7 @@ BasicKeyHandler<Owner> checked_list_key(std::string_view name, std::string_view 
                       config.*field = std::move(*items);
                       return ok_result();
                     },
-                    [field](const Owner& config) { return join(config.*field); }};
+                    [field](const Owner& config) { return join_list(config.*field); }};
 }
 
 KeyHandler user_list_key(std::string_view name, std::string_view description,
@@ -345,7 +345,7 @@ KeyHandler group_list_key(std::string_view name, std::string_view description,
                       std::vector<std::string> items;
                       for (const auto id : (config.*field).ids) items.push_back(std::to_string(id));
                       for (const auto& group : (config.*field).names) items.push_back(group);
-                      return join(items);
+                      return join_list(items);
                     }};
 }
 
@@ -363,7 +363,7 @@ BasicKeyHandler<Owner> prefix_list_key(std::string_view name, std::string_view d
                       config.*field = std::move(*items);
                       return ok_result();
                     },
-                    [field](const Owner& config) { return join(config.*field); }};
+                    [field](const Owner& config) { return join_list(config.*field); }};
 }
 
 // The keys a class or a user's override may set: the session policy (common/session_policy.hpp).
@@ -489,7 +489,7 @@ const std::vector<KeyHandler>& server_handlers() {
   static const std::vector<KeyHandler> table = {
       {{"listen_address", "Comma-separated IPv4/IPv6 addresses to listen on."},
        set_listen_addresses,
-       [](const Config& c) { return join(c.listen_addresses); }},
+       [](const Config& c) { return join_list(c.listen_addresses); }},
       number_key("listen_port", "TCP port of the control connection.", &Config::listen_port, 1,
                  65535),
       number_key("max_clients", "Sessions served at once; more are refused with 421.",

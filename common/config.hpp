@@ -196,10 +196,11 @@ bool has_class(const Config& config, std::string_view name);
 // The policy keys of `policy` as key=value lines (--print-config USER).
 std::string format_policy(const SessionPolicy& policy);
 
-// Helpers shared with common/session_policy.cpp: a comma-separated list (blanks around items
+// Helpers shared with common/session_policy.cpp: a comma-separated list (and its inverse) (blanks around items
 // ignored; an empty item or more than max_items is an error), and a file-name glob (one name
 // component, no '/', no control characters, at most 255 bytes).
 Result<std::vector<std::string>> split_list(std::string_view value, std::size_t max_items);
+std::string join_list(const std::vector<std::string>& items);  // the inverse: "a,b"
 bool is_name_pattern(std::string_view item);
 
 // A byte size: decimal digits, optionally followed by K, M, G or T (powers of 1024; "1M" is

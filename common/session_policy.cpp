@@ -20,15 +20,6 @@ constexpr std::array<std::pair<Permission, std::string_view>, 9> kPermissionName
     {Permission::kList, "list"},
 }};
 
-std::string join_list(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += ',';
-    out += item;
-  }
-  return out;
-}
-
 Result<std::vector<std::string>> decode_name_list(WireReader& in) {
   auto text = in.bytes(kMaxPolicyListText);
   if (!text) return text.error();
