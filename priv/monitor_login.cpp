@@ -35,6 +35,7 @@ Step MonitorDispatcher::on_login(LoginRequest& request) {
     accepted.type = ReportType::kLoginAccepted;
     accepted.backend = LoginBackend::kAnonymous;
     accepted.user = "anonymous";
+    accepted.user_class = outcome.policy.class_name;
     ports_.report(accepted);
   } else {
     const std::string user = escape_for_log(outcome.user->name);
@@ -49,6 +50,7 @@ Step MonitorDispatcher::on_login(LoginRequest& request) {
     accepted.type = ReportType::kLoginAccepted;
     accepted.backend = outcome.backend;
     accepted.user = outcome.user->name;
+    accepted.user_class = outcome.policy.class_name;
     ports_.report(accepted);
   }
   return begin_handoff(*outcome.user, outcome.read_only, outcome.policy);

@@ -11,6 +11,7 @@ void SessionRecord::apply(const SessionReport& report, Clock::time_point now) {
     case ReportType::kLoginAccepted:
       user = report.user;
       backend = report.backend ? std::string(backend_name(*report.backend)) : std::string();
+      user_class = report.user_class;
       last_activity = now;
       break;
     case ReportType::kLoginFailed:
@@ -57,9 +58,9 @@ std::string utc_time_text(std::int64_t unix_seconds) {
 ControlResponse who_table(const std::vector<const SessionRecord*>& sessions,
                           SessionRecord::Clock::time_point now) {
   ControlResponse response;
-  response.columns = {{"session", true}, {"pid", true},     {"user", false},  {"client", false},
-                      {"proxy", false},  {"started", false}, {"idle", true},  {"state", false},
-                      {"path", false},   {"bytes", true},    {"rate", true}};
+  response.columns = {{"session", true}, {"pid", true},     {"user", false},  {"class", false},
+                      {"client", false}, {"proxy", false},   {"started", false}, {"idle", true},
+                      {"state", false},  {"path", false},    {"bytes", true},    {"rate", true}};
   for (const SessionRecord* session : sessions) {
     const bool transferring = session->status.state == SessionState::kTransfer;
     const auto idle = std::chrono::duration_cast<std::chrono::seconds>(now - session->last_activity).count();
@@ -73,6 +74,7 @@ ControlResponse who_table(const std::vector<const SessionRecord*>& sessions,
     response.rows.push_back({std::to_string(session->id),
                              std::to_string(session->pid),
                              session->logged_in() ? session->user : "-",
+                             session->logged_in() ? session->user_class : "-",
                              session->client.host_string(),
                              session->proxy.empty() ? "-" : session->proxy,
                              utc_time_text(session->started_unix),

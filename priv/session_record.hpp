@@ -28,6 +28,7 @@ struct SessionRecord {
   Clock::time_point last_activity;
   std::string user;             // empty before login
   std::string backend;
+  std::string user_class;       // the class the monitor chose at login
   SessionStatus status;         // the latest the session reported
   Clock::time_point status_time;
   // Bytes per second between the last two statuses of the same transfer (none before two).

@@ -45,6 +45,7 @@ std::string encode_report(const SessionReport& report) {
     case ReportType::kLoginAccepted:
       encode_backend(body, report.backend);
       body.bytes(std::string_view(report.user).substr(0, kMaxLoginNameLength));
+      body.bytes(std::string_view(report.user_class).substr(0, kMaxClassNameLength));
       break;
     case ReportType::kStatus:
       report.status.encode(body);
@@ -99,8 +100,12 @@ Result<SessionReport> decode_report(ReportType type, std::string_view payload) {
       if (!*backend) return make_error("an accepted login names its backend");
       auto user = in.bytes(kMaxLoginNameLength);
       if (!user) return user.error();
+      auto user_class = in.bytes(kMaxClassNameLength);
+      if (!user_class) return user_class.error();
+      if (!is_valid_class_name(*user_class)) return make_error("an accepted login names its class");
       report.backend = *backend;
       report.user = std::move(*user);
+      report.user_class = std::move(*user_class);
       break;
     }
     case ReportType::kStatus: {

@@ -78,6 +78,7 @@ struct SessionReport {
   bool throttled = false;  // kLoginFailed: answered after a delay for earlier failures
   std::string user;        // kLoginAccepted, kClaimSession: at most kMaxLoginNameLength bytes
   std::uint32_t limit = 0;  // kClaimSession: the user's max_sessions_per_user (1 or more)
+  std::string user_class{kDefaultClassName};  // kLoginAccepted: the session's class
   // kQuotaQuery: the session's upload_files_per_hour (0: none), and whether it needs the usage.
   std::uint32_t uploads_per_hour = 0;
   bool wants_usage = false;

@@ -157,6 +157,9 @@ class UserPolicyTest(unittest.TestCase):
                 self.assertEqual(third.returncode, 67, third.stderr)  # curl: login denied
                 self.assertIn(b"530", third.stderr)
                 self.assertTrue(d.wait_log("max_sessions_per_user (2) reached"))
+                # wardenftpd-ctl who names each session's class.
+                rows = [r for r in d.ctl("who", json_output=True) if r["user"] == "twice"]
+                self.assertEqual([r["class"] for r in rows], ["pair", "pair"])
                 # Another user of the class has places of its own.
                 other = curl(url % ("other", "other", d.port))
                 self.assertEqual(other.stdout, Daemon.TEST_CONTENT, other.stderr)

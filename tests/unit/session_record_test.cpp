@@ -35,6 +35,7 @@ TEST(SessionRecord, WhoShowsTheTransferAndItsRateAfterLogin) {
   login.type = ReportType::kLoginAccepted;
   login.backend = LoginBackend::kVirtual;
   login.user = "demo";
+  login.user_class = "partners";
   session.apply(login, t);
   session.apply(transfer(500'000), t);
   session.apply(transfer(2'500'000), t + seconds(2));
@@ -43,27 +44,29 @@ TEST(SessionRecord, WhoShowsTheTransferAndItsRateAfterLogin) {
   const auto& row = table.rows[0];
   EXPECT_EQ(row[0], "7");
   EXPECT_EQ(row[2], "demo");
-  EXPECT_EQ(row[3], "192.0.2.5");
-  EXPECT_EQ(row[5], "2027-01-15T08:00:00Z");
-  EXPECT_EQ(row[7], "download");
-  EXPECT_EQ(row[8], "/pub/big.iso");
-  EXPECT_EQ(row[9], "2500000");
-  EXPECT_EQ(row[10], "1000000");
+  EXPECT_EQ(row[3], "partners");
+  EXPECT_EQ(row[4], "192.0.2.5");
+  EXPECT_EQ(row[6], "2027-01-15T08:00:00Z");
+  EXPECT_EQ(row[8], "download");
+  EXPECT_EQ(row[9], "/pub/big.iso");
+  EXPECT_EQ(row[10], "2500000");
+  EXPECT_EQ(row[11], "1000000");
   SessionReport done;
   done.type = ReportType::kTransferDone;
   session.apply(done, t + seconds(4));
   table = who_table({&session}, t + seconds(10));
-  EXPECT_EQ(table.rows[0][7], "idle");
-  EXPECT_EQ(table.rows[0][6], "6");
-  EXPECT_EQ(table.rows[0][8], "-");
+  EXPECT_EQ(table.rows[0][8], "idle");
+  EXPECT_EQ(table.rows[0][7], "6");
+  EXPECT_EQ(table.rows[0][9], "-");
 }
 
 TEST(SessionRecord, BeforeLoginTheUserIsADash) {
   SessionRecord session = record("[2001:db8::1]:40000");
   const auto table = who_table({&session}, Clock::now());
   EXPECT_EQ(table.rows[0][2], "-");
-  EXPECT_EQ(table.rows[0][3], "2001:db8::1");
-  EXPECT_EQ(table.rows[0][7], "login");
+  EXPECT_EQ(table.rows[0][3], "-");
+  EXPECT_EQ(table.rows[0][4], "2001:db8::1");
+  EXPECT_EQ(table.rows[0][8], "login");
 }
 
 TEST(SessionRecord, KickSelectsBySessionUserOrClientPrefix) {

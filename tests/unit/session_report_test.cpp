@@ -20,6 +20,7 @@ TEST(SessionReport, EveryKindRoundTripsThroughTheReaderInPieces) {
   accepted.type = ReportType::kLoginAccepted;
   accepted.backend = LoginBackend::kVirtual;
   accepted.user = "demo";
+  accepted.user_class = "partners";
   SessionReport failed;
   failed.type = ReportType::kLoginFailed;
   failed.throttled = true;
@@ -43,6 +44,7 @@ TEST(SessionReport, EveryKindRoundTripsThroughTheReaderInPieces) {
   }
   ASSERT_EQ(got.size(), 5u);
   EXPECT_EQ(got[0].user, "demo");
+  EXPECT_EQ(got[0].user_class, "partners");
   EXPECT_EQ(got[0].backend, LoginBackend::kVirtual);
   EXPECT_FALSE(got[1].backend.has_value());
   EXPECT_TRUE(got[1].throttled);
