@@ -295,6 +295,10 @@ class UserPolicyTest(unittest.TestCase):
             self.assertNotEqual(curl("-l", url).returncode, 0)
             self.assertTrue(d.wait_log("anonymous login, class anonymous-read"))
             self.assertTrue(d.wait_log("refused by class 'anonymous-read': permissions lack list"))
+            printed = subprocess.run([harness.BINARY, "--print-config", d.config_file, "ftp"],
+                                     capture_output=True, text=True, timeout=30)
+            self.assertIn("# user ftp: anonymous\n# class anonymous-read (from anon_class)",
+                          printed.stdout, printed.stderr)
             # demo keeps listing.
             self.assertEqual(curl("-l", "ftp://demo:demo@127.0.0.1:%d/" % d.port).returncode, 0)
 
