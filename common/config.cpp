@@ -46,6 +46,55 @@ Result<std::uint64_t> parse_unsigned(std::string_view value, std::uint64_t min, 
   return parsed;
 }
 
+}  // namespace
+
+// A byte count with an optional K, M or G suffix (powers of 1024): "0", "512K", "10M", "1G".
+// At most `max`. Used by the rate keys; one parser for every byte-size key.
+Result<std::uint64_t> parse_byte_size(std::string_view value, std::uint64_t max) {
+  std::uint64_t unit = 1;
+  if (!value.empty()) {
+    switch (value.back()) {
+      case 'K': case 'k': unit = 1ull << 10; break;
+      case 'M': case 'm': unit = 1ull << 20; break;
+      case 'G': case 'g': unit = 1ull << 30; break;
+      default: break;
+    }
+  }
+  const std::string_view digits = unit == 1 ? value : value.substr(0, value.size() - 1);
+  auto parsed = parse_unsigned(digits, 0, max / unit);
+  if (!parsed) {
+    return make_error("'" + std::string(value) + "' is not a byte size from 0 to " +
+                      format_byte_size(max) + " (a number, optionally with K, M or G)");
+  }
+  return *parsed * unit;
+}
+
+// The shortest exact form: "0", "100000", "256K", "10M", "1G".
+std::string format_byte_size(std::uint64_t bytes) {
+  if (bytes != 0) {
+    for (const auto& [shift, suffix] : {std::pair{30, 'G'}, std::pair{20, 'M'}, std::pair{10, 'K'}}) {
+      if (bytes % (1ull << shift) == 0) return std::to_string(bytes >> shift) + suffix;
+    }
+  }
+  return std::to_string(bytes);
+}
+
+namespace {
+
+template <class Owner>
+BasicKeyHandler<Owner> byte_size_key(std::string_view name, std::string_view description,
+                                     std::uint64_t Owner::*field, std::uint64_t max) {
+  return BasicKeyHandler<Owner>{
+      {name, description},
+      [field, max](Owner& owner, std::string_view value) -> Result<void> {
+        auto parsed = parse_byte_size(value, max);
+        if (!parsed) return parsed.error();
+        owner.*field = *parsed;
+        return ok_result();
+      },
+      [field](const Owner& owner) { return format_byte_size(owner.*field); }};
+}
+
 template <class Owner, class Field>
 BasicKeyHandler<Owner> number_key(std::string_view name, std::string_view description,
                                   Field Owner::*field, std::uint64_t min, std::uint64_t max) {
@@ -394,6 +443,29 @@ const std::vector<PolicyKeyHandler>& policy_handlers() {
       bool_key("utf8_names_only",
                "yes: the name of a new file or directory must be valid UTF-8 (553).",
                &SessionPolicy::utf8_names_only),
+      byte_size_key("download_rate",
+                    "Bytes per second one session may download (RETR), with K, M or G for "
+                    "1024, 1024^2, 1024^3 (e.g. 256K). 0: no limit of its own. With "
+                    "user_download_rate or max_download_rate too, a transfer gets the smallest of "
+                    "its limits and its equal parts of the shared ones. The post-auth child "
+                    "enforces it (a token bucket, steps of about 1/8 s), so it is a fair-use "
+                    "limit, not a defence against a compromised session (SECURITY.md).",
+                    &SessionPolicy::download_rate, kMaxByteRate),
+      byte_size_key("upload_rate",
+                    "Bytes per second one session may upload (STOR, APPE, STOU); as "
+                    "download_rate. 0: no limit of its own.",
+                    &SessionPolicy::upload_rate, kMaxByteRate),
+      byte_size_key("user_download_rate",
+                    "Bytes per second all of one user's sessions may download together: each of "
+                    "the user's running downloads gets an equal part, recomputed by the listener "
+                    "when one starts or ends (a new download moves at the whole rate for up to a "
+                    "second until its part is known; a part one session leaves unused is not "
+                    "given to the others). 0: no per-user limit.",
+                    &SessionPolicy::user_download_rate, kMaxByteRate),
+      byte_size_key("user_upload_rate",
+                    "Bytes per second all of one user's sessions may upload together; as "
+                    "user_download_rate. 0: no per-user limit.",
+                    &SessionPolicy::user_upload_rate, kMaxByteRate),
   };
   return table;
 }
@@ -575,6 +647,15 @@ const std::vector<KeyHandler>& server_handlers() {
                  &Config::data_connection_timeout, 1, 3600),
       number_key("data_timeout", "Seconds a data transfer may stall.", &Config::data_timeout, 1,
                  86400),
+      byte_size_key("max_download_rate",
+                    "Bytes per second all sessions together may download (K, M, G suffixes as "
+                    "download_rate): each running download gets an equal part, recomputed when "
+                    "one starts or ends. 0: no global limit.",
+                    &Config::max_download_rate, kMaxByteRate),
+      byte_size_key("max_upload_rate",
+                    "Bytes per second all sessions together may upload; as max_download_rate. "
+                    "0: no global limit.",
+                    &Config::max_upload_rate, kMaxByteRate),
       number_key("ascii_size_limit",
                  "Largest file, in bytes, whose SIZE is answered in TYPE A (ASCII), where the "
                  "size counts each line end as the CRLF it is sent as, so the whole file is read "

@@ -104,6 +104,10 @@ struct Config {
   std::uint32_t login_timeout = 60;             // seconds from connect to a completed login
   std::uint32_t data_connection_timeout = 60;   // seconds to wait for a PASV connection
   std::uint32_t data_timeout = 300;             // seconds a transfer may stall
+  // All sessions' transfers together, bytes/s (0: no cap); each running transfer gets an
+  // equal part (priv/rate_share.hpp).
+  std::uint64_t max_download_rate = 0;
+  std::uint64_t max_upload_rate = 0;
   std::uint64_t ascii_size_limit = 64ull << 20;  // SIZE in TYPE A reads files up to this size
   std::string ftpd_banner = "wardenftpd ready.";
   bool anonymous_enable = false;        // USER anonymous / ftp, read-only
@@ -185,6 +189,11 @@ std::string format_policy(const SessionPolicy& policy);
 // component, no '/', no control characters, at most 255 bytes).
 Result<std::vector<std::string>> split_list(std::string_view value, std::size_t max_items);
 bool is_name_pattern(std::string_view item);
+
+// A byte count with an optional K, M or G suffix (powers of 1024), at most `max`; and its
+// shortest exact form ("256K"). The one byte-size parser of the configuration.
+Result<std::uint64_t> parse_byte_size(std::string_view value, std::uint64_t max);
+std::string format_byte_size(std::uint64_t bytes);
 
 // Resolves nopriv_user (and anon_user when anonymous FTP is enabled) to numeric ids and stores
 // them as "UID:GID"; resolves the group names of group_allow and group_deny to gids. Names are

@@ -88,6 +88,8 @@ std::string_view message_type_name(std::uint16_t type) {
     case MessageType::kSignRequest: return "SignRequest";
     case MessageType::kSignResult: return "SignResult";
     case MessageType::kSessionStatus: return "SessionStatus";
+    case MessageType::kRateQuery: return "RateQuery";
+    case MessageType::kRateAnswer: return "RateAnswer";
   }
   return "unknown";
 }
@@ -400,6 +402,28 @@ Result<SessionStatus> SessionStatus::decode(WireReader& in) {
   }
   message.path = std::move(*path);
   return message;
+}
+
+}  // namespace wftpd
+
+namespace wftpd {
+
+void RateQuery::encode(WireWriter& out) const { out.u8(static_cast<std::uint8_t>(direction)); }
+
+Result<RateQuery> RateQuery::decode(WireReader& in) {
+  auto direction = in.u8();
+  if (!direction) return direction.error();
+  if (*direction < 1 || *direction > 2) return make_error("transfer direction out of range");
+  return RateQuery{static_cast<TransferDirection>(*direction)};
+}
+
+void RateAnswer::encode(WireWriter& out) const { out.u64(bytes_per_second); }
+
+Result<RateAnswer> RateAnswer::decode(WireReader& in) {
+  auto rate = in.u64();
+  if (!rate) return rate.error();
+  if (*rate > kMaxByteRate) return make_error("rate out of range");
+  return RateAnswer{*rate};
 }
 
 }  // namespace wftpd

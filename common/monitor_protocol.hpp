@@ -55,6 +55,8 @@ enum class MessageType : std::uint16_t {
   kSignRequest = 19,    // pre-auth child (control handshake) or post-auth child -> monitor
   kSignResult = 20,     // monitor -> the child that asked
   kSessionStatus = 21,  // post-auth child -> monitor (what `wardenftpd-ctl who` shows)
+  kRateQuery = 22,      // post-auth child -> monitor (a rate-limited transfer's share)
+  kRateAnswer = 23,     // monitor -> post-auth child
 };
 
 std::string_view message_type_name(std::uint16_t type);
@@ -297,6 +299,25 @@ struct SessionStatus {
                      // kMaxStatusPathLength bytes); kIdle: empty
   void encode(WireWriter& out) const;
   static Result<SessionStatus> decode(WireReader& in);
+};
+
+// A file transfer limited by a rate its session shares with others (user_download_rate,
+// max_download_rate, ...) asks for its share of it when it starts and about once a second while
+// it runs (unpriv/transfer_pace.hpp). SECURITY: the answer only slows the child's own transfer,
+// which enforces it (a compromised child ignores it: SECURITY.md). The monitor counts a transfer
+// as running for the listener only while it has a file transfer's data connection out.
+struct RateQuery {
+  static constexpr MessageType kType = MessageType::kRateQuery;
+  TransferDirection direction = TransferDirection::kOutgoing;
+  void encode(WireWriter& out) const;
+  static Result<RateQuery> decode(WireReader& in);
+};
+
+struct RateAnswer {
+  static constexpr MessageType kType = MessageType::kRateAnswer;
+  std::uint64_t bytes_per_second = 0;  // 0: no share known (the child keeps its own bound)
+  void encode(WireWriter& out) const;
+  static Result<RateAnswer> decode(WireReader& in);
 };
 
 struct DecodedHeader {

@@ -104,6 +104,10 @@ void encode_session_policy(WireWriter& out, const SessionPolicy& policy) {
   out.u32(policy.upload_name_max_bytes);
   out.u8(policy.upload_names_plain ? 1 : 0);
   out.u8(policy.utf8_names_only ? 1 : 0);
+  out.u64(policy.download_rate);
+  out.u64(policy.upload_rate);
+  out.u64(policy.user_download_rate);
+  out.u64(policy.user_upload_rate);
 }
 
 Result<SessionPolicy> decode_session_policy(WireReader& in) {
@@ -136,6 +140,14 @@ Result<SessionPolicy> decode_session_policy(WireReader& in) {
   if (*plain > 1 || *utf8 > 1) return make_error("bad flag in policy");
   policy.upload_names_plain = *plain == 1;
   policy.utf8_names_only = *utf8 == 1;
+  for (std::uint64_t SessionPolicy::*rate :
+       {&SessionPolicy::download_rate, &SessionPolicy::upload_rate,
+        &SessionPolicy::user_download_rate, &SessionPolicy::user_upload_rate}) {
+    auto value = in.u64();
+    if (!value) return value.error();
+    if (*value > kMaxByteRate) return make_error("rate out of range in policy");
+    policy.*rate = *value;
+  }
   return policy;
 }
 

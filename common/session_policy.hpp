@@ -45,6 +45,9 @@ inline constexpr std::string_view kDefaultClassName = "default";
 // Every list key of a policy is at most one configuration line long (4096 bytes).
 inline constexpr std::size_t kMaxPolicyListText = 4096;
 
+// The largest rate a key takes: 1 TiB/s (the token bucket's arithmetic stays far from overflow).
+inline constexpr std::uint64_t kMaxByteRate = 1ull << 40;
+
 struct SessionPolicy {
   std::string class_name{kDefaultClassName};
   std::uint32_t permissions = kAllPermissions;
@@ -55,6 +58,12 @@ struct SessionPolicy {
   std::uint32_t upload_name_max_bytes = 255;
   bool upload_names_plain = true;  // new names: no control characters, no leading '-'
   bool utf8_names_only = false;    // new names: valid UTF-8
+  // Bandwidth, bytes/s (0: none). The session's own limit per direction, and the limit all of
+  // one user's sessions share (priv/rate_share.hpp divides it among the running transfers).
+  std::uint64_t download_rate = 0;
+  std::uint64_t upload_rate = 0;
+  std::uint64_t user_download_rate = 0;
+  std::uint64_t user_upload_rate = 0;
   // Decided by the monitor and the listener; not sent to the post-auth child.
   std::uint32_t max_sessions_per_user = 0;  // logged-in sessions at once, 0: no limit
   std::vector<std::string> allow_networks;  // CIDR prefixes a login may come from; empty: any

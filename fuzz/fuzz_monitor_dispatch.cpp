@@ -88,6 +88,11 @@ class FakePorts final : public MonitorPorts {
       case MessageType::kDataReady:
         FUZZ_CHECK(to == Child::kPostauth && started);
         break;
+      case MessageType::kRateAnswer: {
+        auto answer = decode_payload<RateAnswer>(header->payload);
+        FUZZ_CHECK(to == Child::kPostauth && started && answer.ok());
+        break;
+      }
       case MessageType::kSignResult: {
         // Only after the fake key signed, to the child that asked (the post-auth one once
         // the session started).
@@ -141,6 +146,11 @@ class FakePorts final : public MonitorPorts {
     FUZZ_CHECK(decoded && *decoded && (*decoded)->type == report.type && reader.buffered() == 0);
     // A child can make the listener count no more TLS handshakes or refusals than it was handed
     // data connections.
+    if (report.type == wftpd::ReportType::kRateDemand) {
+      // Only the end of the one transfer the listener counts for this session.
+      FUZZ_CHECK(!report.active && demand_running);
+      demand_running = false;
+    }
     if (report.type == wftpd::ReportType::kStatus) {
       reported_handshakes += report.status.data_tls_handshakes;
       reported_refusals += report.status.data_tls_refusals;
@@ -152,6 +162,24 @@ class FakePorts final : public MonitorPorts {
     FUZZ_CHECK(!user.empty() && limit > 0);
     return user.size() % 2 == 0;
   }
+  // SECURITY: the listener counts at most one running transfer per session, and only one the
+  // monitor handed a file transfer's data connection out for.
+  std::uint64_t start_rate_demand(const wftpd::SessionReport& demand) override {
+    FUZZ_CHECK(started && demand.type == wftpd::ReportType::kRateDemand && demand.active);
+    FUZZ_CHECK(!demand_running && ++demands <= connections);
+    demand_running = true;
+    wftpd::ReportReader reader;
+    reader.feed(wftpd::encode_report(demand));
+    auto decoded = reader.next();
+    FUZZ_CHECK(decoded && *decoded && (*decoded)->active && (*decoded)->user_rate == demand.user_rate);
+    return demand.session_rate / 2;
+  }
+  std::uint64_t rate_share(wftpd::TransferDirection) override {
+    FUZZ_CHECK(demand_running);
+    return 1;
+  }
+  bool demand_running = false;
+  std::uint32_t demands = 0;
   std::uint64_t reported_handshakes = 0;
   std::uint64_t reported_refusals = 0;
   PassiveReady passive_listen() override {
@@ -287,6 +315,9 @@ std::string make_datagram(unsigned what, fuzz::Input& in, FakePorts& ports, cons
       status.data_tls_refusals = in.byte();
       return encode_message(status);
     }
+    case 14:
+      return encode_message(RateQuery{(in.byte() & 1) ? TransferDirection::kIncoming
+                                                      : TransferDirection::kOutgoing});
     default: return {};
   }
 }
@@ -314,6 +345,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t more_flags = in.byte();
   config.require_tls_session_reuse = (more_flags & 1) == 0;
   if ((more_flags & 2) != 0) config.upload_event_socket = "/run/wardenftpd-upload-scan/events";
+  if ((more_flags & 4) != 0) config.max_download_rate = 1 << 20;
+  if ((more_flags & 8) != 0) config.max_upload_rate = 1 << 20;
   const LoginPolicy policy(config);
   FakePorts ports;
   ports.pam_enabled = config.pam_enable;
@@ -327,7 +360,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int steps = 0; steps < 64 && !in.empty(); ++steps) {
     const std::uint8_t op = in.byte();
     const Child from = (op & 1) ? Child::kPostauth : Child::kPreauth;
-    const unsigned what = ((op >> 1) & 0x0f) % 14;
+    const unsigned what = ((op >> 1) & 0x0f) % 15;
     Step step = Step::kContinue;
     if (what == 10) {
       step = dispatcher.on_closed(from, (op & 0x80) ? "broken" : "");

@@ -49,6 +49,11 @@ class MonitorPorts {
   // Asks the listener for a place among `user`'s logged-in sessions (at most `limit`); false
   // when they are all taken, or when nobody answers (inetd mode has no listener).
   virtual bool claim_user_session(std::string_view user, std::uint32_t limit) = 0;
+  // A kRateDemand report of a transfer that starts: the listener's answer, the transfer's share
+  // in bytes/s (0: none, or no answer: inetd mode has no listener). Bounded wait.
+  virtual std::uint64_t start_rate_demand(const SessionReport& demand) = 0;
+  // The latest share the listener sent unasked (it recomputes when transfers start and end).
+  virtual std::uint64_t rate_share(TransferDirection direction) = 0;
 
   // Data connections: M's passive listener and active connector.
   virtual PassiveReady passive_listen() = 0;

@@ -63,6 +63,7 @@ void ServerMetrics::apply(const SessionReport& report) {
       }
       break;
     case ReportType::kClaimSession:  // answered by the listener, counted as a login result
+    case ReportType::kRateDemand:    // answered by the listener (rate shares)
       break;
   }
 }

@@ -39,6 +39,7 @@ void SessionRecord::apply(const SessionReport& report, Clock::time_point now) {
       break;
     case ReportType::kEvent:
     case ReportType::kClaimSession:
+    case ReportType::kRateDemand:
       break;
   }
 }

@@ -26,6 +26,20 @@ Result<bool> decode_flag(WireReader& in) {
   return *value == 1;
 }
 
+Result<TransferDirection> decode_direction(WireReader& in) {
+  auto direction = in.u8();
+  if (!direction) return direction.error();
+  if (*direction < 1 || *direction > 2) return make_error("transfer direction out of range");
+  return static_cast<TransferDirection>(*direction);
+}
+
+Result<std::uint64_t> decode_rate(WireReader& in) {
+  auto rate = in.u64();
+  if (!rate) return rate.error();
+  if (*rate > kMaxByteRate) return make_error("rate out of range");
+  return *rate;
+}
+
 }  // namespace
 
 std::string encode_report(const SessionReport& report) {
@@ -53,6 +67,12 @@ std::string encode_report(const SessionReport& report) {
     case ReportType::kClaimSession:
       body.bytes(std::string_view(report.user).substr(0, kMaxLoginNameLength));
       body.u32(report.limit);
+      break;
+    case ReportType::kRateDemand:
+      body.u8(report.active ? 1 : 0);
+      body.u8(static_cast<std::uint8_t>(report.direction));
+      body.u64(report.session_rate);
+      body.u64(report.user_rate);
       break;
   }
   const std::string payload = body.take();
@@ -93,15 +113,14 @@ Result<SessionReport> decode_report(ReportType type, std::string_view payload) {
       break;
     }
     case ReportType::kTransferDone: {
-      auto direction = in.u8();
+      auto direction = decode_direction(in);
       if (!direction) return direction.error();
-      if (*direction < 1 || *direction > 2) return make_error("transfer direction out of range");
       auto complete = decode_flag(in);
       if (!complete) return complete.error();
       auto bytes = in.u64();
       if (!bytes) return bytes.error();
       if (*bytes > 0x7fffffffffffffffull) return make_error("transfer size out of range");
-      report.direction = static_cast<TransferDirection>(*direction);
+      report.direction = *direction;
       report.complete = *complete;
       report.bytes = *bytes;
       break;
@@ -123,6 +142,21 @@ Result<SessionReport> decode_report(ReportType type, std::string_view payload) {
       report.limit = *limit;
       break;
     }
+    case ReportType::kRateDemand: {
+      auto active = decode_flag(in);
+      if (!active) return active.error();
+      auto direction = decode_direction(in);
+      if (!direction) return direction.error();
+      auto session_rate = decode_rate(in);
+      if (!session_rate) return session_rate.error();
+      auto user_rate = decode_rate(in);
+      if (!user_rate) return user_rate.error();
+      report.active = *active;
+      report.direction = *direction;
+      report.session_rate = *session_rate;
+      report.user_rate = *user_rate;
+      break;
+    }
     default:
       return make_error("unknown report type " + std::to_string(static_cast<unsigned>(type)));
   }
@@ -135,6 +169,10 @@ std::string encode_notice(const ListenerNotice& notice) {
   switch (notice.type) {
     case NoticeType::kClaimAnswer:
       body.u8(notice.granted ? 1 : 0);
+      break;
+    case NoticeType::kRateShare:
+      body.u8(static_cast<std::uint8_t>(notice.direction));
+      body.u64(notice.rate);
       break;
   }
   const std::string payload = body.take();
@@ -158,6 +196,15 @@ Result<ListenerNotice> decode_notice(std::string_view frame) {
       auto granted = decode_flag(in);
       if (!granted) return granted.error();
       notice.granted = *granted;
+      break;
+    }
+    case NoticeType::kRateShare: {
+      auto direction = decode_direction(in);
+      if (!direction) return direction.error();
+      auto rate = decode_rate(in);
+      if (!rate) return rate.error();
+      notice.direction = *direction;
+      notice.rate = *rate;
       break;
     }
     default:

@@ -35,17 +35,26 @@ enum class ReportType : std::uint8_t {
   // listener answers with a kClaimAnswer notice, and a granted place counts until the session
   // ends.
   kClaimSession = 6,
+  // A file transfer that a shared rate limit applies to (the user's, the server's) started, or
+  // ended; a start asks for a kRateShare notice (priv/rate_share.hpp, the listener's side).
+  kRateDemand = 7,
 };
 
 // What the listener sends a monitor, on the same socket and in the same framing (type,
-// length, payload): answers to the reports that ask.
+// length, payload): answers to the reports that ask, and rate shares, which come whenever the
+// set of running transfers changes (the monitor reads them in its loop: priv/listener_link.hpp).
 enum class NoticeType : std::uint8_t {
   kClaimAnswer = 1,
+  kRateShare = 2,
 };
 
 struct ListenerNotice {
   NoticeType type = NoticeType::kClaimAnswer;
   bool granted = false;  // kClaimAnswer
+  // kRateShare: the session's running transfer in `direction` may move this many bytes/s
+  // (0: no limit from the shared rates).
+  TransferDirection direction = TransferDirection::kOutgoing;
+  std::uint64_t rate = 0;
 };
 
 std::string encode_notice(const ListenerNotice& notice);
@@ -67,8 +76,13 @@ struct SessionReport {
   std::uint32_t limit = 0;  // kClaimSession: the user's max_sessions_per_user (1 or more)
   // kStatus: the state; its TLS counters are the increments since the previous kStatus.
   SessionStatus status;
-  // kTransferDone.
+  // kTransferDone, kRateDemand.
   TransferDirection direction = TransferDirection::kOutgoing;
+  // kRateDemand: a transfer started (else ended), and the session's own rate and its user's
+  // rate in that direction, bytes/s (0: none; at most kMaxByteRate).
+  bool active = false;
+  std::uint64_t session_rate = 0;
+  std::uint64_t user_rate = 0;
   bool complete = false;
   std::uint64_t bytes = 0;
   ReportEvent event = ReportEvent::kControlTlsHandshake;  // kEvent

@@ -52,6 +52,14 @@ void MonitorClient::transfer_done(const TransferDone& transfer) { (void)channel_
 
 void MonitorClient::session_status(const SessionStatus& status) { (void)channel_.send(status); }
 
+std::uint64_t MonitorClient::rate_share(TransferDirection direction) {
+  // A monitor that does not answer leaves the transfer at its own bound (the session ends at
+  // the next request that needs an answer, as it would anyway).
+  if (!channel_.send(RateQuery{direction})) return 0;
+  auto answer = channel_.expect<RateAnswer>();
+  return answer ? answer->bytes_per_second : 0;
+}
+
 Result<StartSession> MonitorClient::await_start() { return channel_.expect<StartSession>(); }
 
 Result<PassiveReady> MonitorClient::passive_listen(bool extended) {

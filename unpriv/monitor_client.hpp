@@ -29,6 +29,9 @@ class PostauthMonitor {
   virtual void transfer_done(const TransferDone& transfer) = 0;
   // What the session is doing, for the operator (unpriv/status_reporter.hpp); best effort.
   virtual void session_status(const SessionStatus& status) = 0;
+  // A rate-limited file transfer's share of the rates it shares with other sessions, bytes/s
+  // (0: none known); the first call of a transfer tells the monitor it runs.
+  virtual std::uint64_t rate_share(TransferDirection direction) = 0;
 };
 
 // Also the signer of the TLS endpoint's remote key (common/remote_key.hpp): a handshake's
@@ -58,6 +61,7 @@ class MonitorClient : public PostauthMonitor, public RemoteSigner {
   Result<std::pair<DataStatus, UniqueFd>> data_connect(DataPurpose purpose) override;
   void transfer_done(const TransferDone& transfer) override;
   void session_status(const SessionStatus& status) override;
+  std::uint64_t rate_share(TransferDirection direction) override;
 
  private:
   MonitorChannel channel_;
