@@ -1,6 +1,8 @@
 #include "priv/listener_link.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,13 +21,17 @@ void ListenerLink::report(const SessionReport& report) {
 ListenerLink::Got ListenerLink::read_notice(ListenerNotice& notice) {
   char buffer[kMaxReportFrame];
   for (;;) {
-    // The socket is non-blocking (the listener made it so).
-    const ssize_t n = ::read(fd_.get(), buffer, sizeof(buffer));
+    // recvmsg: the monitor's filter has no read() (policy/fragments/monitor_channel.policy).
+    iovec part{buffer, sizeof(buffer)};
+    msghdr message{};
+    message.msg_iov = &part;
+    message.msg_iovlen = 1;
+    const ssize_t n = ::recvmsg(fd_.get(), &message, MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Got::kNothing;
     if (n <= 0) {
       log_warning(n == 0 ? std::string("the listener closed the report socket")
-                         : system_error("read(listener notice)", errno).message);
+                         : system_error("recvmsg(listener notice)", errno).message);
       fd_.reset();
       return Got::kGone;
     }
