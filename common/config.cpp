@@ -458,9 +458,9 @@ const std::vector<PolicyKeyHandler>& policy_handlers() {
       byte_size_key("user_download_rate",
                     "Bytes per second all of one user's sessions may download together: each of "
                     "the user's running downloads gets an equal part, recomputed by the listener "
-                    "when one starts or ends (a new download moves at the whole rate for up to a "
-                    "second until its part is known; a part one session leaves unused is not "
-                    "given to the others). 0: no per-user limit.",
+                    "when one starts or ends (the downloads already running adopt their smaller "
+                    "parts within 250 ms; a part one session leaves unused is not given to the "
+                    "others). 0: no per-user limit.",
                     &SessionPolicy::user_download_rate, kMaxByteRate),
       byte_size_key("user_upload_rate",
                     "Bytes per second all of one user's sessions may upload together; as "

@@ -302,8 +302,8 @@ struct SessionStatus {
 };
 
 // A file transfer limited by a rate its session shares with others (user_download_rate,
-// max_download_rate, ...) asks for its share of it when it starts and about once a second while
-// it runs (unpriv/transfer_pace.hpp). SECURITY: the answer only slows the child's own transfer,
+// max_download_rate, ...) asks for its share of it when it starts and every 250 ms while it
+// runs (unpriv/transfer_pace.hpp). SECURITY: the answer only slows the child's own transfer,
 // which enforces it (a compromised child ignores it: SECURITY.md). The monitor counts a transfer
 // as running for the listener only while it has a file transfer's data connection out.
 struct RateQuery {
