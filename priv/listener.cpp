@@ -448,6 +448,9 @@ Result<void> Listener::reload() {
   }
   last_reload_unix_ = unix_now();
   log_info("configuration reloaded from " + config_path_ + "; it applies to new sessions");
+  // max_download_rate and max_upload_rate are divided anew at once (a running session's
+  // transfers still never exceed the bounds of the configuration it started with).
+  share_rates(nullptr);
   if (config_.control_socket != old_control_socket) {
     auto opened = open_control_socket();
     if (!opened) log_error(opened.error().message);

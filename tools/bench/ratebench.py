@@ -151,8 +151,7 @@ def unlimited(args, env):
     configs = [("wardenftpd, no rate keys (off)", args.build, ""),
                ("wardenftpd, rates for another class", args.build, other_class)]
     if args.baseline:
-        configs.append(("wardenftpd at --baseline (%s)" % os.path.basename(os.path.abspath(args.baseline)),
-                        args.baseline, ""))
+        configs.append(("wardenftpd of --baseline %s" % args.baseline, args.baseline, ""))
     samples = {name: [] for name, _, _ in configs}
     servers = []
     try:
@@ -183,10 +182,13 @@ def unlimited(args, env):
     return result
 
 
-def report(path, args, rows, unlimited_rows, started):
+def report(path, args, rows, unlimited_rows, started, load):
     lines = ["# Bandwidth limits: measured", "",
-             "Written by `tools/bench/ratebench.py` (%s UTC). Machine: %d CPUs, %s. Command: `%s`."
-             % (started, os.cpu_count(), os.uname().release, " ".join(["tools/bench/ratebench.py"] + sys.argv[1:])),
+             "Written by `tools/bench/ratebench.py` (%s UTC). Machine: %d CPUs, %s; load average "
+             "%.1f at the start and %.1f at the end (1 min; other work on the machine makes the "
+             "unlimited figures spread). Command: `%s`."
+             % (started, os.cpu_count(), os.uname().release, load[0], os.getloadavg()[0],
+                " ".join(["tools/bench/ratebench.py"] + sys.argv[1:])),
              "", "## Achieved rate against the configured one", "",
              "One curl transfer of %g s' worth at each rate (shared rows: two parallel downloads of "
              "half that each, their bytes over the time from the first start to the last end). "
@@ -226,6 +228,7 @@ def main():
     if args.seconds <= 0 or args.seconds > 30 or any(r < 1000 or r > 1 << 40 for r in args.rates):
         sys.exit("ratebench: --seconds from 0 to 30, rates from 1000 to 2^40")
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    load = os.getloadavg()
     work = tempfile.mkdtemp(prefix="wftpd-ratebench-")
     os.chmod(work, 0o755)
     root = os.path.join(work, "root")
@@ -239,7 +242,7 @@ def main():
         shared(args, env, rows)
         unlimited_rows = unlimited(args, env)
         if args.report:
-            report(args.report, args, rows, unlimited_rows, started)
+            report(args.report, args, rows, unlimited_rows, started, load)
         failed = [r for r in rows if verdict(r[4]) != "yes"]
         print("%d of %d rates within 10%%" % (len(rows) - len(failed), len(rows)))
     finally:
