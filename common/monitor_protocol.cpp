@@ -272,10 +272,9 @@ void TransferDone::encode(WireWriter& out) const {
 
 Result<TransferDone> TransferDone::decode(WireReader& in) {
   TransferDone message;
-  auto direction = in.u8();
+  auto direction = decode_transfer_direction(in);
   if (!direction) return direction.error();
-  if (*direction < 1 || *direction > 2) return make_error("transfer direction out of range");
-  message.direction = static_cast<TransferDirection>(*direction);
+  message.direction = *direction;
   auto ascii = decode_bool(in);
   if (!ascii) return ascii.error();
   auto complete = decode_bool(in);
@@ -378,10 +377,9 @@ Result<SessionStatus> SessionStatus::decode(WireReader& in) {
   if (!state) return state.error();
   if (*state < 1 || *state > 2) return make_error("session state out of range");
   message.state = static_cast<SessionState>(*state);
-  auto direction = in.u8();
+  auto direction = decode_transfer_direction(in);
   if (!direction) return direction.error();
-  if (*direction < 1 || *direction > 2) return make_error("transfer direction out of range");
-  message.direction = static_cast<TransferDirection>(*direction);
+  message.direction = *direction;
   auto bytes = in.u64();
   if (!bytes) return bytes.error();
   if (*bytes > 0x7fffffffffffffffull) return make_error("transfer size out of range");
@@ -408,21 +406,26 @@ Result<SessionStatus> SessionStatus::decode(WireReader& in) {
 
 namespace wftpd {
 
-void RateQuery::encode(WireWriter& out) const { out.u8(static_cast<std::uint8_t>(direction)); }
-
-Result<RateQuery> RateQuery::decode(WireReader& in) {
+Result<TransferDirection> decode_transfer_direction(WireReader& in) {
   auto direction = in.u8();
   if (!direction) return direction.error();
   if (*direction < 1 || *direction > 2) return make_error("transfer direction out of range");
-  return RateQuery{static_cast<TransferDirection>(*direction)};
+  return static_cast<TransferDirection>(*direction);
+}
+
+void RateQuery::encode(WireWriter& out) const { out.u8(static_cast<std::uint8_t>(direction)); }
+
+Result<RateQuery> RateQuery::decode(WireReader& in) {
+  auto direction = decode_transfer_direction(in);
+  if (!direction) return direction.error();
+  return RateQuery{*direction};
 }
 
 void RateAnswer::encode(WireWriter& out) const { out.u64(bytes_per_second); }
 
 Result<RateAnswer> RateAnswer::decode(WireReader& in) {
-  auto rate = in.u64();
+  auto rate = decode_byte_rate(in);
   if (!rate) return rate.error();
-  if (*rate > kMaxByteRate) return make_error("rate out of range");
   return RateAnswer{*rate};
 }
 

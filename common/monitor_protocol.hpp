@@ -243,6 +243,8 @@ struct LogEvent {
 };
 
 enum class TransferDirection : std::uint8_t { kIncoming = 1, kOutgoing = 2 };  // STOR / RETR
+// One u8, 1 or 2: every decoder of a direction (here and in priv/session_report.cpp).
+Result<TransferDirection> decode_transfer_direction(WireReader& in);
 
 // A file transfer (RETR, STOR, APPE, STOU) ended, complete or not, after its data connection was
 // opened: the post-auth child reports it for the transfer log. SECURITY: the monitor accepts at

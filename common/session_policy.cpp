@@ -42,6 +42,13 @@ Result<std::vector<std::string>> decode_name_list(WireReader& in) {
 
 }  // namespace
 
+Result<std::uint64_t> decode_byte_rate(WireReader& in) {
+  auto rate = in.u64();
+  if (!rate) return rate.error();
+  if (*rate > kMaxByteRate) return make_error("rate out of range");
+  return *rate;
+}
+
 std::string_view permission_name(Permission permission) {
   for (const auto& [bit, name] : kPermissionNames) {
     if (bit == permission) return name;
@@ -143,9 +150,8 @@ Result<SessionPolicy> decode_session_policy(WireReader& in) {
   for (std::uint64_t SessionPolicy::*rate :
        {&SessionPolicy::download_rate, &SessionPolicy::upload_rate,
         &SessionPolicy::user_download_rate, &SessionPolicy::user_upload_rate}) {
-    auto value = in.u64();
+    auto value = decode_byte_rate(in);
     if (!value) return value.error();
-    if (*value > kMaxByteRate) return make_error("rate out of range in policy");
     policy.*rate = *value;
   }
   return policy;

@@ -47,6 +47,9 @@ inline constexpr std::size_t kMaxPolicyListText = 4096;
 
 // The largest rate a key takes: 1 TiB/s (the token bucket's arithmetic stays far from overflow).
 inline constexpr std::uint64_t kMaxByteRate = 1ull << 40;
+// A rate on any wire (the policy, RateAnswer, the listener's reports and notices): a u64 of at
+// most kMaxByteRate.
+Result<std::uint64_t> decode_byte_rate(WireReader& in);
 
 struct SessionPolicy {
   std::string class_name{kDefaultClassName};

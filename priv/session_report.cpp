@@ -26,20 +26,6 @@ Result<bool> decode_flag(WireReader& in) {
   return *value == 1;
 }
 
-Result<TransferDirection> decode_direction(WireReader& in) {
-  auto direction = in.u8();
-  if (!direction) return direction.error();
-  if (*direction < 1 || *direction > 2) return make_error("transfer direction out of range");
-  return static_cast<TransferDirection>(*direction);
-}
-
-Result<std::uint64_t> decode_rate(WireReader& in) {
-  auto rate = in.u64();
-  if (!rate) return rate.error();
-  if (*rate > kMaxByteRate) return make_error("rate out of range");
-  return *rate;
-}
-
 }  // namespace
 
 std::string encode_report(const SessionReport& report) {
@@ -113,7 +99,7 @@ Result<SessionReport> decode_report(ReportType type, std::string_view payload) {
       break;
     }
     case ReportType::kTransferDone: {
-      auto direction = decode_direction(in);
+      auto direction = decode_transfer_direction(in);
       if (!direction) return direction.error();
       auto complete = decode_flag(in);
       if (!complete) return complete.error();
@@ -145,11 +131,11 @@ Result<SessionReport> decode_report(ReportType type, std::string_view payload) {
     case ReportType::kRateDemand: {
       auto active = decode_flag(in);
       if (!active) return active.error();
-      auto direction = decode_direction(in);
+      auto direction = decode_transfer_direction(in);
       if (!direction) return direction.error();
-      auto session_rate = decode_rate(in);
+      auto session_rate = decode_byte_rate(in);
       if (!session_rate) return session_rate.error();
-      auto user_rate = decode_rate(in);
+      auto user_rate = decode_byte_rate(in);
       if (!user_rate) return user_rate.error();
       report.active = *active;
       report.direction = *direction;
@@ -199,9 +185,9 @@ Result<ListenerNotice> decode_notice(std::string_view frame) {
       break;
     }
     case NoticeType::kRateShare: {
-      auto direction = decode_direction(in);
+      auto direction = decode_transfer_direction(in);
       if (!direction) return direction.error();
-      auto rate = decode_rate(in);
+      auto rate = decode_byte_rate(in);
       if (!rate) return rate.error();
       notice.direction = *direction;
       notice.rate = *rate;
