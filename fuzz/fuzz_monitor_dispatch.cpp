@@ -234,7 +234,7 @@ class FakePorts final : public MonitorPorts {
     }
   }
 
-  VirtualUser alice{"alice", "", 20001, 20001, "/srv/alice"};
+  VirtualUser alice{"alice", "", 20001, 20001, "/srv/alice", ""};
   bool pam_enabled = false;
   bool anonymous_enabled = false;
   bool xferlog = false;
