@@ -47,6 +47,21 @@ Result<std::uint64_t> parse_unsigned(std::string_view value, std::uint64_t min, 
   return parsed;
 }
 
+}  // namespace
+
+// The shortest exact form: "0", "100000", "256K", "10M", "1G", "2T".
+std::string format_byte_size(std::uint64_t bytes) {
+  if (bytes != 0) {
+    for (const auto& [shift, suffix] :
+         {std::pair{40, 'T'}, std::pair{30, 'G'}, std::pair{20, 'M'}, std::pair{10, 'K'}}) {
+      if (bytes % (1ull << shift) == 0) return std::to_string(bytes >> shift) + suffix;
+    }
+  }
+  return std::to_string(bytes);
+}
+
+namespace {
+
 template <class Owner, class Field>
 BasicKeyHandler<Owner> number_key(std::string_view name, std::string_view description,
                                   Field Owner::*field, std::uint64_t min, std::uint64_t max) {
@@ -61,7 +76,8 @@ BasicKeyHandler<Owner> number_key(std::string_view name, std::string_view descri
       [field](const Owner& config) { return std::to_string(config.*field); }};
 }
 
-// A size in bytes (parse_byte_size): K, M, G, T suffixes; printed back as plain bytes.
+// A size in bytes, or bytes a second (parse_byte_size): K, M, G, T suffixes; printed back in
+// the shortest exact form (format_byte_size).
 template <class Owner, class Field>
 BasicKeyHandler<Owner> byte_size_key(std::string_view name, std::string_view description,
                                      Field Owner::*field, std::uint64_t max) {
@@ -73,7 +89,7 @@ BasicKeyHandler<Owner> byte_size_key(std::string_view name, std::string_view des
         config.*field = static_cast<Field>(*parsed);
         return ok_result();
       },
-      [field](const Owner& config) { return std::to_string(config.*field); }};
+      [field](const Owner& config) { return format_byte_size(config.*field); }};
 }
 
 bool is_absolute_clean_path(std::string_view path) {
@@ -149,10 +165,10 @@ Result<std::uint64_t> parse_byte_size(std::string_view value, std::uint64_t min,
   unsigned shift = 0;
   if (!value.empty()) {
     switch (value.back()) {
-      case 'K': shift = 10; break;
-      case 'M': shift = 20; break;
-      case 'G': shift = 30; break;
-      case 'T': shift = 40; break;
+      case 'K': case 'k': shift = 10; break;
+      case 'M': case 'm': shift = 20; break;
+      case 'G': case 'g': shift = 30; break;
+      case 'T': case 't': shift = 40; break;
       default: break;
     }
     if (shift != 0) value.remove_suffix(1);
@@ -458,6 +474,29 @@ const std::vector<PolicyKeyHandler>& policy_handlers() {
                  "an hour, in sessions of this class; more get 550 until the oldest is an hour "
                  "old. With anon_class: the drop box's files per client per hour. 0: none.",
                  &SessionPolicy::upload_files_per_hour, 0, kMaxUploadsPerHour),
+      byte_size_key("download_rate",
+                    "Bytes per second one session may download (RETR), with K, M or G for "
+                    "1024, 1024^2, 1024^3 (e.g. 256K). 0: no limit of its own. With "
+                    "user_download_rate or max_download_rate too, a transfer gets the smallest of "
+                    "its limits and its equal parts of the shared ones. The post-auth child "
+                    "enforces it (a token bucket, steps of about 1/8 s), so it is a fair-use "
+                    "limit, not a defence against a compromised session (SECURITY.md).",
+                    &SessionPolicy::download_rate, kMaxByteRate),
+      byte_size_key("upload_rate",
+                    "Bytes per second one session may upload (STOR, APPE, STOU); as "
+                    "download_rate. 0: no limit of its own.",
+                    &SessionPolicy::upload_rate, kMaxByteRate),
+      byte_size_key("user_download_rate",
+                    "Bytes per second all of one user's sessions may download together: each of "
+                    "the user's running downloads gets an equal part, recomputed by the listener "
+                    "when one starts or ends (the downloads already running adopt their smaller "
+                    "parts within 250 ms; a part one session leaves unused is not given to the "
+                    "others). 0: no per-user limit.",
+                    &SessionPolicy::user_download_rate, kMaxByteRate),
+      byte_size_key("user_upload_rate",
+                    "Bytes per second all of one user's sessions may upload together; as "
+                    "user_download_rate. 0: no per-user limit.",
+                    &SessionPolicy::user_upload_rate, kMaxByteRate),
   };
   return table;
 }
@@ -647,6 +686,15 @@ const std::vector<KeyHandler>& server_handlers() {
                  &Config::data_connection_timeout, 1, 3600),
       number_key("data_timeout", "Seconds a data transfer may stall.", &Config::data_timeout, 1,
                  86400),
+      byte_size_key("max_download_rate",
+                    "Bytes per second all sessions together may download (K, M, G suffixes as "
+                    "download_rate): each running download gets an equal part, recomputed when "
+                    "one starts or ends. 0: no global limit.",
+                    &Config::max_download_rate, kMaxByteRate),
+      byte_size_key("max_upload_rate",
+                    "Bytes per second all sessions together may upload; as max_download_rate. "
+                    "0: no global limit.",
+                    &Config::max_upload_rate, kMaxByteRate),
       number_key("ascii_size_limit",
                  "Largest file, in bytes, whose SIZE is answered in TYPE A (ASCII), where the "
                  "size counts each line end as the CRLF it is sent as, so the whole file is read "

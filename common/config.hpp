@@ -106,6 +106,10 @@ struct Config {
   std::uint32_t login_timeout = 60;             // seconds from connect to a completed login
   std::uint32_t data_connection_timeout = 60;   // seconds to wait for a PASV connection
   std::uint32_t data_timeout = 300;             // seconds a transfer may stall
+  // All sessions' transfers together, bytes/s (0: no cap); each running transfer gets an
+  // equal part (priv/rate_share.hpp).
+  std::uint64_t max_download_rate = 0;
+  std::uint64_t max_upload_rate = 0;
   std::uint64_t ascii_size_limit = 64ull << 20;  // SIZE in TYPE A reads files up to this size
   // HASH (draft-bryan-ftpext-hash): bytes one command may read (0: HASH off), and the rate at
   // which a session's allowance of that many bytes refills.
@@ -207,6 +211,7 @@ bool is_name_pattern(std::string_view item);
 // 1048576), within [min, max]. The one parser for sizes in the configuration (byte_size_key in
 // config.cpp uses it).
 Result<std::uint64_t> parse_byte_size(std::string_view value, std::uint64_t min, std::uint64_t max);
+std::string format_byte_size(std::uint64_t bytes);  // the shortest exact form: "256K"
 
 // Resolves nopriv_user (and anon_user when anonymous FTP is enabled) to numeric ids and stores
 // them as "UID:GID"; resolves the group names of group_allow and group_deny to gids. Names are

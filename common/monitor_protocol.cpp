@@ -91,6 +91,8 @@ std::string_view message_type_name(std::uint16_t type) {
     case MessageType::kQuotaQuery: return "QuotaQuery";
     case MessageType::kQuotaAllowance: return "QuotaAllowance";
     case MessageType::kQuotaUsed: return "QuotaUsed";
+    case MessageType::kRateQuery: return "RateQuery";
+    case MessageType::kRateAnswer: return "RateAnswer";
   }
   return "unknown";
 }
@@ -273,10 +275,9 @@ void TransferDone::encode(WireWriter& out) const {
 
 Result<TransferDone> TransferDone::decode(WireReader& in) {
   TransferDone message;
-  auto direction = in.u8();
+  auto direction = decode_transfer_direction(in);
   if (!direction) return direction.error();
-  if (*direction < 1 || *direction > 2) return make_error("transfer direction out of range");
-  message.direction = static_cast<TransferDirection>(*direction);
+  message.direction = *direction;
   auto ascii = decode_bool(in);
   if (!ascii) return ascii.error();
   auto complete = decode_bool(in);
@@ -379,10 +380,9 @@ Result<SessionStatus> SessionStatus::decode(WireReader& in) {
   if (!state) return state.error();
   if (*state < 1 || *state > 2) return make_error("session state out of range");
   message.state = static_cast<SessionState>(*state);
-  auto direction = in.u8();
+  auto direction = decode_transfer_direction(in);
   if (!direction) return direction.error();
-  if (*direction < 1 || *direction > 2) return make_error("transfer direction out of range");
-  message.direction = static_cast<TransferDirection>(*direction);
+  message.direction = *direction;
   auto bytes = in.u64();
   if (!bytes) return bytes.error();
   if (*bytes > 0x7fffffffffffffffull) return make_error("transfer size out of range");
@@ -471,6 +471,33 @@ Result<QuotaUsed> QuotaUsed::decode(WireReader& in) {
   message.files_removed = *files_removed;
   message.refused = *refused;
   return message;
+}
+
+}  // namespace wftpd
+
+namespace wftpd {
+
+Result<TransferDirection> decode_transfer_direction(WireReader& in) {
+  auto direction = in.u8();
+  if (!direction) return direction.error();
+  if (*direction < 1 || *direction > 2) return make_error("transfer direction out of range");
+  return static_cast<TransferDirection>(*direction);
+}
+
+void RateQuery::encode(WireWriter& out) const { out.u8(static_cast<std::uint8_t>(direction)); }
+
+Result<RateQuery> RateQuery::decode(WireReader& in) {
+  auto direction = decode_transfer_direction(in);
+  if (!direction) return direction.error();
+  return RateQuery{*direction};
+}
+
+void RateAnswer::encode(WireWriter& out) const { out.u64(bytes_per_second); }
+
+Result<RateAnswer> RateAnswer::decode(WireReader& in) {
+  auto rate = decode_byte_rate(in);
+  if (!rate) return rate.error();
+  return RateAnswer{*rate};
 }
 
 }  // namespace wftpd

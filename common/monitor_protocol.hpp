@@ -58,6 +58,8 @@ enum class MessageType : std::uint16_t {
   kQuotaQuery = 22,     // post-auth child -> monitor (an upload's allowance)
   kQuotaAllowance = 23, // monitor -> post-auth child
   kQuotaUsed = 24,      // post-auth child -> monitor (what an upload or DELE changed)
+  kRateQuery = 25,      // post-auth child -> monitor (a rate-limited transfer's share)
+  kRateAnswer = 26,     // monitor -> post-auth child
 };
 
 std::string_view message_type_name(std::uint16_t type);
@@ -244,6 +246,8 @@ struct LogEvent {
 };
 
 enum class TransferDirection : std::uint8_t { kIncoming = 1, kOutgoing = 2 };  // STOR / RETR
+// One u8, 1 or 2: every decoder of a direction (here and in priv/session_report.cpp).
+Result<TransferDirection> decode_transfer_direction(WireReader& in);
 
 // A file transfer (RETR, STOR, APPE, STOU) ended, complete or not, after its data connection was
 // opened: the post-auth child reports it for the transfer log. SECURITY: the monitor accepts at
@@ -344,6 +348,25 @@ struct QuotaUsed {
   bool refused = false;
   void encode(WireWriter& out) const;
   static Result<QuotaUsed> decode(WireReader& in);
+};
+
+// A file transfer limited by a rate its session shares with others (user_download_rate,
+// max_download_rate, ...) asks for its share of it when it starts and every 250 ms while it
+// runs (unpriv/transfer_pace.hpp). SECURITY: the answer only slows the child's own transfer,
+// which enforces it (a compromised child ignores it: SECURITY.md). The monitor counts a transfer
+// as running for the listener only while it has a file transfer's data connection out.
+struct RateQuery {
+  static constexpr MessageType kType = MessageType::kRateQuery;
+  TransferDirection direction = TransferDirection::kOutgoing;
+  void encode(WireWriter& out) const;
+  static Result<RateQuery> decode(WireReader& in);
+};
+
+struct RateAnswer {
+  static constexpr MessageType kType = MessageType::kRateAnswer;
+  std::uint64_t bytes_per_second = 0;  // 0: no share known (the child keeps its own bound)
+  void encode(WireWriter& out) const;
+  static Result<RateAnswer> decode(WireReader& in);
 };
 
 struct DecodedHeader {

@@ -33,6 +33,13 @@ Result<std::vector<std::string>> decode_name_list(WireReader& in) {
 
 }  // namespace
 
+Result<std::uint64_t> decode_byte_rate(WireReader& in) {
+  auto rate = in.u64();
+  if (!rate) return rate.error();
+  if (*rate > kMaxByteRate) return make_error("rate out of range");
+  return *rate;
+}
+
 std::string_view permission_name(Permission permission) {
   for (const auto& [bit, name] : kPermissionNames) {
     if (bit == permission) return name;
@@ -99,6 +106,10 @@ void encode_session_policy(WireWriter& out, const SessionPolicy& policy) {
   out.u64(policy.quota_files);
   out.u64(policy.max_file_size);
   out.u32(policy.upload_files_per_hour);
+  out.u64(policy.download_rate);
+  out.u64(policy.upload_rate);
+  out.u64(policy.user_download_rate);
+  out.u64(policy.user_upload_rate);
 }
 
 Result<SessionPolicy> decode_session_policy(WireReader& in) {
@@ -145,6 +156,13 @@ Result<SessionPolicy> decode_session_policy(WireReader& in) {
   policy.quota_files = *quota_files;
   policy.max_file_size = *max_file_size;
   policy.upload_files_per_hour = *per_hour;
+  for (std::uint64_t SessionPolicy::*rate :
+       {&SessionPolicy::download_rate, &SessionPolicy::upload_rate,
+        &SessionPolicy::user_download_rate, &SessionPolicy::user_upload_rate}) {
+    auto value = decode_byte_rate(in);
+    if (!value) return value.error();
+    policy.*rate = *value;
+  }
   return policy;
 }
 

@@ -50,6 +50,12 @@ inline constexpr std::uint64_t kMaxByteSize = 1ull << 62;
 inline constexpr std::uint64_t kMaxQuotaFiles = 1ull << 40;
 inline constexpr std::uint32_t kMaxUploadsPerHour = 1000000;
 
+// The largest rate a key takes: 1 TiB/s (the token bucket's arithmetic stays far from overflow).
+inline constexpr std::uint64_t kMaxByteRate = 1ull << 40;
+// A rate on any wire (the policy, RateAnswer, the listener's reports and notices): a u64 of at
+// most kMaxByteRate.
+Result<std::uint64_t> decode_byte_rate(WireReader& in);
+
 struct SessionPolicy {
   std::string class_name{kDefaultClassName};
   std::uint32_t permissions = kAllPermissions;
@@ -66,6 +72,12 @@ struct SessionPolicy {
   std::uint64_t quota_files = 0;            // files the user may have
   std::uint64_t max_file_size = 0;          // the largest file an upload may leave
   std::uint32_t upload_files_per_hour = 0;  // uploads one client address may start in an hour
+  // Bandwidth, bytes/s (0: none). The session's own limit per direction, and the limit all of
+  // one user's sessions share (priv/rate_share.hpp divides it among the running transfers).
+  std::uint64_t download_rate = 0;
+  std::uint64_t upload_rate = 0;
+  std::uint64_t user_download_rate = 0;
+  std::uint64_t user_upload_rate = 0;
   // Decided by the monitor and the listener; not sent to the post-auth child.
   std::uint32_t max_sessions_per_user = 0;  // logged-in sessions at once, 0: no limit
   std::vector<std::string> allow_networks;  // CIDR prefixes a login may come from; empty: any

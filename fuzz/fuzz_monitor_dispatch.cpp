@@ -98,6 +98,11 @@ class FakePorts final : public MonitorPorts {
         asked_this_time = false;
         break;
       }
+      case MessageType::kRateAnswer: {
+        auto answer = decode_payload<RateAnswer>(header->payload);
+        FUZZ_CHECK(to == Child::kPostauth && started && answer.ok());
+        break;
+      }
       case MessageType::kSignResult: {
         // Only after the fake key signed, to the child that asked (the post-auth one once
         // the session started).
@@ -151,6 +156,11 @@ class FakePorts final : public MonitorPorts {
     FUZZ_CHECK(decoded && *decoded && (*decoded)->type == report.type && reader.buffered() == 0);
     // A child can make the listener count no more TLS handshakes or refusals than it was handed
     // data connections.
+    if (report.type == wftpd::ReportType::kRateDemand) {
+      // Only the end of the one transfer the listener counts for this session.
+      FUZZ_CHECK(!report.active && demand_running);
+      demand_running = false;
+    }
     if (report.type == wftpd::ReportType::kStatus) {
       reported_handshakes += report.status.data_tls_handshakes;
       reported_refusals += report.status.data_tls_refusals;
@@ -183,6 +193,24 @@ class FakePorts final : public MonitorPorts {
   }
   std::uint64_t quota_questions = 0;
   bool asked_this_time = false;
+  // SECURITY: the listener counts at most one running transfer per session, and only one the
+  // monitor handed a file transfer's data connection out for.
+  std::uint64_t start_rate_demand(const wftpd::SessionReport& demand) override {
+    FUZZ_CHECK(started && demand.type == wftpd::ReportType::kRateDemand && demand.active);
+    FUZZ_CHECK(!demand_running && ++demands <= connections);
+    demand_running = true;
+    wftpd::ReportReader reader;
+    reader.feed(wftpd::encode_report(demand));
+    auto decoded = reader.next();
+    FUZZ_CHECK(decoded && *decoded && (*decoded)->active && (*decoded)->user_rate == demand.user_rate);
+    return demand.session_rate / 2;
+  }
+  std::uint64_t rate_share(wftpd::TransferDirection) override {
+    FUZZ_CHECK(demand_running);
+    return 1;
+  }
+  bool demand_running = false;
+  std::uint32_t demands = 0;
   std::uint64_t reported_handshakes = 0;
   std::uint64_t reported_refusals = 0;
   PassiveReady passive_listen() override {
@@ -329,6 +357,9 @@ std::string make_datagram(unsigned what, fuzz::Input& in, FakePorts& ports, cons
       used.refused = (bits & 64) != 0;
       return encode_message(used);
     }
+    case 16:
+      return encode_message(RateQuery{(in.byte() & 1) ? TransferDirection::kIncoming
+                                                      : TransferDirection::kOutgoing});
     default: return {};
   }
 }
@@ -368,6 +399,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if ((more_flags & 16) != 0) config.policy.quota_bytes = 1u << 20;
   if ((more_flags & 32) != 0) config.policy.upload_files_per_hour = 3;
+  if ((more_flags & 64) != 0) config.max_download_rate = 1 << 20;
+  if ((more_flags & 128) != 0) config.max_upload_rate = 1 << 20;
   const LoginPolicy policy(config);
   FakePorts ports;
   ports.pam_enabled = config.pam_enable;
@@ -382,7 +415,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int steps = 0; steps < 64 && !in.empty(); ++steps) {
     const std::uint8_t op = in.byte();
     const Child from = (op & 1) ? Child::kPostauth : Child::kPreauth;
-    const unsigned what = (op >> 1) & 0x0f;
+    // 0..16: the request kinds of make_datagram, and 10 (closed) and 11 (timeout).
+    const unsigned what = (((op >> 1) & 0x0f) | ((op & 0x40) != 0 ? 0x10 : 0)) % 17;
     Step step = Step::kContinue;
     if (what == 10) {
       step = dispatcher.on_closed(from, (op & 0x80) ? "broken" : "");

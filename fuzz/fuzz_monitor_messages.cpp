@@ -29,6 +29,14 @@ void check_fields(const LoginResult& m) {
   const auto v = static_cast<unsigned>(m.status);
   FUZZ_CHECK(v >= 1 && v <= 4);
 }
+void check_fields(const SessionStatus& m) {
+  FUZZ_CHECK(m.bytes < (1ull << 63) && m.path.size() <= kMaxStatusPathLength);
+}
+void check_fields(const RateQuery& m) {
+  const auto v = static_cast<unsigned>(m.direction);
+  FUZZ_CHECK(v >= 1 && v <= 2);
+}
+void check_fields(const RateAnswer& m) { FUZZ_CHECK(m.bytes_per_second <= kMaxByteRate); }
 void check_tls_state(const ControlTlsState& tls) {
   FUZZ_CHECK(tls.control_tls || (!tls.pbsz_set && !tls.prot_private));
 }
@@ -144,7 +152,8 @@ void decode_everything(std::string_view payload, std::uint16_t header_type,
                        const std::string_view* datagram) {
   try_all<LoginRequest, LoginResult, Handoff, BecomeUser, StandbyReady, StartSession,
           PassiveListen, PassiveReady, DataConnect, DataReady, ActiveTarget, ActiveReady, LogEvent,
-          TransferDone, PamCheck, PamVerdict, UserQuery, UserAnswer, SignRequest, SignResult>(
+          TransferDone, PamCheck, PamVerdict, UserQuery, UserAnswer, SignRequest, SignResult,
+          SessionStatus, RateQuery, RateAnswer>(
       payload, header_type, datagram);
 }
 

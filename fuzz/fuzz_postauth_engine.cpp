@@ -634,6 +634,12 @@ class FakeMonitor : public wftpd::PostauthMonitor {
     FUZZ_CHECK(++quota_reports_ <= 1000000);
   }
 
+  // Any share, as a listener might send it; the transfer must keep to min(share, its bound).
+  std::uint64_t rate_share(wftpd::TransferDirection) override {
+    FUZZ_CHECK(++rate_queries_ <= 1000000);
+    return (script_ & 8) != 0 ? 0 : 1u << 30;
+  }
+
   Result<wftpd::PassiveReady> passive_listen(bool) override {
     armed_ = false;
     const unsigned k = next_request();
@@ -760,6 +766,7 @@ class FakeMonitor : public wftpd::PostauthMonitor {
   unsigned logs_ = 0;
   unsigned transfers_ = 0;
   unsigned statuses_ = 0;
+  unsigned rate_queries_ = 0;
   std::vector<ClientEnd> clients_;
 };
 
@@ -848,6 +855,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     policy.upload_files_per_hour = 10;
   }
   if ((script & 24u) == 8) policy.max_file_size = 48;
+  // Rate limits (half the scripts, another half): high enough that pauses stay in microseconds, and one of
+  // them shared, so transfers ask the fake monitor for their share.
+  if ((script & 2u) != 0) {
+    policy.download_rate = 1ull << 30;
+    policy.user_upload_rate = 1ull << 30;
+    config.max_download_rate = 1ull << 31;
+  }
   auto fs = wftpd::SessionFilesystem::open_directory(space.root_path(), read_only);
   FUZZ_CHECK(static_cast<bool>(fs));
 

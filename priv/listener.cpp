@@ -145,7 +145,7 @@ void Listener::spawn_session(UniqueFd accepted, std::uint64_t session_id, const 
   const pid_t pid = *spawned;
   const std::string id_text = launch.session_id;
   Session session{session_id, client_host, key, std::move(report_read), ReportReader{}, 0,
-                  any_contains(ban_exempt_, origin.client), SessionRecord{}, {}};
+                  any_contains(ban_exempt_, origin.client), SessionRecord{}, {}, std::nullopt, 0};
   session.record.id = session_id;
   session.record.pid = pid;
   session.record.client = origin.client;
@@ -328,6 +328,44 @@ void Listener::answer_claim(Session& session, const SessionReport& claim) {
   send_notice(session, answer, "session claim answer");
 }
 
+void Listener::apply_rate_demand(Session& session, const SessionReport& demand) {
+  // A monitor reports at most one running transfer for its session: a new start replaces the
+  // old one, so the table holds one entry per session whatever the monitor sends.
+  if (demand.active) {
+    // Sessions are grouped by the user they logged in as; a demand before a login counts alone.
+    const std::string user = session.record.logged_in() ? session.record.user
+                                                        : "\x01session " + std::to_string(session.id);
+    session.rate_demand = RateDemand{user, demand.direction, demand.session_rate, demand.user_rate};
+    share_rates(&session);
+  } else if (session.rate_demand && session.rate_demand->direction == demand.direction) {
+    session.rate_demand.reset();
+    session.rate_share_sent = 0;
+    share_rates(nullptr);
+  }
+}
+
+void Listener::share_rates(Session* asking) {
+  std::vector<Session*> running;
+  std::vector<RateDemand> demands;
+  for (auto& [pid, session] : sessions_) {
+    if (!session.rate_demand) continue;
+    running.push_back(&session);
+    demands.push_back(*session.rate_demand);
+  }
+  const std::vector<std::uint64_t> shares =
+      compute_rate_shares(demands, config_.max_download_rate, config_.max_upload_rate);
+  for (std::size_t i = 0; i < running.size(); ++i) {
+    Session& session = *running[i];
+    if (&session != asking && shares[i] == session.rate_share_sent) continue;
+    session.rate_share_sent = shares[i];
+    ListenerNotice notice;
+    notice.type = NoticeType::kRateShare;
+    notice.direction = session.rate_demand->direction;
+    notice.rate = shares[i];
+    send_notice(session, notice, "rate share");
+  }
+}
+
 void Listener::apply_report(Session& session, const SessionReport& report) {
   const auto now = std::chrono::steady_clock::now();
   const bool login = report.type == ReportType::kLoginFailed || report.type == ReportType::kLoginAccepted;
@@ -339,6 +377,7 @@ void Listener::apply_report(Session& session, const SessionReport& report) {
   if (report.type == ReportType::kClaimSession) return answer_claim(session, report);
   if (report.type == ReportType::kQuotaQuery) return answer_quota_query(session, report);
   if (report.type == ReportType::kQuotaUsed) return apply_quota_used(session, report);
+  if (report.type == ReportType::kRateDemand) return apply_rate_demand(session, report);
   session.record.apply(report, now);
   metrics_.apply(report);
   if (report.type == ReportType::kLoginAccepted && report.backend != LoginBackend::kAnonymous) {
@@ -371,7 +410,10 @@ void Listener::reap_children() {
     if (ended_by_sandbox_violation(status)) metrics_.monitor_sandbox_violation();
     read_report(it->second);  // what the monitor wrote before it ended
     limits_.session_ended(it->second.client_key);
+    const bool was_transferring = it->second.rate_demand.has_value();
     sessions_.erase(it);
+    // The others' shares of the rates this session shared grow again.
+    if (was_transferring) share_rates(nullptr);
   }
 }
 
@@ -400,6 +442,9 @@ Result<void> Listener::reload() {
   }
   last_reload_unix_ = unix_now();
   log_info("configuration reloaded from " + config_path_ + "; it applies to new sessions");
+  // max_download_rate and max_upload_rate are divided anew at once (a running session's
+  // transfers still never exceed the bounds of the configuration it started with).
+  share_rates(nullptr);
   if (config_.control_socket != old_control_socket) {
     auto opened = open_control_socket();
     if (!opened) log_error(opened.error().message);

@@ -35,6 +35,7 @@
 #include "priv/control_socket.hpp"
 #include "priv/server_metrics.hpp"
 #include "priv/session_record.hpp"
+#include "common/rate_share.hpp"
 #include "priv/session_report.hpp"
 #include "priv/client_access.hpp"
 #include "priv/client_limits.hpp"
@@ -151,6 +152,10 @@ class Listener {
     bool ban_exempt = false;       // the client is in ban_exempt
     SessionRecord record;          // what `wardenftpd-ctl who` shows
     std::string claimed_user;      // a place among this user's sessions (max_sessions_per_user)
+    // Its running file transfer that a shared rate applies to (kRateDemand), and the share last
+    // sent for it.
+    std::optional<RateDemand> rate_demand;
+    std::uint64_t rate_share_sent = 0;
   };
   std::map<pid_t, Session> sessions_;  // by monitor pid
   void apply_report(Session& session, const SessionReport& report);
@@ -187,6 +192,10 @@ class Listener {
   };
   std::optional<RunningRescan> rescan_;  // one at a time
   std::map<std::string, std::string> rescan_states_;  // the last rescan of each user
+  // A transfer started or ended in `session`: every running transfer's share is recomputed and
+  // sent to the monitors whose share changed (and to `session`'s, which asked, when it started).
+  void apply_rate_demand(Session& session, const SessionReport& demand);
+  void share_rates(Session* asking);
   ControlSocket control_;
   std::optional<gid_t> control_gid_;
   ServerMetrics metrics_;

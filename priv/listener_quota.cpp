@@ -23,6 +23,7 @@ std::string usage_text(std::uint64_t value, std::uint64_t limit) {
 }  // namespace
 
 void Listener::send_notice(Session& session, const ListenerNotice& notice, std::string_view what) {
+  if (!session.report) return;
   const std::string frame = encode_notice(notice);
   if (::send(session.report.get(), frame.data(), frame.size(), MSG_DONTWAIT | MSG_NOSIGNAL) !=
       static_cast<ssize_t>(frame.size())) {

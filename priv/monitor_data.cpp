@@ -27,6 +27,7 @@ Step MonitorDispatcher::on_data_connect(DataConnect& request) {
   // left unused (a transfer that failed before it was reported) does not pile up for a
   // compromised child to spend later on transfers that never happened.
   revoke(Permit::kTransferDone);
+  end_rate_demand();
   UniqueFd connection;
   const DataStatus status = ports_.open_data_connection(connection);
   const Step step = send(Child::kPostauth, DataReady{status}, connection.get());
@@ -46,6 +47,7 @@ Step MonitorDispatcher::on_data_connect(DataConnect& request) {
 
 Step MonitorDispatcher::on_transfer_done(TransferDone& transfer) {
   const bool incoming = transfer.direction == TransferDirection::kIncoming;
+  end_rate_demand();
   SessionReport done;
   done.type = ReportType::kTransferDone;
   done.direction = transfer.direction;
@@ -149,6 +151,45 @@ Step MonitorDispatcher::on_quota_used(QuotaUsed& used) {
   report.files_removed = used.files_removed;
   ports_.report(report);
   return Step::kContinue;
+}
+
+Step MonitorDispatcher::on_rate_query(RateQuery& query) {
+  const RateLimits& limits = rate_limits_[query.direction == TransferDirection::kIncoming ? 0 : 1];
+  const std::uint64_t global = query.direction == TransferDirection::kIncoming
+                                   ? config_.max_upload_rate
+                                   : config_.max_download_rate;
+  std::uint64_t share = 0;
+  // SECURITY: the listener counts a transfer as running only while this session has a file
+  // transfer's data connection out whose report has not come (the kTransferDone permit), and
+  // one at a time: a lying child can claim a share of the shared rates for transfers it really
+  // has, never for more.
+  const bool shared = limits.user != 0 || global != 0;
+  if (shared && permits(Permit::kTransferDone) > 0) {
+    if (rate_demand_ == query.direction) {
+      share = ports_.rate_share(query.direction);
+    } else {
+      end_rate_demand();
+      SessionReport demand;
+      demand.type = ReportType::kRateDemand;
+      demand.active = true;
+      demand.direction = query.direction;
+      demand.session_rate = limits.session;
+      demand.user_rate = limits.user;
+      rate_demand_ = query.direction;
+      share = ports_.start_rate_demand(demand);
+    }
+  }
+  return send(Child::kPostauth, RateAnswer{share});
+}
+
+void MonitorDispatcher::end_rate_demand() {
+  if (!rate_demand_) return;
+  SessionReport ended;
+  ended.type = ReportType::kRateDemand;
+  ended.active = false;
+  ended.direction = *rate_demand_;
+  rate_demand_.reset();
+  ports_.report(ended);
 }
 
 }  // namespace wftpd

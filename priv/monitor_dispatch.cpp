@@ -39,7 +39,7 @@ const char* permit_source(Permit permit) {
 
 // SECURITY: the monitor's boundary. A (type, sender) pair not listed here, or listed for other
 // phases, ends the session; so does a request whose permit has not been granted.
-const std::array<MonitorDispatcher::RequestRule, 15> MonitorDispatcher::kRequestTable = {{
+const std::array<MonitorDispatcher::RequestRule, 16> MonitorDispatcher::kRequestTable = {{
     {MessageType::kLoginRequest, Child::kPreauth, bit(Phase::kPreauth), kDecidesAuth | kCarriesSecret,
      std::nullopt, &decode_then<LoginRequest, &MonitorDispatcher::on_login>},
     {MessageType::kUserQuery, Child::kPreauth, bit(Phase::kPreauth), 0, std::nullopt,
@@ -71,6 +71,8 @@ const std::array<MonitorDispatcher::RequestRule, 15> MonitorDispatcher::kRequest
      &decode_then<QuotaQuery, &MonitorDispatcher::on_quota_query>},
     {MessageType::kQuotaUsed, Child::kPostauth, bit(Phase::kPostauth), 0, std::nullopt,
      &decode_then<QuotaUsed, &MonitorDispatcher::on_quota_used>},
+    {MessageType::kRateQuery, Child::kPostauth, bit(Phase::kPostauth), 0, std::nullopt,
+     &decode_then<RateQuery, &MonitorDispatcher::on_rate_query>},
     // SECURITY: the signing oracle. The pre-auth child may ask only before login, for the control
     // connection's one handshake; the post-auth child once per data connection it was given, and
     // only with require_tls_session_reuse=no (otherwise it is never granted the permit).

@@ -93,7 +93,7 @@ class MonitorDispatcher {
     std::optional<Permit> needs;
     Handle handle;
   };
-  static const std::array<RequestRule, 15> kRequestTable;
+  static const std::array<RequestRule, 16> kRequestTable;
 
   template <class Message, Step (MonitorDispatcher::*Handler)(Message&)>
   static Step decode_then(MonitorDispatcher& self, std::string& payload);
@@ -131,6 +131,10 @@ class MonitorDispatcher {
   Step on_session_status(SessionStatus& status);
   Step on_quota_query(QuotaQuery& query);
   Step on_quota_used(QuotaUsed& used);
+  Step on_rate_query(RateQuery& query);
+  // The file transfer the listener counts for this session's shared rates ended (or never got
+  // its report): tells the listener, once.
+  void end_rate_demand();
   // monitor_dispatch.cpp
   Step on_control_sign_request(SignRequest& request);
   Step on_data_sign_request(SignRequest& request);
@@ -158,7 +162,7 @@ class MonitorDispatcher {
   // pre-auth child cannot keep a session alive with LogEvents or USER queries.
   std::optional<std::chrono::steady_clock::time_point> phase_deadline_;
   std::array<std::uint32_t, kPermitKinds> permits_{};
-  std::bitset<15> used_;  // rules with kOnce that have been used
+  std::bitset<16> used_;  // rules with kOnce that have been used
   bool auth_decided_ = false;
   std::uint32_t failed_logins_ = 0;
   std::uint32_t preauth_log_lines_ = 0;
@@ -172,6 +176,15 @@ class MonitorDispatcher {
   double status_tokens_ = kStatusBurst;
   std::chrono::steady_clock::time_point status_refilled_{};
   std::uint32_t data_connections_ = 0;
+  // Bandwidth (common/rate_share.hpp): the session's own and its user's rate per direction
+  // ([0] upload, [1] download), from the policy decided at login, and the direction of the
+  // file transfer the listener counts as running for this session, if any.
+  struct RateLimits {
+    std::uint64_t session = 0;
+    std::uint64_t user = 0;
+  };
+  std::array<RateLimits, 2> rate_limits_{};
+  std::optional<TransferDirection> rate_demand_;
   std::uint32_t reported_tls_handshakes_ = 0;
   std::uint32_t reported_tls_refusals_ = 0;
 };

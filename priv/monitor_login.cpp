@@ -181,6 +181,8 @@ Step MonitorDispatcher::begin_handoff(const VirtualUser& user, bool read_only,
   auth_decided_ = true;
   user_root_ = user.root;
   session_policy_ = policy;
+  rate_limits_[0] = {policy.upload_rate, policy.user_upload_rate};
+  rate_limits_[1] = {policy.download_rate, policy.user_download_rate};
   phase_ = Phase::kHandoff;
   phase_deadline_ = ports_.now() + kChildAnswerTimeout;
   auto sent = ports_.send(Child::kPostauth,

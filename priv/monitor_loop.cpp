@@ -8,9 +8,10 @@
 
 namespace wftpd {
 
-void run_monitor_loop(MonitorDispatcher& dispatcher, MonitorChannel& preauth, MonitorChannel& postauth) {
+void run_monitor_loop(MonitorDispatcher& dispatcher, MonitorChannel& preauth, MonitorChannel& postauth,
+                      ListenerLink& listener) {
   for (;;) {
-    pollfd fds[2];
+    pollfd fds[3];
     Child children[2];
     nfds_t count = 0;
     // The post-auth child first: after login it is the one that matters.
@@ -23,6 +24,8 @@ void run_monitor_loop(MonitorDispatcher& dispatcher, MonitorChannel& preauth, Mo
       children[count++] = Child::kPreauth;
     }
     if (count == 0) return;
+    const nfds_t children_count = count;
+    if (listener.connected()) fds[count++] = {listener.fd(), POLLIN, 0};
     const int ready = ::poll(fds, count, static_cast<int>(dispatcher.wait_limit().count()));
     if (ready < 0) {
       if (errno == EINTR) continue;
@@ -32,6 +35,10 @@ void run_monitor_loop(MonitorDispatcher& dispatcher, MonitorChannel& preauth, Mo
     if (ready == 0) {
       if (dispatcher.on_timeout() == Step::kEndSession) return;
       continue;
+    }
+    if (count > children_count && fds[children_count].revents != 0) {
+      listener.take_waiting();
+      if (ready == 1) continue;
     }
     const nfds_t index = fds[0].revents != 0 ? 0 : 1;
     const Child from = children[index];

@@ -54,6 +54,11 @@ class MonitorPorts {
   // `uploads_per_hour` (0: no limit), which counts it. None when nobody answers (inetd mode has
   // no listener).
   virtual std::optional<ListenerNotice> ask_quota(std::uint32_t uploads_per_hour, bool wants_usage) = 0;
+  // A kRateDemand report of a transfer that starts: the listener's answer, the transfer's share
+  // in bytes/s (0: none, or no answer: inetd mode has no listener). Bounded wait.
+  virtual std::uint64_t start_rate_demand(const SessionReport& demand) = 0;
+  // The latest share the listener sent unasked (it recomputes when transfers start and end).
+  virtual std::uint64_t rate_share(TransferDirection direction) = 0;
 
   // Data connections: M's passive listener and active connector.
   virtual PassiveReady passive_listen() = 0;

@@ -66,6 +66,7 @@ void ServerMetrics::apply(const SessionReport& report) {
     case ReportType::kClaimSession:  // answered by the listener, counted as a login result
     case ReportType::kQuotaQuery:    // answered by the listener
     case ReportType::kQuotaUsed:     // kept by the listener (priv/quota_usage.hpp)
+    case ReportType::kRateDemand:    // answered by the listener (rate shares)
       break;
   }
 }

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@
 #include "common/socket_address.hpp"
 #include "common/unique_fd.hpp"
 #include "priv/active_connector.hpp"
+#include "priv/listener_link.hpp"
 #include "priv/login_verifier.hpp"
 #include "priv/monitor_dispatch.hpp"
 #include "priv/monitor_loop.hpp"
@@ -114,15 +116,9 @@ class SessionMonitor final : public MonitorPorts {
   void sleep_until(std::chrono::steady_clock::time_point deadline) override {
     wftpd::sleep_until(deadline);
   }
-  void report(const SessionReport& report) override {
-    // Best effort: the listener's pipe is non-blocking for it; a frame is smaller than PIPE_BUF,
-    // so it is written whole or not at all.
-    if (!report_) return;
-    const std::string frame = encode_report(report);
-    [[maybe_unused]] const ssize_t n = ::write(report_.get(), frame.data(), frame.size());
-  }
+  void report(const SessionReport& report) override { listener_.report(report); }
   bool claim_user_session(std::string_view user, std::uint32_t limit) override {
-    if (!report_) {
+    if (!listener_.connected()) {
       log_warning("max_sessions_per_user cannot be counted without the listener (inetd mode)");
       return false;
     }
@@ -130,11 +126,11 @@ class SessionMonitor final : public MonitorPorts {
     claim.type = ReportType::kClaimSession;
     claim.user = std::string(user);
     claim.limit = limit;
-    auto answer = ask_listener(claim, NoticeType::kClaimAnswer);
+    auto answer = listener_.ask(claim, NoticeType::kClaimAnswer, kListenerAnswerTimeout);
     return answer && answer->granted;
   }
   std::optional<ListenerNotice> ask_quota(std::uint32_t uploads_per_hour, bool wants_usage) override {
-    if (!report_) {
+    if (!listener_.connected()) {
       log_warning("quotas and upload limits cannot be kept without the listener (inetd mode)");
       return std::nullopt;
     }
@@ -142,45 +138,15 @@ class SessionMonitor final : public MonitorPorts {
     question.type = ReportType::kQuotaQuery;
     question.uploads_per_hour = uploads_per_hour;
     question.wants_usage = wants_usage;
-    return ask_listener(question, NoticeType::kQuotaAnswer);
+    return listener_.ask(question, NoticeType::kQuotaAnswer, kListenerAnswerTimeout);
   }
-  // Sends `question` and waits (bounded) for the listener's notice of type `wanted`.
-  std::optional<ListenerNotice> ask_listener(const SessionReport& question, NoticeType wanted) {
-    const std::string frame = encode_report(question);
-    if (::write(report_.get(), frame.data(), frame.size()) != static_cast<ssize_t>(frame.size())) {
-      log_warning(system_error("write(report to the listener)", errno).message);
-      return std::nullopt;
-    }
-    // The listener answers at its next wakeup; it is never expected to take long.
-    const auto deadline = std::chrono::steady_clock::now() + kListenerAnswerTimeout;
-    for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      pollfd ready{report_.get(), POLLIN, 0};
-      if (left.count() <= 0 || ::poll(&ready, 1, static_cast<int>(left.count())) != 1) {
-        log_warning("the listener did not answer in time");
-        return std::nullopt;
-      }
-      // recvmsg: the system call the monitor's filter allows for its sockets (no read()).
-      char buffer[kMaxReportFrame];
-      iovec part{buffer, sizeof(buffer)};
-      msghdr message{};
-      message.msg_iov = &part;
-      message.msg_iovlen = 1;
-      const ssize_t n = ::recvmsg(report_.get(), &message, MSG_CMSG_CLOEXEC);
-      if (n <= 0) {
-        if (n < 0 && errno == EINTR) continue;
-        log_warning(n == 0 ? std::string("the listener closed the report socket")
-                           : system_error("recvmsg(listener notice)", errno).message);
-        return std::nullopt;
-      }
-      auto notice = decode_notice(std::string_view(buffer, static_cast<std::size_t>(n)));
-      if (!notice) {
-        log_error("malformed notice from the listener: " + notice.error().message);
-        return std::nullopt;
-      }
-      if (notice->type == wanted) return *notice;
-    }
+  std::uint64_t start_rate_demand(const SessionReport& demand) override {
+    // Without a listener (inetd mode) nothing is shared: the child keeps its own bound.
+    auto answer = listener_.ask(demand, NoticeType::kRateShare, kListenerAnswerTimeout);
+    return answer && answer->direction == demand.direction ? answer->rate : 0;
+  }
+  std::uint64_t rate_share(TransferDirection direction) override {
+    return listener_.rate_share(direction);
   }
   PassiveReady passive_listen() override { return passive_->listen(); }
   void close_passive() override { passive_->close(); }
@@ -251,7 +217,8 @@ class SessionMonitor final : public MonitorPorts {
   const std::uint64_t session_id_;  // the listener's number for this session (upload events)
   const bool implicit_tls_;
   const std::uint32_t prior_failures_;  // of the client's address, in earlier sessions
-  UniqueFd report_;  // to the listener: login results, status, counts (priv/session_report.hpp)
+  // To the listener: login results, status, counts; from it, notices (priv/session_report.hpp).
+  ListenerLink listener_;
   UniqueFd xferlog_;  // the transfer log (xferlog_enable), append-only
   UploadEventSocket upload_events_;  // to the upload-event consumer (upload_event_socket)
   UniqueFd tls_bundle_;  // sealed memfd: certificate chain, then key
@@ -277,8 +244,13 @@ class SessionMonitor final : public MonitorPorts {
 bool SessionMonitor::take_descriptors() {
   client_ = UniqueFd(kSessionClientFd);
   // Above the children's descriptor range, so no child inherits it.
-  report_ = UniqueFd(::fcntl(kSessionReportFd, F_DUPFD_CLOEXEC, 10));
+  UniqueFd report(::fcntl(kSessionReportFd, F_DUPFD_CLOEXEC, 10));
   ::close(kSessionReportFd);
+  // inetd mode passes /dev/null here: no listener to report to or hear from.
+  struct stat report_stat{};
+  if (report && ::fstat(report.get(), &report_stat) == 0 && S_ISSOCK(report_stat.st_mode)) {
+    listener_ = ListenerLink(std::move(report));
+  }
   if (config_.xferlog_enable) {
     // Above the children's descriptor range, so no child inherits it.
     xferlog_ = UniqueFd(::fcntl(kSessionXferlogFd, F_DUPFD_CLOEXEC, 10));
@@ -473,7 +445,7 @@ int SessionMonitor::run() {
     return kExitSandboxFailed;
   }
   MonitorDispatcher dispatcher(config_, *this, peer_.host_string(), prior_failures_);
-  run_monitor_loop(dispatcher, children_.preauth, children_.postauth);
+  run_monitor_loop(dispatcher, children_.preauth, children_.postauth, listener_);
   end_children();
   upload_events_.log_summary();
   log_info("session ended");

@@ -42,6 +42,7 @@ void SessionRecord::apply(const SessionReport& report, Clock::time_point now) {
     case ReportType::kClaimSession:
     case ReportType::kQuotaQuery:
     case ReportType::kQuotaUsed:
+    case ReportType::kRateDemand:
       break;
   }
 }

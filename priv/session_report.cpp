@@ -72,6 +72,12 @@ std::string encode_report(const SessionReport& report) {
       body.u64(report.files_added);
       body.u64(report.files_removed);
       break;
+    case ReportType::kRateDemand:
+      body.u8(report.active ? 1 : 0);
+      body.u8(static_cast<std::uint8_t>(report.direction));
+      body.u64(report.session_rate);
+      body.u64(report.user_rate);
+      break;
   }
   const std::string payload = body.take();
   WireWriter frame;
@@ -115,15 +121,14 @@ Result<SessionReport> decode_report(ReportType type, std::string_view payload) {
       break;
     }
     case ReportType::kTransferDone: {
-      auto direction = in.u8();
+      auto direction = decode_transfer_direction(in);
       if (!direction) return direction.error();
-      if (*direction < 1 || *direction > 2) return make_error("transfer direction out of range");
       auto complete = decode_flag(in);
       if (!complete) return complete.error();
       auto bytes = in.u64();
       if (!bytes) return bytes.error();
       if (*bytes > 0x7fffffffffffffffull) return make_error("transfer size out of range");
-      report.direction = static_cast<TransferDirection>(*direction);
+      report.direction = *direction;
       report.complete = *complete;
       report.bytes = *bytes;
       break;
@@ -168,6 +173,21 @@ Result<SessionReport> decode_report(ReportType type, std::string_view payload) {
       }
       break;
     }
+    case ReportType::kRateDemand: {
+      auto active = decode_flag(in);
+      if (!active) return active.error();
+      auto direction = decode_transfer_direction(in);
+      if (!direction) return direction.error();
+      auto session_rate = decode_byte_rate(in);
+      if (!session_rate) return session_rate.error();
+      auto user_rate = decode_byte_rate(in);
+      if (!user_rate) return user_rate.error();
+      report.active = *active;
+      report.direction = *direction;
+      report.session_rate = *session_rate;
+      report.user_rate = *user_rate;
+      break;
+    }
     default:
       return make_error("unknown report type " + std::to_string(static_cast<unsigned>(type)));
   }
@@ -186,6 +206,10 @@ std::string encode_notice(const ListenerNotice& notice) {
       body.u8(notice.usage_known ? 1 : 0);
       body.u64(notice.used_bytes);
       body.u64(notice.used_files);
+      break;
+    case NoticeType::kRateShare:
+      body.u8(static_cast<std::uint8_t>(notice.direction));
+      body.u64(notice.rate);
       break;
   }
   const std::string payload = body.take();
@@ -224,6 +248,15 @@ Result<ListenerNotice> decode_notice(std::string_view frame) {
       notice.usage_known = *known;
       notice.used_bytes = *bytes;
       notice.used_files = *files;
+      break;
+    }
+    case NoticeType::kRateShare: {
+      auto direction = decode_transfer_direction(in);
+      if (!direction) return direction.error();
+      auto rate = decode_byte_rate(in);
+      if (!rate) return rate.error();
+      notice.direction = *direction;
+      notice.rate = *rate;
       break;
     }
     default:

@@ -41,13 +41,18 @@ enum class ReportType : std::uint8_t {
   // socket reported (kLoginAccepted): the frames name no user.
   kQuotaQuery = 7,
   kQuotaUsed = 8,
+  // A file transfer that a shared rate limit applies to (the user's, the server's) started, or
+  // ended; a start asks for a kRateShare notice (priv/rate_share.hpp, the listener's side).
+  kRateDemand = 9,
 };
 
 // What the listener sends a monitor, on the same socket and in the same framing (type,
-// length, payload): answers to the reports that ask.
+// length, payload): answers to the reports that ask, and rate shares, which come whenever the
+// set of running transfers changes (the monitor reads them in its loop: priv/listener_link.hpp).
 enum class NoticeType : std::uint8_t {
   kClaimAnswer = 1,
   kQuotaAnswer = 2,
+  kRateShare = 3,
 };
 
 struct ListenerNotice {
@@ -58,6 +63,10 @@ struct ListenerNotice {
   bool usage_known = false;       // kQuotaAnswer: false when the user's usage file is unreadable
   std::uint64_t used_bytes = 0;   // kQuotaAnswer: at most kMaxByteSize
   std::uint64_t used_files = 0;   // kQuotaAnswer: at most kMaxQuotaFiles
+  // kRateShare: the session's running transfer in `direction` may move this many bytes/s
+  // (0: no limit from the shared rates).
+  TransferDirection direction = TransferDirection::kOutgoing;
+  std::uint64_t rate = 0;
 };
 
 std::string encode_notice(const ListenerNotice& notice);
@@ -89,8 +98,13 @@ struct SessionReport {
   std::uint64_t files_removed = 0;
   // kStatus: the state; its TLS counters are the increments since the previous kStatus.
   SessionStatus status;
-  // kTransferDone.
+  // kTransferDone, kRateDemand.
   TransferDirection direction = TransferDirection::kOutgoing;
+  // kRateDemand: a transfer started (else ended), and the session's own rate and its user's
+  // rate in that direction, bytes/s (0: none; at most kMaxByteRate).
+  bool active = false;
+  std::uint64_t session_rate = 0;
+  std::uint64_t user_rate = 0;
   bool complete = false;
   std::uint64_t bytes = 0;
   ReportEvent event = ReportEvent::kControlTlsHandshake;  // kEvent

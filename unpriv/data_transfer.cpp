@@ -84,6 +84,40 @@ TransferOutcome await(int data_fd, short events, const TransferWatch& watch,
   }
 }
 
+// After a step of a rate-limited transfer: waits out the pause `delay`, watching the control
+// connection (ABOR ends the transfer; other input is consumed as await() does). The pause never
+// counts toward the stall timeout: the data connection is not waited for.
+TransferOutcome pause(std::chrono::nanoseconds delay, const TransferWatch& watch,
+                      unsigned long long total) {
+  if (delay.count() <= 0) return TransferOutcome{TransferResult::kComplete, 0, total};
+  const auto until = std::chrono::steady_clock::now() + delay;
+  bool watch_control = watch.control_fd >= 0;
+  for (;;) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return TransferOutcome{TransferResult::kComplete, 0, total};
+    pollfd control{watch.control_fd, POLLIN, 0};
+    const int n = ::poll(&control, watch_control ? 1 : 0, static_cast<int>(left.count()));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return failed(TransferResult::kPeerFailed, errno, total);
+    }
+    if (n == 0) continue;
+    if (abort_requested(watch)) return failed(TransferResult::kAborted, 0, total);
+    watch_control = !(watch.input_backlogged && watch.input_backlogged());
+  }
+}
+
+// `bytes` moved in a step: the rate limit's pause, if there is one.
+TransferOutcome pace_step(unsigned long long bytes, const TransferWatch& watch,
+                          unsigned long long total) {
+  if (watch.pace == nullptr) return TransferOutcome{TransferResult::kComplete, 0, total};
+  return pause(watch.pace->moved(bytes), watch, total);
+}
+
+std::size_t step_size(const TransferWatch& watch, std::size_t largest) {
+  return watch.pace == nullptr ? largest : watch.pace->step(largest);
+}
+
 // Writes all of `bytes` to the (non-blocking) data connection.
 TransferOutcome write_to_peer(const DataChannel& data, std::string_view bytes,
                               const TransferWatch& watch, unsigned long long total) {
@@ -168,12 +202,15 @@ TransferOutcome send_file(const DataChannel& data, int file_fd, bool ascii,
   unsigned long long total = 0;
   unsigned long long next_abort_check = kAbortCheckStep;
   if (!ascii && data.tls == nullptr) {
+    const std::size_t chunk = step_size(watch, kSendfileChunk);
     for (;;) {
       if (abort_requested(watch)) return failed(TransferResult::kAborted, 0, total);
-      const ssize_t n = ::sendfile(data_fd, file_fd, nullptr, kSendfileChunk);
+      const ssize_t n = ::sendfile(data_fd, file_fd, nullptr, chunk);
       if (n > 0) {
         total += static_cast<unsigned long long>(n);
         report_progress(watch, total);
+        TransferOutcome paced = pace_step(static_cast<unsigned long long>(n), watch, total);
+        if (paced.result != TransferResult::kComplete) return paced;
         continue;
       }
       if (n == 0) return TransferOutcome{TransferResult::kComplete, 0, total};
@@ -190,13 +227,14 @@ TransferOutcome send_file(const DataChannel& data, int file_fd, bool ascii,
     }
   }
   auto buffer = std::make_unique_for_overwrite<char[]>(kBufferSize);  // no zeroing: read() fills it
+  const std::size_t chunk_size = step_size(watch, kBufferSize);
   for (;;) {
     // Plain sockets: every 256 KiB; under TLS (records flow without polling) every MiB.
     if (data.tls == nullptr || total >= next_abort_check) {
       next_abort_check = total + kAbortCheckStep;
       if (abort_requested(watch)) return failed(TransferResult::kAborted, 0, total);
     }
-    const ssize_t n = ::read(file_fd, buffer.get(), kBufferSize);
+    const ssize_t n = ::read(file_fd, buffer.get(), chunk_size);
     if (n < 0) {
       if (errno == EINTR) continue;
       return failed(TransferResult::kLocalFailed, errno, total);
@@ -206,8 +244,12 @@ TransferOutcome send_file(const DataChannel& data, int file_fd, bool ascii,
     TransferOutcome step = ascii ? write_to_peer(data, encoder.encode(chunk), watch, total)
                                  : write_to_peer(data, chunk, watch, total);
     if (step.result != TransferResult::kComplete) return step;
+    // The limit counts what the data connection carried (TYPE A: with the CRs added).
+    const unsigned long long carried = step.bytes - total;
     total = step.bytes;
     report_progress(watch, total);
+    TransferOutcome paced = pace_step(carried, watch, total);
+    if (paced.result != TransferResult::kComplete) return paced;
   }
 }
 
@@ -219,12 +261,13 @@ TransferOutcome receive_file(const DataChannel& data, int file_fd, bool ascii, b
   unsigned long long flushed = 0;  // bytes whose writeback has been started
   unsigned long long next_abort_check = kAbortCheckStep;
   auto buffer = std::make_unique_for_overwrite<char[]>(kBufferSize);  // no zeroing: read() fills it
+  const std::size_t chunk_size = step_size(watch, kBufferSize);
   for (;;) {
     if (data.tls != nullptr && total >= next_abort_check) {
       next_abort_check = total + kAbortCheckStep;
       if (abort_requested(watch)) return failed(TransferResult::kAborted, 0, total);
     }
-    const PeerRead got = read_from_peer(data, std::span<char>(buffer.get(), kBufferSize), watch, total);
+    const PeerRead got = read_from_peer(data, std::span<char>(buffer.get(), chunk_size), watch, total);
     if (got.ended) return got.outcome;
     const std::size_t n = got.bytes;
     std::string converted;
@@ -253,6 +296,8 @@ TransferOutcome receive_file(const DataChannel& data, int file_fd, bool ascii, b
     total += n;
     if (n == 0) return TransferOutcome{TransferResult::kComplete, 0, total};
     report_progress(watch, total);
+    TransferOutcome paced = pace_step(n, watch, total);
+    if (paced.result != TransferResult::kComplete) return paced;
   }
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "unpriv/ascii_transfer.hpp"
+#include "unpriv/transfer_pace.hpp"
 
 namespace wftpd {
 
@@ -41,6 +42,10 @@ struct TransferWatch {
   std::function<bool()> input_backlogged;    // true: the control connection is not read now
   std::chrono::milliseconds stall_timeout{300000};
   std::function<void(unsigned long long)> progress;  // bytes moved so far; may be empty
+  // A rate limit (send_file, receive_file): steps of pace->step() bytes, each followed by the
+  // pause it asks for, during which only the control connection is watched (a pause is not a
+  // stall). Null: no limit, and no clock is read.
+  TransferPace* pace = nullptr;
 };
 
 // `encoder`: TYPE A only, the state to start from (a download restarted part-way).

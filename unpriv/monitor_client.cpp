@@ -60,6 +60,14 @@ Result<QuotaAllowance> MonitorClient::quota_allowance() {
 
 void MonitorClient::quota_used(const QuotaUsed& used) { (void)channel_.send(used); }
 
+std::uint64_t MonitorClient::rate_share(TransferDirection direction) {
+  // A monitor that does not answer leaves the transfer at its own bound (the session ends at
+  // the next request that needs an answer, as it would anyway).
+  if (!channel_.send(RateQuery{direction})) return 0;
+  auto answer = channel_.expect<RateAnswer>();
+  return answer ? answer->bytes_per_second : 0;
+}
+
 Result<StartSession> MonitorClient::await_start() { return channel_.expect<StartSession>(); }
 
 Result<PassiveReady> MonitorClient::passive_listen(bool extended) {

@@ -34,6 +34,9 @@ class PostauthMonitor {
   virtual Result<QuotaAllowance> quota_allowance() = 0;
   // What an upload (complete or not) or DELE changed in the user's files; best effort.
   virtual void quota_used(const QuotaUsed& used) = 0;
+  // A rate-limited file transfer's share of the rates it shares with other sessions, bytes/s
+  // (0: none known); the first call of a transfer tells the monitor it runs.
+  virtual std::uint64_t rate_share(TransferDirection direction) = 0;
 };
 
 // Also the signer of the TLS endpoint's remote key (common/remote_key.hpp): a handshake's
@@ -65,6 +68,7 @@ class MonitorClient : public PostauthMonitor, public RemoteSigner {
   void session_status(const SessionStatus& status) override;
   Result<QuotaAllowance> quota_allowance() override;
   void quota_used(const QuotaUsed& used) override;
+  std::uint64_t rate_share(TransferDirection direction) override;
 
  private:
   MonitorChannel channel_;

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -170,12 +171,15 @@ class PostauthSession {
   void sweep_stale_uploads(const TemporaryFile& beside);
   void keep_replaced_mode(int file, const struct stat& replaced);
   int serve();  // run() without the last status
-  TransferWatch transfer_watch() {
+  TransferWatch transfer_watch(TransferPace* pace = nullptr) {
     return TransferWatch{control_.fd(), [this] { return control_.abort_requested(); },
                          [this] { return control_.input_backlogged(); },
                          std::chrono::seconds(config_.data_timeout),
-                         [this](unsigned long long bytes) { status_.progress(bytes); }};
+                         [this](unsigned long long bytes) { status_.progress(bytes); }, pace};
   }
+  // The rate limit of a file transfer in `direction` (the policy's download_rate or upload_rate,
+  // user_*_rate, the server's max_*_rate), or none: then the transfer reads no clock.
+  std::optional<TransferPace> transfer_pace(TransferDirection direction);
 
   CommonSession common_session(std::string_view mlst_facts);
   // A command of common_commands.hpp, answered with this session's TLS state.

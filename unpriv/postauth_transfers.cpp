@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/exit_codes.hpp"
+#include "common/rate_share.hpp"
 #include "unpriv/active_argument.hpp"
 #include "unpriv/control_connection.hpp"
 #include "unpriv/data_transfer.hpp"
@@ -237,6 +238,19 @@ PostauthSession::Start PostauthSession::begin_transfer(DataPurpose purpose, cons
   return Start::kReady;
 }
 
+std::optional<TransferPace> PostauthSession::transfer_pace(TransferDirection direction) {
+  const bool download = direction == TransferDirection::kOutgoing;
+  const std::uint64_t own = download ? policy_.download_rate : policy_.upload_rate;
+  const std::uint64_t user = download ? policy_.user_download_rate : policy_.user_upload_rate;
+  const std::uint64_t global = download ? config_.max_download_rate : config_.max_upload_rate;
+  // The most this transfer may move: its limits as if it were the only transfer running.
+  const std::uint64_t bound = transfer_rate_share(own, user, 1, global, 1);
+  if (bound == 0) return std::nullopt;
+  if (user == 0 && global == 0) return std::optional<TransferPace>(std::in_place, bound, nullptr);
+  return std::optional<TransferPace>(std::in_place, bound,
+                                     [this, direction] { return monitor_.rate_share(direction); });
+}
+
 void PostauthSession::log_truncated_upload(const TransferOutcome& outcome, const std::string& path) {
   if (outcome.result != TransferResult::kTruncated) return;
   monitor_.log(EventLevel::kWarning,
@@ -375,7 +389,9 @@ PostauthSession::Next PostauthSession::cmd_retr(const FtpCommand& command) {
   if (start != Start::kReady) return start == Start::kFailed ? Next::kContinue : Next::kClose;
   const auto started = std::chrono::steady_clock::now();
   status_.transfer_started(TransferDirection::kOutgoing, path);
-  const TransferOutcome outcome = send_file(data.channel(), file.get(), ascii_, transfer_watch(),
+  std::optional<TransferPace> pace = transfer_pace(TransferDirection::kOutgoing);
+  const TransferOutcome outcome = send_file(data.channel(), file.get(), ascii_,
+                                            transfer_watch(pace ? &*pace : nullptr),
                                             AsciiEncoder(position.after_cr));
   data.close();
   status_.transfer_ended();
@@ -517,7 +533,9 @@ PostauthSession::Next PostauthSession::receive_upload(const std::string& path,
       upload.max_end == kNoWriteLimit ? kNoWriteLimit
                                       : (upload.max_end > upload.start ? upload.max_end - upload.start : 0);
   // A TYPE A marker between a CR and its LF: the CR counts as received, the next octet decides.
-  TransferOutcome outcome = receive_file(data.channel(), file, ascii_, replacing, transfer_watch(),
+  std::optional<TransferPace> pace = transfer_pace(TransferDirection::kIncoming);
+  TransferOutcome outcome = receive_file(data.channel(), file, ascii_, replacing,
+                                         transfer_watch(pace ? &*pace : nullptr),
                                          AsciiDecoder(upload.position.inside_line_end), write_limit);
   data.close();
   status_.transfer_ended();

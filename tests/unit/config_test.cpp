@@ -221,7 +221,8 @@ TEST(Config, ByteSizesTakeBinarySuffixes) {
   EXPECT_EQ(*parse_byte_size("10M", 0, 1ull << 62), 10485760u);
   EXPECT_EQ(*parse_byte_size("2G", 0, 1ull << 62), 2147483648u);
   EXPECT_EQ(*parse_byte_size("3T", 0, 1ull << 62), 3298534883328u);
-  for (const char* bad : {"", "K", "1k", "1KB", "1.5M", "-1", " 1", "1 M", "0x10", "99999999999T"}) {
+  EXPECT_EQ(*parse_byte_size("1k", 0, 1ull << 62), 1024u);  // either case
+  for (const char* bad : {"", "K", "1KB", "1.5M", "-1", " 1", "1 M", "0x10", "99999999999T"}) {
     EXPECT_FALSE(parse_byte_size(bad, 0, 1ull << 62).ok()) << bad;
   }
   EXPECT_FALSE(parse_byte_size("5M", 0, 1000).ok());  // out of range after the suffix

@@ -266,6 +266,40 @@ TEST(MonitorProtocol, LogEventTextOverTheBoundIsRejected) {
   EXPECT_FALSE(decode_payload<LogEvent>(payload.data()).ok());
 }
 
+TEST(MonitorProtocol, RateQueryAndAnswerRoundTrip) {
+  auto query = round_trip(RateQuery{TransferDirection::kIncoming});
+  ASSERT_TRUE(query.ok());
+  EXPECT_EQ(query->direction, TransferDirection::kIncoming);
+  auto answer = round_trip(RateAnswer{kMaxByteRate});
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->bytes_per_second, kMaxByteRate);
+}
+
+TEST(MonitorProtocol, MalformedRateMessagesAreRejected) {
+  EXPECT_FALSE(decode_payload<RateQuery>(std::string("\x00", 1)).ok());
+  EXPECT_FALSE(decode_payload<RateQuery>(std::string("\x03", 1)).ok());
+  EXPECT_FALSE(decode_payload<RateQuery>(std::string("\x01\x00", 2)).ok());
+  EXPECT_FALSE(decode_payload<RateAnswer>(std::string(7, '\0')).ok());
+  EXPECT_FALSE(decode_payload<RateAnswer>(std::string("\x00\x00\x01\x00\x00\x00\x00\x01", 8)).ok());
+  EXPECT_TRUE(decode_payload<RateAnswer>(std::string("\x00\x00\x01\x00\x00\x00\x00\x00", 8)).ok());
+}
+
+TEST(MonitorProtocol, BecomeUserCarriesTheRates) {
+  SessionPolicy policy;
+  policy.download_rate = 100000;
+  policy.upload_rate = 256 << 10;
+  policy.user_download_rate = 1 << 20;
+  policy.user_upload_rate = kMaxByteRate;
+  auto decoded = round_trip(BecomeUser{"alice", 1000, 1000, "/srv/alice", false, policy});
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->policy.download_rate, 100000u);
+  EXPECT_EQ(decoded->policy.upload_rate, 256u << 10);
+  EXPECT_EQ(decoded->policy.user_download_rate, 1u << 20);
+  EXPECT_EQ(decoded->policy.user_upload_rate, kMaxByteRate);
+  policy.user_upload_rate = kMaxByteRate + 1;
+  EXPECT_FALSE(round_trip(BecomeUser{"alice", 1000, 1000, "/srv/alice", false, policy}).ok());
+}
+
 TEST(MonitorProtocol, TransferDoneRoundTrips) {
   TransferDone done;
   done.direction = TransferDirection::kIncoming;

@@ -179,3 +179,63 @@ TEST(SessionReport, APartialFrameWaitsForTheRest) {
 
 }  // namespace
 }  // namespace wftpd
+
+namespace wftpd {
+namespace {
+
+TEST(SessionReport, RateDemandRoundTrips) {
+  for (const bool active : {true, false}) {
+    SessionReport demand;
+    demand.type = ReportType::kRateDemand;
+    demand.active = active;
+    demand.direction = TransferDirection::kIncoming;
+    demand.session_rate = 256 << 10;
+    demand.user_rate = kMaxByteRate;
+    ReportReader reader;
+    reader.feed(encode_report(demand));
+    auto decoded = reader.next();
+    ASSERT_TRUE(decoded.ok() && *decoded) << (decoded.ok() ? "" : decoded.error().message);
+    EXPECT_EQ((*decoded)->active, active);
+    EXPECT_EQ((*decoded)->direction, TransferDirection::kIncoming);
+    EXPECT_EQ((*decoded)->session_rate, 256u << 10);
+    EXPECT_EQ((*decoded)->user_rate, kMaxByteRate);
+  }
+}
+
+TEST(SessionReport, MalformedRateDemandsAreRefused) {
+  const auto refused = [](std::string payload) {
+    return !decode_report(ReportType::kRateDemand, payload).ok();
+  };
+  const std::string rates(16, '\0');
+  EXPECT_FALSE(refused(std::string("\x01\x02", 2) + rates));       // the good one
+  EXPECT_TRUE(refused(std::string("\x02\x02", 2) + rates));        // flag out of range
+  EXPECT_TRUE(refused(std::string("\x01\x03", 2) + rates));        // direction out of range
+  EXPECT_TRUE(refused(std::string("\x01\x02", 2) + rates.substr(1)));  // short
+  EXPECT_TRUE(refused(std::string("\x01\x02", 2) + rates + "x"));  // trailing
+  // A rate above kMaxByteRate (1 TiB/s).
+  EXPECT_TRUE(refused(std::string("\x01\x02\x00\x00\x01\x00\x00\x00\x00\x01", 10) + rates.substr(8)));
+}
+
+TEST(SessionReport, RateShareNoticeRoundTripsAndMalformedOnesAreRefused) {
+  ListenerNotice notice;
+  notice.type = NoticeType::kRateShare;
+  notice.direction = TransferDirection::kIncoming;
+  notice.rate = 123456789;
+  auto decoded = decode_notice(encode_notice(notice));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(decoded->type, NoticeType::kRateShare);
+  EXPECT_EQ(decoded->direction, TransferDirection::kIncoming);
+  EXPECT_EQ(decoded->rate, 123456789u);
+  const std::string good = encode_notice(notice);
+  EXPECT_FALSE(decode_notice(good.substr(0, good.size() - 1)).ok());  // length mismatch
+  std::string bad_direction = good;
+  bad_direction[3] = 7;
+  EXPECT_FALSE(decode_notice(bad_direction).ok());
+  std::string too_fast = good;
+  too_fast[4] = 1;  // the rate's top byte: far above kMaxByteRate
+  EXPECT_FALSE(decode_notice(too_fast).ok());
+  EXPECT_FALSE(decode_notice(std::string("\x02\x00\x0a", 3) + std::string(10, '\0')).ok());  // trailing
+}
+
+}  // namespace
+}  // namespace wftpd

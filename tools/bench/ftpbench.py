@@ -692,10 +692,11 @@ def log_tail(path, lines=15):
 
 
 def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki=None, tag="",
-                     anon_root=None, max_clients=1000, tls_required=True):
+                     anon_root=None, max_clients=1000, tls_required=True, extra_config=""):
     """wardenftpd on a free port; with PKI, TLS configured, and with TLS_REQUIRED (the FTPS
     figures) logins and data only over TLS with session reuse, without it (the TLS-configured
-    PSS figure) TLS offered and nothing required."""
+    PSS figure) TLS offered and nothing required. EXTRA_CONFIG: more lines (ratebench.py's rate
+    keys), after the others."""
     port = free_port()
     users = os.path.join(work, "users")
     with open(users, "w") as f:
@@ -723,6 +724,7 @@ def start_wardenftpd(binary, passwd_tool, work, root, uid, gid, shadow_hash, pki
                 f.write("require_tls_login=yes\nrequire_tls_data=yes\nrequire_tls_session_reuse=yes\n")
             else:
                 f.write("require_tls_login=no\nrequire_tls_data=no\nanon_require_tls=no\n")
+        f.write(extra_config)
     log_path = os.path.join(work, name + ".log")
     with open(log_path, "w") as log:
         proc = subprocess.Popen([binary, "-c", conf], stderr=log)
