@@ -393,6 +393,19 @@ def first_reply_line(port, host="127.0.0.1", source=None, first_bytes=b""):
         return data
 
 
+def plant(d, relative, content=b"x", directory=False):
+    """A file (or directory) in the demo user's root, made behind the server's back and owned
+    by the demo user; returns its path."""
+    path = os.path.join(d.root, relative)
+    if directory:
+        os.makedirs(path, exist_ok=True)
+    else:
+        with open(path, "wb") as f:
+            f.write(content)
+    os.chown(path, DEMO_UID, DEMO_UID)
+    return path
+
+
 def pasv_retr(client, name, timeout=TIMEOUT, binary=True):
     """RETR name through EPSV on a RawClient (TYPE I first unless binary=False);
     returns (final reply code, data)."""

@@ -13,7 +13,7 @@ import time
 import unittest
 
 import harness
-from harness import Daemon, TlsDaemon
+from harness import Daemon, TlsDaemon, plant
 from test_anonymous import AnonymousDaemon
 
 LEAN = os.path.join(os.path.dirname(harness.BINARY), "wardenftpd-session")
@@ -26,12 +26,6 @@ def digest(name, data):
     return hashlib.new(ALGORITHMS[name], data).hexdigest()
 
 
-def plant(d, relative, data):
-    path = os.path.join(d.root, relative)
-    with open(path, "wb") as f:
-        f.write(data)
-    os.chown(path, harness.DEMO_UID, harness.DEMO_UID)
-    return path
 
 
 def hash_of(c, name):

@@ -8,7 +8,7 @@ import subprocess
 import unittest
 
 import harness
-from harness import Daemon
+from harness import Daemon, plant
 
 RULES = {"deny_names": "*.php, .htaccess", "hide_names": ".secret*, private"}
 
@@ -25,15 +25,6 @@ def lftp(d, script):
          "127.0.0.1"], capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
 
 
-def plant(d, relative, content=b"x", directory=False):
-    path = os.path.join(d.root, relative)
-    if directory:
-        os.makedirs(path, exist_ok=True)
-    else:
-        with open(path, "wb") as f:
-            f.write(content)
-    os.chown(path, harness.DEMO_UID, harness.DEMO_UID)
-    return path
 
 
 class NameRulesTest(unittest.TestCase):

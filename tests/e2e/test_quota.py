@@ -12,7 +12,7 @@ import subprocess
 import unittest
 
 import harness
-from harness import Daemon
+from harness import Daemon, plant
 from test_anonymous import ANON_GID, ANON_UID, AnonymousDaemon
 
 
@@ -35,12 +35,6 @@ def local_file(d, name, size, fill=b"u"):
     return path
 
 
-def plant(d, relative, content):
-    path = os.path.join(d.root, relative)
-    with open(path, "wb") as f:
-        f.write(content)
-    os.chown(path, harness.DEMO_UID, harness.DEMO_UID)
-    return path
 
 
 def usage(d, user="demo"):
