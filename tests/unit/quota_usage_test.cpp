@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include "tests/unit/require_root.hpp"
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -117,7 +119,7 @@ class QuotaFiles : public ::testing::Test {
 };
 
 TEST_F(QuotaFiles, StateFilesAreWrittenPrivateAndReadOnlyWhenRootsAlone) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root (file ownership)";
+  WFTPD_REQUIRE_ROOT();
   const std::string quota_dir = dir_ + "/state/quota";
   ASSERT_TRUE(prepare_private_directory(quota_dir).ok());
   struct stat st{};

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/require_root.hpp"
+
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -265,7 +267,7 @@ TEST(UsersFile, ParseUserIdAcceptsOnlyCanonicalDecimal) {
 // The one check on where a users file may live and what it may be, shared by the daemon
 // (read_users_file) and wardenftpd-passwd. The test runs as root, as the daemon does.
 TEST(UsersFile, OpenUsersFileRefusesWhatSomeoneElseCouldHavePlanted) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root (root-owned files)";
+  WFTPD_REQUIRE_ROOT();
   char templ[] = "/tmp/wftpd-users-test.XXXXXX";
   ASSERT_NE(::mkdtemp(templ), nullptr);
   const std::string base = templ;
@@ -344,7 +346,7 @@ TEST(UsersFile, WipeHashesEmptiesEveryHashAndKeepsTheRest) {
 class UsersFileOnDisk : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "users files must be owned by root";
+    WFTPD_REQUIRE_ROOT();
     char pattern[] = "/tmp/wftpd-users-test-XXXXXX";
     ASSERT_NE(::mkdtemp(pattern), nullptr);
     dir_ = pattern;
